@@ -1,0 +1,323 @@
+"""Load a notice file, validate it against the schema and its own cross-references."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from knowledge.model import (
+    Attachment,
+    Clause,
+    Contacts,
+    Deadline,
+    Expr,
+    Interpretation,
+    Item,
+    Level,
+    Note,
+    Notice,
+    NoticeInfo,
+    Option,
+    Question,
+    Rule,
+    Stage,
+    Variant,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOTICES_DIR = PACKAGE_DIR / "notices"
+SCHEMA_FILE = PACKAGE_DIR / "notice.schema.json"
+DEFAULT_NOTICE_ID = "2021-xinjiang-nonferrous"
+LEVEL_QUESTION = "level"
+PLACEHOLDERS = frozenset({"level"})
+_WHITESPACE = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class KnowledgeError(Exception):
+    """A notice file that cannot be used. Names the file, the entry and the problem."""
+
+    def __init__(self, file: Path | str, entry: str, problem: str) -> None:
+        self.file = str(file)
+        self.entry = entry
+        self.problem = problem
+        super().__init__(f"{self.file}: {entry}: {problem}")
+
+
+class _StringDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so the JSON Schema sees what was written."""
+
+
+_StringDateLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def squash(text: str) -> str:
+    """The text with all whitespace removed: quotes are compared this way."""
+    return _WHITESPACE.sub("", text)
+
+
+@cache
+def _schema_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _entry_name(data: Any, path: Iterable[Any]) -> str:
+    """A readable name for a place in the file: items[3] (id=awards).when."""
+    parts: list[str] = []
+    node = data
+    for step in path:
+        if isinstance(step, int):
+            label = f"[{step}]"
+            try:
+                node = node[step]
+                if isinstance(node, dict) and isinstance(node.get("id"), str):
+                    label += f" (id={node['id']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(step))
+            try:
+                node = node[step]
+            except (KeyError, TypeError):
+                node = None
+    return "".join(parts) or "(top level)"
+
+
+def read_data(path: Path) -> dict[str, Any]:
+    """Parse the YAML file and check it against the JSON Schema."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KnowledgeError(path, "(file)", f"cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(path, "(file)", "is not UTF-8 text") from exc
+    try:
+        data = yaml.load(raw, Loader=_StringDateLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KnowledgeError(path, where, f"is not valid YAML: {problem}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeError(path, "(top level)", "must be a mapping of sections")
+    err = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
+    if err is not None:
+        raise KnowledgeError(path, _entry_name(data, err.absolute_path), err.message)
+    return data
+
+
+def _expr_refs(expr: Expr) -> Iterator[tuple[str, Any]]:
+    """Yield ('name', n) and ('answer', (question, option)) references inside an expression."""
+    if isinstance(expr, str):
+        if expr != "always":
+            yield "name", expr
+        return
+    if "answer" in expr:
+        for option in expr["in"]:
+            yield "answer", (expr["answer"], option)
+    elif "all" in expr or "any" in expr:
+        for sub in expr.get("all") or expr.get("any") or []:
+            yield from _expr_refs(sub)
+    elif "not" in expr:
+        yield from _expr_refs(expr["not"])
+
+
+class _Checker:
+    """Cross-reference checks the JSON Schema cannot express."""
+
+    def __init__(self, path: Path, data: dict[str, Any], text: str) -> None:
+        self.path = path
+        self.data = data
+        self.squashed_text = squash(text)
+        self.refs = {c["ref"] for c in data["clauses"]}
+        self.options = {q["id"]: {o["id"] for o in q["options"]} for q in data["questions"]}
+
+    def fail(self, entry: str, problem: str) -> KnowledgeError:
+        return KnowledgeError(self.path, entry, problem)
+
+    def run(self) -> None:
+        d = self.data
+        for section in ("clauses", "levels", "stages", "deadlines", "questions", "rules", "notes", "items",
+                        "attachments", "interpretations"):
+            key = "ref" if section == "clauses" else "id"
+            seen: set[str] = set()
+            for i, entry in enumerate(d[section]):
+                if entry[key] in seen:
+                    raise self.fail(f"{section}[{i}] ({key}={entry[key]})", f"duplicate {key} '{entry[key]}'")
+                seen.add(entry[key])
+        for q in d["questions"]:
+            ids = [o["id"] for o in q["options"]]
+            if len(set(ids)) != len(ids):
+                raise self.fail(f"questions (id={q['id']}).options", "duplicate option id")
+        level_q = self.options.get(LEVEL_QUESTION)
+        level_ids = {lv["id"] for lv in d["levels"]}
+        if level_q is not None and level_q != level_ids:
+            raise self.fail(f"questions (id={LEVEL_QUESTION})", "its option ids must be exactly the level ids")
+        self._check_quote("contacts", d["contacts"]["quote"])
+        self._check_ref("contacts", d["contacts"]["ref"])
+        self._check_predicates()
+        stages = {s["id"] for s in d["stages"]}
+        for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations"):
+            for i, entry in enumerate(d[section]):
+                name = f"{section}[{i}] (id={entry['id']})"
+                self._check_ref(name, entry["ref"])
+                if "quote" in entry:
+                    self._check_quote(name, entry["quote"])
+                for para in entry.get("paragraphs", []):
+                    self._check_quote(name + ".paragraphs", para)
+                for key in ("when", "ask_if", "exempt_when"):
+                    if key in entry:
+                        self._check_expr(f"{name}.{key}", entry[key])
+                if section == "items":
+                    self._check_item(name, entry, stages)
+        self._check_question_order()
+
+    def _check_ref(self, entry: str, ref: str) -> None:
+        if ref not in self.refs:
+            raise self.fail(entry, f"cites clause '{ref}', which is not listed under clauses")
+
+    def _check_quote(self, entry: str, quote: str) -> None:
+        if squash(quote) not in self.squashed_text:
+            raise self.fail(entry, f"quote does not appear in the notice text: '{quote[:40]}'")
+
+    def _check_expr(self, entry: str, expr: Expr) -> None:
+        for kind, value in _expr_refs(expr):
+            if kind == "name" and value not in self.data["predicates"]:
+                raise self.fail(entry, f"uses undefined predicate '{value}'")
+            if kind == "answer":
+                question, option = value
+                if question not in self.options:
+                    raise self.fail(entry, f"refers to unknown question '{question}'")
+                if option not in self.options[question]:
+                    raise self.fail(entry, f"refers to unknown option '{option}' of question '{question}'")
+
+    def _check_predicates(self) -> None:
+        preds = self.data["predicates"]
+        if "always" in preds:
+            raise self.fail("predicates.always", "'always' is reserved")
+        for name, expr in preds.items():
+            self._check_expr(f"predicates.{name}", expr)
+        # No predicate may depend on itself.
+        state: dict[str, int] = {}
+
+        def visit(name: str) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                raise self.fail(f"predicates.{name}", "is defined in terms of itself")
+            state[name] = 1
+            for kind, value in _expr_refs(preds[name]):
+                if kind == "name":
+                    visit(value)
+            state[name] = 2
+
+        for name in preds:
+            visit(name)
+
+    def _check_item(self, name: str, item: dict[str, Any], stages: set[str]) -> None:
+        if item["stage"] not in stages:
+            raise self.fail(name, f"stage '{item['stage']}' is not listed under stages")
+        if "exempt_ref" in item:
+            self._check_ref(name + ".exempt_ref", item["exempt_ref"])
+        texts = [item["title"], item["detail"]]
+        for j, variant in enumerate(item.get("variants", [])):
+            self._check_expr(f"{name}.variants[{j}].when", variant["when"])
+            self._check_quote(f"{name}.variants[{j}]", variant["quote"])
+            texts += [variant.get("title", ""), variant.get("detail", "")]
+        for text in texts:
+            for placeholder in _PLACEHOLDER.findall(text):
+                if placeholder not in PLACEHOLDERS:
+                    raise self.fail(name, f"unknown placeholder '{{{placeholder}}}'")
+
+    def _check_question_order(self) -> None:
+        """A question may only depend on the answers of questions asked before it."""
+        preds = self.data["predicates"]
+
+        def questions_used(expr: Expr) -> set[str]:
+            used: set[str] = set()
+            for kind, value in _expr_refs(expr):
+                if kind == "answer":
+                    used.add(value[0])
+                else:
+                    used |= questions_used(preds[value])
+            return used
+
+        asked: set[str] = set()
+        for i, q in enumerate(self.data["questions"]):
+            later = questions_used(q.get("ask_if", "always")) - asked
+            if later:
+                raise self.fail(f"questions[{i}] (id={q['id']}).ask_if",
+                                f"depends on questions not asked before it: {', '.join(sorted(later))}")
+            asked.add(q["id"])
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
+    info = dict(d["notice"])
+    info["date"] = dt.date.fromisoformat(info["date"])
+    return Notice(
+        source=path,
+        info=NoticeInfo(**info),
+        contacts=Contacts(**{**d["contacts"], "people": tuple(d["contacts"]["people"]),
+                             "phones": tuple(d["contacts"]["phones"])}),
+        clauses=tuple(Clause(**c) for c in d["clauses"]),
+        levels=tuple(Level(**lv) for lv in d["levels"]),
+        stages=tuple(Stage(**s) for s in d["stages"]),
+        deadlines=tuple(Deadline(**{**x, "due": _date(x["due"])}) for x in d["deadlines"]),
+        interpretations=tuple(Interpretation(**x) for x in d["interpretations"]),
+        predicates=dict(d["predicates"]),
+        questions=tuple(Question(**{**q, "options": tuple(Option(**o) for o in q["options"])})
+                        for q in d["questions"]),
+        rules=tuple(Rule(**r) for r in d["rules"]),
+        notes=tuple(Note(**n) for n in d["notes"]),
+        items=tuple(Item(**{**it, "variants": tuple(Variant(**v) for v in it.get("variants", []))})
+                    for it in d["items"]),
+        attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
+                                        "fields": tuple(a.get("fields", []))}) for a in d["attachments"]),
+        text=text,
+    )
+
+
+def load_notice(path: Path | str) -> Notice:
+    """Load and fully validate one notice file. Raises KnowledgeError on any problem."""
+    path = Path(path)
+    data = read_data(path)
+    text_path = path.parent / data["notice"]["text_file"]
+    try:
+        text = text_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"cannot read the notice text '{text_path.name}': {exc}"
+        raise KnowledgeError(path, "notice.text_file", problem) from exc
+    _Checker(path, data, text).run()
+    return _build(path, data, text)
+
+
+def notice_files(directory: Path = NOTICES_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))
+
+
+def notice_path(notice_id: str = DEFAULT_NOTICE_ID, directory: Path = NOTICES_DIR) -> Path:
+    return directory / f"{notice_id}.yaml"
+
+
+@cache
+def default_notice() -> Notice:
+    return load_notice(notice_path())

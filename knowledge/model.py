@@ -1,0 +1,184 @@
+"""The notice as typed, immutable data. Built by knowledge.loader from a validated file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# A predicate expression as written in the file: a name, "always", or a dict with
+# answer/in, all, any or not. conversations.predicates compiles it.
+Expr = str | dict[str, Any]
+
+VERDICTS = ("ineligible", "not_covered", "other_route", "conditional", "eligible")
+DECISIVE_VERDICTS = frozenset({"ineligible", "not_covered", "other_route"})
+
+
+@dataclass(frozen=True)
+class NoticeInfo:
+    id: str
+    number: str
+    title: str
+    issuer: str
+    date: dt.date
+    timezone: str
+    text_file: str
+    conditions_document: str
+    platform: str
+
+
+@dataclass(frozen=True)
+class Contacts:
+    ref: str
+    people: tuple[str, ...]
+    phones: tuple[str, ...]
+    address: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    ref: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: str
+    title: str
+    due: dt.date | None
+    due_text: str
+    ref: str
+    quote: str
+    inclusive: bool = True
+    when: Expr = "always"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    id: str
+    ref: str
+    question: str
+    choice: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    ref: str
+    options: tuple[Option, ...]
+    ask_if: Expr = "always"
+    help: str | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    verdict: str
+    when: Expr
+    reason: str
+    ref: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    when: Expr
+    text: str
+    ref: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    when: Expr
+    quote: str
+    title: str | None = None
+    detail: str | None = None
+    copies: int | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    stage: str
+    title: str
+    detail: str
+    ref: str
+    quote: str
+    when: Expr = "always"
+    copies: int | None = None
+    exempt_when: Expr | None = None
+    exempt_reason: str | None = None
+    exempt_ref: str | None = None
+    variants: tuple[Variant, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: str
+    ref: str
+    title: str
+    paragraphs: tuple[str, ...]
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: a loaded notice is a value object
+class Notice:
+    source: Path
+    info: NoticeInfo
+    contacts: Contacts
+    clauses: tuple[Clause, ...]
+    levels: tuple[Level, ...]
+    stages: tuple[Stage, ...]
+    deadlines: tuple[Deadline, ...]
+    interpretations: tuple[Interpretation, ...]
+    predicates: dict[str, Expr]
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    notes: tuple[Note, ...]
+    items: tuple[Item, ...]
+    attachments: tuple[Attachment, ...]
+    text: str = field(repr=False, default="")
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def clause(self, ref: str) -> Clause | None:
+        return next((c for c in self.clauses if c.ref == ref), None)
+
+    def level(self, level_id: str) -> Level | None:
+        return next((lv for lv in self.levels if lv.id == level_id), None)
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
