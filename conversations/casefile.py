@@ -139,7 +139,7 @@ def _describe(error: jsonschema.ValidationError, notice: Notice) -> str:
         return f"{error.instance!r} is not an option of this question; options: {options}"
     if error.validator == "additionalProperties" and path == ["answers"]:
         known = {q.id for q in notice.questions}
-        unknown = sorted(str(k) for k in error.instance if k not in known)
+        unknown = sorted(str(k) for k in error.instance if k not in known)  # type: ignore[union-attr]
         return f"unknown question id(s): {', '.join(unknown)}"
     if error.validator == "const" and path == ["notice"]:
         return f"this case file is for notice {error.instance!r}, not {notice.id!r}"

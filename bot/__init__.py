@@ -1,0 +1,1 @@
+"""The Telegram adapter: the PTB Application, handlers, roles, storage, reminders, the CLI."""

@@ -1,0 +1,48 @@
+"""What the conversation asks an adapter (Telegram or the console) to do, free of any library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # callback data, at most 64 bytes
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a new message (Telegram HTML)."""
+
+    text: str
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True)
+class EditOrigin:
+    """Replace the message whose button was pressed."""
+
+    text: str
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True)
+class Toast:
+    """The short answer to a button press (a popup with alert=True)."""
+
+    text: str
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class SendDocument:
+    filename: str
+    content: bytes
+    caption: str
+
+
+Action = Send | EditOrigin | Toast | SendDocument

@@ -1,0 +1,239 @@
+"""SQLite storage through aiosqlite: WAL, migrations recorded in applied_migrations,
+one transaction per update. Nothing is pickled; every value is a plain column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+PROCESSED_UPDATES_KEPT = 10_000
+
+
+async def _script(db: aiosqlite.Connection, sql: str) -> None:
+    """Run DDL statements inside the migration's transaction (executescript would commit it)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            await db.execute(statement)
+
+
+async def m001_users_interviews_answers_ticks(db: aiosqlite.Connection) -> None:
+    await _script(db,
+        """
+        CREATE TABLE users (
+            user_id     INTEGER PRIMARY KEY,
+            chat_id     INTEGER NOT NULL,
+            locale      TEXT,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE TABLE interviews (
+            user_id          INTEGER PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+            notice_id        TEXT NOT NULL,
+            current_question TEXT,            -- NULL: finished (the outcome is shown)
+            started          INTEGER NOT NULL DEFAULT 0,
+            updated_at       TEXT NOT NULL
+        );
+        CREATE TABLE answers (
+            user_id     INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL,
+            option_id   TEXT NOT NULL,
+            answered_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, question_id)
+        );
+        CREATE TABLE ticks (
+            user_id     INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            item_id     TEXT NOT NULL,
+            ticked_at   TEXT NOT NULL,
+            PRIMARY KEY (user_id, item_id)
+        );
+        """
+    )
+
+
+async def m002_processed_updates(db: aiosqlite.Connection) -> None:
+    await _script(db,
+        """
+        CREATE TABLE processed_updates (
+            update_id    INTEGER PRIMARY KEY,
+            processed_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_users_interviews_answers_ticks, m002_processed_updates)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class UserState:
+    """Everything the conversation needs to know about one user."""
+
+    user_id: int
+    chat_id: int
+    locale: str | None = None
+    notice_id: str | None = None
+    current_question: str | None = None
+    started: bool = False
+    answers: dict[str, str] = field(default_factory=dict)
+    ticks: set[str] = field(default_factory=set)
+    exists: bool = False
+
+
+class Storage:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("storage is not open")
+        return self._db
+
+    async def open(self) -> Storage:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._db.execute("PRAGMA busy_timeout=5000")
+        await self.migrate()
+        return self
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded, each in its own transaction."""
+        db = self.db
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS applied_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        async with db.execute("SELECT name FROM applied_migrations") as cur:
+            done = {row[0] for row in await cur.fetchall()}
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                await migration(db)
+                await db.execute("INSERT INTO applied_migrations VALUES (?, ?)", (migration.__name__, _now()))
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            applied.append(migration.__name__)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        db = self.db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        else:
+            await db.execute("COMMIT")
+
+    # --- the operations below run inside a transaction opened by the caller ---
+
+    async def first_time_update(self, update_id: int) -> bool:
+        """Record an update id; False if it was processed before (a repeated delivery)."""
+        cur = await self.db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", (update_id, _now())
+        )
+        if cur.rowcount == 0:
+            return False
+        if update_id % 1000 == 0:
+            await self.db.execute(
+                "DELETE FROM processed_updates WHERE update_id < ?", (update_id - PROCESSED_UPDATES_KEPT,)
+            )
+        return True
+
+    async def load_user(self, user_id: int, chat_id: int) -> UserState:
+        db = self.db
+        state = UserState(user_id=user_id, chat_id=chat_id)
+        async with db.execute("SELECT chat_id, locale FROM users WHERE user_id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return state
+        state.exists = True
+        state.locale = row[1]
+        async with db.execute(
+            "SELECT notice_id, current_question, started FROM interviews WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            state.notice_id, state.current_question, started = row
+            state.started = bool(started)
+        async with db.execute("SELECT question_id, option_id FROM answers WHERE user_id = ?", (user_id,)) as cur:
+            state.answers = {q: o for q, o in await cur.fetchall()}
+        async with db.execute("SELECT item_id FROM ticks WHERE user_id = ?", (user_id,)) as cur:
+            state.ticks = {row[0] for row in await cur.fetchall()}
+        return state
+
+    async def save_user(self, state: UserState, before: UserState | None = None) -> None:
+        """Write the user's state; with `before`, only the answers and ticks that changed."""
+        db = self.db
+        now = _now()
+        await db.execute(
+            "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, locale = excluded.locale, "
+            "updated_at = excluded.updated_at",
+            (state.user_id, state.chat_id, state.locale, now, now),
+        )
+        if state.notice_id is not None:
+            await db.execute(
+                "INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET notice_id = excluded.notice_id, "
+                "current_question = excluded.current_question, started = excluded.started, "
+                "updated_at = excluded.updated_at",
+                (state.user_id, state.notice_id, state.current_question, int(state.started), now),
+            )
+        old_answers = before.answers if before else None
+        if old_answers is None:
+            await db.execute("DELETE FROM answers WHERE user_id = ?", (state.user_id,))
+            old_answers = {}
+        for question in old_answers.keys() - state.answers.keys():
+            await db.execute("DELETE FROM answers WHERE user_id = ? AND question_id = ?", (state.user_id, question))
+        changed = [(q, o) for q, o in state.answers.items() if old_answers.get(q) != o]
+        await db.executemany(
+            "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, ?, ?, ?)",
+            [(state.user_id, q, o, now) for q, o in changed],
+        )
+        old_ticks = before.ticks if before else None
+        if old_ticks is None:
+            await db.execute("DELETE FROM ticks WHERE user_id = ?", (state.user_id,))
+            old_ticks = set()
+        for item in old_ticks - state.ticks:
+            await db.execute("DELETE FROM ticks WHERE user_id = ? AND item_id = ?", (state.user_id, item))
+        await db.executemany(
+            "INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)",
+            [(state.user_id, item, now) for item in state.ticks - old_ticks],
+        )
+
+    async def delete_user(self, user_id: int) -> None:
+        """Delete every row of a user (answers, ticks, interview cascade with the user row)."""
+        for table in ("answers", "ticks", "interviews", "users"):
+            await self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+
+    async def count_users(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM users") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,173 @@
+"""jinja2 rendering of the outcome: as chat messages (Telegram HTML, split below the message
+limit at item boundaries), as plain text, and as a standalone HTML checklist."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Collection, Iterable
+from functools import cache
+from typing import Any, TypeVar
+
+import jinja2
+
+from conversations.i18n import format_day, normalize_locale, translations
+from conversations.outcome import ChecklistItem, Outcome
+from knowledge.model import Notice
+
+TELEGRAM_LIMIT = 4096
+# Templates mark the places where a long message may be split with this separator.
+SPLIT = "\x1e"
+T = TypeVar("T")
+_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+
+
+def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environment:
+    """An environment for one locale: gettext installed, HTML autoescaped for .tg and .html."""
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "tg"), default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
+    env.filters["day"] = lambda d: format_day(d, locale) if d else ""
+    return env
+
+
+@cache
+def _environment(locale: str) -> jinja2.Environment:
+    return make_environment(jinja2.PackageLoader("conversations", "templates"), normalize_locale(locale))
+
+
+def render(template: str, locale: str, **context: Any) -> str:
+    return _environment(normalize_locale(locale)).get_template(template).render(**context)
+
+
+def to_plain(message: str) -> str:
+    """Telegram HTML to terminal text: tags dropped, entities unescaped."""
+    return html.unescape(_TAG.sub("", message))
+
+
+def pack(blocks: Iterable[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Join blocks into messages of at most `limit` characters, splitting only between blocks.
+    A single block longer than the limit is cut at line boundaries."""
+    return [text for text, _ in pack_tagged(((b, None) for b in blocks), limit)]
+
+
+def pack_tagged(
+    blocks: Iterable[tuple[str, T | None]], limit: int = TELEGRAM_LIMIT
+) -> list[tuple[str, list[T]]]:
+    """Like pack, and says which blocks' tags (None aside) ended up in each message."""
+    messages: list[tuple[str, list[T]]] = []
+    current: str = ""
+    tags: list[T] = []
+    for block, tag in blocks:
+        block = block.strip("\n")
+        if not block:
+            continue
+        for piece in _cut(block, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) > limit:
+                messages.append((current, tags))
+                candidate, tags = piece, []
+            current = candidate
+            if tag is not None and tag not in tags:
+                tags.append(tag)
+    if current:
+        messages.append((current, tags))
+    return messages
+
+
+def _cut(block: str, limit: int) -> list[str]:
+    if len(block) <= limit:
+        return [block]
+    pieces: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        while len(line) > limit:  # a pathological single line: hard cut
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def numbered(checklist: Collection[ChecklistItem]) -> list[tuple[int, ChecklistItem]]:
+    """Checklist items with their 1-based numbers, the numbers shown on the tick buttons."""
+    return list(enumerate(checklist, start=1))
+
+
+def _context(notice: Notice, outcome: Outcome, ticked: Collection[str]) -> dict[str, Any]:
+    done = sum(1 for it in outcome.checklist if it.id in ticked)
+    return {
+        "notice": notice,
+        "outcome": outcome,
+        "ticked": set(ticked),
+        "done": done,
+        "total": len(outcome.checklist),
+        "items": numbered(outcome.checklist),
+        "stages": [s for s in notice.stages if any(it.stage == s.id for it in outcome.checklist)],
+    }
+
+
+def outcome_messages(
+    notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str] = (), limit: int = TELEGRAM_LIMIT
+) -> list[str]:
+    """The whole outcome as Telegram HTML messages, each at most `limit` characters."""
+    text = render("outcome.tg", locale, **_context(notice, outcome, ticked))
+    return pack(text.split(SPLIT), limit)
+
+
+def head_messages(notice: Notice, outcome: Outcome, locale: str) -> list[str]:
+    """The verdict, its reasons and the notes."""
+    return pack(render("outcome_head.tg", locale, **_context(notice, outcome, ())).split(SPLIT))
+
+
+def tail_messages(notice: Notice, outcome: Outcome, locale: str) -> list[str]:
+    """The deadlines and the contacts."""
+    return pack(render("outcome_tail.tg", locale, **_context(notice, outcome, ())).split(SPLIT))
+
+
+def checklist_messages(
+    notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str], limit: int = TELEGRAM_LIMIT
+) -> list[tuple[str, list[str]]]:
+    """The checklist as messages, each with the ids of the items it shows (for its tick buttons).
+    The template yields a heading block, one block per item in order, then the exemptions."""
+    blocks = render("checklist.tg", locale, **_context(notice, outcome, ticked)).split(SPLIT)
+    ids = [it.id for it in outcome.checklist]
+    tagged: list[tuple[str, str | None]] = [(blocks[0], None)] + [
+        (block, ids[i] if i < len(ids) else None) for i, block in enumerate(blocks[1:])
+    ]
+    return pack_tagged(tagged, limit)
+
+
+def outcome_text(notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str] = ()) -> str:
+    """The outcome as plain text (command line, console chat)."""
+    return "\n\n".join(to_plain(m) for m in outcome_messages(notice, outcome, locale, ticked, limit=10**9))
+
+
+def outcome_html(
+    notice: Notice,
+    outcome: Outcome,
+    locale: str,
+    ticked: Collection[str] = (),
+    generated: str | None = None,
+) -> str:
+    """A standalone HTML checklist to open on a phone or print on A4."""
+    return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked))
+
+
+def renderer(locale: str) -> Callable[[str], str]:
+    """Shortcut used by callers that only need gettext for one locale."""
+    return translations(locale).gettext
