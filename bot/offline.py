@@ -1,0 +1,264 @@
+"""An in-process stand-in for the Bot API: a telegram.request.BaseRequest that answers the
+methods this bot uses the way Telegram does, enforces Telegram's limits (message length,
+callback data, HTML entities) and records every call. Tests and benchmarks run the real PTB
+Application on it, offline."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "职称申报助手",
+    "username": "zhicheng_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
+                "tg-spoiler", "blockquote", "tg-emoji"}
+MESSAGE_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+
+
+class _EntityChecker(HTMLParser):
+    """Rejects what Telegram's HTML parse mode rejects: unknown or unbalanced tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.error = f"Unsupported start tag \"{tag}\""
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = f"Unmatched end tag \"{tag}\""
+        else:
+            self.stack.pop()
+
+
+def check_html(text: str) -> str | None:
+    """None if Telegram would accept the text in HTML parse mode, else the reason."""
+    if "<" in text and text.count("<") != text.count(">"):
+        return "Can't parse entities: unbalanced angle brackets"
+    checker = _EntityChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.error:
+        return f"Can't parse entities: {checker.error}"
+    if checker.stack:
+        return f"Can't parse entities: can't find end tag corresponding to start tag \"{checker.stack[-1]}\""
+    return None
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+class OfflineBotAPI(BaseRequest):
+    """Answers Bot API calls from memory. `calls` records them; `messages` holds what a chat shows."""
+
+    def __init__(self, *, latency: float = 0.0, record: bool = True) -> None:
+        self.latency = latency
+        self.record = record
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        message_id = next(self._ids)
+        msg = {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
+               "from": BOT_USER, **content}
+        self.messages[(chat_id, message_id)] = msg
+        return msg
+
+    @staticmethod
+    def _check_markup(params: dict[str, Any]) -> str | None:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+                    return "Bad Request: BUTTON_DATA_INVALID"
+        return None
+
+    def _check_text(self, params: dict[str, Any], key: str = "text") -> str | None:
+        text = str(params.get(key, ""))
+        if key == "text" and not text.strip():
+            return "Bad Request: message text is empty"
+        if len(text) > (MESSAGE_LIMIT if key == "text" else 1024):
+            return "Bad Request: message is too long"
+        if params.get("parse_mode") == "HTML":
+            problem = check_html(text)
+            if problem:
+                return f"Bad Request: {problem}"
+        return self._check_markup(params)
+
+    def answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[bool, Any]:
+        """(ok, result or error description) for one call."""
+        chat_id = int(params.get("chat_id", 0) or 0)
+        if method == "getMe":
+            return True, BOT_USER
+        if method in {"setMyCommands", "deleteMyCommands", "deleteWebhook", "setWebhook", "answerCallbackQuery",
+                      "close", "logOut"}:
+            if method == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
+                return False, "Bad Request: MESSAGE_TOO_LONG"
+            return True, True
+        if method == "getUpdates":
+            return True, []
+        if method == "sendMessage":
+            problem = self._check_text(params)
+            if problem:
+                return False, problem
+            content = {"text": params["text"]}
+            if params.get("reply_markup"):
+                content["reply_markup"] = params["reply_markup"]
+            return True, self._message(chat_id, **content)
+        if method == "editMessageText":
+            problem = self._check_text(params)
+            if problem:
+                return False, problem
+            key = (chat_id, int(params.get("message_id", 0)))
+            old = self.messages.get(key)
+            if old is None:
+                return False, "Bad Request: message to edit not found"
+            markup = params.get("reply_markup")
+            if old.get("text") == params["text"] and old.get("reply_markup") == markup:
+                return False, "Bad Request: message is not modified"
+            old["text"] = params["text"]
+            old.pop("reply_markup", None)
+            if markup:
+                old["reply_markup"] = markup
+            return True, old
+        if method == "sendDocument":
+            problem = self._check_text(params, "caption") if params.get("caption") else None
+            if problem:
+                return False, problem
+            if not files:
+                return False, "Bad Request: there is no document in the request"
+            name, _ = next(iter(files.items()))
+            return True, self._message(chat_id, document={"file_id": f"doc{len(self.calls)}",
+                                                          "file_unique_id": f"u{len(self.calls)}",
+                                                          "file_name": name}, caption=params.get("caption", ""))
+        return False, f"Not Found: method {method} is not offered by the offline Bot API"
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        files: dict[str, bytes] = {}
+        if request_data is not None and request_data.contains_files:
+            for key, value in (request_data.multipart_data or {}).items():
+                if isinstance(value, tuple) and len(value) >= 2 and isinstance(value[1], bytes):
+                    files[str(value[0] or key)] = value[1]
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        ok, result = self.answer(api_method, params, files)
+        if self.record:
+            self.calls.append(Call(api_method, params, files))
+        if ok:
+            return 200, json.dumps({"ok": True, "result": result}).encode()
+        return 400, json.dumps({"ok": False, "error_code": 400, "description": result}).encode()
+
+    # --- reading what the bot did ---
+
+    def sent(self, method: str | None = None) -> list[Call]:
+        return [c for c in self.calls if method is None or c.method == method]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+class UpdateFactory:
+    """Builds the updates Telegram would deliver for a user's actions."""
+
+    def __init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(10_000_000)
+        self._callback_ids = itertools.count(1)
+
+    @staticmethod
+    def user(user_id: int, language: str | None = "zh-hans") -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"用户{user_id}"}
+        if language:
+            user["language_code"] = language
+        return user
+
+    @staticmethod
+    def chat(chat_id: int, kind: str = "private") -> dict[str, Any]:
+        return {"id": chat_id, "type": kind, **({"title": "群"} if kind != "private" else {})}
+
+    def message(self, user_id: int, text: str | None = None, *, chat_type: str = "private",
+                edited: bool = False, language: str | None = "zh-hans", **content: Any) -> dict[str, Any]:
+        chat_id = user_id if chat_type == "private" else -1000000000000 - user_id
+        msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                               "chat": self.chat(chat_id, chat_type), "from": self.user(user_id, language), **content}
+        if text is not None:
+            msg["text"] = text
+            if text.startswith("/"):
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if edited:
+            msg["edit_date"] = int(time.time())
+            return {"update_id": next(self._update_ids), "edited_message": msg}
+        return {"update_id": next(self._update_ids), "message": msg}
+
+    def callback(self, user_id: int, data: str, message: dict[str, Any] | None = None, *,
+                 chat_type: str = "private", language: str | None = "zh-hans") -> dict[str, Any]:
+        chat_id = user_id if chat_type == "private" else -1000000000000 - user_id
+        origin = message or {"message_id": 1, "date": int(time.time()), "chat": self.chat(chat_id, chat_type),
+                             "from": BOT_USER, "text": "…"}
+        return {"update_id": next(self._update_ids),
+                "callback_query": {"id": str(next(self._callback_ids)), "from": self.user(user_id, language),
+                                   "chat_instance": str(chat_id), "data": data, "message": origin}}
+
+    def sticker(self, user_id: int) -> dict[str, Any]:
+        return self.message(user_id, sticker={"file_id": "stk", "file_unique_id": "stk1", "type": "regular",
+                                              "width": 512, "height": 512, "is_animated": False,
+                                              "is_video": False})
+
+    def photo(self, user_id: int) -> dict[str, Any]:
+        return self.message(user_id, photo=[{"file_id": "ph", "file_unique_id": "ph1", "width": 90,
+                                             "height": 90}])
+
+
+async def feed(application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]) -> None:
+    """Deliver one update (as Telegram's JSON) to the application and wait until it is handled."""
+    await application.process_update(Update.de_json(data, application.bot))
