@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conversations.casefile import CaseFileError, read_case_file, validate_case
+from conversations.casefile import CaseFileError, case_schema, read_case_file, validate_case
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
 from conversations.render import outcome_html, outcome_text
@@ -30,6 +30,16 @@ def _knowledge_check(args: argparse.Namespace) -> int:
             print(f"ok: {file} ({notice.info.number}: {len(notice.questions)} questions, "
                   f"{len(notice.rules)} rules, {len(notice.items)} items, {len(notice.deadlines)} deadlines)")
     return status
+
+
+def _case_schema(args: argparse.Namespace) -> int:
+    try:
+        notice = load_notice(args.file or notice_path())
+    except KnowledgeError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(case_schema(notice), ensure_ascii=False, indent=2))
+    return 0
 
 
 def _notice_for_case(data: object, override: str | None) -> Notice:
@@ -103,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = ksub.add_parser("check", help="validate notice files (default: all bundled ones)")
     check.add_argument("files", nargs="*", metavar="FILE")
     check.set_defaults(handler=_knowledge_check)
+    schema = ksub.add_parser("case-schema", help="print the JSON Schema of case files for a notice")
+    schema.add_argument("file", nargs="?", metavar="FILE", help="notice file (default: the bundled notice)")
+    schema.set_defaults(handler=_case_schema)
 
     case = sub.add_parser("case", help="print the outcome for a case file (YAML or JSON answers)")
     case.add_argument("file", metavar="FILE")
@@ -115,7 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except BrokenPipeError:  # the output was piped into `head` or similar
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    the bot (with no TELEGRAM_BOT_TOKEN: the console chat on ./data)
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench catalogs clean
+
+$(STAMP): pyproject.toml setup.py conversations/locale/*/LC_MESSAGES/messages.po
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/zhicheng-bot
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/zhicheng-bot knowledge check
+	$(BIN)/ruff check bot conversations knowledge tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/bot_throughput.py
+
+# After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ --no-location --sort-output \
+		--project zhicheng-bot -o conversations/locale/messages.pot .
+	$(BIN)/pybabel update -i conversations/locale/messages.pot -d conversations/locale --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""The command line: knowledge check, case files, the committed case-file schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from conversations.casefile import case_schema
+from knowledge import default_notice
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE = """
+answers:
+  employment: in_service
+  unit_type: xinjiang
+  sanction: "no"
+  misconduct: none
+  level: junior
+  meets_conditions: confirmed
+  current_title: none
+  grassroots_service: none
+  education_verifiable: "yes"
+  awards: "no"
+  publications: none
+"""
+
+
+def test_the_committed_case_schema_is_the_one_the_notice_generates() -> None:
+    committed = json.loads((ROOT / "schemas" / "case-2021-xinjiang-nonferrous.schema.json").read_text("utf-8"))
+    assert committed == case_schema(default_notice())
+
+
+def test_knowledge_check_accepts_the_bundled_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "check"]) == 0
+    assert "ok:" in capsys.readouterr().out
+
+
+def test_knowledge_check_names_file_entry_and_problem_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = ROOT / "knowledge" / "notices" / "2021-xinjiang-nonferrous.yaml"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(source.read_text("utf-8").replace("ref: 五（一）9\n", "ref: 五（一）99\n"), "utf-8")
+    (tmp_path / "2021-xinjiang-nonferrous-notice.txt").write_text(
+        (source.parent / "2021-xinjiang-nonferrous-notice.txt").read_text("utf-8"), "utf-8"
+    )
+    assert main(["knowledge", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.yaml" in err and "id=assessment_2018_2020" in err and "五（一）99" in err
+
+
+def test_case_prints_json_with_verdict_reasons_checklist_and_deadlines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE, "utf-8")
+    assert main(["case", str(case), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "eligible"
+    assert all({"text", "ref"} <= set(r) for r in data["reasons"])
+    assert all({"id", "stage", "title", "detail", "ref"} <= set(i) for i in data["checklist"])
+    # 五（五）1: 初级 hands in one copy of the evaluation form.
+    form = next(i for i in data["checklist"] if i["id"] == "paper_evaluation_form")
+    assert form["copies"] == 1 and "一式一份" in form["title"]
+    assert {d["id"]: d["due"] for d in data["deadlines"]} == {
+        "online_submission": "2021-10-20",
+        "paper_submission": "2021-10-30",
+    }
+
+
+def test_case_renders_text_and_a_standalone_html_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE, "utf-8")
+    assert main(["case", str(case)]) == 0
+    text = capsys.readouterr().out
+    assert "结论：可以申报" in text and "<b>" not in text
+    assert main(["case", str(case), "--format", "html", "--locale", "en"]) == 0
+    html = capsys.readouterr().out
+    assert html.startswith("<!DOCTYPE html>") and "@page { size: A4" in html and "You may apply" in html
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ("answers: {level: 9}", "answers.level"),
+        ("answers: {nonsense: x}", "answers"),
+        ("[1, 2]", "(top level)"),
+        ("answers: {employment: in_service}", "answers.unit_type"),
+        ("notice: 1999-nothing\nanswers: {}", "notice"),
+        ("answers: {employment: [unclosed", "(file)"),
+    ],
+)
+def test_an_invalid_case_file_names_the_field_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, field: str
+) -> None:
+    case = tmp_path / "bad.yaml"
+    case.write_text(content, "utf-8")
+    assert main(["case", str(case)]) == 2
+    assert f": {field}:" in capsys.readouterr().err
