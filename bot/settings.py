@@ -41,7 +41,6 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     log_level: str = "INFO"
-    log_salt: str = "zhicheng"
 
     @classmethod
     def load(cls, config_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -68,5 +67,4 @@ class Settings:
             webhook_port=port,
             webhook_secret=get("ZHICHENG_WEBHOOK_SECRET"),
             log_level=(get("ZHICHENG_LOG_LEVEL", "INFO") or "INFO").upper(),
-            log_salt=get("ZHICHENG_LOG_SALT", "zhicheng") or "zhicheng",
         )
