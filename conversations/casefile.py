@@ -77,8 +77,8 @@ def parse_case_text(text: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise CaseFileError("(file)", f"is neither valid YAML nor JSON{where}") from exc
-    except (RecursionError, ValueError, TypeError) as exc:
-        raise CaseFileError("(file)", f"cannot be parsed: {exc}") from exc
+    except Exception as exc:  # PyYAML's constructors raise IndexError, KeyError … on malformed tagged scalars
+        raise CaseFileError("(file)", f"is neither valid YAML nor JSON: {type(exc).__name__}") from exc
 
 
 def read_case_file(path: Path | str) -> Any:

@@ -113,6 +113,8 @@ def read_data(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise KnowledgeError(path, where, f"is not valid YAML: {problem}") from exc
+    except Exception as exc:  # PyYAML's constructors raise IndexError, KeyError … on malformed tagged scalars
+        raise KnowledgeError(path, "(file)", f"is not valid YAML: a malformed value ({type(exc).__name__})") from exc
     if not isinstance(data, dict):
         raise KnowledgeError(path, "(top level)", "must be a mapping of sections")
     err = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
@@ -160,14 +162,13 @@ class _Checker:
                 if entry[key] in seen:
                     raise self.fail(f"{section}[{i}] ({key}={entry[key]})", f"duplicate {key} '{entry[key]}'")
                 seen.add(entry[key])
-        for q in d["questions"]:
+        level_ids = {lv["id"] for lv in d["levels"]}
+        for i, q in enumerate(d["questions"]):
             ids = [o["id"] for o in q["options"]]
             if len(set(ids)) != len(ids):
-                raise self.fail(f"questions (id={q['id']}).options", "duplicate option id")
-        level_q = self.options.get(LEVEL_QUESTION)
-        level_ids = {lv["id"] for lv in d["levels"]}
-        if level_q is not None and level_q != level_ids:
-            raise self.fail(f"questions (id={LEVEL_QUESTION})", "its option ids must be exactly the level ids")
+                raise self.fail(f"questions[{i}] (id={q['id']}).options", "duplicate option id")
+            if q["id"] == LEVEL_QUESTION and set(ids) != level_ids:
+                raise self.fail(f"questions[{i}] (id={q['id']})", "its option ids must be exactly the level ids")
         self._check_quote("contacts", d["contacts"]["quote"])
         self._check_ref("contacts", d["contacts"]["ref"])
         self._check_predicates()

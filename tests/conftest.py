@@ -75,7 +75,8 @@ def split_clauses(text: str) -> dict[str, str]:
                 clauses[f"{par_ref}{point.group(1)}"] = par_text[point.start():end]
     annexes = list(re.finditer(r"^附件(\d)：", text, re.M))
     for i, annex in enumerate(annexes):
-        clauses[f"附件{annex.group(1)}"] = text[annex.start():annexes[i + 1].start() if i + 1 < len(annexes) else len(text)]
+        end = annexes[i + 1].start() if i + 1 < len(annexes) else len(text)
+        clauses[f"附件{annex.group(1)}"] = text[annex.start():end]
     return clauses
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BUNDLED_NOTICE_TXT, NOTICE_YAML
 
 from knowledge import KnowledgeError, load_notice
+from tests.conftest import BUNDLED_NOTICE_TXT, NOTICE_YAML
 
 ORIGINAL_TEXT = NOTICE_YAML.read_text(encoding="utf-8")
 ORIGINAL: dict[str, Any] = yaml.safe_load(ORIGINAL_TEXT)
@@ -148,7 +148,8 @@ def test_a_question_depending_on_a_later_question_through_a_named_predicate_is_r
 
 def test_a_question_whose_ask_if_depends_on_its_own_answer_is_refused(write_variant):
     i = _index(ORIGINAL, "questions", "unit_type")
-    error = _refused(write_variant(lambda d: d["questions"][i].update(ask_if={"answer": "unit_type", "in": ["xinjiang"]})))
+    own_answer = {"answer": "unit_type", "in": ["xinjiang"]}
+    error = _refused(write_variant(lambda d: d["questions"][i].update(ask_if=own_answer)))
     assert error.entry == f"questions[{i}] (id=unit_type).ask_if"
     assert "unit_type" in error.problem
 
@@ -178,7 +179,8 @@ def test_an_unquoted_yes_or_no_option_id_turns_into_a_boolean_and_is_refused(wri
     original_line = f"{{id: {quoted}, label: {ORIGINAL['questions'][i]['options'][j]['label']}}}"
     assert original_line in ORIGINAL_TEXT
     first = ORIGINAL_TEXT.index("- id: sanction")
-    broken = ORIGINAL_TEXT[:first] + ORIGINAL_TEXT[first:].replace(original_line, original_line.replace(quoted, quoted.strip('"')), 1)
+    unquoted_line = original_line.replace(quoted, quoted.strip('"'))
+    broken = ORIGINAL_TEXT[:first] + ORIGINAL_TEXT[first:].replace(original_line, unquoted_line, 1)
     error = _refused(write_variant(text=broken))
     assert error.entry == f"questions[{i}] (id=sanction).options[{j}].id"
     assert f"{boolean} is not of type 'string'" in error.problem
@@ -276,11 +278,6 @@ def test_levels_that_differ_from_the_level_questions_options_are_refused(write_v
     assert "level ids" in error.problem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: knowledge/loader.py names question entries 'questions (id=…)' without the index for "
-    "duplicate option ids and for level/option mismatches, unlike every other entry ('questions[0] (id=…)')",
-)
 @pytest.mark.parametrize(
     ("mutate", "expected_entry"),
     [
@@ -292,3 +289,10 @@ def test_levels_that_differ_from_the_level_questions_options_are_refused(write_v
 def test_question_level_problems_name_the_entry_with_its_index_like_all_others(write_variant, mutate, expected_entry):
     error = _refused(write_variant(mutate))
     assert error.entry == expected_entry
+
+
+@pytest.mark.parametrize("tagged", ['!!int ""', "!!bool maybe", "!!timestamp soon"])
+def test_a_malformed_explicitly_tagged_scalar_is_refused_as_bad_yaml(write_variant, tagged):
+    assert "schema_version: 1\n" in ORIGINAL_TEXT
+    error = _refused(write_variant(text=ORIGINAL_TEXT.replace("schema_version: 1\n", f"schema_version: {tagged}\n", 1)))
+    assert "YAML" in error.problem

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import FIXTURES_DIR
 
 from conversations.casefile import CaseFileError, case_schema, validate_case
 from conversations.interview import interview_for
 from conversations.outcome import IncompleteAnswers, evaluate
 from knowledge import load_notice
+from tests.conftest import FIXTURES_DIR
 
 SECOND = FIXTURES_DIR / "notices" / "2022-test-notice.yaml"
 
