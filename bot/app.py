@@ -111,7 +111,10 @@ async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, actions: l
                 chat.id, InputFile(action.content, filename=action.filename), caption=action.caption
             )
     if query is not None and not answered:
-        await query.answer()
+        try:
+            await query.answer()
+        except BadRequest as exc:  # the query expired while we worked: nothing left to answer
+            log.info("callback query not answered: %s", exc)
 
 
 def _event_base(update: Update) -> dict[str, Any]:
@@ -133,12 +136,16 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
 
 async def _serve(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
     actions = await _service(context).handle(event)
-    await perform(update, context, actions)
+    if actions is not None:  # None: a repeated delivery, answered the first time
+        await perform(update, context, actions)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = update.effective_message.text if update.effective_message else ""
-    name = (text or "/").split()[0][1:].split("@")[0].lower()
+    name, _, addressee = (text or "/").split()[0][1:].partition("@")
+    if addressee and context.bot.username and addressee.lower() != context.bot.username.lower():
+        name = ""  # a command for another bot: answered with help
+    name = name.lower()
     await _serve(update, context, Command(**_event_base(update), name=name, args=tuple(context.args or ())))
 
 

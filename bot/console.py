@@ -50,7 +50,7 @@ class ConsoleChat:
         except Exception:
             log.exception("console: the line could not be handled")
             actions = [Send(message("error", "zh_Hans"))]
-        self.show(actions)
+        self.show(actions or [])
 
     def _keyboard(self, keyboard: Keyboard | None) -> None:
         if not keyboard:

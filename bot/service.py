@@ -31,6 +31,7 @@ log = logging.getLogger("zhicheng.updates")
 
 COMMANDS = ("start", "checklist", "deadlines", "restart", "help", "lang", "privacy", "delete_me")
 TICK_BUTTONS_PER_ROW = 5
+DELETE_CONFIRMATION_VALID = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Turn:
     interview: Interview
     actions: list[Action] = field(default_factory=list)
     deleted: bool = False
+    remember: bool = False  # store a user who has not started the interview (a chosen language)
 
     @property
     def locale(self) -> str:
@@ -64,14 +66,14 @@ class ChatService:
         self.bot_link = bot_link
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
-    async def handle(self, event: Event) -> list[Action]:
+    async def handle(self, event: Event) -> list[Action] | None:
+        """The actions answering the event; None for a repeated delivery, which must not be answered."""
         started = time.perf_counter()
         handler = "duplicate"
         state_name = "-"
+        actions: list[Action] | None = None
         async with self.storage.transaction():
-            if event.update_id is not None and not await self.storage.first_time_update(event.update_id):
-                actions: list[Action] = []
-            else:
+            if event.update_id is None or await self.storage.first_time_update(event.update_id):
                 state = await self.storage.load_user(event.user_id, event.chat_id)
                 before = copy.deepcopy(state)
                 if state.locale is None:
@@ -82,10 +84,12 @@ class ChatService:
                 step = self._route(event, turn)
                 handler = step.__name__
                 step(event, turn)
-                if not turn.deleted and (state != before or not before.exists):
-                    await self.storage.save_user(state, before if before.exists else None)
-                elif turn.deleted:
+                if turn.deleted:
                     await self.storage.delete_user(state.user_id)
+                elif before.exists and state != before:
+                    await self.storage.save_user(state, before)
+                elif not before.exists and (state.started or turn.remember):
+                    await self.storage.save_user(state, None)  # junk from a stranger stores nothing
                 state_name = (
                     "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
                 )
@@ -281,6 +285,7 @@ class ChatService:
         if code not in LOCALES:
             return self.on_stale_button(event, turn)
         turn.state.locale = code
+        turn.remember = True
         turn.actions.append(Toast(""))
         turn.actions.append(EditOrigin(message("lang_set", code, notice=self.notice)))
         return None
@@ -291,19 +296,36 @@ class ChatService:
         turn.say("privacy", answers=answers, ticked=len(turn.state.ticks))
 
     def on_delete_me(self, event: Event, turn: Turn) -> None:
+        if not turn.state.exists:
+            turn.say("nothing_stored")
+            return
+        turn.state.delete_requested_at = self.clock().isoformat(timespec="seconds")
         keyboard = (
             (Button(turn._("Delete everything"), callbacks.DELETE_YES), Button(turn._("Cancel"), callbacks.DELETE_NO)),
         )
         turn.say("delete_confirm", keyboard)
 
+    def _deletion_pending(self, turn: Turn) -> bool:
+        requested = turn.state.delete_requested_at
+        if requested is None:
+            return False
+        return self.clock() - dt.datetime.fromisoformat(requested) <= DELETE_CONFIRMATION_VALID
+
     def on_delete_confirmed(self, event: Event, turn: Turn) -> None:
+        if not self._deletion_pending(turn):
+            return self.on_stale_button(event, turn)
         turn.deleted = True
         turn.actions.append(Toast(""))
         turn.actions.append(EditOrigin(message("deleted", turn.locale, notice=self.notice)))
+        return None
 
     def on_delete_cancelled(self, event: Event, turn: Turn) -> None:
+        if not self._deletion_pending(turn):
+            return self.on_stale_button(event, turn)
+        turn.state.delete_requested_at = None
         turn.actions.append(Toast(""))
         turn.actions.append(EditOrigin(message("delete_cancelled", turn.locale, notice=self.notice)))
+        return None
 
     def on_free_text(self, event: Event, turn: Turn) -> None:
         self._reprompt(turn, "text")
@@ -375,6 +397,7 @@ class ChatService:
         return text, tuple(rows)
 
     def _ask(self, turn: Turn) -> None:
+        turn.state.started = True
         question = self.interview.question(turn.state.current_question or "")
         if question is None:  # a question id no longer in the knowledge file: continue from the answers
             self._advance(turn)

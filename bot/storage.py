@@ -68,7 +68,15 @@ async def m002_processed_updates(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_users_interviews_answers_ticks, m002_processed_updates)
+async def m003_pending_deletion(db: aiosqlite.Connection) -> None:
+    await db.execute("ALTER TABLE users ADD COLUMN delete_requested_at TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_users_interviews_answers_ticks,
+    m002_processed_updates,
+    m003_pending_deletion,
+)
 
 
 def _now() -> str:
@@ -87,6 +95,7 @@ class UserState:
     started: bool = False
     answers: dict[str, str] = field(default_factory=dict)
     ticks: set[str] = field(default_factory=set)
+    delete_requested_at: str | None = None  # /delete_me shown, awaiting its confirmation
     exists: bool = False
 
 
@@ -173,12 +182,14 @@ class Storage:
     async def load_user(self, user_id: int, chat_id: int) -> UserState:
         db = self.db
         state = UserState(user_id=user_id, chat_id=chat_id)
-        async with db.execute("SELECT chat_id, locale FROM users WHERE user_id = ?", (user_id,)) as cur:
+        async with db.execute(
+            "SELECT locale, delete_requested_at FROM users WHERE user_id = ?", (user_id,)
+        ) as cur:
             row = await cur.fetchone()
         if row is None:
             return state
         state.exists = True
-        state.locale = row[1]
+        state.locale, state.delete_requested_at = row
         async with db.execute(
             "SELECT notice_id, current_question, started FROM interviews WHERE user_id = ?", (user_id,)
         ) as cur:
@@ -197,10 +208,11 @@ class Storage:
         db = self.db
         now = _now()
         await db.execute(
-            "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, locale = excluded.locale, "
+            "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
+            "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
             "updated_at = excluded.updated_at",
-            (state.user_id, state.chat_id, state.locale, now, now),
+            (state.user_id, state.chat_id, state.locale, state.delete_requested_at, now, now),
         )
         if state.notice_id is not None:
             await db.execute(

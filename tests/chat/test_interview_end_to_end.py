@@ -172,3 +172,24 @@ async def test_lang_switches_the_interface_to_english(chat_bot: BotUnderTest) ->
     assert any("The interface language is now English." in t for t in texts(calls))
     calls = await chat_bot.text(USER, "/start")
     assert any("Question 1 of" in t for t in texts(calls))
+
+
+async def test_a_deletion_confirmed_after_ten_minutes_has_expired_and_deletes_nothing(
+    chat_bot: BotUnderTest,
+) -> None:
+    await chat_bot.text(USER, "/start")
+    await chat_bot.text(USER, "/delete_me")
+    with sqlite3.connect(chat_bot.db_path) as conn:
+        conn.execute("UPDATE users SET delete_requested_at = '2020-01-01T00:00:00+00:00' WHERE user_id = ?", (USER,))
+    calls = await chat_bot.press(USER, callbacks.DELETE_YES)
+    assert [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"] == ["此按钮已过期"]
+    assert rows(chat_bot.db_path, "SELECT COUNT(*) FROM users WHERE user_id = ?", USER) == [(1,)]
+
+
+async def test_a_stranger_asking_to_delete_is_told_nothing_is_stored_and_stays_unstored(
+    chat_bot: BotUnderTest,
+) -> None:
+    calls = await chat_bot.text(USER, "/delete_me")
+    assert texts(calls) == ["本助手未保存您的任何数据。"]
+    await chat_bot.send(chat_bot.updates.sticker(USER))
+    assert rows(chat_bot.db_path, "SELECT COUNT(*) FROM users") == [(0,)]

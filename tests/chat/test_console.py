@@ -1,0 +1,191 @@
+"""The console chat (bot/console.py) driven in-process: typed lines in, plain text out."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot import callbacks
+from bot.console import ConsoleChat
+from bot.events import Command, Pressed, Text
+from bot.service import ChatService
+from bot.storage import Storage
+from conversations.interview import interview_for
+from knowledge import default_notice
+from tests.chat.test_interview_end_to_end import ANSWERS
+
+NOTICE = default_notice()
+INTERVIEW = interview_for(NOTICE)
+USER = 7
+DOCUMENT_NAME = f"checklist-{NOTICE.id}.html"
+
+
+@dataclass
+class Console:
+    chat: ConsoleChat
+    out: io.StringIO
+    db: Path
+    documents: Path
+    _read: int = 0
+
+    async def say(self, line: str) -> str:
+        """Type a line; return what the console printed for it."""
+        await self.chat.send_line(line)
+        shown = self.out.getvalue()[self._read :]
+        self._read = len(self.out.getvalue())
+        return shown
+
+    def shown_choices(self, shown: str) -> dict[int, str]:
+        """{number: label} of the "[n] label" choices printed in `shown`."""
+        return {int(n): label.strip() for n, label in re.findall(r"\[(\d+)\] (.+?)(?=\s{3}\[|$)", shown, re.M)}
+
+    async def choose(self, shown: str, label: str) -> str:
+        numbers = [n for n, text in self.shown_choices(shown).items() if text == label]
+        assert numbers, f"no choice {label!r} in:\n{shown}"
+        return await self.say(str(numbers[-1]))
+
+    def answers(self) -> dict[str, str]:
+        with contextlib.closing(sqlite3.connect(self.db)) as conn:
+            return dict(conn.execute("SELECT question_id, option_id FROM answers WHERE user_id = ?", (USER,)))
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    storage = await Storage(tmp_path / "z.sqlite3").open()
+    out = io.StringIO()
+    documents = tmp_path / "documents"
+    try:
+        yield Console(ConsoleChat(ChatService(storage, NOTICE), USER, out, documents), out, storage.path, documents)
+    finally:
+        await storage.close()
+
+
+def label_of(question_id: str, option_id: str) -> str:
+    question = INTERVIEW.question(question_id)
+    assert question is not None
+    return question.option(option_id).label  # type: ignore[union-attr]
+
+
+async def test_the_numbered_choices_are_the_buttons_shown_in_order(console: Console) -> None:
+    shown = await console.say("/start")
+    employment = INTERVIEW.question("employment")
+    assert employment is not None
+    expected = [callbacks.answer("employment", o.id) for o in employment.options] + [callbacks.RESTART]
+    assert console.chat.choices == expected
+    assert console.shown_choices(shown) == {
+        **{n: o.label for n, o in enumerate(employment.options, start=1)},
+        len(expected): "重新开始",
+    }
+    assert console.chat.event_for("2") == Pressed(USER, USER, None, data=expected[1])
+    assert console.chat.event_for(f" {len(expected)} ") == Pressed(USER, USER, None, data=callbacks.RESTART)
+
+
+async def test_typing_a_number_presses_that_button_and_moves_to_the_next_question(console: Console) -> None:
+    shown = await console.say("/start")
+    shown = await console.choose(shown, label_of("employment", "in_service"))
+    assert "〔已记录〕" in shown
+    assert "第1题 · 您目前的身份是？" in shown and "回答：在职专业技术人员" in shown
+    assert "第2题" in shown and "您的工作单位属于哪一类？" in shown
+    assert console.answers() == {"employment": "in_service"}
+    # The second question shows ◀ Back beside Start over, after its options.
+    assert list(console.shown_choices(shown).values())[-2:] == ["◀ 上一步", "重新开始"]
+
+
+async def test_back_by_number_returns_to_the_previous_question_with_the_answer_marked(console: Console) -> None:
+    shown = await console.say("/start")
+    shown = await console.choose(shown, label_of("employment", "in_service"))
+    shown = await console.choose(shown, "◀ 上一步")
+    assert "第1题" in shown and "当前回答：在职专业技术人员" in shown
+    assert "✓ 在职专业技术人员" in console.shown_choices(shown).values()
+
+
+async def test_plain_text_gets_the_reprompt_and_the_question_again(console: Console) -> None:
+    await console.say("/start")
+    shown = await console.say("我是工程师")
+    assert "请点击问题下方的按钮作答。" in shown
+    assert "第1题" in shown and "您目前的身份是？" in shown
+    assert console.chat.choices[0] == callbacks.answer("employment", "in_service")
+    assert console.answers() == {}
+
+
+@pytest.mark.parametrize("line", ["0", "99", "-1", "1.5", "一", "[1]", "<b>1</b>"])
+async def test_a_line_that_is_not_a_number_on_screen_is_plain_text_and_gets_the_reprompt(
+    console: Console, line: str
+) -> None:
+    await console.say("/start")
+    assert isinstance(console.chat.event_for(line), Text)
+    shown = await console.say(line)
+    assert "请点击问题下方的按钮作答。" in shown and "第1题" in shown
+    assert console.answers() == {}
+
+
+async def test_a_number_after_a_message_without_buttons_is_plain_text(console: Console) -> None:
+    await console.say("/start")
+    shown = await console.say("/help")
+    assert "/delete_me" in shown and console.chat.choices == []
+    shown = await console.say("1")
+    assert "请点击问题下方的按钮作答。" in shown
+    assert console.answers() == {}
+
+
+async def test_commands_are_typed_as_in_telegram(console: Console) -> None:
+    assert console.chat.event_for("/Lang extra") == Command(USER, USER, None, name="lang", args=("extra",))
+    shown = await console.say("/lang")
+    shown = await console.choose(shown, "English")
+    assert "The interface language is now English." in shown
+    shown = await console.say("/start")
+    assert "Question 1 of" in shown
+    shown = await console.say("/")
+    assert "How to use this bot" in shown
+
+
+async def test_html_of_the_messages_is_shown_as_plain_text(console: Console) -> None:
+    shown = await console.say("/start")
+    assert "<b>" not in shown and "</b>" not in shown
+    assert "欢迎" in shown or "职称" in shown
+
+
+async def test_a_full_path_to_the_outcome_writes_the_checklist_document_into_the_documents_folder(
+    console: Console,
+) -> None:
+    shown = await console.say("/start")
+    for question_id, option_id in ANSWERS:
+        shown = await console.choose(shown, label_of(question_id, option_id))
+    assert console.answers() == dict(ANSWERS)
+    document = console.documents / DOCUMENT_NAME
+    assert "📄 " in shown and str(document) in shown
+    html = document.read_text(encoding="utf-8")
+    assert "<!DOCTYPE html>" in html and "外省职称证书、任职资格文件和评审表" in html
+    assert "已准备 0/" in shown
+    # The checklist's numbers are choices too: ticking one by number counts it.
+    shown = await console.choose(shown, "☐ 1")
+    assert re.search(r"〔已准备 1/\d+〕", shown)
+    assert "☑ 1" in console.shown_choices(shown).values()
+    # 📄 writes the document again, with the tick.
+    shown = await console.say("/checklist")
+    shown = await console.choose(shown, "📄 清单文件")
+    assert str(document) in shown
+    assert '<span class="box">✓' in document.read_text(encoding="utf-8")
+
+
+async def test_a_line_the_service_cannot_handle_gets_the_error_message_and_the_console_goes_on(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await console.say("/start")
+
+    async def broken(event: object) -> list[object]:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(console.chat.service, "handle", broken)
+        shown = await console.say("1")
+    assert "抱歉，系统处理时出现问题" in shown
+    shown = await console.say("/start")
+    assert "第1题" in shown
