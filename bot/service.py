@@ -7,12 +7,12 @@ The Telegram handlers and the console chat both drive this class.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
@@ -32,6 +32,24 @@ log = logging.getLogger("zhicheng.updates")
 COMMANDS = ("start", "checklist", "deadlines", "restart", "help", "lang", "privacy", "delete_me")
 TICK_BUTTONS_PER_ROW = 5
 DELETE_CONFIRMATION_VALID = dt.timedelta(minutes=10)
+
+
+@lru_cache(maxsize=4096)
+def _question_text(
+    locale: str, notice: Notice, question: Question, number: int, total: int, chosen_id: str | None
+) -> str:
+    """A question as shown, with its progress; the same few hundred texts recur for every applicant."""
+    filled = round(10 * (number - 1) / max(total, 1))
+    option = question.option(chosen_id) if chosen_id else None
+    return message(
+        "question",
+        locale,
+        question=question,
+        number=number,
+        total=total,
+        bar="▰" * filled + "▱" * (10 - filled),
+        chosen=option.label if option else None,
+    )
 
 
 @dataclass
@@ -75,7 +93,7 @@ class ChatService:
         async with self.storage.transaction():
             if event.update_id is None or await self.storage.first_time_update(event.update_id):
                 state = await self.storage.load_user(event.user_id, event.chat_id)
-                before = copy.deepcopy(state)
+                before = state.snapshot()
                 if state.locale is None:
                     state.locale = normalize_locale(event.language_code)
                 if state.notice_id is None:
@@ -171,22 +189,14 @@ class ChatService:
         number = self._number_of(turn, question_id)
         state.answers[question_id] = option_id
         turn.actions.append(Toast(turn._("Recorded")))
-        turn.actions.append(
-            EditOrigin(
-                message(
-                    "answered",
-                    turn.locale,
-                    question=question,
-                    number=number,
-                    answer=question.option(option_id).label,  # type: ignore[union-attr]
-                )
-            )
-        )
         self._advance(turn)
-        if state.current_question is None:
-            self._send_outcome(turn, with_document=True)
-        else:
-            self._ask(turn)
+        next_question = self.interview.question(state.current_question or "")
+        if next_question is not None:  # the question message turns into the next question
+            turn.actions.append(EditOrigin(*self._question_message(turn, next_question)))
+            return None
+        label = question.option(option_id).label  # type: ignore[union-attr]
+        turn.actions.append(EditOrigin(message("answered", turn.locale, question=question, number=number, answer=label)))
+        self._send_outcome(turn, with_document=True)
         return None
 
     def on_back(self, event: Event, turn: Turn) -> None:
@@ -365,26 +375,17 @@ class ChatService:
         turn.state.current_question = position.question.id if position.question else None
 
     def _number_of(self, turn: Turn, question_id: str) -> int:
-        path = [q.id for q in self.interview.asked(turn.state.answers)]
+        path = list(self.interview.position(turn.state.answers).answers)
         return path.index(question_id) + 1 if question_id in path else len(path) + 1
 
     def _question_message(self, turn: Turn, question: Question) -> tuple[str, Keyboard]:
         answers = turn.state.answers
         position = self.interview.position(answers)
-        number = self._number_of(turn, question.id)
+        path = list(position.answers)
+        number = path.index(question.id) + 1 if question.id in path else len(path) + 1
         total = max(position.total, number)
-        filled = round(10 * (number - 1) / max(total, 1))
         chosen_id = answers.get(question.id)
-        chosen = question.option(chosen_id).label if chosen_id and question.option(chosen_id) else None  # type: ignore[union-attr]
-        text = message(
-            "question",
-            turn.locale,
-            question=question,
-            number=number,
-            total=total,
-            bar="▰" * filled + "▱" * (10 - filled),
-            chosen=chosen,
-        )
+        text = _question_text(turn.locale, self.notice, question, number, total, chosen_id)
         rows: list[tuple[Button, ...]] = [
             (Button(("✓ " if o.id == chosen_id else "") + o.label, callbacks.answer(question.id, o.id)),)
             for o in question.options

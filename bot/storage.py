@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiosqlite
@@ -98,6 +99,10 @@ class UserState:
     delete_requested_at: str | None = None  # /delete_me shown, awaiting its confirmation
     exists: bool = False
 
+    def snapshot(self) -> UserState:
+        """A copy to compare with after the update (what changed is what gets written)."""
+        return replace(self, answers=dict(self.answers), ticks=set(self.ticks))
+
 
 class Storage:
     def __init__(self, path: Path | str) -> None:
@@ -180,41 +185,40 @@ class Storage:
         return True
 
     async def load_user(self, user_id: int, chat_id: int) -> UserState:
-        db = self.db
+        """The user's whole state in one query (one round trip to the database thread)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT u.locale, u.delete_requested_at, i.notice_id, i.current_question, i.started, "
+            "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
+            "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id) "
+            "FROM users u LEFT JOIN interviews i ON i.user_id = u.user_id WHERE u.user_id = ?",
+            (user_id,),
+        )
         state = UserState(user_id=user_id, chat_id=chat_id)
-        async with db.execute(
-            "SELECT locale, delete_requested_at FROM users WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return state
-        state.exists = True
-        state.locale, state.delete_requested_at = row
-        async with db.execute(
-            "SELECT notice_id, current_question, started FROM interviews WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            state.notice_id, state.current_question, started = row
-            state.started = bool(started)
-        async with db.execute("SELECT question_id, option_id FROM answers WHERE user_id = ?", (user_id,)) as cur:
-            state.answers = {q: o for q, o in await cur.fetchall()}
-        async with db.execute("SELECT item_id FROM ticks WHERE user_id = ?", (user_id,)) as cur:
-            state.ticks = {row[0] for row in await cur.fetchall()}
+        for locale, delete_requested_at, notice_id, current, started, answers, ticks in rows:
+            state.exists = True
+            state.locale, state.delete_requested_at = locale, delete_requested_at
+            state.notice_id, state.current_question, state.started = notice_id, current, bool(started)
+            state.answers = json.loads(answers) if answers else {}
+            state.ticks = set(json.loads(ticks)) if ticks else set()
         return state
 
     async def save_user(self, state: UserState, before: UserState | None = None) -> None:
-        """Write the user's state; with `before`, only the answers and ticks that changed."""
+        """Write what changed since `before` (everything when there is no `before`)."""
         db = self.db
         now = _now()
-        await db.execute(
-            "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
-            "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
-            "updated_at = excluded.updated_at",
-            (state.user_id, state.chat_id, state.locale, state.delete_requested_at, now, now),
-        )
-        if state.notice_id is not None:
+        user = (state.chat_id, state.locale, state.delete_requested_at)
+        if before is None or user != (before.chat_id, before.locale, before.delete_requested_at):
+            await db.execute(
+                "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
+                "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
+                "updated_at = excluded.updated_at",
+                (state.user_id, *user, now, now),
+            )
+        interview = (state.notice_id, state.current_question, state.started)
+        if state.notice_id is not None and (
+            before is None or interview != (before.notice_id, before.current_question, before.started)
+        ):
             await db.execute(
                 "INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET notice_id = excluded.notice_id, "
@@ -222,27 +226,28 @@ class Storage:
                 "updated_at = excluded.updated_at",
                 (state.user_id, state.notice_id, state.current_question, int(state.started), now),
             )
-        old_answers = before.answers if before else None
-        if old_answers is None:
+        old_answers = before.answers if before is not None else {}
+        if before is None or (old_answers and not state.answers):
             await db.execute("DELETE FROM answers WHERE user_id = ?", (state.user_id,))
             old_answers = {}
-        for question in old_answers.keys() - state.answers.keys():
-            await db.execute("DELETE FROM answers WHERE user_id = ? AND question_id = ?", (state.user_id, question))
-        changed = [(q, o) for q, o in state.answers.items() if old_answers.get(q) != o]
-        await db.executemany(
-            "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, ?, ?, ?)",
-            [(state.user_id, q, o, now) for q, o in changed],
-        )
-        old_ticks = before.ticks if before else None
-        if old_ticks is None:
+        removed = [(state.user_id, q) for q in old_answers.keys() - state.answers.keys()]
+        if removed:
+            await db.executemany("DELETE FROM answers WHERE user_id = ? AND question_id = ?", removed)
+        changed = [(state.user_id, q, o, now) for q, o in state.answers.items() if old_answers.get(q) != o]
+        if changed:
+            await db.executemany(
+                "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, ?, ?, ?)",
+                changed,
+            )
+        old_ticks = before.ticks if before is not None else set()
+        if before is None:
             await db.execute("DELETE FROM ticks WHERE user_id = ?", (state.user_id,))
-            old_ticks = set()
-        for item in old_ticks - state.ticks:
-            await db.execute("DELETE FROM ticks WHERE user_id = ? AND item_id = ?", (state.user_id, item))
-        await db.executemany(
-            "INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)",
-            [(state.user_id, item, now) for item in state.ticks - old_ticks],
-        )
+        unticked = [(state.user_id, item) for item in old_ticks - state.ticks]
+        if unticked:
+            await db.executemany("DELETE FROM ticks WHERE user_id = ? AND item_id = ?", unticked)
+        ticked = [(state.user_id, item, now) for item in state.ticks - old_ticks]
+        if ticked:
+            await db.executemany("INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)", ticked)
 
     async def delete_user(self, user_id: int) -> None:
         """Delete every row of a user (answers, ticks, interview cascade with the user row)."""

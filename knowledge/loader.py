@@ -52,8 +52,11 @@ class KnowledgeError(Exception):
         super().__init__(f"{self.file}: {entry}: {problem}")
 
 
-class _StringDateLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as strings, so the JSON Schema sees what was written."""
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
+
+
+class _StringDateLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """A safe loader that leaves dates as strings, so the JSON Schema sees what was written."""
 
 
 _StringDateLoader.yaml_implicit_resolvers = {
@@ -67,11 +70,15 @@ def squash(text: str) -> str:
     return _WHITESPACE.sub("", text)
 
 
+def notice_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 @cache
 def _schema_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    # The schema itself is checked against its metaschema by the tests, not at every start.
+    schema = notice_schema()
     cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 

@@ -296,3 +296,12 @@ def test_a_malformed_explicitly_tagged_scalar_is_refused_as_bad_yaml(write_varia
     assert "schema_version: 1\n" in ORIGINAL_TEXT
     error = _refused(write_variant(text=ORIGINAL_TEXT.replace("schema_version: 1\n", f"schema_version: {tagged}\n", 1)))
     assert "YAML" in error.problem
+
+
+def test_the_notice_schema_is_itself_a_valid_json_schema():
+    import jsonschema
+
+    from knowledge.loader import notice_schema
+
+    schema = notice_schema()
+    jsonschema.validators.validator_for(schema).check_schema(schema)
