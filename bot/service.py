@@ -195,7 +195,8 @@ class ChatService:
             turn.actions.append(EditOrigin(*self._question_message(turn, next_question)))
             return None
         label = question.option(option_id).label  # type: ignore[union-attr]
-        turn.actions.append(EditOrigin(message("answered", turn.locale, question=question, number=number, answer=label)))
+        answered = message("answered", turn.locale, question=question, number=number, answer=label)
+        turn.actions.append(EditOrigin(answered))
         self._send_outcome(turn, with_document=True)
         return None
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.loader import DEFAULT_NOTICE_ID
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DB_PATH = "data/zhicheng.sqlite3"
 
@@ -36,7 +38,7 @@ class Settings:
     token: str | None = None
     api_base_url: str = DEFAULT_API_BASE_URL
     db_path: Path = Path(DEFAULT_DB_PATH)
-    notice_id: str = "2021-xinjiang-nonferrous"
+    notice_id: str = DEFAULT_NOTICE_ID
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = None

@@ -6,7 +6,7 @@ no longer apply are kept by callers but ignored here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,6 +80,18 @@ class Interview:
         """The questions answered so far, in order (the path the applicant took)."""
         counted = self.position(answers).answers
         return [q for q in self.questions if q.id in counted]
+
+    def paths(self) -> Iterator[dict[str, str]]:
+        """Every reachable finished combination of answers, depth first, each in ask order."""
+        stack: list[dict[str, str]] = [{}]
+        while stack:
+            position = self.position(stack.pop())
+            if position.question is None:
+                yield position.answers
+                continue
+            question = position.question
+            for option in reversed(question.options):  # reversed: the first option is explored first
+                stack.append({**position.answers, question.id: option.id})
 
     def previous(self, answers: Mapping[str, str], current: str | None) -> Question | None:
         """The question before `current` on the applicant's path (before the outcome if None)."""

@@ -36,17 +36,7 @@ def squash(text: str) -> str:
 
 def walk_paths(notice: Notice) -> Iterator[dict[str, str]]:
     """Every reachable finished path of answers, depth first, each in ask order."""
-    interview = interview_for(notice)
-    stack: list[dict[str, str]] = [{}]
-    while stack:
-        answers = stack.pop()
-        position = interview.position(answers)
-        if position.question is None:
-            yield position.answers
-            continue
-        # Reversed so that the first option is explored first (purely cosmetic).
-        for option in reversed(position.question.options):
-            stack.append({**position.answers, position.question.id: option.id})
+    return interview_for(notice).paths()
 
 
 def split_clauses(text: str) -> dict[str, str]:
