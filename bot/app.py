@@ -234,8 +234,7 @@ def build_application(
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.open()
-        username = application.bot.username if application.bot else ""
-        application.bot_data["service"] = ChatService(storage, notice, bot_link=f"https://t.me/{username}")
+        application.bot_data["service"] = ChatService(storage, notice)
         application.bot_data["storage"] = storage
         await _set_commands(application)
 

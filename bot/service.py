@@ -76,12 +76,11 @@ class Turn:
 
 class ChatService:
     def __init__(
-        self, storage: Storage, notice: Notice, *, bot_link: str = "", clock: Callable[[], dt.datetime] | None = None
+        self, storage: Storage, notice: Notice, *, clock: Callable[[], dt.datetime] | None = None
     ) -> None:
         self.storage = storage
         self.notice = notice
         self.interview = interview_for(notice)
-        self.bot_link = bot_link
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     async def handle(self, event: Event) -> list[Action] | None:

@@ -253,8 +253,3 @@ class Storage:
         """Delete every row of a user (answers, ticks, interview cascade with the user row)."""
         for table in ("answers", "ticks", "interviews", "users"):
             await self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
-
-    async def count_users(self) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM users") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0

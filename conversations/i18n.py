@@ -35,19 +35,6 @@ def normalize_locale(code: str | None) -> str:
     return lang if lang in LOCALES else DEFAULT_LOCALE
 
 
-def compile_catalogs(locale_dir: Path = LOCALE_DIR) -> list[Path]:
-    """Compile every .po under locale_dir to its .mo; returns the files written."""
-    written = []
-    for po_path in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        with po_path.open("rb") as po:
-            catalog = read_po(po, locale=po_path.parent.parent.name)
-        mo_path = po_path.with_suffix(".mo")
-        with mo_path.open("wb") as mo:
-            write_mo(mo, catalog, use_fuzzy=False)
-        written.append(mo_path)
-    return written
-
-
 @cache
 def translations(locale: str) -> NullTranslations:
     """The catalog of a locale. Uses the compiled .mo; compiles the .po in memory if the .mo is

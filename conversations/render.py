@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from typing import Any, TypeVar
 
@@ -166,8 +166,3 @@ def outcome_html(
 ) -> str:
     """A standalone HTML checklist to open on a phone or print on A4."""
     return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked))
-
-
-def renderer(locale: str) -> Callable[[str], str]:
-    """Shortcut used by callers that only need gettext for one locale."""
-    return translations(locale).gettext

@@ -55,7 +55,7 @@ async def test_a_full_interview_ends_with_the_checklist_and_its_document(chat_bo
     await answer_all(chat_bot, ANSWERS)
     sent = "\n".join(texts(chat_bot.api.calls))
     assert "结论： 可以申报" in sent or "结论：可以申报" in sent
-    assert "（二（二））" in sent
+    assert "（依据：二（二））" in sent
     # 六（一）: exempt from the 2021 specialty certificate and from the defence; 附件3 one copy.
     assert "免除事项" in sent
     assert "《继续教育免试审批表》（附件3）一份" in sent
