@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import jinja2
+from markupsafe import Markup
 
 from conversations.i18n import format_day, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
@@ -36,6 +37,7 @@ def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
     env.filters["day"] = lambda d: format_day(d, locale) if d else ""
+    env.filters["tel_link"] = lambda phone: Markup('<a href="tel:{}">{}</a>').format(phone.replace("－", "-"), phone)
     return env
 
 
