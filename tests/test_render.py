@@ -1,0 +1,66 @@
+"""Rendering the outcome: Telegram's limits, escaping, splitting at item boundaries."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import itertools
+import random
+
+from bot.offline import check_html
+from conversations.interview import interview_for
+from conversations.outcome import ChecklistItem, evaluate
+from conversations.render import TELEGRAM_LIMIT, checklist_messages, outcome_html, outcome_messages, pack
+from knowledge import default_notice
+
+NOTICE = default_notice()
+
+
+def _sample_outcomes(count: int = 300):  # type: ignore[no-untyped-def]
+    paths = list(interview_for(NOTICE).paths())
+    rng = random.Random(2021)
+    chosen = rng.sample(paths, count)
+    longest = max(paths, key=lambda a: len(evaluate(NOTICE, a).checklist))
+    return [evaluate(NOTICE, a) for a in [*chosen, longest]]
+
+
+def test_every_sampled_outcome_fits_telegram_messages_with_valid_html_in_both_languages() -> None:
+    for outcome, locale in itertools.product(_sample_outcomes(), ("zh_Hans", "en")):
+        for text in outcome_messages(NOTICE, outcome, locale):
+            assert 0 < len(text) <= TELEGRAM_LIMIT
+            assert check_html(text) is None, text[:200]
+
+
+def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_none() -> None:
+    outcome = _sample_outcomes(5)[-1]
+    long_items = tuple(
+        dataclasses.replace(item, detail=item.detail * 12) for item in outcome.checklist
+    )
+    long_outcome = dataclasses.replace(outcome, checklist=long_items)
+    messages = checklist_messages(NOTICE, long_outcome, "zh_Hans", ticked=())
+    assert len(messages) > 1
+    assert all(len(text) <= TELEGRAM_LIMIT for text, _ in messages)
+    shown = [item_id for _, ids in messages for item_id in ids]
+    assert shown == [item.id for item in long_items]
+    for text, ids in messages:  # each item's heading line is in the message whose buttons carry it
+        for number, item in enumerate(long_items, start=1):
+            assert (f"{number}. ☐ <b>{html.escape(item.title, quote=False)}</b>" in text) == (item.id in ids)
+
+
+def test_knowledge_text_is_escaped_in_chat_and_in_the_page() -> None:
+    outcome = _sample_outcomes(1)[-1]
+    evil = ChecklistItem(id="evil", stage=outcome.checklist[0].stage, title="<script>alert(1)</script>",
+                         detail="a & b <b>", ref="五（一）1")
+    outcome = dataclasses.replace(outcome, checklist=(evil, *outcome.checklist))
+    chat = "\n".join(outcome_messages(NOTICE, outcome, "zh_Hans"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in chat and "a &amp; b &lt;b&gt;" in chat
+    assert check_html(chat) is None
+    page = outcome_html(NOTICE, outcome, "zh_Hans")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_pack_never_exceeds_the_limit_even_for_a_block_longer_than_it() -> None:
+    blocks = ["短" * 50, "行\n" * 3000, "x" * 9000, "尾"]
+    messages = pack(blocks, limit=4096)
+    assert all(len(m) <= 4096 for m in messages)
+    assert "".join(messages).replace("\n", "").count("x") == 9000
