@@ -293,26 +293,25 @@ def _only_case_file_errors(data: Any) -> Case | None:
     return case
 
 
-@HYPOTHESIS
-@given(st.text(max_size=300))
-def test_arbitrary_text_raises_nothing_but_case_file_errors(text):
+def _parse_then_validate(text):
     try:
         data = parse_case_text(text)
     except CaseFileError as error:
         assert error.field == "(file)"
         return
     _only_case_file_errors(data)
+
+
+@HYPOTHESIS
+@given(st.text(max_size=300))
+def test_arbitrary_text_raises_nothing_but_case_file_errors(text):
+    _parse_then_validate(text)
 
 
 @HYPOTHESIS
 @given(yaml_like_text)
 def test_arbitrary_yaml_like_text_raises_nothing_but_case_file_errors(text):
-    try:
-        data = parse_case_text(text)
-    except CaseFileError as error:
-        assert error.field == "(file)"
-        return
-    _only_case_file_errors(data)
+    _parse_then_validate(text)
 
 
 @HYPOTHESIS
