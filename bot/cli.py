@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.settings import SettingsError
 from conversations.casefile import CaseFileError, case_schema, read_case_file, validate_case
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
@@ -130,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"invalid settings: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except BrokenPipeError:  # the output was piped into `head` or similar
         sys.stderr.close()
         return 0
