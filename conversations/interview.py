@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from conversations.predicates import Predicate, PredicateSet
-from knowledge.model import DECISIVE_VERDICTS, Notice, Question
+from knowledge.model import Notice, Question
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Interview:
         self._by_id = {q.id: q for q in notice.questions}
         self._option_ids = {q.id: frozenset(o.id for o in q.options) for q in notice.questions}
         self._ask_if: dict[str, Predicate] = {q.id: self.predicates.compile(q.ask_if) for q in notice.questions}
-        decisive = [r for r in notice.rules if r.verdict in DECISIVE_VERDICTS]
+        decisive = [r for r in notice.rules if r.decisive]
         self._decisive: list[Predicate] = [self.predicates.compile(r.when) for r in decisive]
         # Kleene logic is monotone: a rule can only start to hold when a question it reads is answered.
         self._decisive_after: dict[str, list[Predicate]] = {
@@ -56,7 +56,7 @@ class Interview:
         return q is not None and q.option(option_id) is not None
 
     def decided(self, answers: Mapping[str, str]) -> bool:
-        """True when a decisive rule (ineligible, not covered, other route) already holds."""
+        """True when a rule that ends the interview (see Rule.decisive) already holds."""
         return any(check(answers) is True for check in self._decisive)
 
     def position(self, answers: Mapping[str, str]) -> Position:

@@ -11,9 +11,16 @@ from typing import Any
 from conversations.interview import Interview, interview_for
 from conversations.predicates import Predicate
 from knowledge.loader import LEVEL_QUESTION
-from knowledge.model import VERDICTS, Item, Notice, Variant
+from knowledge.model import BARS, VERDICTS, Item, Notice, Rule, Variant
 
-ACTIONABLE_VERDICTS = frozenset({"eligible", "conditional"})
+# Verdicts that come with a checklist, unless a rule ended the interview early. An other route
+# (for example direct recognition, 六（二）) keeps the checklist as the fallback.
+ACTIONABLE_VERDICTS = frozenset({"eligible", "conditional", "other_route"})
+# The reasons an outcome shows: those of its verdict, then those of milder verdicts that still hold.
+SUPPORTING_VERDICTS = {
+    "conditional": ("eligible",),
+    "other_route": ("conditional", "eligible"),
+}
 
 
 class IncompleteAnswers(ValueError):
@@ -33,6 +40,7 @@ class Reason:
     id: str
     text: str
     ref: str
+    quote: str = ""  # the notice's own words the reason rests on
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,12 @@ class Outcome:
     answers: tuple[AnsweredQuestion, ...]
     level: str | None = None
     ignored_answers: tuple[str, ...] = field(default=())
+    bar: str | None = None  # ineligible: what is barred (knowledge.model.BARS)
+    retry: str | None = None  # a question to answer anew (for example another level)
+
+    @property
+    def has_checklist(self) -> bool:
+        return bool(self.checklist or self.exemptions)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,11 +114,11 @@ class _CompiledNotice:
         self.interview: Interview = interview_for(notice)
         compile_ = self.interview.predicates.compile
         severity = {v: i for i, v in enumerate(VERDICTS)}
-        self.rules: list[tuple[int, str, Reason, Predicate]] = [
-            (severity[r.verdict], r.verdict, Reason(r.id, r.reason, r.ref), compile_(r.when)) for r in notice.rules
+        self.rules: list[tuple[int, Rule, Reason, Predicate]] = [
+            (severity[r.verdict], r, Reason(r.id, r.reason, r.ref, r.quote), compile_(r.when)) for r in notice.rules
         ]
         self.notes: list[tuple[Reason, Predicate]] = [
-            (Reason(n.id, n.text, n.ref), compile_(n.when)) for n in notice.notes
+            (Reason(n.id, n.text, n.ref, n.quote), compile_(n.when)) for n in notice.notes
         ]
         stage_order = {s.id: i for i, s in enumerate(notice.stages)}
         self.items: list[_CompiledItem] = [
@@ -142,7 +156,7 @@ class _CompiledItem:
                 stage=it.stage,
                 title=_fill((variant and variant.title) or it.title, values),
                 detail=_fill((variant and variant.detail) or it.detail, values),
-                ref=it.ref,
+                ref=(variant and variant.ref) or it.ref,
                 copies=variant.copies if variant and variant.copies is not None else it.copies,
             )
         return built
@@ -167,21 +181,25 @@ def evaluate(notice: Notice, answers: Mapping[str, str]) -> Outcome:
         raise IncompleteAnswers(position.question.id)
     facts = position.answers
 
-    fired = [(sev, verdict, reason) for sev, verdict, reason, check in c.rules if check(facts) is True]
+    fired = [(sev, rule, reason) for sev, rule, reason, check in c.rules if check(facts) is True]
     if not fired:
         raise KnowledgeGap(f"no rule of {notice.id} decides the answers {dict(facts)}")
-    verdict = min(fired, key=lambda f: f[0])[1]
-    reasons = [reason for _, v, reason in fired if v == verdict]
-    if verdict == "conditional":
-        reasons += [reason for _, v, reason in fired if v == "eligible"]
-    notes = tuple(note for note, check in c.notes if check(facts) is True)
+    verdict = min(fired, key=lambda f: f[0])[1].verdict
+    deciding = [rule for _, rule, _ in fired if rule.verdict == verdict]
+    shown = (verdict, *SUPPORTING_VERDICTS.get(verdict, ()))
+    reasons = [reason for v in shown for _, rule, reason in fired if rule.verdict == v]
+    bar = max((BARS.index(r.bar or "person") for r in deciding), default=None) if verdict == "ineligible" else None
+    retries = {r.retry for r in deciding}
+    retry = retries.pop() if len(retries) == 1 else None  # only when every deciding rule can be retried the same way
+    ended_early = any(rule.decisive for _, rule, _ in fired)
 
     level = notice.level(facts[LEVEL_QUESTION]) if LEVEL_QUESTION in facts else None
     level_name = level.name if level else ""
     checklist: list[ChecklistItem] = []
     exemptions: list[Exemption] = []
     deadlines: tuple[DeadlineEntry, ...] = ()
-    if verdict in ACTIONABLE_VERDICTS:
+    notes: tuple[Reason, ...] = ()
+    if verdict in ACTIONABLE_VERDICTS and not ended_early:
         for compiled in c.items:
             if compiled.applies(facts) is not True:
                 continue
@@ -190,6 +208,7 @@ def evaluate(notice: Notice, answers: Mapping[str, str]) -> Outcome:
             else:
                 checklist.append(compiled.entry(facts, level_name))
         deadlines = tuple(entry for entry, applies in c.deadlines if applies(facts) is True)
+        notes = tuple(note for note, check in c.notes if check(facts) is True)
 
     answered = tuple(c.answered[q, a] for q, a in facts.items())
     return Outcome(
@@ -203,4 +222,23 @@ def evaluate(notice: Notice, answers: Mapping[str, str]) -> Outcome:
         answers=answered,
         level=level.name if level else None,
         ignored_answers=tuple(sorted(k for k in answers if k not in facts)),
+        bar=BARS[bar] if bar is not None else None,
+        retry=retry,
     )
+
+
+def answers_to_retry(notice: Notice, answers: Mapping[str, str]) -> dict[str, str] | None:
+    """The answers with which the applicant answers the outcome's retry question anew: that question's
+    answer and the answers the deciding rules read are dropped, so both are asked again. None if the
+    outcome offers no retry."""
+    outcome = evaluate(notice, answers)
+    if outcome.retry is None:
+        return None
+    c = _compiled(notice)
+    facts = c.interview.position(answers).answers
+    questions_of = c.interview.predicates.questions_of
+    dropped = {outcome.retry}
+    for _, rule, _, check in c.rules:
+        if rule.verdict == outcome.verdict and check(facts) is True:
+            dropped |= questions_of(rule.when)
+    return {q: a for q, a in facts.items() if q not in dropped}

@@ -120,6 +120,8 @@ def _context(notice: Notice, outcome: Outcome, ticked: Collection[str]) -> dict[
         "total": len(outcome.checklist),
         "items": numbered(outcome.checklist),
         "stages": [s for s in notice.stages if any(it.stage == s.id for it in outcome.checklist)],
+        "stage_deadlines": {s.id: next((d for d in notice.deadlines if d.id == s.deadline), None)
+                            for s in notice.stages},
     }
 
 

@@ -180,10 +180,19 @@ class _Checker:
         self._check_ref("contacts", d["contacts"]["ref"])
         self._check_predicates()
         stages = {s["id"] for s in d["stages"]}
+        deadline_ids = {x["id"] for x in d["deadlines"]}
+        for i, stage in enumerate(d["stages"]):
+            if "deadline" in stage and stage["deadline"] not in deadline_ids:
+                raise self.fail(f"stages[{i}] (id={stage['id']}).deadline",
+                                f"'{stage['deadline']}' is not listed under deadlines")
+        for i, rule in enumerate(d["rules"]):
+            self._check_rule(f"rules[{i}] (id={rule['id']})", rule)
         for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations"):
             for i, entry in enumerate(d[section]):
                 name = f"{section}[{i}] (id={entry['id']})"
                 self._check_ref(name, entry["ref"])
+                for ref in entry.get("see_also", []):
+                    self._check_ref(name + ".see_also", ref)
                 if "quote" in entry:
                     self._check_quote(name, entry["quote"])
                 for para in entry.get("paragraphs", []):
@@ -237,6 +246,12 @@ class _Checker:
         for name in preds:
             visit(name)
 
+    def _check_rule(self, name: str, rule: dict[str, Any]) -> None:
+        if "bar" in rule and rule["verdict"] != "ineligible":
+            raise self.fail(name + ".bar", "only an ineligible rule bars something")
+        if "retry" in rule and rule["retry"] not in self.options:
+            raise self.fail(name + ".retry", f"'{rule['retry']}' is not a question")
+
     def _check_item(self, name: str, item: dict[str, Any], stages: set[str]) -> None:
         if item["stage"] not in stages:
             raise self.fail(name, f"stage '{item['stage']}' is not listed under stages")
@@ -246,6 +261,8 @@ class _Checker:
         for j, variant in enumerate(item.get("variants", [])):
             self._check_expr(f"{name}.variants[{j}].when", variant["when"])
             self._check_quote(f"{name}.variants[{j}]", variant["quote"])
+            if "ref" in variant:
+                self._check_ref(f"{name}.variants[{j}].ref", variant["ref"])
             texts += [variant.get("title", ""), variant.get("detail", "")]
         for text in texts:
             for placeholder in _PLACEHOLDER.findall(text):
@@ -292,7 +309,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         deadlines=tuple(Deadline(**{**x, "due": _date(x["due"])}) for x in d["deadlines"]),
         interpretations=tuple(Interpretation(**x) for x in d["interpretations"]),
         predicates=dict(d["predicates"]),
-        questions=tuple(Question(**{**q, "options": tuple(Option(**o) for o in q["options"])})
+        questions=tuple(Question(**{**q, "options": tuple(Option(**o) for o in q["options"]),
+                                    "see_also": tuple(q.get("see_also", []))})
                         for q in d["questions"]),
         rules=tuple(Rule(**r) for r in d["rules"]),
         notes=tuple(Note(**n) for n in d["notes"]),

@@ -12,7 +12,12 @@ from typing import Any
 Expr = str | dict[str, Any]
 
 VERDICTS = ("ineligible", "not_covered", "other_route", "conditional", "eligible")
+# A rule with one of these verdicts ends the interview when it holds, unless it says otherwise
+# (ends_interview: false, for example a route that the applicant may still fall back from).
 DECISIVE_VERDICTS = frozenset({"ineligible", "not_covered", "other_route"})
+# What an ineligible verdict bars, from the narrowest to the broadest: the chosen level, this
+# year's evaluation, a period (a sanction or ban), or applying under this notice at all.
+BARS = ("level", "year", "period", "person")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Level:
 class Stage:
     id: str
     title: str
+    deadline: str | None = None  # id of the deadline by which the stage must be finished
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,11 @@ class Question:
     options: tuple[Option, ...]
     ask_if: Expr = "always"
     help: str | None = None
+    see_also: tuple[str, ...] = ()  # further clauses the question rests on
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return (self.ref, *self.see_also)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -104,6 +115,13 @@ class Rule:
     reason: str
     ref: str
     quote: str
+    ends_interview: bool | None = None  # None: as its verdict says (DECISIVE_VERDICTS)
+    bar: str | None = None  # ineligible rules: one of BARS (default "person")
+    retry: str | None = None  # a question whose answer the applicant may change to get past this rule
+
+    @property
+    def decisive(self) -> bool:
+        return self.verdict in DECISIVE_VERDICTS if self.ends_interview is None else self.ends_interview
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,7 @@ class Variant:
     title: str | None = None
     detail: str | None = None
     copies: int | None = None
+    ref: str | None = None  # the clause this variant rests on, if not the item's
 
 
 @dataclass(frozen=True)

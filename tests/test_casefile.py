@@ -47,8 +47,8 @@ EXPECTED_EXAMPLE_VERDICTS = {
 
 XINJIANG_ASSOCIATE_SENIOR = {
     "employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-    "level": "associate_senior", "meets_conditions": "confirmed", "current_title": "xinjiang",
-    "direct_recognition": "no", "evaluated_before": "before", "specialty_change": "same",
+    "submission_status": "no", "level": "associate_senior", "meets_conditions": "confirmed",
+    "current_title": "xinjiang", "direct_recognition": "no", "evaluated_before": "before", "specialty_change": "same",
     "grassroots_service": "none", "education_verifiable": "yes", "awards": "yes", "publications": "both",
 }
 
@@ -87,10 +87,12 @@ def test_every_shipped_example_matches_the_published_case_schema(path):
     jsonschema.validate(data, case_schema(NOTICE))
 
 
-def test_the_fanghuiju_example_is_exempted_from_the_defence_and_the_specialty_course():
+def test_the_fanghuiju_example_is_exempted_from_the_specialty_course_and_keeps_a_defence_line_to_confirm():
     case = load_case(EXAMPLES_DIR / "fanghuiju-associate-senior.yaml", NOTICE)
-    exempted = {e.id for e in evaluate(NOTICE, case.answers).exemptions}
-    assert exempted == {"ce_specialty_2021", "defence"}
+    outcome = evaluate(NOTICE, case.answers)
+    assert {e.id for e in outcome.exemptions} == {"ce_specialty_2021"}
+    defence = next(item for item in outcome.checklist if item.id == "defence")
+    assert "可免除现场答辩" in defence.title and defence.ref == "六（一）"
 
 
 def test_a_complete_yaml_case_loads(tmp_path):

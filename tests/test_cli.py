@@ -18,6 +18,7 @@ answers:
   unit_type: xinjiang
   sanction: "no"
   misconduct: none
+  submission_status: "no"
   level: junior
   meets_conditions: confirmed
   current_title: none

@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from knowledge.model import DECISIVE_VERDICTS, VERDICTS
+from conversations.outcome import SUPPORTING_VERDICTS
+from knowledge.model import BARS, DECISIVE_VERDICTS, VERDICTS
 
-ACTIONABLE = {"eligible", "conditional"}
+ACTIONABLE = {"eligible", "conditional", "other_route"}
+GRASSROOTS_2021 = {"fhj_serving", "temple_or_teaching", "returned", "inland_or_secretary"}
 CHECKS = (
     "verdict_is_one_of_five",
     "has_a_reason",
@@ -34,6 +36,13 @@ CHECKS = (
     "answers_echoed",
     "level_named",
     "exemptions_are_items_with_reason",
+    "turned_away_see_no_notes",
+    "ineligible_says_what_it_bars",
+    "associate_senior_keeps_a_defence_line",
+    "only_2021_service_exempts",
+    "publicity_comes_before_its_upload",
+    "done_steps_are_not_to_dos",
+    "unit_duty_is_information_not_an_item",
 )
 
 
@@ -99,7 +108,7 @@ def survey(notice, every_outcome) -> Survey:
                 s.fail("actionable_has_paper_deadline", answers, f"deadlines {sorted(deadline_ids)}")
         elif out.checklist or out.exemptions:
             s.fail("non_actionable_has_empty_checklist", answers, f"{out.verdict} with {ids}")
-        allowed = {out.verdict} | ({"eligible"} if out.verdict == "conditional" else set())
+        allowed = {out.verdict, *SUPPORTING_VERDICTS.get(out.verdict, ())}
         if any(rule_verdict.get(r.id) not in allowed for r in out.reasons):
             s.fail("reasons_belong_to_the_verdict", answers, f"{out.verdict}: {[r.id for r in out.reasons]}")
         if out.verdict == "conditional" and not any(rule_verdict.get(r.id) == "conditional" for r in out.reasons):
@@ -116,40 +125,67 @@ def survey(notice, every_outcome) -> Survey:
             s.fail("level_named", answers, f"level {out.level}")
         if any(e.id not in item_ids or not e.reason or e.ref not in clause_refs for e in out.exemptions):
             s.fail("exemptions_are_items_with_reason", answers, f"{out.exemptions}")
+        if out.verdict not in ACTIONABLE and out.notes:
+            s.fail("turned_away_see_no_notes", answers, f"{out.verdict} with notes {[n.id for n in out.notes]}")
+        if (out.verdict == "ineligible") != (out.bar in BARS):
+            s.fail("ineligible_says_what_it_bars", answers, f"{out.verdict} bars {out.bar}")
+        if out.verdict in ACTIONABLE and answers.get("level") == "associate_senior" and not (
+            "defence" in ids and "defence" in deadline_ids
+        ):
+            s.fail("associate_senior_keeps_a_defence_line", answers, f"items {ids}, deadlines {deadline_ids}")
+        exempted = {e.id for e in out.exemptions}
+        if answers.get("grassroots_service") not in GRASSROOTS_2021 and (
+            exempted or (out.verdict in ACTIONABLE and "ce_specialty_2021" not in ids)
+        ):
+            s.fail("only_2021_service_exempts", answers, f"exempted {sorted(exempted)}")
+        if out.verdict in ACTIONABLE and not ids.index("unit_publicity") < ids.index("publicity_result_upload"):
+            s.fail("publicity_comes_before_its_upload", answers, f"{ids}")
+        if answers.get("entrustment_letter") == "approved" and "entrustment_approval" in ids:
+            s.fail("done_steps_are_not_to_dos", answers, "an approved letter listed as a step to do")
+        if "unit_accountability" in ids or (
+            out.verdict in ACTIONABLE and "unit_accountability" not in {n.id for n in out.notes}
+        ):
+            s.fail("unit_duty_is_information_not_an_item", answers, f"{ids}")
     return s
 
 
 # --- the paths as a whole ---------------------------------------------------------------
 
-def test_there_are_exactly_72195_reachable_paths(survey):
-    # From the interview's structure: after employment (in_service or high_skill) come five ways to reach
-    # the sanction question (自治区内单位; 中央驻疆 with one of three letter answers; 援疆 serving) and two
-    # ends (援疆 too short or ended). Each of those leads to 7219 paths: sanction yes (1), or misconduct
-    # banned (2), or misconduct none then 7216 = 初级 1445 + 中级 2885 + 副高级 2885 + 正高级 1.
-    # 1 (retired) + 2 × (5 × 7219 + 2) = 72195.
-    assert survey.paths == 72195
+def test_there_are_exactly_125486_reachable_paths(survey):
+    # From the interview's structure. The 14 ways to the tail of 2021 grassroots service (6 answers) ×
+    # education (2) × awards (2) × publications (4) = 96 completions each. Per level and conditions answer
+    # (confirmed or unsure): no title 96 × e, or a title (2) × direct recognition (3, all go on) × e ×
+    # (2 specialty answers × 96 + 1 same-level transfer), with e = 1 for 初级 and 2 (七（四） asked) above:
+    # 初级 96 + 1158 = 1254, 中级 and 副高级 192 + 2316 = 2508 each, so 6270. Per way to the level question:
+    # 正高级 1 + 不符合条件 3 + 2 × 6270 = 12544. Per way to the sanction question: 处分期 1 + banned 2 +
+    # 第3次退回 1 + 12544 = 12548. Per employment (in_service, high_skill): 5 ways (自治区内; three letter
+    # answers; 援疆 serving) × 12548 + 2 援疆 ends = 62742. With retired and not_technical: 2 × 62742 + 2.
+    assert survey.paths == 125486
 
 
 def test_ineligible_paths_are_exactly_those_the_notice_excludes(survey):
-    # 离退休 (1) + per (employment × way in): 处分期 1 + 弄虚作假 individual/unit 2 + 不符合条件 at 3 levels = 6.
-    assert survey.verdicts["ineligible"] == 1 + 2 * 5 * 6
+    # 离退休, 非专业技术人员 (2) + per employment: 援疆 under a year or ended (2, 二（三）) and per way in:
+    # 处分期 1 + 弄虚作假 individual/unit 2 + 第3次提交后退回 1 + 不符合所选级别条件 at 3 levels = 7.
+    assert survey.verdicts["ineligible"] == 2 + 2 * (2 + 5 * 7)
 
 
-def test_not_covered_paths_are_short_aid_terms_and_full_senior(survey):
-    # Per employment: 援疆 under one year or ended (2) + 正高级 on each of the five ways in (5).
-    assert survey.verdicts["not_covered"] == 2 * (2 + 5)
+def test_not_covered_paths_are_full_senior_and_same_level_transfers(survey):
+    # Per employment and way in: 正高级 (1) + 同级转评 for title holders (2 titles × 3 recognition answers ×
+    # e, for 初级 e = 1 and 中级, 副高级 e = 2: 6 + 12 + 12 = 30) per conditions answer (2).
+    assert survey.verdicts["not_covered"] == 2 * 5 * (1 + 2 * 30)
 
 
-def test_other_route_paths_are_the_direct_recognitions_of_six_two(survey):
-    # 2 employments × 5 ways in × 3 levels × 2 (confirmed/unsure) × 2 titles (新疆/外省).
-    assert survey.verdicts["other_route"] == 2 * 5 * 3 * 2 * 2
+def test_other_route_paths_are_the_direct_recognitions_of_six_two_which_still_reach_the_checklist(survey):
+    # Per employment, way in and conditions answer: 2 titles × recognition yes × e × 2 specialty answers × 96.
+    per = 2 * 1 * 2 * 96 + 2 * (2 * 1 * 2 * 2 * 96)
+    assert survey.verdicts["other_route"] == 2 * 5 * 2 * per
 
 
 def test_eligible_and_conditional_paths_split_on_the_letter_and_the_conditions(survey):
-    # Actionable completions per way in and conditions answer: 初级 720 + 中级 1440 + 副高级 1440 = 3600.
+    # Completions per way in and conditions answer without recognition: 6270 − 30 同级转评 − 1920 认定 = 4320.
     # Eligible needs conditions confirmed on one of 3 complete ways in (新疆, letter approved, 援疆 serving).
-    assert survey.verdicts["eligible"] == 2 * 3 * 3600
-    assert survey.verdicts["conditional"] == 2 * 5 * 2 * 3600 - 2 * 3 * 3600
+    assert survey.verdicts["eligible"] == 2 * 3 * 4320
+    assert survey.verdicts["conditional"] == 2 * 5 * 2 * 4320 - 2 * 3 * 4320
 
 
 def test_every_one_of_the_five_verdicts_is_reached(survey):
@@ -185,7 +221,8 @@ def test_an_outcome_of_each_verdict_turns_into_plain_json(survey):
 # --- one class per question node: what follows each option --------------------------------
 
 ELIGIBLE_OR_CONDITIONAL = {"outcome:eligible", "outcome:conditional"}
-GRASSROOTS_OPTIONS = ["none", "fhj_serving", "temple_or_teaching", "returned", "inland_or_secretary"]
+ACTIONABLE_OUTCOMES = ELIGIBLE_OR_CONDITIONAL | {"outcome:other_route"}
+GRASSROOTS_OPTIONS = ["none", "fhj_serving", "temple_or_teaching", "returned", "inland_or_secretary", "earlier_only"]
 
 
 def _follows(survey: Survey, question: str, option: str) -> set[str]:
@@ -203,6 +240,10 @@ class TestEmploymentQuestion:
     def test_a_retiree_is_told_at_once_that_they_may_not_apply(self, survey):
         # 二（二）: 离退休人员不得申报参加职称评审。
         assert _follows(survey, "employment", "retired") == {"outcome:ineligible"}
+
+    def test_someone_employed_but_not_a_professional_is_told_at_once_that_they_may_not_apply(self, survey):
+        # 二（二）: 申报人应当为在职专业技术人员。
+        assert _follows(survey, "employment", "not_technical") == {"outcome:ineligible"}
 
 
 class TestUnitTypeQuestion:
@@ -229,8 +270,9 @@ class TestAidTermQuestion:
         assert _follows(survey, "aid_term", "over_one_year_serving") == {"sanction"}
 
     @pytest.mark.parametrize("option", ["under_one_year", "ended"])
-    def test_an_aid_worker_outside_two_three_is_not_covered_by_the_notice(self, survey, option):
-        assert _follows(survey, "aid_term", option) == {"outcome:not_covered"}
+    def test_an_aid_worker_outside_two_three_is_outside_the_scope_of_this_evaluation(self, survey, option):
+        # 二（三）: 对口支援新疆1年以上，且正在援疆期间的专业技术人员。
+        assert _follows(survey, "aid_term", option) == {"outcome:ineligible"}
 
 
 class TestSanctionQuestion:
@@ -243,13 +285,22 @@ class TestSanctionQuestion:
 
 
 class TestMisconductQuestion:
-    def test_someone_without_misconduct_is_asked_the_level(self, survey):
-        assert _follows(survey, "misconduct", "none") == {"level"}
+    def test_someone_never_dealt_with_or_whose_period_is_over_is_asked_about_this_years_submissions(self, survey):
+        assert _follows(survey, "misconduct", "none") == {"submission_status"}
 
     @pytest.mark.parametrize("option", ["individual_banned", "unit_banned"])
     def test_a_banned_person_or_unit_may_not_apply(self, survey, option):
         # 七（二）
         assert _follows(survey, "misconduct", option) == {"outcome:ineligible"}
+
+
+class TestSubmissionStatusQuestion:
+    def test_someone_who_has_not_been_returned_three_times_is_asked_the_level(self, survey):
+        assert _follows(survey, "submission_status", "no") == {"level"}
+
+    def test_materials_returned_after_the_third_submission_are_not_accepted_this_year(self, survey):
+        # 四（三）: 对于第3次提交后申报材料仍不符合要求被退回的，本年度不再受理。
+        assert _follows(survey, "submission_status", "returned_third") == {"outcome:ineligible"}
 
 
 class TestLevelQuestion:
@@ -266,7 +317,7 @@ class TestMeetsConditionsQuestion:
     def test_confirmed_or_unsure_goes_on_to_the_current_title(self, survey, option):
         assert _follows(survey, "meets_conditions", option) == {"current_title"}
 
-    def test_not_meeting_the_conditions_ends_ineligible(self, survey):
+    def test_not_meeting_the_conditions_ends_ineligible_for_the_chosen_level(self, survey):
         # 二（一）
         assert _follows(survey, "meets_conditions", "not_met") == {"outcome:ineligible"}
 
@@ -282,13 +333,11 @@ class TestCurrentTitleQuestion:
 
 
 class TestDirectRecognitionQuestion:
-    @pytest.mark.parametrize("option", ["no", "exam_specialty"])
-    def test_no_recognition_or_an_exam_specialty_goes_on_with_the_evaluation(self, survey, option):
+    @pytest.mark.parametrize("option", ["no", "yes", "exam_specialty"])
+    def test_every_answer_goes_on_with_the_evaluation(self, survey, option):
+        # 六（二） recognition is decided by the HR bureau: the evaluation stays open as the fallback.
         # 中级以上 are asked 七（四） next; 初级 go to the 六（三） specialty question.
         assert _follows(survey, "direct_recognition", option) == {"evaluated_before", "specialty_change"}
-
-    def test_three_years_of_grassroots_service_rated_excellent_is_another_route(self, survey):
-        assert _follows(survey, "direct_recognition", "yes") == {"outcome:other_route"}
 
 
 class TestEvaluatedBeforeQuestion:
@@ -300,8 +349,14 @@ class TestEvaluatedBeforeQuestion:
 
 class TestSpecialtyChangeQuestion:
     @pytest.mark.parametrize("option", ["same", "changed"])
-    def test_either_answer_goes_to_the_grassroots_question(self, survey, option):
+    def test_the_same_specialty_or_a_change_towards_the_next_level_goes_to_the_grassroots_question(
+        self, survey, option
+    ):
         assert _follows(survey, "specialty_change", option) == {"grassroots_service"}
+
+    def test_a_same_level_transfer_is_not_covered_by_six_three(self, survey):
+        # 六（三） covers only 需评审高一级专业技术职务任职资格的 … 无需同级转评.
+        assert _follows(survey, "specialty_change", "changed_same_level") == {"outcome:not_covered"}
 
 
 class TestGrassrootsServiceQuestion:
@@ -324,8 +379,8 @@ class TestAwardsQuestion:
 
 class TestPublicationsQuestion:
     @pytest.mark.parametrize("option", ["published", "representative", "both", "none"])
-    def test_the_last_question_ends_in_an_actionable_outcome(self, survey, option):
-        assert _follows(survey, "publications", option) == ELIGIBLE_OR_CONDITIONAL
+    def test_the_last_question_ends_in_an_outcome_with_a_checklist(self, survey, option):
+        assert _follows(survey, "publications", option) == ACTIONABLE_OUTCOMES
 
 
 def test_every_question_node_is_described_by_a_class_above(notice):

@@ -75,8 +75,11 @@ def _quotes() -> list[tuple[str, str]]:
 
 
 def _cited_refs() -> list[tuple[str, str]]:
-    return [(f"{path}.{key}", value) for path, key, value in _walk(RAW)
-            if key in ("ref", "exempt_ref") and not path.startswith("clauses")]
+    single = [(f"{path}.{key}", value) for path, key, value in _walk(RAW)
+              if key in ("ref", "exempt_ref") and not path.startswith("clauses")]
+    listed = [(f"{path}.{key}[{i}]", ref) for path, key, value in _walk(RAW) if key == "see_also"
+              for i, ref in enumerate(value)]
+    return single + listed
 
 
 QUOTES = _quotes()
@@ -142,12 +145,13 @@ def test_every_quote_lies_within_the_clause_it_cites(section):
         assert squash(entry["quote"]) in squash(clause), f"{section} {entry['id']}: not in {entry['ref']}"
 
 
-def test_every_variant_quote_lies_within_its_items_clause_or_an_annex():
+def test_every_variant_quote_lies_within_the_clause_it_rests_on_or_an_annex():
     annexes = squash("".join(t for ref, t in CLAUSE_TEXT.items() if ref.startswith("附件")))
     for item in RAW["items"]:
         for variant in item.get("variants", []):
             quote = squash(variant["quote"])
-            assert quote in squash(CLAUSE_TEXT[item["ref"]]) or quote in annexes, item["id"]
+            clause = CLAUSE_TEXT[variant.get("ref", item["ref"])]
+            assert quote in squash(clause) or quote in annexes, item["id"]
 
 
 def test_the_attachments_quote_their_own_annex():
@@ -286,3 +290,9 @@ def test_every_level_name_is_a_level_the_notice_or_its_interpretations_speak_of(
     assert {"初级", "中级", "副高级"} <= names
     for name in ("初级", "中级", "副高级"):
         assert name in TEXT
+
+
+def test_readme_lists_every_interpretation_of_the_knowledge_file():
+    readme = (NOTICE_YAML.parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [i["id"] for i in RAW["interpretations"] if f"| `{i['id']}` | {i['ref']} |" not in readme]
+    assert missing == []

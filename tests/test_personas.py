@@ -45,6 +45,8 @@ PERSONA_SCHEMA: dict[str, Any] = {
         "detail_contains": {"type": "object",
                             "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
         "deadlines": ID_LIST,
+        "bar": {"enum": ["level", "year", "period", "person"]},
+        "retry": {"type": "string"},
     },
 }
 
@@ -185,6 +187,22 @@ def test_the_persona_is_given_exactly_the_expected_deadlines(path):
     if expected is None:
         pytest.skip("no deadlines stated")
     assert sorted(d.id for d in outcome_of(path).deadlines) == sorted(expected)
+
+
+@personas
+def test_a_persona_turned_away_is_told_what_is_barred_and_whether_an_answer_can_be_changed(path):
+    p, outcome = persona(path), outcome_of(path)
+    if p["verdict"] != "ineligible":
+        assert outcome.bar is None
+        return
+    assert outcome.bar == p.get("bar", "person")
+    assert outcome.retry == p.get("retry")
+
+
+@personas
+def test_a_persona_turned_away_or_not_covered_sees_no_notes_for_applicants(path):
+    if persona(path)["verdict"] in ("ineligible", "not_covered"):
+        assert outcome_of(path).notes == ()
 
 
 @personas

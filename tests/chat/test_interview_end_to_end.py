@@ -15,6 +15,7 @@ ANSWERS = [
     ("unit_type", "xinjiang"),
     ("sanction", "no"),
     ("misconduct", "none"),
+    ("submission_status", "no"),
     ("level", "associate_senior"),
     ("meets_conditions", "confirmed"),
     ("current_title", "other_province"),
@@ -59,7 +60,9 @@ async def test_a_full_interview_ends_with_the_checklist_and_its_document(chat_bo
     # 六（一）: exempt from the 2021 specialty certificate and from the defence; 附件3 one copy.
     assert "免除事项" in sent
     assert "《继续教育免试审批表》（附件3）一份" in sent
-    assert "参加副高级答辩" not in sent.split("免除事项")[0]
+    # 六（一） waives only the on-site defence: the defence stays, to be confirmed with the office (七（五）).
+    assert "答辩：可免除现场答辩，请向联系人确认" in sent
+    assert "副高级答辩：另行通知" in sent
     docs = chat_bot.api.sent("sendDocument")
     assert len(docs) == 1
     html = next(iter(docs[0].files.values())).decode("utf-8")
@@ -86,7 +89,7 @@ async def test_going_back_to_change_an_answer_keeps_the_later_answers_that_still
     chat_bot: BotUnderTest,
 ) -> None:
     await chat_bot.text(USER, "/start")
-    await answer_all(chat_bot, ANSWERS[:6])  # now at current_title
+    await answer_all(chat_bot, ANSWERS[:7])  # now at current_title
     await chat_bot.press(USER, callbacks.back("current_title"))  # back to meets_conditions
     await chat_bot.press(USER, callbacks.back("meets_conditions"))  # back to level
     calls = await chat_bot.press(USER, callbacks.answer("level", "intermediate"))
@@ -100,7 +103,7 @@ async def test_a_restart_of_the_application_resumes_at_the_same_question(tmp_pat
     db = tmp_path / "z.sqlite3"
     bot = await start_bot(db)
     await bot.text(USER, "/start")
-    await answer_all(bot, ANSWERS[:4])
+    await answer_all(bot, ANSWERS[:5])
     await stop_bot(bot)
 
     bot = await start_bot(db, updates=bot.updates)
@@ -108,7 +111,7 @@ async def test_a_restart_of_the_application_resumes_at_the_same_question(tmp_pat
         calls = await bot.text(USER, "随便说点什么")
         joined = "\n".join(texts(calls))
         assert "请点击问题下方的按钮作答" in joined
-        assert "第5题" in joined and "您拟申报哪一级别" in joined
+        assert "第6题" in joined and "您拟申报哪一级别" in joined
         await bot.press(USER, callbacks.answer("level", "junior"))
         stored = dict(rows(db, "SELECT question_id, option_id FROM answers WHERE user_id = ?", USER))
         assert stored["level"] == "junior" and stored["employment"] == "in_service"
