@@ -69,6 +69,11 @@ def format_day(day: dt.date, locale: str) -> str:
     return format_date(day, format="long", locale=babel_locale(locale))
 
 
+def format_weekday(day: dt.date, locale: str) -> str:
+    """The day of the week: 星期三, Wednesday."""
+    return format_date(day, format="EEEE", locale=babel_locale(locale))
+
+
 def format_duration(delta: dt.timedelta, locale: str) -> str:
     """A duration in words: 3天, 3 days."""
     return format_timedelta(delta, locale=babel_locale(locale), granularity="day", threshold=1.0)

@@ -3,6 +3,7 @@ limit at item boundaries), as plain text, and as a standalone HTML checklist."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Collection, Iterable
@@ -12,8 +13,9 @@ from typing import Any, TypeVar
 import jinja2
 from markupsafe import Markup
 
-from conversations.i18n import format_day, normalize_locale, translations
+from conversations.i18n import format_day, format_weekday, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
+from conversations.season import deadline_status, season_of, working_day_dates
 from knowledge.model import Notice
 
 TELEGRAM_LIMIT = 4096
@@ -37,6 +39,7 @@ def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
     env.filters["day"] = lambda d: format_day(d, locale) if d else ""
+    env.filters["weekday"] = lambda d: format_weekday(d, locale) if d else ""
     env.filters["tel_link"] = lambda phone: Markup('<a href="tel:{}">{}</a>').format(phone.replace("－", "-"), phone)
     return env
 
@@ -110,9 +113,12 @@ def numbered(checklist: Collection[ChecklistItem]) -> list[tuple[int, ChecklistI
     return list(enumerate(checklist, start=1))
 
 
-def _context(notice: Notice, outcome: Outcome, ticked: Collection[str]) -> dict[str, Any]:
+def _context(
+    notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None = None
+) -> dict[str, Any]:
     done = sum(1 for it in outcome.checklist if it.id in ticked)
     return {
+        "season": season_of(notice, today) if today is not None and outcome.has_checklist else None,
         "notice": notice,
         "outcome": outcome,
         "ticked": set(ticked),
@@ -126,16 +132,22 @@ def _context(notice: Notice, outcome: Outcome, ticked: Collection[str]) -> dict[
 
 
 def outcome_messages(
-    notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str] = (), limit: int = TELEGRAM_LIMIT
+    notice: Notice,
+    outcome: Outcome,
+    locale: str,
+    ticked: Collection[str] = (),
+    limit: int = TELEGRAM_LIMIT,
+    today: dt.date | None = None,
 ) -> list[str]:
-    """The whole outcome as Telegram HTML messages, each at most `limit` characters."""
-    text = render("outcome.tg", locale, **_context(notice, outcome, ticked))
+    """The whole outcome as Telegram HTML messages, each at most `limit` characters. With `today`,
+    the verdict is followed by where the season stands."""
+    text = render("outcome.tg", locale, **_context(notice, outcome, ticked, today))
     return pack(text.split(SPLIT), limit)
 
 
-def head_messages(notice: Notice, outcome: Outcome, locale: str) -> list[str]:
-    """The verdict, its reasons and the notes."""
-    return pack(render("outcome_head.tg", locale, **_context(notice, outcome, ())).split(SPLIT))
+def head_messages(notice: Notice, outcome: Outcome, locale: str, today: dt.date | None = None) -> list[str]:
+    """The verdict (and, with `today`, the season), its reasons and the notes."""
+    return pack(render("outcome_head.tg", locale, **_context(notice, outcome, (), today)).split(SPLIT))
 
 
 def tail_messages(notice: Notice, outcome: Outcome, locale: str) -> list[str]:
@@ -156,9 +168,12 @@ def checklist_messages(
     return pack_tagged(tagged, limit)
 
 
-def outcome_text(notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str] = ()) -> str:
+def outcome_text(
+    notice: Notice, outcome: Outcome, locale: str, ticked: Collection[str] = (), today: dt.date | None = None
+) -> str:
     """The outcome as plain text (command line, console chat)."""
-    return "\n\n".join(to_plain(m) for m in outcome_messages(notice, outcome, locale, ticked, limit=10**9))
+    messages = outcome_messages(notice, outcome, locale, ticked, limit=10**9, today=today)
+    return "\n\n".join(to_plain(m) for m in messages)
 
 
 def outcome_html(
@@ -167,6 +182,50 @@ def outcome_html(
     locale: str,
     ticked: Collection[str] = (),
     generated: str | None = None,
+    today: dt.date | None = None,
 ) -> str:
     """A standalone HTML checklist to open on a phone or print on A4."""
-    return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked))
+    return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked, today))
+
+
+def season_text(notice: Notice, today: dt.date, locale: str) -> str:
+    """Where the notice's season stands today, in one sentence (empty for a notice without a season)."""
+    season = season_of(notice, today)
+    if season is None:
+        return ""
+    return str(_environment(normalize_locale(locale)).get_template("season.tg").module.line(season))  # type: ignore[attr-defined]
+
+
+def deadlines_message(notice: Notice, outcome: Outcome | None, today: dt.date, locale: str) -> str:
+    """/deadlines: the season, each deadline with weekday and countdown, the applicant's working-day
+    dates (with an outcome) and the contacts."""
+    deadlines = outcome.deadlines if outcome is not None else notice.deadlines
+    return render(
+        "deadlines_view.tg",
+        locale,
+        notice=notice,
+        season=season_of(notice, today),
+        statuses=[deadline_status(d, today) for d in deadlines],
+        dates=working_day_dates(notice, outcome, today) if outcome is not None else [],
+        personal=outcome is not None,
+    ).strip()
+
+
+REMINDER_ITEMS_SHOWN = 30
+
+
+def reminder_message(
+    notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date, ticked: Collection[str], locale: str
+) -> str:
+    """A reminder of one deadline: its countdown and the applicant's items not yet ticked."""
+    entry = next(d for d in outcome.deadlines if d.id == deadline_id)
+    open_items = [it.title for it in outcome.checklist if it.id not in ticked]
+    return render(
+        "reminder.tg",
+        locale,
+        notice=notice,
+        deadline=deadline_status(entry, today),
+        open_items=open_items,
+        total=len(outcome.checklist),
+        limit=REMINDER_ITEMS_SHOWN,
+    ).strip()

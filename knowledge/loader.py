@@ -28,8 +28,10 @@ from knowledge.model import (
     Option,
     Question,
     Rule,
+    Season,
     Stage,
     Variant,
+    WorkingDayDate,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -162,10 +164,10 @@ class _Checker:
     def run(self) -> None:
         d = self.data
         for section in ("clauses", "levels", "stages", "deadlines", "questions", "rules", "notes", "items",
-                        "attachments", "interpretations"):
+                        "attachments", "interpretations", "working_day_dates"):
             key = "ref" if section == "clauses" else "id"
             seen: set[str] = set()
-            for i, entry in enumerate(d[section]):
+            for i, entry in enumerate(d.get(section, [])):
                 if entry[key] in seen:
                     raise self.fail(f"{section}[{i}] ({key}={entry[key]})", f"duplicate {key} '{entry[key]}'")
                 seen.add(entry[key])
@@ -187,8 +189,10 @@ class _Checker:
                                 f"'{stage['deadline']}' is not listed under deadlines")
         for i, rule in enumerate(d["rules"]):
             self._check_rule(f"rules[{i}] (id={rule['id']})", rule)
-        for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations"):
-            for i, entry in enumerate(d[section]):
+        self._check_season(deadline_ids)
+        for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations",
+                        "working_day_dates"):
+            for i, entry in enumerate(d.get(section, [])):
                 name = f"{section}[{i}] (id={entry['id']})"
                 self._check_ref(name, entry["ref"])
                 for ref in entry.get("see_also", []):
@@ -245,6 +249,21 @@ class _Checker:
 
         for name in preds:
             visit(name)
+
+    def _check_season(self, deadline_ids: set[str]) -> None:
+        dated = {x["id"] for x in self.data["deadlines"] if x["due"]}
+        season = self.data.get("season")
+        if season is not None:
+            for key in ("submission", "final"):
+                if season[key] not in dated:
+                    raise self.fail(f"season.{key}", f"'{season[key]}' is not a dated deadline")
+        interpretations = {x["id"] for x in self.data["interpretations"]}
+        for i, entry in enumerate(self.data.get("working_day_dates", [])):
+            name = f"working_day_dates[{i}] (id={entry['id']})"
+            if entry["end_before"] not in dated:
+                raise self.fail(name + ".end_before", f"'{entry['end_before']}' is not a dated deadline")
+            if "interpretation" in entry and entry["interpretation"] not in interpretations:
+                raise self.fail(name + ".interpretation", f"'{entry['interpretation']}' is not an interpretation")
 
     def _check_rule(self, name: str, rule: dict[str, Any]) -> None:
         if "bar" in rule and rule["verdict"] != "ineligible":
@@ -319,6 +338,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
                                         "fields": tuple(a.get("fields", []))}) for a in d["attachments"]),
         text=text,
+        season=Season(**d["season"]) if "season" in d else None,
+        working_day_dates=tuple(WorkingDayDate(**x) for x in d.get("working_day_dates", [])),
     )
 
 

@@ -73,6 +73,39 @@ class Deadline:
     when: Expr = "always"
     note: str | None = None
 
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day on which the step can still be done: the date itself, or the day before it
+        for a deadline written "…前" (interpretation paper_deadline_last_day)."""
+        if self.due is None:
+            return None
+        return self.due if self.inclusive else self.due - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Season:
+    """Which deadlines make the season: `submission` closes the applications, `final` ends it."""
+
+    name: str
+    submission: str
+    final: str
+    closing_days: int
+
+
+@dataclass(frozen=True)
+class WorkingDayDate:
+    """A date worked out in working days: the latest start of `working_days` working days that
+    end before the last day of the deadline `end_before`."""
+
+    id: str
+    title: str
+    working_days: int
+    end_before: str
+    ref: str
+    quote: str
+    when: Expr = "always"
+    interpretation: str | None = None
+
 
 @dataclass(frozen=True)
 class Interpretation:
@@ -185,6 +218,8 @@ class Notice:
     items: tuple[Item, ...]
     attachments: tuple[Attachment, ...]
     text: str = field(repr=False, default="")
+    season: Season | None = None
+    working_day_dates: tuple[WorkingDayDate, ...] = ()
 
     @property
     def id(self) -> str:
@@ -201,3 +236,6 @@ class Notice:
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
+
+    def deadline(self, deadline_id: str) -> Deadline | None:
+        return next((d for d in self.deadlines if d.id == deadline_id), None)
