@@ -102,6 +102,12 @@ def _start(args: argparse.Namespace) -> int:
     return _run(args) if settings.token else _console(args)
 
 
+def _read_only(db: Path) -> str:
+    """SQLite URI opening the database read-only. Run health and backup as the bot's user: SQLite
+    may create the -wal and -shm files beside the database, and they must stay the bot's."""
+    return db.resolve().as_uri() + "?mode=ro"
+
+
 HEARTBEAT_MAX_AGE = 90.0  # seconds; the bot writes its heartbeat every 30 s
 
 
@@ -120,7 +126,7 @@ def _health(args: argparse.Namespace) -> int:
         print(f"unhealthy: storage {db} does not exist")
         return 1
     try:
-        with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
+        with contextlib.closing(sqlite3.connect(_read_only(db), uri=True, timeout=5)) as conn:
             migrations = conn.execute("SELECT count(*) FROM applied_migrations").fetchone()[0]
     except sqlite3.Error as exc:
         print(f"unhealthy: storage {db} not reachable ({exc})")
@@ -157,7 +163,7 @@ def _backup(args: argparse.Namespace) -> int:
     partial = target.with_name(target.name + ".partial")
     try:
         partial.unlink(missing_ok=True)
-        with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
+        with contextlib.closing(sqlite3.connect(_read_only(source), uri=True, timeout=30)) as src, \
                 contextlib.closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
             check = dst.execute("PRAGMA integrity_check").fetchone()[0]
