@@ -45,6 +45,7 @@ MAX_PAUSE = 60.0
 HEARTBEAT_SECONDS = 30.0
 HEALTH_PATH = "/healthz"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; nginx's example allows 1 MiB too
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -200,7 +201,9 @@ class WebhookServer:
         if path != HEALTH_PATH:
             handlers.append((rf"{re.escape(path.rstrip('/'))}/?", UpdateHandler))
         self.path = path
-        self.server = tornado.httpserver.HTTPServer(tornado.web.Application(handlers, log_function=lambda _: None))
+        self.server = tornado.httpserver.HTTPServer(
+            tornado.web.Application(handlers, log_function=lambda _: None), max_body_size=MAX_UPDATE_BYTES
+        )
 
     def listen(self, address: str, port: int) -> None:
         self.server.listen(port, address)

@@ -160,6 +160,23 @@ def test_polling_says_when_it_is_up_and_sigterm_finishes_the_update_in_hand(
     assert after.returncode == 1 and after.stdout.startswith("unhealthy: no running bot")
 
 
+def test_when_the_network_goes_away_while_polling_each_failure_is_one_line(
+    environment: dict[str, str], bots: list[Bot]
+) -> None:
+    emulator = BotAPIEmulator().__enter__()
+    environment["TELEGRAM_API_BASE_URL"] = emulator.base_url
+    bot = Bot(["run"], environment)
+    bots.append(bot)
+    try:
+        assert bot.wait_for("长轮询中"), bot.output
+    finally:
+        emulator.__exit__(None, None, None)  # the Bot API is gone
+    assert bot.wait_for(r"polling for updates failed \(NetworkError: ", count=2, seconds=40), bot.output
+    assert bot.stop() == 0
+    assert "Traceback" not in bot.output
+    no_secret_shown(bot.output)
+
+
 def test_the_webhook_serves_the_path_of_its_url_checks_the_secret_and_answers_healthz(
     environment: dict[str, str], bots: list[Bot]
 ) -> None:
