@@ -22,7 +22,7 @@ SPLIT = "\x1e"
 T = TypeVar("T")
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 _DATE = re.compile(r"(?:\d{4}|××××)年(?:\d{1,2}|××)月(?:\d{1,2}|××)日|[A-Z][a-z]+ \d{1,2}, \d{4}")
-_GAP = re.compile(r"[ \u3000]{2,}")
+_GAP = re.compile(r"[ \u3000]{3,}")  # two spaces only spread a label (单  位), three or more are a blank
 
 
 def _wrap_dates(escaped: str) -> str:

@@ -246,3 +246,11 @@ def test_attachments_are_shown_only_to_those_who_need_them() -> None:
 def test_every_clause_reference_is_labelled(locale: str, label: str) -> None:
     refs = re.findall(r'<span class="ref">(.*?)</span>', page(WITH_ANNEX3, locale), re.S)
     assert len(refs) > 20 and all(label in ref for ref in refs)
+
+
+def test_blanks_are_gaps_of_three_spaces_or_more_and_labels_ending_in_a_colon() -> None:
+    from conversations.render import html_blanks
+
+    assert str(html_blanks("单  位（盖章）：")) == '单  位（盖章）：<span class="blank fill"></span>'
+    assert str(html_blanks("专业       级")) == '专业<span class="blank" style="min-width:7em"></span>级'
+    assert str(html_blanks("<b>2021年××月××日</b>")) == '&lt;b&gt;<span class="date">2021年××月××日</span>&lt;/b&gt;'
