@@ -3,7 +3,6 @@ ChatService and carry its actions out through the Bot API."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 from typing import Any
 
@@ -31,7 +30,7 @@ from telegram.request import BaseRequest
 
 from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
 from bot.events import Command, Event, Pressed, Text, Unsupported
-from bot.logsafe import configure_logging, hashed
+from bot.logsafe import hashed
 from bot.service import COMMANDS, ChatService
 from bot.settings import Settings
 from bot.storage import Storage
@@ -250,25 +249,3 @@ def build_application(
     add_handlers(application)
     return application
 
-
-def run_polling_or_webhook(args: argparse.Namespace) -> int:
-    settings = Settings.load(getattr(args, "config", None))
-    configure_logging(settings.log_level)
-    if not settings.token:
-        log.error("TELEGRAM_BOT_TOKEN is not set; `zhicheng-bot console` runs the chat without Telegram")
-        return 2
-    application = build_application(settings)
-    if args.webhook:
-        if not settings.webhook_secret:
-            log.error("--webhook needs ZHICHENG_WEBHOOK_SECRET (the secret token Telegram sends back)")
-            return 2
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            webhook_url=args.webhook,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0

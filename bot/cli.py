@@ -1,14 +1,17 @@
-"""Command-line entry points: `zhicheng-bot [run|console|knowledge check|case]`."""
+"""Command-line entry points: `zhicheng-bot [run|console|health|backup|knowledge check|case]`."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.settings import SettingsError
+from bot.settings import Settings, SettingsError
 from conversations.casefile import CaseFileError, case_schema, read_case_file, validate_case
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
@@ -45,23 +48,27 @@ def _case_schema(args: argparse.Namespace) -> int:
 
 def _notice_for_case(data: object, override: str | None) -> Notice:
     if override:
-        return load_notice(override)
+        try:
+            return load_notice(override)
+        except KnowledgeError as exc:
+            raise CaseFileError("--notice", str(exc)) from exc
     notice_id = data.get("notice") if isinstance(data, dict) else None
     if notice_id is None:
         return load_notice(notice_path())
-    if not isinstance(notice_id, str) or not notice_path(notice_id).exists():
+    if not isinstance(notice_id, str) or "/" in notice_id or not notice_path(notice_id).exists():
         raise CaseFileError("notice", f"unknown notice {notice_id!r}; known: "
                             + ", ".join(p.stem for p in notice_files()))
     return load_notice(notice_path(notice_id))
 
 
 def _case(args: argparse.Namespace) -> int:
+    name = "(standard input)" if args.file == "-" else args.file
     try:
         data = read_case_file(args.file)
         notice = _notice_for_case(data, args.notice)
         case = validate_case(data, notice)
     except CaseFileError as exc:
-        print(f"invalid case file {args.file}: {exc}", file=sys.stderr)
+        print(f"invalid case file {name}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KnowledgeError as exc:
         print(f"invalid knowledge file: {exc}", file=sys.stderr)
@@ -77,22 +84,101 @@ def _case(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import run_polling_or_webhook  # imported here: the offline commands need no PTB
+    from bot.runner import run  # imported here: the offline commands need no PTB
 
-    return run_polling_or_webhook(args)
+    return run(args)
 
 
 def _console(args: argparse.Namespace) -> int:
     from bot.console import run_console
+    from bot.logsafe import set_log_salt
 
+    set_log_salt(Settings.load(args.config).log_salt)
     return run_console(args)
 
 
 def _start(args: argparse.Namespace) -> int:
-    from bot.settings import Settings
-
     settings = Settings.load(args.config)
     return _run(args) if settings.token else _console(args)
+
+
+def _read_only(db: Path) -> str:
+    """SQLite URI opening the database read-only. Run health and backup as the bot's user: SQLite
+    may create the -wal and -shm files beside the database, and they must stay the bot's."""
+    return db.resolve().as_uri() + "?mode=ro"
+
+
+HEARTBEAT_MAX_AGE = 90.0  # seconds; the bot writes its heartbeat every 30 s
+
+
+def _health(args: argparse.Namespace) -> int:
+    """One line: is the notice loadable, the storage reachable, a bot running and connected?"""
+    from bot.runner import heartbeat_path
+
+    settings = Settings.load(args.config)
+    try:
+        notice = load_notice(notice_path(settings.notice_id))
+    except KnowledgeError as exc:
+        print(f"unhealthy: notice {settings.notice_id} cannot be loaded: {exc}")
+        return 1
+    db = settings.db_path
+    if not db.is_file():
+        print(f"unhealthy: storage {db} does not exist")
+        return 1
+    try:
+        with contextlib.closing(sqlite3.connect(_read_only(db), uri=True, timeout=5)) as conn:
+            migrations = conn.execute("SELECT count(*) FROM applied_migrations").fetchone()[0]
+    except sqlite3.Error as exc:
+        print(f"unhealthy: storage {db} not reachable ({exc})")
+        return 1
+    parts = f"storage {db} ({migrations} migrations), notice {notice.id}"
+    beat = heartbeat_path(db)
+    try:
+        heartbeat = json.loads(beat.read_text("utf-8"))
+        age = time.time() - float(heartbeat["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        print(f"unhealthy: no running bot ({beat} missing or unreadable); {parts}")
+        return 1
+    if age > HEARTBEAT_MAX_AGE:
+        print(f"unhealthy: the bot's last heartbeat is {age:.0f} s old (pid {heartbeat.get('pid')}); {parts}")
+        return 1
+    error_at = heartbeat.get("last_error_at")
+    if error_at and time.time() - float(error_at) < HEARTBEAT_MAX_AGE:
+        print(f"unhealthy: {heartbeat.get('bot')} cannot reach Telegram ({heartbeat.get('last_error')}); {parts}")
+        return 1
+    print(f"ok: {heartbeat.get('bot')} {heartbeat.get('mode')} (pid {heartbeat.get('pid')}), {parts}")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    """Copy the database with SQLite's online backup API: safe while the bot runs."""
+    settings = Settings.load(args.config)
+    source, target = settings.db_path, Path(args.file)
+    if not source.is_file():
+        print(f"backup failed: storage {source} does not exist", file=sys.stderr)
+        return 1
+    if target.exists() and not args.force:
+        print(f"backup refused: {target} exists (--force replaces it)", file=sys.stderr)
+        return EXIT_INVALID
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.unlink(missing_ok=True)
+        with contextlib.closing(sqlite3.connect(_read_only(source), uri=True, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            users = dst.execute("SELECT count(*) FROM users").fetchone()[0]
+            dst.execute("PRAGMA journal_mode=DELETE")
+        if check != "ok":
+            print(f"backup failed: the copy does not pass SQLite's integrity check ({check})", file=sys.stderr)
+            return 1
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup: {source} -> {target} ({users} users, {target.stat().st_size} bytes)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,12 +188,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook URL)")
-    run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
+    run.add_argument("--webhook", metavar="URL",
+                     help="public HTTPS URL Telegram posts updates to (default: ZHICHENG_WEBHOOK_URL; "
+                          "none: long polling); its path is the path served")
     run.set_defaults(handler=_run)
 
     console = sub.add_parser("console", help="the same conversation in this terminal, on the same storage")
     console.add_argument("--user", type=int, default=1, help="local user id to chat as (default 1)")
     console.set_defaults(handler=_console)
+
+    health = sub.add_parser("health", help="one line and exit 0 if the running bot, its storage and notice are fine",
+                            description="Checks the notice, the storage (ZHICHENG_DB) and the heartbeat of a "
+                                        "running bot; prints one line; exit 0 if healthy, 1 if not.")
+    health.set_defaults(handler=_health)
+
+    backup = sub.add_parser("backup", help="copy the database with SQLite's online backup (safe while running)")
+    backup.add_argument("file", metavar="FILE", help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=_backup)
 
     knowledge = sub.add_parser("knowledge", help="knowledge files")
     ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
@@ -118,11 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("file", nargs="?", metavar="FILE", help="notice file (default: the bundled notice)")
     schema.set_defaults(handler=_case_schema)
 
-    case = sub.add_parser("case", help="print the outcome for a case file (YAML or JSON answers)")
-    case.add_argument("file", metavar="FILE")
-    case.add_argument("--format", choices=("text", "json", "html"), default="text")
-    case.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE)
-    case.add_argument("--notice", metavar="NOTICE_FILE", help="use this notice file instead of the case's")
+    case = sub.add_parser(
+        "case", help="print the outcome for a case file (YAML or JSON answers)",
+        description="Prints the verdict, checklist and deadlines for an applicant's answers. "
+                    "Exit 0, or 2 with one line naming the field for any bad input.")
+    case.add_argument("file", metavar="FILE",
+                      help="case file, YAML or JSON, at most 64 KiB; - reads standard input. "
+                           "Quote yes/no answers in YAML (sanction: \"no\")")
+    case.add_argument("--format", choices=("text", "json", "html"), default="text",
+                      help="text: as in the chat (default); json: for programs; html: a page to open or print")
+    case.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
+                      help=f"language of the interface (default {DEFAULT_LOCALE}); the notice's content stays Chinese")
+    case.add_argument("--notice", metavar="NOTICE_FILE",
+                      help="use this notice file (a knowledge YAML) instead of the case's or the bundled one")
     case.set_defaults(handler=_case)
     return parser
 
@@ -132,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SettingsError as exc:
-        print(f"invalid settings: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"invalid setting: {problem}", file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:  # the output was piped into `head` or similar
         sys.stderr.close()

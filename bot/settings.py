@@ -1,72 +1,183 @@
-"""Settings from environment variables and an optional KEY=VALUE file (environment wins)."""
+"""Settings from environment variables and an optional KEY=VALUE file (environment wins).
+
+Every value is checked when the settings are loaded; each bad value becomes one line that names
+the setting (never its value when it is a secret), and the command line exits with code 2.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from knowledge.loader import DEFAULT_NOTICE_ID
+from knowledge.loader import DEFAULT_NOTICE_ID, notice_files, notice_path
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DB_PATH = "data/zhicheng.sqlite3"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SALT_LENGTH = 16
+SALT_HINT = "make one with: python3 -c 'import secrets; print(secrets.token_hex(16))'"
+
+# name of the setting -> field of Settings
+KEYS = {
+    "TELEGRAM_BOT_TOKEN": "token",
+    "TELEGRAM_API_BASE_URL": "api_base_url",
+    "ZHICHENG_DB": "db_path",
+    "ZHICHENG_NOTICE": "notice_id",
+    "ZHICHENG_WEBHOOK_URL": "webhook_url",
+    "ZHICHENG_WEBHOOK_LISTEN": "webhook_listen",
+    "ZHICHENG_WEBHOOK_PORT": "webhook_port",
+    "ZHICHENG_WEBHOOK_SECRET": "webhook_secret",
+    "ZHICHENG_LOG_LEVEL": "log_level",
+    "ZHICHENG_LOG_SALT": "log_salt",
+}
+SECRETS = frozenset({"TELEGRAM_BOT_TOKEN", "ZHICHENG_WEBHOOK_SECRET", "ZHICHENG_LOG_SALT"})
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 class SettingsError(ValueError):
-    pass
+    """One or more bad settings; `problems` holds one line per setting."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 def _read_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise SettingsError(f"settings file {path}: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise SettingsError(f"settings file {path}: {reason}") from exc
+    problems = []
     for number, line in enumerate(lines, start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key = key.strip()
         if not sep:
-            raise SettingsError(f"settings file {path}, line {number}: expected KEY=VALUE")
-        values[key.strip()] = value.strip().strip('"').strip("'")
+            problems.append(f"settings file {path}, line {number}: expected KEY=VALUE")
+        elif key not in KEYS:
+            problems.append(f"settings file {path}, line {number}: unknown setting {key}")
+        else:
+            values[key] = value.strip().strip('"').strip("'")
+    if problems:
+        raise SettingsError(problems)
     return values
+
+
+def _url_problem(value: str, *, https_only: bool) -> str | None:
+    parts = urlsplit(value)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes:
+        return f"must start with {' or '.join(s + '://' for s in schemes)}"
+    if not parts.hostname:
+        return "has no host name"
+    try:
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        return "has a bad port"
+    return None
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would not accept this webhook URL (it requires HTTPS), or None."""
+    return _url_problem(url, https_only=True)
+
+
+def _is_host(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return bool(_HOSTNAME.match(value))
+    return True
 
 
 @dataclass(frozen=True)
 class Settings:
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     api_base_url: str = DEFAULT_API_BASE_URL
     db_path: Path = Path(DEFAULT_DB_PATH)
     notice_id: str = DEFAULT_NOTICE_ID
+    webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    log_salt: str | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, config_file: str | os.PathLike[str] | None = None) -> Settings:
+        """The settings from `config_file` (or $ZHICHENG_CONFIG) and the environment, checked."""
         values: dict[str, str] = {}
         file = config_file or os.environ.get("ZHICHENG_CONFIG")
         if file:
             values.update(_read_file(Path(file)))
-        values.update({k: v for k, v in os.environ.items() if k.startswith(("TELEGRAM_", "ZHICHENG_"))})
+        values.update({k: v for k, v in os.environ.items() if k in KEYS})
+        return cls.from_values({k: v.strip() for k, v in values.items() if v.strip()})
 
-        def get(key: str, default: str | None = None) -> str | None:
-            value = values.get(key)
-            return value if value not in (None, "") else default
+    @classmethod
+    def from_values(cls, values: dict[str, str]) -> Settings:
+        problems: list[str] = []
+        kwargs: dict[str, object] = {}
 
-        try:
-            port = int(get("ZHICHENG_WEBHOOK_PORT", "8443") or "8443")
-        except ValueError as exc:
-            raise SettingsError("ZHICHENG_WEBHOOK_PORT must be a number") from exc
-        return cls(
-            token=get("TELEGRAM_BOT_TOKEN"),
-            api_base_url=get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL,
-            db_path=Path(get("ZHICHENG_DB", DEFAULT_DB_PATH) or DEFAULT_DB_PATH),
-            notice_id=get("ZHICHENG_NOTICE", cls.notice_id) or cls.notice_id,
-            webhook_listen=get("ZHICHENG_WEBHOOK_LISTEN", "0.0.0.0") or "0.0.0.0",
-            webhook_port=port,
-            webhook_secret=get("ZHICHENG_WEBHOOK_SECRET"),
-            log_level=(get("ZHICHENG_LOG_LEVEL", "INFO") or "INFO").upper(),
-        )
+        def bad(key: str, problem: str) -> None:
+            shown = "" if key in SECRETS else f" ({values[key]!r})"
+            problems.append(f"{key}{shown} {problem}")
+
+        for key, name in KEYS.items():
+            if key in values:
+                kwargs[name] = values[key]
+
+        token = values.get("TELEGRAM_BOT_TOKEN")
+        if token is not None and not _TOKEN.match(token):
+            bad("TELEGRAM_BOT_TOKEN", "is not a token as @BotFather gives it (digits, a colon, then letters)")
+        if "TELEGRAM_API_BASE_URL" in values:
+            problem = _url_problem(values["TELEGRAM_API_BASE_URL"], https_only=False)
+            if problem:
+                bad("TELEGRAM_API_BASE_URL", problem)
+        if "ZHICHENG_DB" in values:
+            db_path = Path(values["ZHICHENG_DB"])
+            kwargs["db_path"] = db_path
+            if db_path.is_dir():
+                bad("ZHICHENG_DB", "is a folder; name the SQLite file, for example data/zhicheng.sqlite3")
+        notice_id = values.get("ZHICHENG_NOTICE")
+        if notice_id is not None and ("/" in notice_id or not notice_path(notice_id).is_file()):
+            bad("ZHICHENG_NOTICE", "is not a bundled notice; known: " + ", ".join(p.stem for p in notice_files()))
+        if "ZHICHENG_WEBHOOK_URL" in values:
+            problem = webhook_url_problem(values["ZHICHENG_WEBHOOK_URL"])
+            if problem:
+                bad("ZHICHENG_WEBHOOK_URL", problem + " (Telegram sends webhooks over HTTPS only)")
+        if "ZHICHENG_WEBHOOK_LISTEN" in values and not _is_host(values["ZHICHENG_WEBHOOK_LISTEN"]):
+            bad("ZHICHENG_WEBHOOK_LISTEN", "is not an IP address or host name")
+        if "ZHICHENG_WEBHOOK_PORT" in values:
+            port = values["ZHICHENG_WEBHOOK_PORT"]
+            if not port.isdigit() or not 1 <= int(port) <= 65535:
+                bad("ZHICHENG_WEBHOOK_PORT", "must be a number from 1 to 65535")
+            else:
+                kwargs["webhook_port"] = int(port)
+        secret = values.get("ZHICHENG_WEBHOOK_SECRET")
+        if secret is not None and not _WEBHOOK_SECRET.match(secret):
+            bad("ZHICHENG_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if "ZHICHENG_LOG_LEVEL" in values:
+            level = values["ZHICHENG_LOG_LEVEL"].upper()
+            kwargs["log_level"] = level
+            if level not in LOG_LEVELS:
+                bad("ZHICHENG_LOG_LEVEL", "must be one of " + ", ".join(LOG_LEVELS))
+        salt = values.get("ZHICHENG_LOG_SALT")
+        if salt is not None and len(salt) < MIN_SALT_LENGTH:
+            bad("ZHICHENG_LOG_SALT", f"must be at least {MIN_SALT_LENGTH} characters; {SALT_HINT}")
+        elif salt is None and token is not None:
+            problems.append(f"ZHICHENG_LOG_SALT is required with TELEGRAM_BOT_TOKEN "
+                            f"(it keeps the user ids in the logs one-way); {SALT_HINT}")
+        if problems:
+            raise SettingsError(problems)
+        return cls(**kwargs)  # type: ignore[arg-type]

@@ -13,10 +13,11 @@ committed under schemas/. Every problem raises CaseFileError naming the field.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 import yaml
@@ -81,10 +82,22 @@ def parse_case_text(text: str) -> Any:
         raise CaseFileError("(file)", f"is neither valid YAML nor JSON: {type(exc).__name__}") from exc
 
 
-def read_case_file(path: Path | str) -> Any:
-    path = Path(path)
+def read_case_bytes(stream: BinaryIO) -> bytes:
+    """At most MAX_CASE_BYTES from the stream: one byte more is read only to refuse the file."""
+    raw = stream.read(MAX_CASE_BYTES + 1)
+    if len(raw) > MAX_CASE_BYTES:
+        raise CaseFileError("(file)", f"is larger than {MAX_CASE_BYTES} bytes")
+    return raw
+
+
+def read_case_file(path: Path | str, stdin: BinaryIO | None = None) -> Any:
+    """Read and parse a case file; `-` reads standard input (or `stdin`)."""
     try:
-        raw = path.read_bytes()
+        if str(path) == "-":
+            raw = read_case_bytes(stdin if stdin is not None else sys.stdin.buffer)
+        else:
+            with Path(path).open("rb") as stream:
+                raw = read_case_bytes(stream)
     except OSError as exc:
         raise CaseFileError("(file)", f"cannot be read: {exc.strerror or exc}") from exc
     try:
@@ -135,8 +148,13 @@ def _describe(error: jsonschema.ValidationError, notice: Notice) -> str:
     path = list(error.absolute_path)
     if error.validator == "enum" and len(path) == 2 and path[0] == "answers":
         q = notice.question(str(path[1]))
-        options = ", ".join(o.id for o in q.options) if q else ""
-        return f"{error.instance!r} is not an option of this question; options: {options}"
+        ids = [o.id for o in q.options] if q else []
+        problem = f"{error.instance!r} is not an option of this question; options: {', '.join(ids)}"
+        if isinstance(error.instance, bool):  # YAML 1.1 reads unquoted yes/no/on/off as true/false
+            word = next((w for w in (("yes", "true", "on") if error.instance else ("no", "false", "off"))
+                         if w in ids), "yes" if error.instance else "no")
+            problem += f" (YAML reads an unquoted {word} as {str(error.instance).lower()}: write {path[1]}: \"{word}\")"
+        return problem
     if error.validator == "additionalProperties" and path == ["answers"]:
         known = {q.id for q in notice.questions}
         unknown = sorted(str(k) for k in error.instance if k not in known)  # type: ignore[union-attr]

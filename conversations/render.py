@@ -23,6 +23,27 @@ TELEGRAM_LIMIT = 4096
 SPLIT = "\x1e"
 T = TypeVar("T")
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
+_DATE = re.compile(r"(?:\d{4}|××××)年(?:\d{1,2}|××)月(?:\d{1,2}|××)日|[A-Z][a-z]+ \d{1,2}, \d{4}")
+_GAP = re.compile(r"[ \u3000]{3,}")  # two spaces only spread a label (单  位), three or more are a blank
+
+
+def _wrap_dates(escaped: str) -> str:
+    return _DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', escaped)
+
+
+def html_dates(text: str) -> Markup:
+    """HTML: every date in the text kept on one line (2021年10月20日 never breaks inside)."""
+    return Markup(_wrap_dates(str(Markup.escape(text))))
+
+
+def html_blanks(text: str) -> Markup:
+    """HTML: the blanks of a form (runs of spaces, a label ending in a colon) as lines to fill in."""
+    escaped = str(Markup.escape(text))
+    filled = _GAP.sub(lambda m: f'<span class="blank" style="min-width:{max(len(m.group(0)), 3)}em"></span>',
+                      escaped)
+    if filled.rstrip().endswith("："):
+        filled = filled.rstrip() + '<span class="blank fill"></span>'
+    return Markup(_wrap_dates(filled))
 
 
 def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environment:
@@ -40,6 +61,8 @@ def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
     env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
     env.filters["day"] = lambda d: format_day(d, locale) if d else ""
     env.filters["weekday"] = lambda d: format_weekday(d, locale) if d else ""
+    env.filters["dates"] = html_dates
+    env.filters["blanks"] = html_blanks
     env.filters["tel_link"] = lambda phone: Markup('<a href="tel:{}">{}</a>').format(phone.replace("－", "-"), phone)
     return env
 

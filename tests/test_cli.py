@@ -101,3 +101,57 @@ def test_an_invalid_case_file_names_the_field_and_exits_2(
     case.write_text(content, "utf-8")
     assert main(["case", str(case)]) == 2
     assert f": {field}:" in capsys.readouterr().err
+
+
+def test_case_reads_at_most_the_size_limit_even_from_an_endless_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["case", "/dev/zero"]) == 2
+    assert "(file): is larger than 65536 bytes" in capsys.readouterr().err
+
+
+def test_case_reads_standard_input_from_a_dash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(CASE.encode("utf-8"))))
+    assert main(["case", "-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "eligible"
+
+
+def test_case_reading_an_endless_standard_input_stops_at_the_limit() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/zero", "rb") as zero:
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "case", "-"], stdin=zero, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "invalid case file (standard input): (file): is larger than 65536 bytes\n"
+
+
+def test_an_unquoted_yaml_no_gets_a_hint_to_quote_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE.replace('sanction: "no"', "sanction: no"), "utf-8")
+    assert main(["case", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert 'answers.sanction: False is not an option' in err and 'write sanction: "no"' in err
+
+
+def test_a_notice_file_that_cannot_be_loaded_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE, "utf-8")
+    assert main(["case", str(case), "--notice", str(tmp_path / "nonexistent.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--notice" in err and "nonexistent.yaml" in err
+
+
+def test_case_help_describes_each_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["case", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for described in ("FILE case file, YAML or JSON", "- reads standard input", "--format", "json: for programs",
+                      "--locale", "language of the interface", "--notice NOTICE_FILE use this notice file"):
+        assert described in help_text

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import DEFAULT_API_BASE_URL, Settings, SettingsError
+from bot.settings import DEFAULT_API_BASE_URL, KEYS, Settings, SettingsError
 
-VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "ZHICHENG_DB", "ZHICHENG_NOTICE", "ZHICHENG_CONFIG",
-             "ZHICHENG_WEBHOOK_PORT", "ZHICHENG_WEBHOOK_SECRET", "ZHICHENG_LOG_LEVEL")
+VARIABLES = ("ZHICHENG_CONFIG", *KEYS)
+SALT = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def test_without_anything_set_the_bot_has_no_token_and_uses_data_folder() -> Non
 def test_a_settings_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tmp_path / "bot.env"
     file.write_text("# comment\nTELEGRAM_BOT_TOKEN=1:FILE\nTELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot\n"
-                    "ZHICHENG_DB='/srv/zb.sqlite3'\n", "utf-8")
+                    "ZHICHENG_DB='/srv/zb.sqlite3'\nZHICHENG_LOG_SALT=" + SALT + "\n", "utf-8")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "2:ENV")
     settings = Settings.load(file)
     assert settings.token == "2:ENV"
@@ -53,6 +53,7 @@ def test_run_without_a_token_explains_and_exits_2(caplog: pytest.LogCaptureFixtu
 def test_a_webhook_without_a_secret_is_refused(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
                                               tmp_path: Path) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:TEST")
+    monkeypatch.setenv("ZHICHENG_LOG_SALT", SALT)
     monkeypatch.setenv("ZHICHENG_DB", str(tmp_path / "z.sqlite3"))
     assert main(["run", "--webhook", "https://bot.example.invalid/hook"]) == 2
     assert "ZHICHENG_WEBHOOK_SECRET" in caplog.text
@@ -62,4 +63,91 @@ def test_the_command_line_reports_bad_settings_in_one_line(tmp_path: Path, capsy
     file = tmp_path / "bad.env"
     file.write_text("ZHICHENG_WEBHOOK_PORT=eighty\n", "utf-8")
     assert main(["--config", str(file), "run"]) == 2
-    assert "invalid settings: ZHICHENG_WEBHOOK_PORT must be a number" in capsys.readouterr().err
+    expected = "invalid setting: ZHICHENG_WEBHOOK_PORT ('eighty') must be a number from 1 to 65535\n"
+    assert capsys.readouterr().err == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("ZHICHENG_LOG_LEVEL", "LOUD", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("ZHICHENG_NOTICE", "1999-nothing", "is not a bundled notice; known: 2021-xinjiang-nonferrous"),
+        ("ZHICHENG_NOTICE", "../notices/2021-xinjiang-nonferrous", "is not a bundled notice"),
+        ("ZHICHENG_WEBHOOK_PORT", "70000", "must be a number from 1 to 65535"),
+        ("ZHICHENG_WEBHOOK_PORT", "-1", "must be a number from 1 to 65535"),
+        ("TELEGRAM_API_BASE_URL", "api.telegram.org/bot", "must start with http:// or https://"),
+        ("TELEGRAM_API_BASE_URL", "https:///bot", "has no host name"),
+        ("ZHICHENG_WEBHOOK_URL", "http://example.org/zhicheng", "must start with https://"),
+        ("ZHICHENG_WEBHOOK_LISTEN", "not a host!", "is not an IP address or host name"),
+        ("ZHICHENG_DB", ".", "is a folder"),
+    ],
+)
+def test_each_bad_value_gets_one_line_naming_the_setting_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert main(["health"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"invalid setting: {name} ({value!r}) {problem}")
+
+
+def test_every_bad_value_is_reported_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZHICHENG_LOG_LEVEL", "LOUD")
+    monkeypatch.setenv("ZHICHENG_WEBHOOK_PORT", "x")
+    monkeypatch.setenv("ZHICHENG_NOTICE", "nope")
+    assert main(["run"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split()[2] for line in lines] == ["ZHICHENG_NOTICE", "ZHICHENG_WEBHOOK_PORT", "ZHICHENG_LOG_LEVEL"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TELEGRAM_BOT_TOKEN", "no-colon-TOPSECRET"), ("ZHICHENG_WEBHOOK_SECRET", "has spaces TOPSECRET"),
+     ("ZHICHENG_LOG_SALT", "TOPSECRET")],
+)
+def test_a_bad_secret_is_named_but_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert f"invalid setting: {name} " in err and "TOPSECRET" not in err
+
+
+def test_a_token_needs_a_log_salt_and_the_message_says_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "ZHICHENG_LOG_SALT is required with TELEGRAM_BOT_TOKEN" in err and "secrets.token_hex" in err
+    assert "123:abc" not in err
+
+
+def test_the_log_salt_can_come_from_the_settings_file_and_secrets_stay_out_of_repr(tmp_path: Path) -> None:
+    file = tmp_path / "bot.env"
+    file.write_text(f"TELEGRAM_BOT_TOKEN=42:SECRETTOKEN\nZHICHENG_LOG_SALT={SALT}\n"
+                    "ZHICHENG_WEBHOOK_SECRET=SECRETHOOK\nZHICHENG_LOG_LEVEL=debug\n", "utf-8")
+    settings = Settings.load(file)
+    assert settings.log_salt == SALT and settings.log_level == "DEBUG"
+    shown = repr(settings)
+    assert "SECRET" not in shown and SALT not in shown and "db_path" in shown
+
+
+def test_the_log_salt_changes_the_hashed_user_ids() -> None:
+    from bot.logsafe import hashed, set_log_salt
+
+    set_log_salt(SALT)
+    first = hashed(12345)
+    set_log_salt(SALT[::-1])
+    assert hashed(12345) != first and len(first) == 12
+
+
+def test_an_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "bot.env"
+    file.write_text("ZHICHENG_LOGLEVEL=DEBUG\n", "utf-8")
+    with pytest.raises(SettingsError, match="line 1: unknown setting ZHICHENG_LOGLEVEL"):
+        Settings.load(file)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,8 +18,13 @@ JSON_FIELDS = {"reply_markup", "commands", "chat_id", "message_id", "link_previe
 
 
 class BotAPIEmulator:
-    def __init__(self) -> None:
+    def __init__(self, *, reject_token: bool = False, delays: dict[str, float] | None = None) -> None:
+        """`reject_token`: answer every call 401 Unauthorized, as Telegram does for a revoked token;
+        `delays`: seconds to wait before answering a method (requests in flight are in `started`)."""
         self.api = OfflineBotAPI()
+        self.reject_token = reject_token
+        self.delays = delays or {}
+        self.started: list[str] = []
         self.pending: queue.Queue[dict[str, Any]] = queue.Queue()
         self.paths: list[str] = []
         emulator = self
@@ -39,7 +45,12 @@ class BotAPIEmulator:
                         params[key] = value
                 emulator.paths.append(self.path)
                 method = self.path.rsplit("/", 1)[-1]
-                if method == "getUpdates":
+                emulator.started.append(method)
+                if method in emulator.delays:
+                    time.sleep(emulator.delays[method])
+                if emulator.reject_token:
+                    payload: dict[str, Any] = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                elif method == "getUpdates":
                     try:
                         result: Any = [emulator.pending.get(timeout=0.2)]
                     except queue.Empty:
@@ -51,7 +62,7 @@ class BotAPIEmulator:
                     payload = {"ok": ok, "result": result} if ok else {"ok": False, "error_code": 400,
                                                                         "description": result}
                 data = json.dumps(payload).encode()
-                self.send_response(200 if payload["ok"] else 400)
+                self.send_response(200 if payload["ok"] else int(payload["error_code"]))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

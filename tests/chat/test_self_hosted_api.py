@@ -19,6 +19,7 @@ async def test_the_bot_long_polls_a_bot_api_server_at_the_configured_base_url(
 ) -> None:
     with BotAPIEmulator() as emulator:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:EMULATED")
+        monkeypatch.setenv("ZHICHENG_LOG_SALT", "salt-of-the-emulated-bot")
         monkeypatch.setenv("TELEGRAM_API_BASE_URL", emulator.base_url)
         monkeypatch.setenv("ZHICHENG_DB", str(tmp_path / "z.sqlite3"))
         settings = Settings.load()
