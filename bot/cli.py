@@ -13,9 +13,11 @@ from pathlib import Path
 
 from bot.settings import Settings, SettingsError
 from conversations.casefile import CaseFileError, case_schema, read_case_file, validate_case
+from conversations.clock import Clock, ClockError, parse_moment
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
 from conversations.render import outcome_html, outcome_text
+from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
 EXIT_INVALID = 2
@@ -74,13 +76,31 @@ def _case(args: argparse.Namespace) -> int:
         print(f"invalid knowledge file: {exc}", file=sys.stderr)
         return 1
     outcome = evaluate(notice, case.answers)
+    today = Clock(args.now).today(notice.info.timezone)
     if args.format == "json":
-        print(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+        data = outcome.to_dict()
+        season = season_of(notice, today)
+        data["season"] = None if season is None else {
+            "today": today.isoformat(), "name": season.name, "state": season.state,
+            "accepting": season.accepting, "days_left": season.submission.days_left}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.format == "html":
-        print(outcome_html(notice, outcome, args.locale))
+        print(outcome_html(notice, outcome, args.locale, today=today))
     else:
-        print(outcome_text(notice, outcome, args.locale))
+        print(outcome_text(notice, outcome, args.locale, today=today))
     return 0
+
+
+def _moment(text: str) -> object:
+    """argparse type of --now: a bad time is a usage error (exit 2) that shows the expected form."""
+    try:
+        return parse_moment(text)
+    except ClockError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+NOW_HELP = ("pretend the time is this ISO 8601 moment with its UTC offset, for demonstrations and tests "
+            "(for example 2021-10-13T09:59:30+08:00); the clock runs on from it")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -184,17 +204,19 @@ def _backup(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhicheng-bot", description="职称申报助手 zhicheng-bot")
     parser.add_argument("--config", help="settings file (KEY=VALUE lines); environment variables win")
-    parser.set_defaults(handler=_start, webhook=None)
+    parser.set_defaults(handler=_start, webhook=None, now=None)
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook URL)")
     run.add_argument("--webhook", metavar="URL",
                      help="public HTTPS URL Telegram posts updates to (default: ZHICHENG_WEBHOOK_URL; "
                           "none: long polling); its path is the path served")
+    run.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     run.set_defaults(handler=_run)
 
     console = sub.add_parser("console", help="the same conversation in this terminal, on the same storage")
     console.add_argument("--user", type=int, default=1, help="local user id to chat as (default 1)")
+    console.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     console.set_defaults(handler=_console)
 
     health = sub.add_parser("health", help="one line and exit 0 if the running bot, its storage and notice are fine",
@@ -229,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"language of the interface (default {DEFAULT_LOCALE}); the notice's content stays Chinese")
     case.add_argument("--notice", metavar="NOTICE_FILE",
                       help="use this notice file (a knowledge YAML) instead of the case's or the bundled one")
+    case.add_argument("--now", type=_moment, metavar="TIME",
+                      help=NOW_HELP + "; the season (open, closing, closed) is stated as of that day")
     case.set_defaults(handler=_case)
     return parser
 

@@ -155,3 +155,38 @@ def test_case_help_describes_each_argument(capsys: pytest.CaptureFixture[str]) -
     for described in ("FILE case file, YAML or JSON", "- reads standard input", "--format", "json: for programs",
                       "--locale", "language of the interface", "--notice NOTICE_FILE use this notice file"):
         assert described in help_text
+
+
+@pytest.mark.parametrize(("now", "state", "words"), [
+    ("2021-10-13T09:59:30+08:00", "open", "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有7天。"),
+    ("2021-10-20T23:59:00+08:00", "closing", "2021年度网上申报今天（2021年10月20日）截止。"),
+    # 16:30 UTC is 00:30 on the 21st in Asia/Shanghai, where the deadlines are reckoned.
+    ("2021-10-20T16:30:00+00:00", "paper_only", "2021年度网上申报已于2021年10月20日截止"),
+])
+def test_case_states_the_season_as_of_the_time_given_with_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, state: str, words: str
+) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE, "utf-8")
+    assert main(["case", str(case), "--now", now]) == 0
+    assert words in capsys.readouterr().out
+    assert main(["case", str(case), "--now", now, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["season"]["state"] == state
+
+
+def test_case_without_now_states_the_season_of_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE, "utf-8")
+    assert main(["case", str(case), "--format", "json"]) == 0
+    season = json.loads(capsys.readouterr().out)["season"]
+    assert season["today"] >= "2021-10-31" and season["state"] == "closed"  # this machine's clock is past 2021
+
+
+@pytest.mark.parametrize("command", [["case", "x.yaml"], ["console"], ["run"]])
+def test_a_now_without_a_utc_offset_is_a_usage_error_naming_the_form(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--now", "2021-10-13 09:59"])
+    assert caught.value.code == 2
+    assert "2021-10-13T09:59:30+08:00" in capsys.readouterr().err
