@@ -13,6 +13,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.outbox import m004_outbox
+from bot.reminders import m005_reminders
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 PROCESSED_UPDATES_KEPT = 10_000
 
@@ -77,6 +80,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m001_users_interviews_answers_ticks,
     m002_processed_updates,
     m003_pending_deletion,
+    m004_outbox,
+    m005_reminders,
 )
 
 
@@ -250,6 +255,6 @@ class Storage:
             await db.executemany("INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)", ticked)
 
     async def delete_user(self, user_id: int) -> None:
-        """Delete every row of a user (answers, ticks, interview cascade with the user row)."""
-        for table in ("answers", "ticks", "interviews", "users"):
+        """Delete every row of a user: answers, ticks, interview, reminder setting, queued messages."""
+        for table in ("answers", "ticks", "interviews", "reminder_settings", "outbox", "users"):
             await self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))

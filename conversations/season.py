@@ -190,9 +190,22 @@ def reminder_schedule(
     of their outcome, at `at` in the notice's time zone. None for an outcome without a checklist."""
     if not outcome.has_checklist:
         return []
+    return _schedule(notice, outcome.deadlines, offsets, at)
+
+
+def notice_schedule(
+    notice: Notice, *, offsets: Sequence[int] = REMINDER_OFFSETS, at: dt.time = REMINDER_TIME
+) -> list[Reminder]:
+    """Every reminder slot of the notice: the schedule of all its dated deadlines."""
+    return _schedule(notice, notice.deadlines, offsets, at)
+
+
+def _schedule(
+    notice: Notice, deadlines: Iterable[Deadline | DeadlineEntry], offsets: Sequence[int], at: dt.time
+) -> list[Reminder]:
     zone = ZoneInfo(notice.info.timezone)
     reminders = []
-    for deadline in outcome.deadlines:
+    for deadline in deadlines:
         end = last_day(deadline.due, deadline.inclusive)
         if end is None:
             continue
