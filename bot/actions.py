@@ -45,4 +45,12 @@ class SendDocument:
     caption: str
 
 
-Action = Send | EditOrigin | Toast | SendDocument
+@dataclass(frozen=True)
+class CopyMessage:
+    """Send a copy of a message (a contact person's formatted text or document), not a forward."""
+
+    from_chat_id: int
+    message_id: int
+
+
+Action = Send | EditOrigin | Toast | SendDocument | CopyMessage

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.actions import Button, Keyboard, Send
+from bot.actions import Button, CopyMessage, Keyboard, Send
 
 log = logging.getLogger("zhicheng.outbox")
 
@@ -61,17 +61,24 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def encode(messages: Sequence[Send]) -> str:
+Message = Send | CopyMessage
+
+
+def encode(messages: Sequence[Message]) -> str:
     return json.dumps(
-        [{"text": m.text, "keyboard": [[[b.label, b.data] for b in row] for row in m.keyboard or ()]}
+        [{"copy": [m.from_chat_id, m.message_id]} if isinstance(m, CopyMessage)
+         else {"text": m.text, "keyboard": [[[b.label, b.data] for b in row] for row in m.keyboard or ()]}
          for m in messages],
         ensure_ascii=False,
     )
 
 
-def decode(payload: str) -> list[Send]:
-    result = []
+def decode(payload: str) -> list[Message]:
+    result: list[Message] = []
     for message in json.loads(payload):
+        if "copy" in message:
+            result.append(CopyMessage(*message["copy"]))
+            continue
         keyboard: Keyboard | None = tuple(
             tuple(Button(label, data) for label, data in row) for row in message["keyboard"]
         ) or None
@@ -86,7 +93,7 @@ class OutboxRow:
     ref: str
     chat_id: int
     user_id: int | None
-    messages: list[Send]
+    messages: list[Message]
     attempts: int
 
 
@@ -97,7 +104,7 @@ async def enqueue(
     ref: str,
     chat_id: int,
     user_id: int | None,
-    messages: Sequence[Send],
+    messages: Sequence[Message],
     not_before: dt.datetime,
     now: dt.datetime,
     status: str = "pending",

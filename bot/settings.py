@@ -6,6 +6,7 @@ the setting (never its value when it is a secret), and the command line exits wi
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import re
@@ -33,6 +34,9 @@ KEYS = {
     "ZHICHENG_WEBHOOK_SECRET": "webhook_secret",
     "ZHICHENG_LOG_LEVEL": "log_level",
     "ZHICHENG_LOG_SALT": "log_salt",
+    "ZHICHENG_CONTACT_IDS": "contact_ids",
+    "ZHICHENG_REMINDER_TIME": "reminder_time",
+    "ZHICHENG_REMINDER_GRACE_HOURS": "reminder_grace_hours",
 }
 SECRETS = frozenset({"TELEGRAM_BOT_TOKEN", "ZHICHENG_WEBHOOK_SECRET", "ZHICHENG_LOG_SALT"})
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -113,6 +117,9 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     log_salt: str | None = field(default=None, repr=False)
+    contact_ids: frozenset[int] = frozenset()  # Telegram user ids of the office's contact persons
+    reminder_time: dt.time = dt.time(10, 0)  # in the notice's time zone
+    reminder_grace_hours: float = 6.0
 
     @classmethod
     def load(cls, config_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -178,6 +185,26 @@ class Settings:
         elif salt is None and token is not None:
             problems.append(f"ZHICHENG_LOG_SALT is required with TELEGRAM_BOT_TOKEN "
                             f"(it keeps the user ids in the logs one-way); {SALT_HINT}")
+        if "ZHICHENG_CONTACT_IDS" in values:
+            parts = [p.strip() for p in values["ZHICHENG_CONTACT_IDS"].replace(";", ",").split(",") if p.strip()]
+            if not parts or not all(p.isdigit() and 0 < int(p) < 2**63 for p in parts):
+                bad("ZHICHENG_CONTACT_IDS", "must be Telegram user ids separated by commas, for example 12345,67890")
+            else:
+                kwargs["contact_ids"] = frozenset(int(p) for p in parts)
+        if "ZHICHENG_REMINDER_TIME" in values:
+            try:
+                kwargs["reminder_time"] = dt.time.fromisoformat(values["ZHICHENG_REMINDER_TIME"])
+            except ValueError:
+                bad("ZHICHENG_REMINDER_TIME", "must be a time of day such as 10:00")
+        if "ZHICHENG_REMINDER_GRACE_HOURS" in values:
+            try:
+                hours = float(values["ZHICHENG_REMINDER_GRACE_HOURS"])
+            except ValueError:
+                hours = -1.0
+            if not 0 <= hours <= 72:
+                bad("ZHICHENG_REMINDER_GRACE_HOURS", "must be a number of hours from 0 to 72")
+            else:
+                kwargs["reminder_grace_hours"] = hours
         if problems:
             raise SettingsError(problems)
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.broadcasts import m007_broadcasts
+from bot.office import m006_contacts_and_audit
 from bot.outbox import m004_outbox
 from bot.reminders import m005_reminders
 
@@ -82,6 +84,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m003_pending_deletion,
     m004_outbox,
     m005_reminders,
+    m006_contacts_and_audit,
+    m007_broadcasts,
 )
 
 

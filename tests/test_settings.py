@@ -151,3 +151,22 @@ def test_an_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
     file.write_text("ZHICHENG_LOGLEVEL=DEBUG\n", "utf-8")
     with pytest.raises(SettingsError, match="line 1: unknown setting ZHICHENG_LOGLEVEL"):
         Settings.load(file)
+
+
+def test_contact_ids_reminder_time_and_grace_are_read_and_checked() -> None:
+    from bot.settings import Settings, SettingsError
+
+    settings = Settings.from_values({"ZHICHENG_CONTACT_IDS": "111, 222", "ZHICHENG_REMINDER_TIME": "09:30",
+                                     "ZHICHENG_REMINDER_GRACE_HOURS": "2"})
+    assert settings.contact_ids == frozenset({111, 222})
+    assert (settings.reminder_time.hour, settings.reminder_time.minute, settings.reminder_grace_hours) == (9, 30, 2.0)
+    defaults = Settings.from_values({})
+    assert defaults.contact_ids == frozenset() and defaults.reminder_time.hour == 10
+    try:
+        Settings.from_values({"ZHICHENG_CONTACT_IDS": "alice", "ZHICHENG_REMINDER_TIME": "ten",
+                              "ZHICHENG_REMINDER_GRACE_HOURS": "-1"})
+    except SettingsError as exc:
+        assert [p.split(" ")[0] for p in exc.problems] == [
+            "ZHICHENG_CONTACT_IDS", "ZHICHENG_REMINDER_TIME", "ZHICHENG_REMINDER_GRACE_HOURS"]
+    else:
+        raise AssertionError("bad values were accepted")

@@ -1,0 +1,124 @@
+"""The evaluation office's side: who is a contact person, and the audit log of privileged actions.
+
+Contact persons are named by user id in the settings (ZHICHENG_CONTACT_IDS, who cannot be removed
+from the chat) and can add and remove others in the chat. Every privileged command and button asks
+`is_contact` at each call; nothing is cached.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+
+async def m006_contacts_and_audit(db: aiosqlite.Connection) -> None:
+    await db.execute(
+        """
+        CREATE TABLE contact_persons (
+            user_id   INTEGER PRIMARY KEY,
+            added_by  INTEGER NOT NULL,
+            added_at  TEXT NOT NULL
+        )
+        """
+    )
+    await db.execute(
+        """
+        CREATE TABLE audit_log (
+            id          INTEGER PRIMARY KEY,
+            at          TEXT NOT NULL,
+            actor_id    INTEGER NOT NULL,
+            action      TEXT NOT NULL,
+            detail      TEXT NOT NULL,       -- JSON, never personal data beyond ids
+            recipients  INTEGER
+        )
+        """
+    )
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+class RoleError(Exception):
+    """A change of roles that is not allowed (for example removing a configured contact person)."""
+
+
+async def is_contact(db: aiosqlite.Connection, user_id: int, configured: Collection[int]) -> bool:
+    if user_id in configured:
+        return True
+    rows = await db.execute_fetchall("SELECT 1 FROM contact_persons WHERE user_id = ?", (user_id,))
+    return bool(list(rows))
+
+
+async def contacts(db: aiosqlite.Connection, configured: Collection[int]) -> list[tuple[int, str]]:
+    """Every contact person with where the role comes from: 'settings' or 'added'."""
+    rows = await db.execute_fetchall("SELECT user_id FROM contact_persons ORDER BY user_id")
+    added = [r[0] for r in rows if r[0] not in configured]
+    return [(uid, "settings") for uid in sorted(configured)] + [(uid, "added") for uid in added]
+
+
+async def add_contact(db: aiosqlite.Connection, user_id: int, by: int, now: dt.datetime) -> bool:
+    """Make a user a contact person; False if they were one already."""
+    cursor = await db.execute(
+        "INSERT OR IGNORE INTO contact_persons (user_id, added_by, added_at) VALUES (?, ?, ?)",
+        (user_id, by, _iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def remove_contact(db: aiosqlite.Connection, user_id: int, configured: Collection[int]) -> bool:
+    """Take the role away; the settings' contact persons cannot be removed in the chat."""
+    if user_id in configured:
+        raise RoleError("named in ZHICHENG_CONTACT_IDS")
+    cursor = await db.execute("DELETE FROM contact_persons WHERE user_id = ?", (user_id,))
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor_id: int
+    action: str
+    detail: dict[str, Any]
+    recipients: int | None
+
+
+async def audit(
+    db: aiosqlite.Connection,
+    actor_id: int,
+    action: str,
+    now: dt.datetime,
+    *,
+    recipients: int | None = None,
+    **detail: Any,
+) -> None:
+    """Record a privileged action: who, what, when, how many recipients."""
+    await db.execute(
+        "INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)",
+        (_iso(now), actor_id, action, json.dumps(detail, ensure_ascii=False, sort_keys=True), recipients),
+    )
+
+
+async def audit_entries(db: aiosqlite.Connection, limit: int | None = None) -> list[AuditEntry]:
+    sql = "SELECT id, at, actor_id, action, detail, recipients FROM audit_log ORDER BY id DESC"
+    rows = await db.execute_fetchall(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+    return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+
+def audit_csv(entries: list[AuditEntry]) -> bytes:
+    """The audit log as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "at_utc", "actor_id", "action", "recipients", "detail"])
+    for e in sorted(entries, key=lambda e: e.id):
+        writer.writerow([e.id, e.at, e.actor_id, e.action, "" if e.recipients is None else e.recipients,
+                         json.dumps(e.detail, ensure_ascii=False, sort_keys=True)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,178 @@
+"""The applicants as the office sees them: one record per user with what the bot stores and what
+follows from it (verdict, level, checklist readiness), the audiences of broadcasts, and the
+statistics of /stats. No personal data beyond what the bot stores (ids, answers, ticks)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from conversations.outcome import evaluate
+from knowledge.model import Notice
+
+READINESS_BANDS = ("0–25%", "25–50%", "50–75%", "75–99%", "100%")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    user_id: int
+    chat_id: int
+    notice_id: str | None
+    finished: bool
+    verdict: str | None  # None until the interview is finished
+    level: str | None  # the level id answered, if any
+    items: int  # checklist items
+    ticked: int  # of them ticked
+    reachable: bool
+
+    @property
+    def has_unticked(self) -> bool:
+        return self.finished and self.items > self.ticked
+
+    @property
+    def readiness(self) -> float | None:
+        return self.ticked / self.items if self.items else None
+
+
+def readiness_band(share: float) -> str:
+    if share >= 1:
+        return READINESS_BANDS[4]
+    return READINESS_BANDS[min(int(share * 4), 3)]
+
+
+async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice]) -> list[Applicant]:
+    """Every user who started an interview, with their outcome worked out (one query)."""
+    rows = await db.execute_fetchall(
+        "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
+        "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
+        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
+        "u.chat_id IN (SELECT chat_id FROM unreachable_chats) "
+        "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1 ORDER BY u.user_id"
+    )
+    return [_applicant(tuple(row), notices) for row in rows]
+
+
+def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applicant:
+    user_id, chat_id, notice_id, current, answers_json, ticks_json, unreachable = row
+    answers = json.loads(str(answers_json)) if answers_json else {}
+    ticks = set(json.loads(str(ticks_json))) if ticks_json else set()
+    notice = notices.get(str(notice_id))
+    verdict = None
+    items = ticked = 0
+    if current is None and notice is not None:
+        try:
+            outcome = evaluate(notice, answers)
+        except ValueError:
+            outcome = None
+        if outcome is not None:
+            verdict = outcome.verdict
+            items = len(outcome.checklist)
+            ticked = sum(1 for item in outcome.checklist if item.id in ticks)
+    return Applicant(
+        user_id=int(str(user_id)),
+        chat_id=int(str(chat_id)),
+        notice_id=str(notice_id) if notice_id is not None else None,
+        finished=verdict is not None,
+        verdict=verdict,
+        level=answers.get("level"),
+        items=items,
+        ticked=ticked,
+        reachable=not unreachable,
+    )
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a broadcast goes to. Each dimension left empty means "any"; values within a dimension
+    are alternatives (or), dimensions combine (and). Unreachable users are never in an audience."""
+
+    notices: frozenset[str] = frozenset()
+    levels: frozenset[str] = frozenset()
+    verdicts: frozenset[str] = frozenset()
+    unticked_only: bool = False  # finished, with items not yet ticked
+    unfinished_only: bool = False  # started the interview and never finished it
+
+    def includes(self, a: Applicant) -> bool:
+        return (
+            a.reachable
+            and (not self.notices or a.notice_id in self.notices)
+            and (not self.levels or a.level in self.levels)
+            and (not self.verdicts or a.verdict in self.verdicts)
+            and (not self.unticked_only or a.has_unticked)
+            and (not self.unfinished_only or not a.finished)
+        )
+
+    def to_json(self) -> str:
+        return json.dumps({"notices": sorted(self.notices), "levels": sorted(self.levels),
+                           "verdicts": sorted(self.verdicts), "unticked_only": self.unticked_only,
+                           "unfinished_only": self.unfinished_only}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Audience:
+        data = json.loads(text)
+        return cls(frozenset(data["notices"]), frozenset(data["levels"]), frozenset(data["verdicts"]),
+                   bool(data["unticked_only"]), bool(data["unfinished_only"]))
+
+
+def select(applicants: Iterable[Applicant], audience: Audience) -> list[Applicant]:
+    return [a for a in applicants if audience.includes(a)]
+
+
+@dataclass
+class Stats:
+    applicants: int = 0
+    finished: int = 0
+    unreachable: int = 0
+    by_notice: Counter[str] = field(default_factory=Counter)
+    by_level: Counter[str] = field(default_factory=Counter)
+    by_verdict: Counter[str] = field(default_factory=Counter)
+    readiness: Counter[str] = field(default_factory=Counter)  # finished applicants with a checklist
+    outbox: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> count
+
+
+def stats(applicants: Iterable[Applicant]) -> Stats:
+    result = Stats()
+    for a in applicants:
+        result.applicants += 1
+        result.finished += a.finished
+        result.unreachable += not a.reachable
+        result.by_notice[a.notice_id or "-"] += 1
+        if a.level:
+            result.by_level[a.level] += 1
+        if a.verdict:
+            result.by_verdict[a.verdict] += 1
+        if a.readiness is not None:
+            result.readiness[readiness_band(a.readiness)] += 1
+    return result
+
+
+async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
+    rows = await db.execute_fetchall("SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status")
+    result: dict[str, dict[str, int]] = {}
+    for kind, status, count in rows:
+        result.setdefault(kind, {})[status] = count
+    return result
+
+
+def stats_csv(s: Stats) -> bytes:
+    """The statistics as CSV rows of (measure, key, count), UTF-8 with BOM for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["measure", "key", "count"])
+    writer.writerow(["applicants", "", s.applicants])
+    writer.writerow(["finished", "", s.finished])
+    writer.writerow(["unreachable", "", s.unreachable])
+    for measure, counter in (("notice", s.by_notice), ("level", s.by_level), ("verdict", s.by_verdict),
+                             ("readiness", s.readiness)):
+        for key, count in sorted(counter.items()):
+            writer.writerow([measure, key, count])
+    for kind, statuses in sorted(s.outbox.items()):
+        for status, count in sorted(statuses.items()):
+            writer.writerow([f"outbox:{kind}", status, count])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,251 @@
+"""The office's side on a real SQLite file: contact persons, the audit log, audiences (property
+tests over random populations), statistics and broadcasts through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import broadcasts, outbox
+from bot.actions import CopyMessage, Send
+from bot.office import RoleError, add_contact, audit_csv, audit_entries, contacts, is_contact, remove_contact
+from bot.population import READINESS_BANDS, Applicant, Audience, load_applicants, select, stats, stats_csv
+from bot.storage import Storage, UserState
+from conversations.interview import interview_for
+from conversations.outcome import evaluate
+from knowledge import default_notice
+
+NOTICE = default_notice()
+NOTICES = {NOTICE.id: NOTICE}
+NOW = dt.datetime(2021, 10, 12, 2, 0, tzinfo=dt.UTC)
+CONFIGURED = frozenset({1001})
+
+
+@cache
+def sample_paths() -> list[dict[str, str]]:
+    return random.Random(5).sample(list(interview_for(NOTICE).paths()), 600)
+
+
+async def populate(storage: Storage, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    for user_id in range(1, count + 1):
+        answers = dict(rng.choice(sample_paths()))
+        state = UserState(user_id=user_id, chat_id=user_id + 50_000, locale="zh_Hans", notice_id=NOTICE.id,
+                          started=True, answers=answers)
+        if rng.random() < 0.2:  # never finished
+            kept = list(answers)[: rng.randint(1, 4)]
+            state.answers = {q: answers[q] for q in kept}
+            state.current_question = interview_for(NOTICE).position(state.answers).question.id  # type: ignore[union-attr]
+        else:
+            items = [item.id for item in evaluate(NOTICE, answers).checklist]
+            state.ticks = {i for i in items if rng.random() < rng.random()}
+        async with storage.transaction() as db:
+            await storage.save_user(state)
+            if rng.random() < 0.05:
+                await outbox.mark_unreachable(db, state.chat_id, NOW)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = await Storage(tmp_path / "office.sqlite3").open()
+    yield store
+    await store.close()
+
+
+# --- contact persons and the audit log ----------------------------------------------------------
+
+async def test_contact_persons_are_the_configured_ones_and_those_added_in_the_chat(storage: Storage) -> None:
+    async with storage.transaction() as db:
+        assert await is_contact(db, 1001, CONFIGURED) and not await is_contact(db, 2002, CONFIGURED)
+        assert await add_contact(db, 2002, by=1001, now=NOW)
+        assert not await add_contact(db, 2002, by=1001, now=NOW)
+        assert await is_contact(db, 2002, CONFIGURED)
+        assert await contacts(db, CONFIGURED) == [(1001, "settings"), (2002, "added")]
+        assert await remove_contact(db, 2002, CONFIGURED)
+        assert not await is_contact(db, 2002, CONFIGURED)
+
+
+async def test_a_configured_contact_person_cannot_be_removed_in_the_chat(storage: Storage) -> None:
+    async with storage.transaction() as db:
+        with pytest.raises(RoleError):
+            await remove_contact(db, 1001, CONFIGURED)
+        assert await is_contact(db, 1001, CONFIGURED)
+
+
+async def test_every_broadcast_is_audited_with_who_what_when_and_how_many(storage: Storage) -> None:
+    async with storage.transaction() as db:
+        broadcast_id = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
+                                               messages=[Send("通知")], at=NOW, now=NOW, recipients=42)
+        await broadcasts.cancel(db, broadcast_id, 1001, NOW)
+        entries = await audit_entries(db)
+    assert [(e.action, e.actor_id, e.recipients) for e in entries] == [
+        ("broadcast.cancel", 1001, None), ("broadcast.create", 1001, 42)]
+    assert entries[1].at == "2021-10-12T02:00:00+00:00" and entries[1].detail["broadcast"] == broadcast_id
+    exported = audit_csv(entries).decode("utf-8-sig").splitlines()
+    assert exported[0] == "id,at_utc,actor_id,action,recipients,detail" and len(exported) == 3
+
+
+# --- audiences: property tests over random populations ------------------------------------------
+
+def _applicant(draw: st.DrawFn, user_id: int) -> Applicant:
+    finished = draw(st.booleans())
+    items = draw(st.integers(0, 30)) if finished else 0
+    return Applicant(
+        user_id=user_id, chat_id=user_id, notice_id=draw(st.sampled_from(["2021-xinjiang-nonferrous", "2022-x"])),
+        finished=finished,
+        verdict=draw(st.sampled_from(["eligible", "conditional", "other_route", "ineligible"])) if finished else None,
+        level=draw(st.sampled_from([None, "junior", "intermediate", "associate_senior"])),
+        items=items, ticked=draw(st.integers(0, items)), reachable=draw(st.booleans()),
+    )
+
+
+@st.composite
+def populations(draw: st.DrawFn) -> list[Applicant]:
+    return [_applicant(draw, i) for i in range(draw(st.integers(0, 40)))]
+
+
+audiences = st.builds(
+    Audience,
+    notices=st.frozensets(st.sampled_from(["2021-xinjiang-nonferrous", "2022-x"])),
+    levels=st.frozensets(st.sampled_from(["junior", "intermediate", "associate_senior"])),
+    verdicts=st.frozensets(st.sampled_from(["eligible", "conditional", "other_route", "ineligible"])),
+    unticked_only=st.booleans(),
+    unfinished_only=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(population=populations(), audience=audiences)
+def test_an_audience_selects_exactly_the_reachable_users_matching_every_chosen_dimension(population, audience):
+    chosen = {a.user_id for a in select(population, audience)}
+    for a in population:
+        expected = (
+            a.reachable
+            and (not audience.notices or a.notice_id in audience.notices)
+            and (not audience.levels or a.level in audience.levels)
+            and (not audience.verdicts or a.verdict in audience.verdicts)
+            and (not audience.unticked_only or (a.finished and a.ticked < a.items))
+            and (not audience.unfinished_only or not a.finished)
+        )
+        assert (a.user_id in chosen) == expected, (a, audience)
+
+
+@given(audience=audiences)
+def test_an_audience_survives_its_round_trip_through_the_database_column(audience):
+    assert Audience.from_json(audience.to_json()) == audience
+
+
+# --- the population read back from SQLite ------------------------------------------------------
+
+async def test_the_applicants_read_back_carry_the_engines_verdict_and_their_readiness(storage: Storage) -> None:
+    await populate(storage, 120, seed=1)
+    async with storage.transaction() as db:
+        applicants = await load_applicants(db, NOTICES)
+        unreachable = {r[0] for r in await db.execute_fetchall("SELECT chat_id FROM unreachable_chats")}
+    assert len(applicants) == 120
+    for a in applicants:
+        state = await storage.load_user(a.user_id, a.chat_id)
+        assert a.reachable == (a.chat_id not in unreachable)
+        if state.current_question is None:
+            outcome = evaluate(NOTICE, state.answers)
+            assert a.verdict == outcome.verdict and a.items == len(outcome.checklist)
+            assert a.ticked == len(state.ticks & {i.id for i in outcome.checklist})
+        else:
+            assert not a.finished and a.verdict is None
+
+
+async def test_stats_count_by_notice_level_verdict_and_readiness_band(storage: Storage) -> None:
+    await populate(storage, 150, seed=2)
+    async with storage.transaction() as db:
+        applicants = await load_applicants(db, NOTICES)
+    s = stats(applicants)
+    assert s.applicants == 150 and s.by_notice == {NOTICE.id: 150}
+    assert s.finished == sum(s.by_verdict.values()) == sum(1 for a in applicants if a.finished)
+    assert set(s.readiness) <= set(READINESS_BANDS)
+    assert sum(s.readiness.values()) == sum(1 for a in applicants if a.items)
+    rows = stats_csv(s).decode("utf-8-sig").splitlines()
+    assert rows[0] == "measure,key,count" and f"applicants,,{150}" in rows
+
+
+# --- broadcasts --------------------------------------------------------------------------------
+
+async def test_a_broadcast_reaches_exactly_its_audience_once_and_a_copy_stays_a_copy(storage: Storage) -> None:
+    await populate(storage, 200, seed=3)
+    audience = Audience(levels=frozenset({"associate_senior"}), unticked_only=True)
+    async with storage.transaction() as db:
+        expected = {a.chat_id for a in select(await load_applicants(db, NOTICES), audience)}
+        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=audience,
+                                      messages=[CopyMessage(1001, 77)], at=NOW, now=NOW, recipients=len(expected))
+    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == [bid]
+    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == []  # queued once
+    got: list[int] = []
+
+    async def deliver(row: outbox.OutboxRow) -> None:
+        assert row.messages == [CopyMessage(1001, 77)]
+        got.append(row.chat_id)
+
+    while any((await outbox.deliver_due(storage.transaction, deliver, lambda: NOW)).values()):
+        pass
+    assert sorted(got) == sorted(expected) and expected
+    async with storage.transaction() as db:
+        assert await broadcasts.settle(db) == [bid]
+        assert (await broadcasts.progress(db, bid)) == {"sent": len(expected)}
+
+
+async def test_a_scheduled_broadcast_waits_for_its_time_and_a_cancelled_one_sends_nothing(storage: Storage) -> None:
+    await populate(storage, 60, seed=4)
+    later = NOW + dt.timedelta(hours=3)
+    async with storage.transaction() as db:
+        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
+                                      messages=[Send("明天截止")], at=later, now=NOW, recipients=0)
+    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == []
+    assert await broadcasts.queue_due(storage.transaction, NOTICES, later) == [bid]
+    async with storage.transaction() as db:
+        withdrawn = await broadcasts.cancel(db, bid, 1001, later)
+        left = await broadcasts.progress(db, bid)
+    assert withdrawn > 0 and left == {"cancelled": withdrawn}
+
+
+async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_recipient_one_copy(
+    storage: Storage,
+) -> None:
+    await populate(storage, 2000, seed=6)
+    async with storage.transaction() as db:
+        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
+                                      messages=[Send("请按时提交")], at=NOW, now=NOW, recipients=0)
+    await broadcasts.queue_due(storage.transaction, NOTICES, NOW)
+    rng = random.Random(9)
+    blocked = {chat for chat in range(50_001, 52_001) if rng.random() < 0.03}
+    received: dict[int, int] = {}
+    clock = [NOW]
+
+    async def deliver(row: outbox.OutboxRow) -> None:
+        await asyncio.sleep(0)
+        if row.chat_id in blocked:
+            raise outbox.Unreachable()
+        roll = rng.random()
+        if roll < 0.05:
+            raise outbox.PassingFailure("timed out")
+        received[row.chat_id] = received.get(row.chat_id, 0) + 1
+
+    for _ in range(2000):
+        results = await outbox.deliver_due(storage.transaction, deliver, lambda: clock[0], limit=100)
+        if not any(results.values()):
+            async with storage.transaction() as db:
+                due = await outbox.next_due(db)
+            if due is None:
+                break
+            clock[0] = max(clock[0], due)
+    async with storage.transaction() as db:
+        reachable = {a.chat_id for a in await load_applicants(db, NOTICES) if a.reachable}
+        state = await broadcasts.progress(db, bid)
+    assert all(times == 1 for times in received.values())
+    assert set(received) == reachable
+    assert state.get("pending", 0) == 0 and state.get("failed", 0) == 0
