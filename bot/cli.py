@@ -170,6 +170,16 @@ def _health(args: argparse.Namespace) -> int:
     return 0
 
 
+def _broadcast(args: argparse.Namespace) -> int:
+    """Queue a broadcast for the running bot to send (or, with --dry-run, count its recipients)."""
+    import asyncio
+
+    from bot.broadcasts_cli import broadcast_from_command_line
+
+    settings = Settings.load(args.config)
+    return asyncio.run(broadcast_from_command_line(args, settings))
+
+
 def _backup(args: argparse.Namespace) -> int:
     """Copy the database with SQLite's online backup API: safe while the bot runs."""
     settings = Settings.load(args.config)
@@ -228,6 +238,29 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", metavar="FILE", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     backup.set_defaults(handler=_backup)
+
+    broadcast = sub.add_parser(
+        "broadcast", help="send a message to all applicants or a segment (through the running bot's outbox)",
+        description="Writes a broadcast into the outbox of the database (ZHICHENG_DB); the running bot sends it "
+                    "at bulk priority (at most 30 messages a second, one a second per chat). Dimensions combine "
+                    "(and); repeated values of one dimension are alternatives (or). Exit 2 for bad input.")
+    broadcast.add_argument("--to", choices=("all", "segment"), default="segment",
+                           help="all: every reachable applicant; segment (default): as the options below select")
+    broadcast.add_argument("--text-file", metavar="FILE", required=True,
+                           help="the message, Telegram HTML (<b>, <i>, <a href>, …), at most 4,096 characters")
+    broadcast.add_argument("--notice", action="append", default=[], metavar="ID", help="applicants of this notice")
+    broadcast.add_argument("--level", action="append", default=[], metavar="ID",
+                           help="applicants of this level (junior, intermediate, associate_senior, full_senior)")
+    broadcast.add_argument("--verdict", action="append", default=[], metavar="VERDICT",
+                           choices=("eligible", "conditional", "other_route", "ineligible", "not_covered"),
+                           help="applicants with this verdict")
+    broadcast.add_argument("--unticked", action="store_true", help="only those with checklist items not yet ticked")
+    broadcast.add_argument("--unfinished", action="store_true", help="only those who never finished the questions")
+    broadcast.add_argument("--at", type=_moment, metavar="TIME",
+                           help="send at this ISO 8601 time with its UTC offset (default: now)")
+    broadcast.add_argument("--dry-run", action="store_true", help="print the number of recipients and the message; "
+                                                                  "write nothing")
+    broadcast.set_defaults(handler=_broadcast)
 
     knowledge = sub.add_parser("knowledge", help="knowledge files")
     ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)

@@ -10,12 +10,13 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
+
+from bot.telegram_html import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, check_html
 
 BOT_USER = {
     "id": 7000000001,
@@ -26,46 +27,6 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-                "tg-spoiler", "blockquote", "tg-emoji"}
-MESSAGE_LIMIT = 4096
-CALLBACK_DATA_LIMIT = 64
-
-
-class _EntityChecker(HTMLParser):
-    """Rejects what Telegram's HTML parse mode rejects: unknown or unbalanced tags."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.error: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.error = f"Unmatched end tag \"{tag}\""
-        else:
-            self.stack.pop()
-
-
-def check_html(text: str) -> str | None:
-    """None if Telegram would accept the text in HTML parse mode, else the reason."""
-    if "<" in text and text.count("<") != text.count(">"):
-        return "Can't parse entities: unbalanced angle brackets"
-    checker = _EntityChecker()
-    checker.feed(text)
-    checker.close()
-    if checker.error:
-        return f"Can't parse entities: {checker.error}"
-    if checker.stack:
-        return f"Can't parse entities: can't find end tag corresponding to start tag \"{checker.stack[-1]}\""
-    return None
-
-
 @dataclass
 class Call:
     method: str

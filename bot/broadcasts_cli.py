@@ -1,0 +1,67 @@
+"""`zhicheng-bot broadcast`: the contact persons' broadcast for scripts, writing to the same
+outbox as the chat wizard."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from bot import broadcasts
+from bot.actions import Send
+from bot.population import Audience, load_applicants, select
+from bot.settings import Settings
+from bot.storage import Storage
+from bot.telegram_html import message_problem
+from knowledge import load_notice, notice_files
+
+EXIT_INVALID = 2
+COMMAND_LINE_AUTHOR = 0  # the audit log's actor for broadcasts written from the command line
+
+
+def audience_of(args: argparse.Namespace) -> Audience:
+    if args.to == "all":
+        return Audience()
+    return Audience(frozenset(args.notice), frozenset(args.level), frozenset(args.verdict),
+                    args.unticked, args.unfinished)
+
+
+async def broadcast_from_command_line(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        with open(args.text_file, encoding="utf-8") as file:
+            text = file.read(64 * 1024).strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"invalid --text-file {args.text_file}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    problem = message_problem(text)
+    if problem:
+        print(f"invalid --text-file {args.text_file}: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.to == "all" and (args.notice or args.level or args.verdict or args.unticked or args.unfinished):
+        print("invalid audience: --to all takes no other selection", file=sys.stderr)
+        return EXIT_INVALID
+    notices = {notice.id: notice for notice in (load_notice(path) for path in notice_files())}
+    unknown = set(args.notice) - set(notices)
+    if unknown:
+        print(f"invalid --notice {', '.join(sorted(unknown))}: known: {', '.join(sorted(notices))}", file=sys.stderr)
+        return EXIT_INVALID
+    audience = audience_of(args)
+    now = dt.datetime.now(dt.UTC)
+    at = args.at or now
+    storage = await Storage(settings.db_path).open()
+    try:
+        async with storage.transaction() as db:
+            recipients = select(await load_applicants(db, notices), audience)
+            if args.dry_run:
+                print(f"{len(recipients)} recipients; nothing written (--dry-run)")
+                print(text)
+                return 0
+            broadcast_id = await broadcasts.create(
+                db, author_id=COMMAND_LINE_AUTHOR, author_chat=None, audience=audience, messages=[Send(text)],
+                at=at, now=now, recipients=len(recipients))
+    finally:
+        await storage.close()
+    when = "now" if at <= now else at.isoformat(timespec="minutes")
+    print(f"broadcast {broadcast_id} to {len(recipients)} recipients queued for {when}; "
+          "the running bot sends it (the audience is counted again when it is sent)")
+    return 0
