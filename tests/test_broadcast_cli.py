@@ -58,7 +58,8 @@ def test_a_segment_broadcast_is_stored_audited_and_queued_by_the_bot_at_its_time
     with sqlite3.connect(db_path) as conn:
         (status, audience), = conn.execute("SELECT status, audience FROM broadcasts").fetchall()
         (action, actor), = conn.execute("SELECT action, actor_id FROM audit_log").fetchall()
-    assert status == "scheduled" and '"levels": ["associate_senior"]' in audience and '"unticked_only": true' in audience
+    assert status == "scheduled"
+    assert '"levels": ["associate_senior"]' in audience and '"unticked_only": true' in audience
     assert (action, actor) == ("broadcast.create", 0)
 
     async def queue() -> int:
