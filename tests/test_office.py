@@ -249,3 +249,17 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
     assert all(times == 1 for times in received.values())
     assert set(received) == reachable
     assert state.get("pending", 0) == 0 and state.get("failed", 0) == 0
+
+
+def test_the_stats_chart_is_a_png_with_chinese_labels_where_a_cjk_font_is_installed() -> None:
+    from collections import Counter
+
+    from bot.charts import cjk_font, stats_chart
+    from bot.population import Stats
+
+    s = Stats(applicants=10, finished=8, by_verdict=Counter({"eligible": 5, "conditional": 3}),
+              readiness=Counter({"0–25%": 2, "100%": 6}))
+    png = stats_chart(s)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed: the chart is labelled in English (fonts-noto-cjk adds one)")
