@@ -69,13 +69,13 @@ from telegram.ext import (  # noqa: E402
 
 from bot import callbacks  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import Storage, UserState  # noqa: E402
 from conversations.i18n import normalize_locale  # noqa: E402
 from conversations.interview import interview_for  # noqa: E402
 from conversations.outcome import ACTIONABLE_VERDICTS, evaluate  # noqa: E402
 from knowledge import load_notice, notice_path  # noqa: E402
+from tests.support.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 20.0
