@@ -4,34 +4,41 @@ ChatService and carry its actions out through the Bot API."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
+from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.events import Command, Event, Pressed, Text, Unsupported
 from bot.logsafe import configure_logging, hashed
+from bot.ratelimit import PriorityRateLimiter
 from bot.service import COMMANDS, ChatService
 from bot.settings import Settings
 from bot.storage import Storage
@@ -58,6 +65,8 @@ COMMAND_DESCRIPTIONS = {
     "delete_me": N_("Delete all your data"),
 }
 COMMAND_LANGUAGES = {"zh": "zh_Hans", "en": "en"}
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+RateLimitArgs = dict[str, Any] | None
 
 
 def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -68,53 +77,80 @@ def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
-async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, actions: list[Action]) -> None:
-    """Carry out the service's actions for this update."""
-    chat = update.effective_chat
-    query = update.callback_query
-    answered = False
-    no_preview = LinkPreviewOptions(is_disabled=True)
-    for action in actions:
-        if isinstance(action, Toast):
-            if query is not None and not answered:
-                await query.answer(action.text or None, show_alert=action.alert)
-                answered = True
-        elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
-            try:
-                await query.edit_message_text(
-                    action.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(action.keyboard),
-                    link_preview_options=no_preview,
-                )
-            except BadRequest as exc:
-                if "not modified" in str(exc).lower():
-                    continue
-                # The message can no longer be edited (too old, deleted): send it anew.
-                await context.bot.send_message(
-                    query.message.chat.id,
-                    action.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(action.keyboard),
-                    link_preview_options=no_preview,
-                )
-        elif isinstance(action, (Send, EditOrigin)) and chat is not None:
-            await context.bot.send_message(
-                chat.id,
-                action.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(action.keyboard),
-                link_preview_options=no_preview,
+async def _answer_query(
+    bot: ExtBot[Any], query: CallbackQuery, toast: Toast | None, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        if toast is None:
+            await bot.answer_callback_query(query.id, rate_limit_args=rate_limit_args)
+        else:
+            await bot.answer_callback_query(
+                query.id, toast.text or None, show_alert=toast.alert, rate_limit_args=rate_limit_args
             )
-        elif isinstance(action, SendDocument) and chat is not None:
-            await context.bot.send_document(
-                chat.id, InputFile(action.content, filename=action.filename), caption=action.caption
-            )
-    if query is not None and not answered:
-        try:
-            await query.answer()
-        except BadRequest as exc:  # the query expired while we worked: nothing left to answer
-            log.info("callback query not answered: %s", exc)
+    except BadRequest as exc:  # the query expired while we worked: nothing left to answer
+        log.info("callback query not answered: %s", exc)
+
+
+async def _edit_or_send(
+    bot: ExtBot[Any], origin: MaybeInaccessibleMessage, action: EditOrigin, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        await bot.edit_message_text(
+            action.text,
+            chat_id=origin.chat.id,
+            message_id=origin.message_id,
+            reply_markup=_markup(action.keyboard),
+            rate_limit_args=rate_limit_args,
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        # The message can no longer be edited (too old, deleted): send it anew.
+        await bot.send_message(
+            origin.chat.id, action.text, reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args
+        )
+
+
+async def perform(
+    bot: ExtBot[Any],
+    chat_id: int,
+    actions: Sequence[Action],
+    *,
+    query: CallbackQuery | None = None,
+    rate_limit_args: RateLimitArgs = None,
+) -> None:
+    """Carry out actions in one chat, in their order, in reply to an update or outside one.
+
+    Texts are Telegram HTML without link previews (the Application's Defaults). With `query`,
+    the button press being answered: EditOrigin edits the message that carried the button, and
+    the press is answered exactly once (the first Toast, or silently) while the first message
+    goes out, not before it, so a tap costs one Bot API round trip. Without a query, EditOrigin
+    sends a new message and Toasts are dropped. `rate_limit_args` is the limiter's priority
+    (bot.ratelimit.BULK for reminders and broadcasts); replies leave it None.
+    """
+    answering: asyncio.Task[None] | None = None
+    if query is not None:
+        toast = next((a for a in actions if isinstance(a, Toast)), None)
+        answering = asyncio.create_task(_answer_query(bot, query, toast, rate_limit_args))
+    try:
+        for action in actions:
+            if isinstance(action, EditOrigin) and query is not None and query.message is not None:
+                await _edit_or_send(bot, query.message, action, rate_limit_args)
+            elif isinstance(action, (Send, EditOrigin)):
+                await bot.send_message(
+                    chat_id, action.text, reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args
+                )
+            elif isinstance(action, SendDocument):
+                await bot.send_document(
+                    chat_id,
+                    InputFile(action.content, filename=action.filename),
+                    caption=action.caption,
+                    parse_mode=None,  # a plain caption
+                    rate_limit_args=rate_limit_args,
+                )
+    finally:
+        if answering is not None:
+            await answering
 
 
 def _event_base(update: Update) -> dict[str, Any]:
@@ -135,9 +171,9 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
 
 
 async def _serve(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-    actions = await _service(context).handle(event)
+    actions = await _service(context).handle(event)  # the transaction ends before any network call
     if actions is not None:  # None: a repeated delivery, answered the first time
-        await perform(update, context, actions)
+        await perform(context.bot, event.chat_id, actions, query=update.callback_query)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,7 +222,7 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await update.effective_message.reply_text(text, parse_mode=None)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -198,7 +234,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            await context.bot.send_message(update.effective_chat.id, message("error", locale or "zh_Hans"))
+            text = message("error", locale or "zh_Hans")
+            await context.bot.send_message(update.effective_chat.id, text, parse_mode=None)
         except TelegramError:
             log.warning("could not tell update=%s about the error", update_id)
 
@@ -227,8 +264,14 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot's Application. `request` replaces the network layer (tests, benchmarks)."""
+    """The bot's Application. `request` replaces the network layer (tests, benchmarks).
+
+    Up to `concurrent_updates` updates of different chats are handled at once, each chat's in
+    order (bot.concurrency); requests go through the PriorityRateLimiter unless `rate_limit`
+    is False; texts default to HTML without link previews.
+    """
     notice = load_notice(notice_path(settings.notice_id))
     storage = Storage(settings.db_path)
 
@@ -241,11 +284,17 @@ def build_application(
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.close()
 
-    builder = ApplicationBuilder().token(settings.token or "").base_url(settings.api_base_url)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "")
+        .base_url(settings.api_base_url)
+        .defaults(DEFAULTS)
+        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]
+        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     add_handlers(application)
     return application
