@@ -34,12 +34,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import callbacks
 from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
 from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
-from bot.events import Command, Event, Pressed, Text, Unsupported
+from bot.events import Command, Event, Text, Unsupported
+from bot.features import REGISTRY
 from bot.logsafe import configure_logging, hashed
 from bot.ratelimit import PriorityRateLimiter
-from bot.service import COMMANDS, ChatService
+from bot.service import ChatService
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
@@ -48,22 +50,7 @@ from knowledge import load_notice, notice_path
 log = logging.getLogger("zhicheng.bot")
 
 
-def N_(text: str) -> str:
-    """Marks a string for the catalog; it is translated where it is used."""
-    return text
-
-
-# Command descriptions shown by Telegram clients, per language (set_my_commands).
-COMMAND_DESCRIPTIONS = {
-    "start": N_("Start or continue the questions"),
-    "checklist": N_("Your checklist"),
-    "deadlines": N_("Deadlines"),
-    "restart": N_("Answer the questions again"),
-    "help": N_("Help"),
-    "lang": N_("Language"),
-    "privacy": N_("What is stored about you"),
-    "delete_me": N_("Delete all your data"),
-}
+# Command menu languages (set_my_commands): Telegram language code -> our locale.
 COMMAND_LANGUAGES = {"zh": "zh_Hans", "en": "en"}
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 RateLimitArgs = dict[str, Any] | None
@@ -190,7 +177,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await on_group(update, context)
         return
     data = update.callback_query.data if update.callback_query else None
-    await _serve(update, context, Pressed(**_event_base(update), data=data if isinstance(data, str) else ""))
+    await _serve(update, context, callbacks.event_for(data if isinstance(data, str) else "", **_event_base(update)))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,7 +229,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for language_code, locale in [(None, "zh_Hans"), *COMMAND_LANGUAGES.items()]:
-        commands = [BotCommand(name, gettext(locale, COMMAND_DESCRIPTIONS[name])) for name in COMMANDS]
+        commands = [BotCommand(c.name, gettext(locale, c.description)) for c in REGISTRY.commands.values()]
         await application.bot.set_my_commands(commands, language_code=language_code)
 
 
@@ -252,7 +239,7 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(MessageHandler(~private & fresh & (filters.COMMAND | filters.Entity("mention")), on_group))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_text))
-    application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private & fresh))
+    application.add_handler(CommandHandler(list(REGISTRY.commands), on_command, filters=private & fresh))
     application.add_handler(MessageHandler(private & fresh & filters.COMMAND, on_command))  # unknown: help
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_anything_else))
