@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import callbacks
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
+from bot.actions import Action, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
 from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.events import Command, Event, Text, Unsupported
 from bot.features import REGISTRY
@@ -119,9 +120,13 @@ async def perform(
     if query is not None:
         toast = next((a for a in actions if isinstance(a, Toast)), None)
         answering = asyncio.create_task(_answer_query(bot, query, toast, rate_limit_args))
+    pending = deque(actions)
     try:
-        for action in actions:
-            if isinstance(action, EditOrigin) and query is not None and query.message is not None:
+        while pending:
+            action = pending.popleft()
+            if isinstance(action, Later):  # rendered now, off the event loop: other chats go on meanwhile
+                pending.extendleft(reversed(await asyncio.to_thread(action.render)))
+            elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
                 await _edit_or_send(bot, query.message, action, rate_limit_args)
             elif isinstance(action, (Send, EditOrigin)):
                 await bot.send_message(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import callbacks
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
+from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
 from bot.events import Command, Event, Text
 from bot.logsafe import configure_logging
 from bot.service import ChatService
@@ -47,7 +47,7 @@ class ConsoleChat:
 
     async def send_line(self, line: str) -> None:
         try:
-            actions = await self.service.handle(self.event_for(line))
+            actions = expanded(await self.service.handle(self.event_for(line)) or [])
         except Exception:
             log.exception("console: the line could not be handled")
             actions = [Send(message("error", "zh_Hans"))]

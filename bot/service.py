@@ -1,8 +1,9 @@
 """The conversation with one user, free of Telegram: an event in, actions out.
 
-Each event runs in one SQLite transaction: repeated deliveries are dropped, the user's state
-is loaded, the step the feature registry names for the event (bot.features) changes it, and it
-is saved. The transaction ends before the adapter sends anything. The Telegram handlers and the
+Each event runs in one SQLite transaction, in one round trip to the database thread: repeated
+deliveries are dropped, the user's state is loaded, the step the feature registry names for the
+event (bot.features) changes it, and it is saved. The transaction ends before the adapter sends
+anything. The Telegram handlers and the
 console chat both drive this class.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
+from bot import storage
 from bot.actions import Action
 from bot.events import Event
 from bot.features import REGISTRY
@@ -45,31 +48,7 @@ class ChatService:
     async def handle(self, event: Event) -> list[Action] | None:
         """The actions answering the event; None for a repeated delivery, which must not be answered."""
         started = time.perf_counter()
-        handler = "duplicate"
-        state_name = "-"
-        actions: list[Action] | None = None
-        async with self.storage.transaction():
-            if event.update_id is None or await self.storage.first_time_update(event.update_id):
-                state = await self.storage.load_user(event.user_id, event.chat_id)
-                before = state.snapshot()
-                if state.locale is None:
-                    state.locale = normalize_locale(event.language_code)
-                if state.notice_id is None:
-                    state.notice_id = self.notice.id
-                turn = Turn(state, self.notice, self.interview, self.clock)
-                step = self.step_for(event)
-                handler = step.__name__
-                step(event, turn)
-                if turn.deleted:
-                    await self.storage.delete_user(state.user_id)
-                elif before.exists and state != before:
-                    await self.storage.save_user(state, before)
-                elif not before.exists and (state.started or turn.remember):
-                    await self.storage.save_user(state, None)  # junk from a stranger stores nothing
-                state_name = (
-                    "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
-                )
-                actions = turn.actions
+        actions, handler, state_name = await self.storage.atomically(lambda db: self._handle_in(db, event))
         log.info(
             "update user=%s state=%s handler=%s duration_ms=%.1f",
             hashed(event.user_id),
@@ -78,3 +57,25 @@ class ChatService:
             (time.perf_counter() - started) * 1000,
         )
         return actions
+
+    def _handle_in(self, db: sqlite3.Connection, event: Event) -> tuple[list[Action] | None, str, str]:
+        """The whole update inside its transaction, on the database thread: (actions, step, state)."""
+        if event.update_id is not None and not storage.first_time_update(db, event.update_id):
+            return None, "duplicate", "-"
+        state = storage.load_user(db, event.user_id, event.chat_id)
+        before = state.snapshot()
+        if state.locale is None:
+            state.locale = normalize_locale(event.language_code)
+        if state.notice_id is None:
+            state.notice_id = self.notice.id
+        turn = Turn(state, self.notice, self.interview, self.clock)
+        step = self.step_for(event)
+        step(event, turn)
+        if turn.deleted:
+            storage.delete_user(db, state.user_id)
+        elif before.exists and state != before:
+            storage.save_user(db, state, before)
+        elif not before.exists and (state.started or turn.remember):
+            storage.save_user(db, state, None)  # junk from a stranger stores nothing
+        state_name = "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
+        return turn.actions, step.__name__, state_name

@@ -11,7 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
-from bot.actions import Action, Button, Keyboard, Send, SendDocument, Toast
+from bot.actions import Action, Button, Keyboard, Later, Send, SendDocument, Toast
 from bot.storage import UserState
 from bot.texts import gettext, message
 from conversations.i18n import normalize_locale
@@ -132,6 +132,12 @@ class Turn:
         return evaluate(self.notice, self.state.answers)
 
     def send_outcome(self, *, with_document: bool) -> None:
+        """The outcome, its checklist and (with_document) the checklist file, rendered from the
+        state as it is now once the actions before it have been sent."""
+        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock)
+        self.actions.append(Later(lambda: frozen.outcome_actions(with_document=with_document)))
+
+    def outcome_actions(self, *, with_document: bool) -> list[Action]:
         outcome = self.outcome()
         self.say("outcome_intro")
         for text in head_messages(self.notice, outcome, self.locale):
@@ -146,6 +152,7 @@ class Turn:
             self.actions.append(Send(text, keyboard if i == len(tail) - 1 else None))
         if with_document and outcome.checklist:
             self.actions.append(self.document(outcome))
+        return self.actions
 
     def checklist_messages(self, outcome: Outcome) -> list[tuple[str, Keyboard | None]]:
         numbers = {it.id: n for n, it in enumerate(outcome.checklist, start=1)}
