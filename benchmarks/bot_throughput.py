@@ -1,7 +1,7 @@
 """Throughput benchmark of the whole bot: PTB Application, handlers, ChatService, SQLite.
 
 Drives N simulated applicants (default 1,000, 100 at once) through the complete interview
-through the full stack with an in-process stand-in for the Bot API (bot.offline), and the
+through the full stack with an in-process stand-in for the Bot API (tests/support/offline.py), and the
 same harness with a bare PTB echo bot. Prints updates per second for both and their ratio,
 p50/p99 handling time per update, and the peak RSS of the bot with 10,000 stored applicants.
 
@@ -69,13 +69,13 @@ from telegram.ext import (  # noqa: E402
 
 from bot import callbacks  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import Storage, UserState  # noqa: E402
 from conversations.i18n import normalize_locale  # noqa: E402
 from conversations.interview import interview_for  # noqa: E402
 from conversations.outcome import ACTIONABLE_VERDICTS, evaluate  # noqa: E402
 from knowledge import load_notice, notice_path  # noqa: E402
+from tests.support.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 20.0
@@ -730,7 +730,7 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     print("  updates put into app.update_queue, processed one at a time (concurrent_updates not set).")
     print("  PTB's AIORateLimiter is OFF in both harnesses (build_application(rate_limit=False)): it caps")
     print("  sending at 30 messages/s by design, which would measure the limiter, not the bot.")
-    print("  Network layer: bot.offline.OfflineBotAPI(record=False), latency 0, in-process (chats are forgotten")
+    print("  Network layer: tests.support.offline.OfflineBotAPI(record=False), latency 0, in-process (chats are forgotten")
     print("  when their applicant is done). Logging as in production at INFO, written to /dev/null.")
     print(f"  Full stack: bot.app.build_application, handlers, ChatService, SQLite file (WAL) {db_path}")
     print("  Echo: bare Application, MessageHandler -> send_message(chat_id, text), CallbackQueryHandler ->")

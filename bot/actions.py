@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -53,4 +54,20 @@ class CopyMessage:
     message_id: int
 
 
-Action = Send | EditOrigin | Toast | SendDocument | CopyMessage
+@dataclass(frozen=True)
+class Later:
+    """Actions rendered only when the adapter reaches them: after the transaction has ended and
+    the actions before them have gone out (the outcome, after the edit showing the last answer)."""
+
+    render: Callable[[], list[Action]]
+
+
+Action = Send | EditOrigin | Toast | SendDocument | CopyMessage | Later
+
+
+def expanded(actions: list[Action]) -> list[Action]:
+    """The actions with every Later rendered in its place (for adapters that send nothing slow)."""
+    result: list[Action] = []
+    for action in actions:
+        result.extend(expanded(action.render()) if isinstance(action, Later) else [action])
+    return result

@@ -3,35 +3,45 @@ ChatService and carry its actions out through the Bot API."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
-from bot.events import Command, Event, Pressed, Text, Unsupported
+from bot import callbacks
+from bot.actions import Action, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
+from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
+from bot.events import Command, Event, Text, Unsupported
+from bot.features import REGISTRY
 from bot.logsafe import hashed
-from bot.service import COMMANDS, ChatService
+from bot.ratelimit import PriorityRateLimiter
+from bot.service import ChatService
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
@@ -40,23 +50,10 @@ from knowledge import load_notice, notice_path
 log = logging.getLogger("zhicheng.bot")
 
 
-def N_(text: str) -> str:
-    """Marks a string for the catalog; it is translated where it is used."""
-    return text
-
-
-# Command descriptions shown by Telegram clients, per language (set_my_commands).
-COMMAND_DESCRIPTIONS = {
-    "start": N_("Start or continue the questions"),
-    "checklist": N_("Your checklist"),
-    "deadlines": N_("Deadlines"),
-    "restart": N_("Answer the questions again"),
-    "help": N_("Help"),
-    "lang": N_("Language"),
-    "privacy": N_("What is stored about you"),
-    "delete_me": N_("Delete all your data"),
-}
+# Command menu languages (set_my_commands): Telegram language code -> our locale.
 COMMAND_LANGUAGES = {"zh": "zh_Hans", "en": "en"}
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+RateLimitArgs = dict[str, Any] | None
 
 
 def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -67,53 +64,84 @@ def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
-async def perform(update: Update, context: ContextTypes.DEFAULT_TYPE, actions: list[Action]) -> None:
-    """Carry out the service's actions for this update."""
-    chat = update.effective_chat
-    query = update.callback_query
-    answered = False
-    no_preview = LinkPreviewOptions(is_disabled=True)
-    for action in actions:
-        if isinstance(action, Toast):
-            if query is not None and not answered:
-                await query.answer(action.text or None, show_alert=action.alert)
-                answered = True
-        elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
-            try:
-                await query.edit_message_text(
-                    action.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(action.keyboard),
-                    link_preview_options=no_preview,
-                )
-            except BadRequest as exc:
-                if "not modified" in str(exc).lower():
-                    continue
-                # The message can no longer be edited (too old, deleted): send it anew.
-                await context.bot.send_message(
-                    query.message.chat.id,
-                    action.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(action.keyboard),
-                    link_preview_options=no_preview,
-                )
-        elif isinstance(action, (Send, EditOrigin)) and chat is not None:
-            await context.bot.send_message(
-                chat.id,
-                action.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(action.keyboard),
-                link_preview_options=no_preview,
+async def _answer_query(
+    bot: ExtBot[Any], query: CallbackQuery, toast: Toast | None, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        if toast is None:
+            await bot.answer_callback_query(query.id, rate_limit_args=rate_limit_args)
+        else:
+            await bot.answer_callback_query(
+                query.id, toast.text or None, show_alert=toast.alert, rate_limit_args=rate_limit_args
             )
-        elif isinstance(action, SendDocument) and chat is not None:
-            await context.bot.send_document(
-                chat.id, InputFile(action.content, filename=action.filename), caption=action.caption
-            )
-    if query is not None and not answered:
-        try:
-            await query.answer()
-        except BadRequest as exc:  # the query expired while we worked: nothing left to answer
-            log.info("callback query not answered: %s", exc)
+    except BadRequest as exc:  # the query expired while we worked: nothing left to answer
+        log.info("callback query not answered: %s", exc)
+
+
+async def _edit_or_send(
+    bot: ExtBot[Any], origin: MaybeInaccessibleMessage, action: EditOrigin, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        await bot.edit_message_text(
+            action.text,
+            chat_id=origin.chat.id,
+            message_id=origin.message_id,
+            reply_markup=_markup(action.keyboard),
+            rate_limit_args=rate_limit_args,
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        # The message can no longer be edited (too old, deleted): send it anew.
+        await bot.send_message(
+            origin.chat.id, action.text, reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args
+        )
+
+
+async def perform(
+    bot: ExtBot[Any],
+    chat_id: int,
+    actions: Sequence[Action],
+    *,
+    query: CallbackQuery | None = None,
+    rate_limit_args: RateLimitArgs = None,
+) -> None:
+    """Carry out actions in one chat, in their order, in reply to an update or outside one.
+
+    Texts are Telegram HTML without link previews (the Application's Defaults). With `query`,
+    the button press being answered: EditOrigin edits the message that carried the button, and
+    the press is answered exactly once (the first Toast, or silently) while the first message
+    goes out, not before it, so a tap costs one Bot API round trip. Without a query, EditOrigin
+    sends a new message and Toasts are dropped. `rate_limit_args` is the limiter's priority
+    (bot.ratelimit.BULK for reminders and broadcasts); replies leave it None.
+    """
+    answering: asyncio.Task[None] | None = None
+    if query is not None:
+        toast = next((a for a in actions if isinstance(a, Toast)), None)
+        answering = asyncio.create_task(_answer_query(bot, query, toast, rate_limit_args))
+    pending = deque(actions)
+    try:
+        while pending:
+            action = pending.popleft()
+            if isinstance(action, Later):  # rendered now, off the event loop: other chats go on meanwhile
+                pending.extendleft(reversed(await asyncio.to_thread(action.render)))
+            elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
+                await _edit_or_send(bot, query.message, action, rate_limit_args)
+            elif isinstance(action, (Send, EditOrigin)):
+                await bot.send_message(
+                    chat_id, action.text, reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args
+                )
+            elif isinstance(action, SendDocument):
+                await bot.send_document(
+                    chat_id,
+                    InputFile(action.content, filename=action.filename),
+                    caption=action.caption,
+                    parse_mode=None,  # a plain caption
+                    rate_limit_args=rate_limit_args,
+                )
+    finally:
+        if answering is not None:
+            await answering
 
 
 def _event_base(update: Update) -> dict[str, Any]:
@@ -134,9 +162,9 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
 
 
 async def _serve(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-    actions = await _service(context).handle(event)
+    actions = await _service(context).handle(event)  # the transaction ends before any network call
     if actions is not None:  # None: a repeated delivery, answered the first time
-        await perform(update, context, actions)
+        await perform(context.bot, event.chat_id, actions, query=update.callback_query)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -153,7 +181,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await on_group(update, context)
         return
     data = update.callback_query.data if update.callback_query else None
-    await _serve(update, context, Pressed(**_event_base(update), data=data if isinstance(data, str) else ""))
+    await _serve(update, context, callbacks.event_for(data if isinstance(data, str) else "", **_event_base(update)))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -185,7 +213,7 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await update.effective_message.reply_text(text, parse_mode=None)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,14 +225,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            await context.bot.send_message(update.effective_chat.id, message("error", locale or "zh_Hans"))
+            text = message("error", locale or "zh_Hans")
+            await context.bot.send_message(update.effective_chat.id, text, parse_mode=None)
         except TelegramError:
             log.warning("could not tell update=%s about the error", update_id)
 
 
 async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for language_code, locale in [(None, "zh_Hans"), *COMMAND_LANGUAGES.items()]:
-        commands = [BotCommand(name, gettext(locale, COMMAND_DESCRIPTIONS[name])) for name in COMMANDS]
+        commands = [BotCommand(c.name, gettext(locale, c.description)) for c in REGISTRY.commands.values()]
         await application.bot.set_my_commands(commands, language_code=language_code)
 
 
@@ -214,7 +243,7 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(MessageHandler(~private & fresh & (filters.COMMAND | filters.Entity("mention")), on_group))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_text))
-    application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private & fresh))
+    application.add_handler(CommandHandler(list(REGISTRY.commands), on_command, filters=private & fresh))
     application.add_handler(MessageHandler(private & fresh & filters.COMMAND, on_command))  # unknown: help
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_anything_else))
@@ -226,8 +255,14 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot's Application. `request` replaces the network layer (tests, benchmarks)."""
+    """The bot's Application. `request` replaces the network layer (tests, benchmarks).
+
+    Up to `concurrent_updates` updates of different chats are handled at once, each chat's in
+    order (bot.concurrency); requests go through the PriorityRateLimiter unless `rate_limit`
+    is False; texts default to HTML without link previews.
+    """
     notice = load_notice(notice_path(settings.notice_id))
     storage = Storage(settings.db_path)
 
@@ -240,11 +275,17 @@ def build_application(
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.close()
 
-    builder = ApplicationBuilder().token(settings.token or "").base_url(settings.api_base_url)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "")
+        .base_url(settings.api_base_url)
+        .defaults(DEFAULTS)
+        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())  # type: ignore[arg-type]
+        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     add_handlers(application)
     return application

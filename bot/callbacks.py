@@ -1,10 +1,25 @@
-"""Callback data of inline buttons: built and parsed here only. Every value fits 64 bytes and
-anything that does not parse is treated as a stale or forged button."""
+"""Callback data of inline buttons: built and parsed here only, and turned into typed events
+(event_for) once, by the adapter. Every value fits 64 bytes and anything that does not parse
+becomes a StalePressed event."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from bot.events import (
+    AnswerPressed,
+    BackPressed,
+    DeleteCancelled,
+    DeleteConfirmed,
+    DocumentPressed,
+    Event,
+    LanguagePressed,
+    RestartPressed,
+    StalePressed,
+    TickPressed,
+)
 
 MAX_BYTES = 64
 _ID = r"[a-z][a-z0-9_]{0,23}"
@@ -34,6 +49,29 @@ def parse(data: str | None) -> Callback | None:
         if match:
             return Callback(kind, match.groups())
     return None
+
+
+def event_for(data: str | None, **base: Any) -> Event:
+    """The typed event of a button press; `base` holds the Event fields (user_id, chat_id …)."""
+    parsed = parse(data)
+    if parsed is None:
+        return StalePressed(**base, data=data or "")
+    args = parsed.args
+    if parsed.kind == "answer":
+        return AnswerPressed(**base, question_id=args[0], option_id=args[1])
+    if parsed.kind == "back":
+        return BackPressed(**base, from_question=None if args[0] == "-" else args[0])
+    if parsed.kind == "toggle":
+        return TickPressed(**base, item_id=args[0])
+    if parsed.kind == "lang":
+        return LanguagePressed(**base, locale=args[0])
+    simple: dict[str, type[Event]] = {
+        "restart": RestartPressed,
+        "delete_yes": DeleteConfirmed,
+        "delete_no": DeleteCancelled,
+        "document": DocumentPressed,
+    }
+    return simple[parsed.kind](**base)
 
 
 def _checked(data: str) -> str:

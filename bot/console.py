@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast
-from bot.events import Command, Event, Pressed, Text
+from bot import callbacks
+from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
+from bot.events import Command, Event, Text
 from bot.logsafe import configure_logging
 from bot.service import ChatService
 from bot.settings import Settings
@@ -41,12 +42,12 @@ class ConsoleChat:
             name = line[1:].split()[0].lower() if len(line) > 1 else ""
             return Command(uid, uid, update_id, name=name, args=tuple(line.split()[1:]))
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
-            return Pressed(uid, uid, update_id, data=self.choices[int(line) - 1])
+            return callbacks.event_for(self.choices[int(line) - 1], user_id=uid, chat_id=uid, update_id=update_id)
         return Text(uid, uid, update_id, text=line)
 
     async def send_line(self, line: str) -> None:
         try:
-            actions = await self.service.handle(self.event_for(line))
+            actions = expanded(await self.service.handle(self.event_for(line)) or [])
         except Exception:
             log.exception("console: the line could not be handled")
             actions = [Send(message("error", "zh_Hans"))]

@@ -1,4 +1,8 @@
-"""What a user did, as the conversation sees it, whatever the adapter."""
+"""What a user did, as the conversation sees it, whatever the adapter.
+
+Adapters build these once (button presses through bot.callbacks.event_for); the steps that
+handle them never see callback data.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,50 @@ class Command(Event):
 
 
 @dataclass(frozen=True)
-class Pressed(Event):
+class AnswerPressed(Event):
+    question_id: str = ""
+    option_id: str = ""
+
+
+@dataclass(frozen=True)
+class BackPressed(Event):
+    from_question: str | None = None  # None: pressed under the outcome
+
+
+@dataclass(frozen=True)
+class RestartPressed(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class TickPressed(Event):
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class LanguagePressed(Event):
+    locale: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteConfirmed(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteCancelled(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class DocumentPressed(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class StalePressed(Event):
+    """A button whose data does not parse: from an old version of the bot, or forged."""
+
     data: str = ""
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -78,6 +80,8 @@ async def m003_pending_deletion(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE users ADD COLUMN delete_requested_at TEXT")
 
 
+T = TypeVar("T")
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_users_interviews_answers_ticks,
     m002_processed_updates,
@@ -111,6 +115,95 @@ class UserState:
     def snapshot(self) -> UserState:
         """A copy to compare with after the update (what changed is what gets written)."""
         return replace(self, answers=dict(self.answers), ticks=set(self.ticks))
+
+
+# --- one user's rows, on a sqlite3 connection inside a transaction (the database thread) ---
+
+
+def first_time_update(db: sqlite3.Connection, update_id: int) -> bool:
+    """Record an update id; False if it was processed before (a repeated delivery)."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", (update_id, _now())
+    )
+    if cur.rowcount == 0:
+        return False
+    if update_id % 1000 == 0:
+        db.execute(
+            "DELETE FROM processed_updates WHERE update_id < ?", (update_id - PROCESSED_UPDATES_KEPT,)
+        )
+    return True
+
+
+def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
+    """The user's whole state in one query."""
+    rows = db.execute(
+        "SELECT u.locale, u.delete_requested_at, i.notice_id, i.current_question, i.started, "
+        "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
+        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id) "
+        "FROM users u LEFT JOIN interviews i ON i.user_id = u.user_id WHERE u.user_id = ?",
+        (user_id,),
+    ).fetchall()
+    state = UserState(user_id=user_id, chat_id=chat_id)
+    for locale, delete_requested_at, notice_id, current, started, answers, ticks in rows:
+        state.exists = True
+        state.locale, state.delete_requested_at = locale, delete_requested_at
+        state.notice_id, state.current_question, state.started = notice_id, current, bool(started)
+        state.answers = json.loads(answers) if answers else {}
+        state.ticks = set(json.loads(ticks)) if ticks else set()
+    return state
+
+
+def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None = None) -> None:
+    """Write what changed since `before` (everything when there is no `before`)."""
+    now = _now()
+    user = (state.chat_id, state.locale, state.delete_requested_at)
+    if before is None or user != (before.chat_id, before.locale, before.delete_requested_at):
+        db.execute(
+            "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
+            "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
+            "updated_at = excluded.updated_at",
+            (state.user_id, *user, now, now),
+        )
+    interview = (state.notice_id, state.current_question, state.started)
+    if state.notice_id is not None and (
+        before is None or interview != (before.notice_id, before.current_question, before.started)
+    ):
+        db.execute(
+            "INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET notice_id = excluded.notice_id, "
+            "current_question = excluded.current_question, started = excluded.started, "
+            "updated_at = excluded.updated_at",
+            (state.user_id, state.notice_id, state.current_question, int(state.started), now),
+        )
+    old_answers = before.answers if before is not None else {}
+    if before is None or (old_answers and not state.answers):
+        db.execute("DELETE FROM answers WHERE user_id = ?", (state.user_id,))
+        old_answers = {}
+    removed = [(state.user_id, q) for q in old_answers.keys() - state.answers.keys()]
+    if removed:
+        db.executemany("DELETE FROM answers WHERE user_id = ? AND question_id = ?", removed)
+    changed = [(state.user_id, q, o, now) for q, o in state.answers.items() if old_answers.get(q) != o]
+    if changed:
+        db.executemany(
+            "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, ?, ?, ?)",
+            changed,
+        )
+    old_ticks = before.ticks if before is not None else set()
+    if before is None:
+        db.execute("DELETE FROM ticks WHERE user_id = ?", (state.user_id,))
+    unticked = [(state.user_id, item) for item in old_ticks - state.ticks]
+    if unticked:
+        db.executemany("DELETE FROM ticks WHERE user_id = ? AND item_id = ?", unticked)
+    ticked = [(state.user_id, item, now) for item in state.ticks - old_ticks]
+    if ticked:
+        db.executemany("INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)", ticked)
+
+
+def delete_user(db: sqlite3.Connection, user_id: int) -> None:
+    """Delete every row of a user: answers, ticks, interview, reminder setting, queued messages."""
+    for table in ("answers", "ticks", "interviews", "reminder_settings", "outbox", "users"):
+        db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
 
 
 class Storage:
@@ -180,85 +273,45 @@ class Storage:
 
     # --- the operations below run inside a transaction opened by the caller ---
 
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        """fn(connection, *args) on the database thread, in one round trip."""
+        db = self.db
+        result: T = await db._execute(fn, db._conn, *args)  # type: ignore[no-untyped-call]  # aiosqlite's own thread and connection
+        return result
+
     async def first_time_update(self, update_id: int) -> bool:
         """Record an update id; False if it was processed before (a repeated delivery)."""
-        cur = await self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", (update_id, _now())
-        )
-        if cur.rowcount == 0:
-            return False
-        if update_id % 1000 == 0:
-            await self.db.execute(
-                "DELETE FROM processed_updates WHERE update_id < ?", (update_id - PROCESSED_UPDATES_KEPT,)
-            )
-        return True
+        return await self._run(first_time_update, update_id)
 
     async def load_user(self, user_id: int, chat_id: int) -> UserState:
-        """The user's whole state in one query (one round trip to the database thread)."""
-        rows = await self.db.execute_fetchall(
-            "SELECT u.locale, u.delete_requested_at, i.notice_id, i.current_question, i.started, "
-            "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
-            "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id) "
-            "FROM users u LEFT JOIN interviews i ON i.user_id = u.user_id WHERE u.user_id = ?",
-            (user_id,),
-        )
-        state = UserState(user_id=user_id, chat_id=chat_id)
-        for locale, delete_requested_at, notice_id, current, started, answers, ticks in rows:
-            state.exists = True
-            state.locale, state.delete_requested_at = locale, delete_requested_at
-            state.notice_id, state.current_question, state.started = notice_id, current, bool(started)
-            state.answers = json.loads(answers) if answers else {}
-            state.ticks = set(json.loads(ticks)) if ticks else set()
-        return state
+        """The user's whole state in one query."""
+        return await self._run(load_user, user_id, chat_id)
 
     async def save_user(self, state: UserState, before: UserState | None = None) -> None:
         """Write what changed since `before` (everything when there is no `before`)."""
-        db = self.db
-        now = _now()
-        user = (state.chat_id, state.locale, state.delete_requested_at)
-        if before is None or user != (before.chat_id, before.locale, before.delete_requested_at):
-            await db.execute(
-                "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
-                "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
-                "updated_at = excluded.updated_at",
-                (state.user_id, *user, now, now),
-            )
-        interview = (state.notice_id, state.current_question, state.started)
-        if state.notice_id is not None and (
-            before is None or interview != (before.notice_id, before.current_question, before.started)
-        ):
-            await db.execute(
-                "INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET notice_id = excluded.notice_id, "
-                "current_question = excluded.current_question, started = excluded.started, "
-                "updated_at = excluded.updated_at",
-                (state.user_id, state.notice_id, state.current_question, int(state.started), now),
-            )
-        old_answers = before.answers if before is not None else {}
-        if before is None or (old_answers and not state.answers):
-            await db.execute("DELETE FROM answers WHERE user_id = ?", (state.user_id,))
-            old_answers = {}
-        removed = [(state.user_id, q) for q in old_answers.keys() - state.answers.keys()]
-        if removed:
-            await db.executemany("DELETE FROM answers WHERE user_id = ? AND question_id = ?", removed)
-        changed = [(state.user_id, q, o, now) for q, o in state.answers.items() if old_answers.get(q) != o]
-        if changed:
-            await db.executemany(
-                "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, ?, ?, ?)",
-                changed,
-            )
-        old_ticks = before.ticks if before is not None else set()
-        if before is None:
-            await db.execute("DELETE FROM ticks WHERE user_id = ?", (state.user_id,))
-        unticked = [(state.user_id, item) for item in old_ticks - state.ticks]
-        if unticked:
-            await db.executemany("DELETE FROM ticks WHERE user_id = ? AND item_id = ?", unticked)
-        ticked = [(state.user_id, item, now) for item in state.ticks - old_ticks]
-        if ticked:
-            await db.executemany("INSERT OR IGNORE INTO ticks (user_id, item_id, ticked_at) VALUES (?, ?, ?)", ticked)
+        await self._run(save_user, state, before)
 
     async def delete_user(self, user_id: int) -> None:
-        """Delete every row of a user: answers, ticks, interview, reminder setting, queued messages."""
-        for table in ("answers", "ticks", "interviews", "reminder_settings", "outbox", "users"):
-            await self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        """Delete every row of a user (see delete_user)."""
+        await self._run(delete_user, user_id)
+
+    async def atomically(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """work(connection) in one transaction, run on the database thread in one round trip.
+
+        The functions of this module (load_user, save_user …) are what `work` calls. Nothing
+        else waits on the event loop while the transaction is open, so it lasts as long as
+        the work itself, however busy the bot is.
+        """
+
+        def in_transaction(connection: sqlite3.Connection) -> T:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        async with self._lock:
+            return await self._run(in_transaction)

@@ -7,11 +7,11 @@ import html
 import itertools
 import random
 
-from bot.offline import check_html
 from conversations.interview import interview_for
 from conversations.outcome import ChecklistItem, evaluate
 from conversations.render import TELEGRAM_LIMIT, checklist_messages, outcome_html, outcome_messages, pack
 from knowledge import default_notice
+from tests.support.offline import check_html
 
 NOTICE = default_notice()
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.offline import Call, OfflineBotAPI, UpdateFactory, feed
 from bot.settings import Settings
+from tests.support.offline import Call, OfflineBotAPI, UpdateFactory, feed
 
 
 @dataclass
@@ -52,12 +52,13 @@ class BotUnderTest:
 
 
 async def start_bot(
-    db_path: Path, api: OfflineBotAPI | None = None, updates: UpdateFactory | None = None
+    db_path: Path, api: OfflineBotAPI | None = None, updates: UpdateFactory | None = None, **options: Any
 ) -> BotUnderTest:
-    """Start the Application; pass the previous `updates` to go on with Telegram's update ids."""
+    """Start the Application; pass the previous `updates` to go on with Telegram's update ids.
+    `options` go to build_application (rate_limit, concurrent_updates)."""
     api = api or OfflineBotAPI()
     settings = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot")
-    app = build_application(settings, request=api, rate_limit=False)
+    app = build_application(settings, request=api, **({"rate_limit": False} | options))
     await app.initialize()
     await app.post_init(app)
     return BotUnderTest(app, api, updates or UpdateFactory(), db_path)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.offline import Call, OfflineBotAPI
+from tests.support.offline import Call, OfflineBotAPI
 
 JSON_FIELDS = {"reply_markup", "commands", "chat_id", "message_id", "link_preview_options", "offset", "timeout",
                "limit", "allowed_updates", "show_alert"}

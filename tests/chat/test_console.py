@@ -14,7 +14,7 @@ import pytest
 
 from bot import callbacks
 from bot.console import ConsoleChat
-from bot.events import Command, Pressed, Text
+from bot.events import AnswerPressed, Command, RestartPressed, Text
 from bot.service import ChatService
 from bot.storage import Storage
 from conversations.interview import interview_for
@@ -83,8 +83,9 @@ async def test_the_numbered_choices_are_the_buttons_shown_in_order(console: Cons
         **{n: o.label for n, o in enumerate(employment.options, start=1)},
         len(expected): "重新开始",
     }
-    assert console.chat.event_for("2") == Pressed(USER, USER, None, data=expected[1])
-    assert console.chat.event_for(f" {len(expected)} ") == Pressed(USER, USER, None, data=callbacks.RESTART)
+    option = employment.options[1]
+    assert console.chat.event_for("2") == AnswerPressed(USER, USER, None, question_id="employment", option_id=option.id)
+    assert console.chat.event_for(f" {len(expected)} ") == RestartPressed(USER, USER, None)
 
 
 async def test_typing_a_number_presses_that_button_and_moves_to_the_next_question(console: Console) -> None:

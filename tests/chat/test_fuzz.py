@@ -36,7 +36,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot import callbacks
-from bot.offline import Call, OfflineBotAPI
 from bot.service import COMMANDS
 from bot.texts import gettext, message
 from conversations.i18n import LOCALES
@@ -45,6 +44,7 @@ from conversations.outcome import evaluate
 from knowledge import default_notice
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
 from tests.chat.test_interview_end_to_end import ANSWERS, USER, answer_all
+from tests.support.offline import Call, OfflineBotAPI
 
 SEED = 20211013
 NOTICE = default_notice()

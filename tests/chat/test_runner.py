@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.offline import UpdateFactory
+from tests.support.offline import UpdateFactory
 from tests.chat.emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[2]

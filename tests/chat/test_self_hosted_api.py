@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application
-from bot.offline import UpdateFactory
 from bot.settings import Settings
 from tests.chat.emulator import BotAPIEmulator
+from tests.support.offline import UpdateFactory
 
 
 async def test_the_bot_long_polls_a_bot_api_server_at_the_configured_base_url(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.offline import OfflineBotAPI, UpdateFactory
 from tests.chat.conftest import start_bot, stop_bot
+from tests.support.offline import OfflineBotAPI, UpdateFactory
 
 SECRET = "s3cret-token_for-tests"
 

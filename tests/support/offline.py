@@ -1,18 +1,22 @@
-"""An in-process stand-in for the Bot API: a telegram.request.BaseRequest that answers the
-methods this bot uses the way Telegram does, enforces Telegram's limits (message length,
-callback data, HTML entities) and records every call. Tests and benchmarks run the real PTB
-Application on it, offline."""
+"""An in-process stand-in for the Bot API (test support, not part of the installed bot): a
+telegram.request.BaseRequest that answers the methods this bot uses the way Telegram does,
+enforces Telegram's limits (message length, callback data, HTML entities) and records every
+call. Each call can be delayed (a fixed latency, plus a random part), made to time out, or held
+until a test lets it go. Tests and benchmarks run the real PTB Application on it, offline."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
+from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -34,12 +38,42 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-class OfflineBotAPI(BaseRequest):
-    """Answers Bot API calls from memory. `calls` records them; `messages` holds what a chat shows."""
+# Called before a call is answered, with (method, params); it may wait (a gate) or raise TimedOut.
+BeforeCall = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Called once a call is answered, with (method, params, ok).
+AfterCall = Callable[[str, dict[str, Any], bool], None]
 
-    def __init__(self, *, latency: float = 0.0, record: bool = True) -> None:
+
+class OfflineBotAPI(BaseRequest):
+    """Answers Bot API calls from memory. `calls` records them; `messages` holds what a chat shows.
+
+    Every call waits `latency` seconds plus a uniform random part of up to `jitter` seconds
+    (drawn from `seed`); `validate=False` skips the checks of texts and buttons (benchmarks:
+    they are Telegram's work, not the bot's); with probability `timeout_rate` it then raises TimedOut instead of
+    answering (the request never reached Telegram). `before_call` and `after_call` let tests
+    and benchmarks hold, fail or time the calls of one chat.
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        timeout_rate: float = 0.0,
+        seed: int | None = None,
+        record: bool = True,
+        validate: bool = True,
+        before_call: BeforeCall | None = None,
+        after_call: AfterCall | None = None,
+    ) -> None:
         self.latency = latency
+        self.jitter = jitter
+        self.timeout_rate = timeout_rate
+        self.random = random.Random(seed)
         self.record = record
+        self.validate = validate
+        self.before_call = before_call
+        self.after_call = after_call
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._ids = itertools.count(1)
@@ -74,6 +108,8 @@ class OfflineBotAPI(BaseRequest):
         return None
 
     def _check_text(self, params: dict[str, Any], key: str = "text") -> str | None:
+        if not self.validate:  # benchmarks: Telegram's checks run on Telegram's CPU, not ours
+            return None
         text = str(params.get(key, ""))
         if key == "text" and not text.strip():
             return "Bad Request: message text is empty"
@@ -150,11 +186,18 @@ class OfflineBotAPI(BaseRequest):
             for key, value in (request_data.multipart_data or {}).items():
                 if isinstance(value, tuple) and len(value) >= 2 and isinstance(value[1], bytes):
                     files[str(value[0] or key)] = value[1]
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        delay = self.latency + (self.random.uniform(0, self.jitter) if self.jitter else 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        if self.before_call is not None:
+            await self.before_call(api_method, params)
+        if self.timeout_rate and api_method != "getMe" and self.random.random() < self.timeout_rate:
+            raise TimedOut("offline Bot API: the call timed out")
         ok, result = self.answer(api_method, params, files)
         if self.record:
             self.calls.append(Call(api_method, params, files))
+        if self.after_call is not None:
+            self.after_call(api_method, params, ok)
         if ok:
             return 200, json.dumps({"ok": True, "result": result}).encode()
         return 400, json.dumps({"ok": False, "error_code": 400, "description": result}).encode()

@@ -1,0 +1,37 @@
+"""/help (listing every registered command), and the replies to what is no command or button:
+an unknown command, free text, a sticker or photo, a stale button."""
+
+from __future__ import annotations
+
+from bot.events import Event, StalePressed, Text, Unsupported
+from bot.registry import N_, Registry
+from bot.turn import Turn
+
+
+def on_help(event: Event, turn: Turn) -> None:
+    from bot.features import REGISTRY
+
+    turn.say("help", commands=list(REGISTRY.commands.values()))
+
+
+def on_unknown_command(event: Event, turn: Turn) -> None:
+    on_help(event, turn)
+
+
+def on_free_text(event: Text, turn: Turn) -> None:
+    turn.reprompt("text")
+
+
+def on_unsupported(event: Event, turn: Turn) -> None:
+    turn.reprompt("other")
+
+
+def on_stale_button(event: StalePressed, turn: Turn) -> None:
+    turn.stale_button()
+
+
+def register(registry: Registry) -> None:
+    registry.command("help", N_("Help"), N_("this help"), on_help, rank=50)
+    registry.on(Text, on_free_text)
+    registry.on(Unsupported, on_unsupported)
+    registry.on(StalePressed, on_stale_button)

@@ -1,0 +1,86 @@
+"""The interview: /start, /restart, answering a question, going back, starting over."""
+
+from __future__ import annotations
+
+from bot.actions import EditOrigin, Toast
+from bot.events import AnswerPressed, BackPressed, Event, RestartPressed
+from bot.registry import N_, Registry
+from bot.texts import message
+from bot.turn import Turn
+
+
+def on_start(event: Event, turn: Turn) -> None:
+    turn.say("welcome")
+    turn.state.started = True
+    if turn.state.current_question is None and not turn.finished():
+        turn.advance()
+    if turn.finished():
+        turn.send_outcome(with_document=False)
+    else:
+        turn.ask()
+
+
+def on_restart(event: Event, turn: Turn) -> None:
+    turn.state.answers.clear()
+    turn.state.started = True
+    turn.advance()
+    turn.ask()
+
+
+def on_restart_pressed(event: RestartPressed, turn: Turn) -> None:
+    turn.actions.append(Toast(turn._("Starting over")))
+    on_restart(event, turn)
+
+
+def on_answer(event: AnswerPressed, turn: Turn) -> None:
+    question_id, option_id = event.question_id, event.option_id
+    state = turn.state
+    interview = turn.interview
+    if not interview.is_valid_answer(question_id, option_id):
+        return turn.stale_button()
+    if question_id != state.current_question:
+        if state.answers.get(question_id) == option_id:  # a double tap: already recorded
+            turn.actions.append(Toast(turn._("Already recorded")))
+            return None
+        return turn.stale_button()
+    question = interview.question(question_id)
+    assert question is not None
+    number = turn.number_of(question_id)
+    state.answers[question_id] = option_id
+    turn.actions.append(Toast(turn._("Recorded")))
+    turn.advance()
+    next_question = interview.question(state.current_question or "")
+    if next_question is not None:  # the question message turns into the next question
+        turn.actions.append(EditOrigin(*turn.question_message(next_question)))
+        return None
+    label = question.option(option_id).label  # type: ignore[union-attr]
+    answered = message("answered", turn.locale, question=question, number=number, answer=label)
+    turn.actions.append(EditOrigin(answered))
+    turn.send_outcome(with_document=True)
+    return None
+
+
+def on_back(event: BackPressed, turn: Turn) -> None:
+    current = turn.state.current_question
+    if (event.from_question is None) != (current is None) or (current is not None and event.from_question != current):
+        return turn.stale_button()
+    previous = turn.interview.previous(turn.state.answers, current)
+    if previous is None:
+        turn.actions.append(Toast(turn._("This is the first question")))
+        return None
+    turn.state.current_question = previous.id
+    turn.actions.append(Toast(""))
+    turn.actions.append(EditOrigin(*turn.question_message(previous)))
+    return None
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "start", N_("Start or continue the questions"), N_("start or continue the questions"), on_start, rank=10
+    )
+    registry.command(
+        "restart", N_("Answer the questions again"), N_("answer the questions again"), on_restart, rank=40
+    )
+    registry.on(AnswerPressed, on_answer)
+    registry.on(BackPressed, on_back)
+    registry.on(RestartPressed, on_restart_pressed)
