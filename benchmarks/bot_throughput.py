@@ -730,7 +730,7 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     print("  updates put into app.update_queue, processed one at a time (concurrent_updates not set).")
     print("  PTB's AIORateLimiter is OFF in both harnesses (build_application(rate_limit=False)): it caps")
     print("  sending at 30 messages/s by design, which would measure the limiter, not the bot.")
-    print("  Network layer: tests.support.offline.OfflineBotAPI(record=False), latency 0, in-process (chats are forgotten")
+    print("  Network layer: tests.support.offline.OfflineBotAPI(record=False), latency 0, in-process (chats forgotten")
     print("  when their applicant is done). Logging as in production at INFO, written to /dev/null.")
     print(f"  Full stack: bot.app.build_application, handlers, ChatService, SQLite file (WAL) {db_path}")
     print("  Echo: bare Application, MessageHandler -> send_message(chat_id, text), CallbackQueryHandler ->")
