@@ -11,12 +11,16 @@ from typing import Any
 from bot.events import (
     AnswerPressed,
     BackPressed,
+    CalendarPressed,
+    ChecklistPressed,
     DeleteCancelled,
     DeleteConfirmed,
     DocumentPressed,
     Event,
     LanguagePressed,
+    RemindersPressed,
     RestartPressed,
+    RetryPressed,
     StalePressed,
     TickPressed,
 )
@@ -32,6 +36,10 @@ _PATTERNS = {
     "delete_yes": re.compile(r"del:yes"),
     "delete_no": re.compile(r"del:no"),
     "document": re.compile(r"doc"),
+    "retry": re.compile(r"rt"),
+    "checklist": re.compile(r"cl"),
+    "calendar": re.compile(r"ics"),
+    "reminders": re.compile(r"rem:(on|off)"),
 }
 
 
@@ -65,11 +73,16 @@ def event_for(data: str | None, **base: Any) -> Event:
         return TickPressed(**base, item_id=args[0])
     if parsed.kind == "lang":
         return LanguagePressed(**base, locale=args[0])
+    if parsed.kind == "reminders":
+        return RemindersPressed(**base, on=args[0] == "on")
     simple: dict[str, type[Event]] = {
         "restart": RestartPressed,
         "delete_yes": DeleteConfirmed,
         "delete_no": DeleteCancelled,
         "document": DocumentPressed,
+        "retry": RetryPressed,
+        "checklist": ChecklistPressed,
+        "calendar": CalendarPressed,
     }
     return simple[parsed.kind](**base)
 
@@ -100,3 +113,8 @@ RESTART = "r"
 DELETE_YES = "del:yes"
 DELETE_NO = "del:no"
 DOCUMENT = "doc"
+RETRY = "rt"
+CHECKLIST = "cl"
+CALENDAR = "ics"
+REMINDERS_ON = "rem:on"
+REMINDERS_OFF = "rem:off"

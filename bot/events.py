@@ -65,6 +65,26 @@ class DocumentPressed(Event):
 
 
 @dataclass(frozen=True)
+class RetryPressed(Event):
+    """Answer anew the question the outcome offers to change (for example another level)."""
+
+
+@dataclass(frozen=True)
+class ChecklistPressed(Event):
+    """Show the checklist (the button under a reminder)."""
+
+
+@dataclass(frozen=True)
+class CalendarPressed(Event):
+    """Send the deadlines as an .ics file."""
+
+
+@dataclass(frozen=True)
+class RemindersPressed(Event):
+    on: bool = True
+
+
+@dataclass(frozen=True)
 class StalePressed(Event):
     """A button whose data does not parse: from an old version of the bot, or forged."""
 

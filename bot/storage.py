@@ -110,6 +110,7 @@ class UserState:
     answers: dict[str, str] = field(default_factory=dict)
     ticks: set[str] = field(default_factory=set)
     delete_requested_at: str | None = None  # /delete_me shown, awaiting its confirmation
+    reminders_on: bool = True  # reminders before deadlines (on by default)
     exists: bool = False
 
     def snapshot(self) -> UserState:
@@ -139,13 +140,15 @@ def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
     rows = db.execute(
         "SELECT u.locale, u.delete_requested_at, i.notice_id, i.current_question, i.started, "
         "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
-        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id) "
+        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
+        "(SELECT enabled FROM reminder_settings r WHERE r.user_id = u.user_id) "
         "FROM users u LEFT JOIN interviews i ON i.user_id = u.user_id WHERE u.user_id = ?",
         (user_id,),
     ).fetchall()
     state = UserState(user_id=user_id, chat_id=chat_id)
-    for locale, delete_requested_at, notice_id, current, started, answers, ticks in rows:
+    for locale, delete_requested_at, notice_id, current, started, answers, ticks, reminders in rows:
         state.exists = True
+        state.reminders_on = reminders is None or bool(reminders)
         state.locale, state.delete_requested_at = locale, delete_requested_at
         state.notice_id, state.current_question, state.started = notice_id, current, bool(started)
         state.answers = json.loads(answers) if answers else {}
@@ -165,6 +168,16 @@ def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None
             "updated_at = excluded.updated_at",
             (state.user_id, *user, now, now),
         )
+    reminders_changed = state.reminders_on != (before.reminders_on if before is not None else True)
+    if reminders_changed:
+        db.execute(
+            "INSERT INTO reminder_settings (user_id, enabled, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+            (state.user_id, int(state.reminders_on), now),
+        )
+        if not state.reminders_on:  # withdraw the reminders already queued
+            db.execute("UPDATE outbox SET status = 'cancelled', last_error = 'reminders turned off' "
+                       "WHERE user_id = ? AND kind = 'reminder' AND status = 'pending'", (state.user_id,))
     interview = (state.notice_id, state.current_question, state.started)
     if state.notice_id is not None and (
         before is None or interview != (before.notice_id, before.current_question, before.started)

@@ -137,19 +137,26 @@ class Turn:
         frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock)
         self.actions.append(Later(lambda: frozen.outcome_actions(with_document=with_document)))
 
+    def today(self) -> dt.date:
+        """Today where the notice's deadlines are reckoned, by the bot's clock."""
+        return self.clock().astimezone(ZoneInfo(self.notice.info.timezone)).date()
+
     def outcome_actions(self, *, with_document: bool) -> list[Action]:
         outcome = self.outcome()
         self.say("outcome_intro")
-        for text in head_messages(self.notice, outcome, self.locale):
+        for text in head_messages(self.notice, outcome, self.locale, today=self.today()):
             self.actions.append(Send(text))
-        for text, keyboard in self.checklist_messages(outcome):
-            self.actions.append(Send(text, keyboard))
+        if outcome.has_checklist:  # those turned away see no checklist, no 0/0 and no 📄 button
+            for text, keyboard in self.checklist_messages(outcome):
+                self.actions.append(Send(text, keyboard))
         tail = tail_messages(self.notice, outcome, self.locale)
+        navigation: list[Button] = []
+        if outcome.retry is not None:
+            label = self._("Choose another level") if outcome.retry == "level" else self._("Change that answer")
+            navigation.append(Button(label, callbacks.RETRY))
+        navigation += [Button(self._("◀ Back"), callbacks.back(None)), Button(self._("Start over"), callbacks.RESTART)]
         for i, text in enumerate(tail):
-            keyboard = (
-                (Button(self._("◀ Back"), callbacks.back(None)), Button(self._("Start over"), callbacks.RESTART)),
-            )
-            self.actions.append(Send(text, keyboard if i == len(tail) - 1 else None))
+            self.actions.append(Send(text, (tuple(navigation),) if i == len(tail) - 1 else None))
         if with_document and outcome.checklist:
             self.actions.append(self.document(outcome))
         return self.actions
@@ -170,7 +177,8 @@ class Turn:
     def document(self, outcome: Outcome) -> SendDocument:
         zone = ZoneInfo(self.notice.info.timezone)
         generated = self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        html = outcome_html(self.notice, outcome, self.locale, self.state.ticks, generated=generated)
+        html = outcome_html(self.notice, outcome, self.locale, self.state.ticks, generated=generated,
+                            today=self.today())
         return SendDocument(
             filename=f"checklist-{self.notice.id}.html",
             content=html.encode("utf-8"),

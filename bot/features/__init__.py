@@ -3,9 +3,9 @@ REGISTRY; each command names its rank in the command menu and /help."""
 
 from __future__ import annotations
 
-from bot.features import account, checklist, help, interview
+from bot.features import account, checklist, deadlines, help, interview
 from bot.registry import Registry
 
 REGISTRY = Registry()
-for feature in (interview, checklist, account, help):
+for feature in (interview, checklist, deadlines, account, help):
     feature.register(REGISTRY)

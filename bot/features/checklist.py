@@ -1,17 +1,12 @@
-"""The checklist after the interview: /checklist, ticking items off, the checklist document,
-and /deadlines."""
+"""The checklist after the interview: /checklist, ticking items off, the checklist document."""
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from bot import callbacks
 from bot.actions import EditOrigin, Send, Toast
-from bot.events import DocumentPressed, Event, TickPressed
+from bot.events import ChecklistPressed, DocumentPressed, Event, TickPressed
 from bot.registry import N_, Registry
 from bot.turn import Turn
-from conversations.i18n import format_duration
 
 
 def on_checklist(event: Event, turn: Turn) -> None:
@@ -52,28 +47,10 @@ def on_document_pressed(event: DocumentPressed, turn: Turn) -> None:
     return None
 
 
-def on_deadlines(event: Event, turn: Turn) -> None:
-    personal = turn.finished()
-    deadlines = turn.outcome().deadlines if personal else turn.notice.deadlines
-    now = turn.clock()
-    zone = ZoneInfo(turn.notice.info.timezone)
-    rows = []
-    for d in deadlines:
-        left = ""
-        if d.due is not None:
-            end = dt.datetime.combine(d.due + dt.timedelta(days=1 if d.inclusive else 0), dt.time(), zone)
-            if end <= now:
-                left = turn._("Passed")
-            else:
-                left = turn._("%(duration)s left") % {"duration": format_duration(end - now, turn.locale)}
-        rows.append((d, left))
-    turn.say("deadlines", deadlines=rows, personal=personal)
-
-
 def register(registry: Registry) -> None:
     registry.command(
         "checklist", N_("Your checklist"), N_("your checklist; tap a number to tick an item off"), on_checklist, rank=20
     )
-    registry.command("deadlines", N_("Deadlines"), N_("the deadlines that apply to you"), on_deadlines, rank=30)
     registry.on(TickPressed, on_tick)
     registry.on(DocumentPressed, on_document_pressed)
+    registry.on(ChecklistPressed, on_checklist)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from bot.actions import EditOrigin, Toast
-from bot.events import AnswerPressed, BackPressed, Event, RestartPressed
+from bot.events import AnswerPressed, BackPressed, Event, RestartPressed, RetryPressed
 from bot.registry import N_, Registry
 from bot.texts import message
 from bot.turn import Turn
+from conversations.outcome import answers_to_retry
+from conversations.season import season_of
 
 
 def on_start(event: Event, turn: Turn) -> None:
-    turn.say("welcome")
+    turn.say("welcome", season=season_of(turn.notice, turn.today()))
     turn.state.started = True
     if turn.state.current_question is None and not turn.finished():
         turn.advance()
@@ -74,6 +76,21 @@ def on_back(event: BackPressed, turn: Turn) -> None:
     return None
 
 
+def on_retry(event: RetryPressed, turn: Turn) -> None:
+    """The outcome offered to answer a question anew (another level): drop that answer and the
+    ones its rule read, and ask again from there."""
+    if not turn.finished():
+        return turn.stale_button()
+    again = answers_to_retry(turn.notice, turn.state.answers)
+    if again is None:
+        return turn.stale_button()
+    turn.state.answers = again
+    turn.advance()
+    turn.actions.append(Toast(""))
+    turn.ask()
+    return None
+
+
 def register(registry: Registry) -> None:
     registry.command(
         "start", N_("Start or continue the questions"), N_("start or continue the questions"), on_start, rank=10
@@ -84,3 +101,4 @@ def register(registry: Registry) -> None:
     registry.on(AnswerPressed, on_answer)
     registry.on(BackPressed, on_back)
     registry.on(RestartPressed, on_restart_pressed)
+    registry.on(RetryPressed, on_retry)

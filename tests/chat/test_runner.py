@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.offline import UpdateFactory
 from tests.chat.emulator import BotAPIEmulator
+from tests.support.offline import UpdateFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:RUNNER-test_token"
