@@ -35,16 +35,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import callbacks
-from bot.actions import Action, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
+from bot.actions import Action, CopyMessage, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
 from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.events import Command, Event, Text, Unsupported
 from bot.features import REGISTRY
 from bot.logsafe import hashed
 from bot.ratelimit import PriorityRateLimiter
+from bot.sender import SENDER_INTERVAL, OutboxSender
 from bot.service import ChatService
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
+from conversations.clock import Clock
 from knowledge import load_notice, notice_path
 
 log = logging.getLogger("zhicheng.bot")
@@ -139,6 +141,9 @@ async def perform(
                     parse_mode=None,  # a plain caption
                     rate_limit_args=rate_limit_args,
                 )
+            elif isinstance(action, CopyMessage):
+                await bot.copy_message(chat_id, action.from_chat_id, action.message_id,
+                                       rate_limit_args=rate_limit_args)
     finally:
         if answering is not None:
             await answering
@@ -256,6 +261,8 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limit: bool = True,
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES,
+    clock: Clock | None = None,
+    sender_interval: float = SENDER_INTERVAL,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's Application. `request` replaces the network layer (tests, benchmarks).
 
@@ -265,12 +272,19 @@ def build_application(
     """
     notice = load_notice(notice_path(settings.notice_id))
     storage = Storage(settings.db_path)
+    clock = clock or Clock()
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.open()
-        application.bot_data["service"] = ChatService(storage, notice)
+        application.bot_data["service"] = ChatService(storage, notice, clock=clock)
         application.bot_data["storage"] = storage
         await _set_commands(application)
+        sender = OutboxSender(application.bot, storage, [notice], clock, settings)
+        await sender.recover()
+        application.bot_data["sender"] = sender
+        if application.job_queue is not None and sender_interval > 0:
+            application.job_queue.run_repeating(sender.tick, interval=sender_interval, first=1.0,
+                                                name="outbox-sender")
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.close()

@@ -18,6 +18,7 @@ from bot.service import ChatService
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import message
+from conversations.clock import Clock
 from conversations.render import to_plain
 from knowledge import load_notice, notice_path
 
@@ -81,11 +82,14 @@ class ConsoleChat:
         self.out.flush()
 
 
-async def _console(settings: Settings, user_id: int, stdin: TextIO, out: TextIO) -> int:
+async def _console(
+    settings: Settings, user_id: int, stdin: TextIO, out: TextIO, clock: Clock | None = None
+) -> int:
     notice = load_notice(notice_path(settings.notice_id))
     storage = await Storage(settings.db_path).open()
     try:
-        chat = ConsoleChat(ChatService(storage, notice), user_id, out, settings.db_path.parent / "documents")
+        service = ChatService(storage, notice, clock=clock or Clock())
+        chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
         print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-D to leave)", file=out)
         await chat.send_line("/start")
         while True:
@@ -104,6 +108,7 @@ def run_console(args: argparse.Namespace) -> int:
     settings = Settings.load(getattr(args, "config", None))
     configure_logging("WARNING")
     try:
-        return asyncio.run(_console(settings, getattr(args, "user", 1), sys.stdin, sys.stdout))
+        clock = Clock(getattr(args, "now", None))
+        return asyncio.run(_console(settings, getattr(args, "user", 1), sys.stdin, sys.stdout, clock))
     except KeyboardInterrupt:
         return 0

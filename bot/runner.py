@@ -35,6 +35,7 @@ from bot.app import build_application
 from bot.logsafe import configure_logging
 from bot.settings import Settings, webhook_url_problem
 from bot.storage import Storage
+from conversations.clock import Clock
 from knowledge import KnowledgeError
 
 log = logging.getLogger("zhicheng.runner")
@@ -322,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
             log.error("--webhook needs ZHICHENG_WEBHOOK_SECRET (the secret token Telegram sends back)")
             return EXIT_INVALID
     try:
-        application = build_application(settings)
+        application = build_application(settings, clock=Clock(getattr(args, "now", None)))
     except KnowledgeError as exc:
         log.error("ZHICHENG_NOTICE %s cannot be loaded: %s", settings.notice_id, exc)
         return EXIT_INVALID

@@ -61,3 +61,25 @@ async def test_reminders_can_be_turned_off_and_on_and_the_choice_is_stored(chat_
     await chat_bot.press(USER, callbacks.REMINDERS_ON)
     with sqlite3.connect(chat_bot.db_path) as conn:
         assert conn.execute("SELECT enabled FROM reminder_settings WHERE user_id = ?", (USER,)).fetchone() == (1,)
+
+
+async def test_the_sender_delivers_a_due_reminder_with_its_buttons_through_the_application(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conversations.clock import Clock, parse_moment
+    from tests.chat.conftest import start_bot, stop_bot
+
+    bot = await start_bot(tmp_path / "z.sqlite3", clock=Clock(parse_moment("2021-10-17T10:00:30+08:00")))
+    try:
+        await bot.text(USER, "/start")
+        await answer_all(bot, ANSWERS)
+        before = len(bot.api.calls)
+        await bot.app.bot_data["sender"].tick()
+        sent = [c for c in bot.api.calls[before:] if c.method == "sendMessage"]
+        assert len(sent) == 1 and sent[0].params["chat_id"] == USER
+        assert "提醒：网上申报截止" in sent[0].params["text"] and "还有3天" in sent[0].params["text"]
+        buttons = [(b["text"], b["callback_data"]) for row in sent[0].params["reply_markup"]["inline_keyboard"]
+                   for b in row]
+        assert buttons == [("📋 我的材料清单", "cl"), ("🔕 关闭提醒", "rem:off")]
+        await bot.app.bot_data["sender"].tick()  # nothing twice
+        assert not [c for c in bot.api.calls[before + 1:] if c.method == "sendMessage"]
+    finally:
+        await stop_bot(bot)
