@@ -44,6 +44,7 @@ CONFIDENCE_THRESHOLD = 0.33
 # A second entry scoring at least this share of the best one is offered beside it (kind "choose").
 CLOSE_RATIO = 0.9
 MAX_ALTERNATIVES = 3
+BUTTON_LABEL_LIMIT = 30
 # Field weights of the three token kinds in BM25.
 WEIGHTS = {"bi": 1.0, "uni": 0.35, "py": 0.45}
 # The notice's clause texts rank below entries that say the same thing more directly.
@@ -52,6 +53,8 @@ CLAUSE_FACTOR = 0.85
 QUESTION_FACTOR = 0.8
 # An alternative is offered only if it covers the question about as well as the best entry.
 CLOSE_CONFIDENCE = 0.1
+# How much the share of the question's bigrams the notice never uses lowers the confidence.
+UNSEEN_PENALTY = 0.5
 K1 = 1.2
 B = 0.75
 LOG_TEXT_LIMIT = 200
@@ -67,12 +70,14 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Candidate:
-    """An entry the question may be about: its key (for a button's callback data) and title."""
+    """An entry the question may be about: its key (for a button's callback data), its title and a
+    short label for a button (an FAQ entry's first phrasing, else the title, at most 30 characters)."""
 
     key: str
     title: str
     score: float
     confidence: float = 0.0
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ class _Entry:
     quote: str
     targets: tuple[str, ...]
     settled: bool = True
+    label: str = ""
 
 
 @dataclass
@@ -298,6 +304,13 @@ class QaIndex:
                     scores[doc] += w * idf * tf * (K1 + 1) / (tf + norm)
                     matched[name][doc] += idf
 
+        # Words of the question the notice never uses, not even as a homophone, make every match
+        # less certain: a question about something else shares only its frame (要哪几年) with the notice.
+        bigrams = [t for t in query["bi"] if not t.isascii()]
+        unseen = sum(1 for t in bigrams if t not in self.fields["bi"].idf and _pinyin_pair(self, t) not in
+                     self.fields["py"].idf)
+        certainty = 1.0 - UNSEEN_PENALTY * (unseen / len(bigrams)) if bigrams else 1.0
+
         def share(name: str, doc: int) -> float:
             return matched[name].get(doc, 0.0) / totals[name] if totals.get(name) else 0.0
 
@@ -307,10 +320,15 @@ class QaIndex:
             score *= self.doc_factor[doc]
             # Characters of the question found in the document, and its words (character or pinyin
             # bigrams, so a homophone typo still counts), each weighted by how rare it is.
-            confidence = 0.5 * share("uni", doc) + 0.5 * max(share("bi", doc), share("py", doc))
+            confidence = certainty * (0.5 * share("uni", doc) + 0.5 * max(share("bi", doc), share("py", doc)))
             if key not in best or score > best[key][0]:
                 best[key] = (score, confidence)
         return sorted(((k, s, c) for k, (s, c) in best.items()), key=lambda x: -x[1])
+
+
+def _pinyin_pair(index: QaIndex, bigram: str) -> str:
+    table = index.analyzer.pinyin
+    return f"{table.get(bigram[0], bigram[0])}_{table.get(bigram[1], bigram[1])}"
 
 
 def _idf(n: int, df: int) -> float:
@@ -382,6 +400,7 @@ def _entries(notice: Notice) -> list[tuple[_Entry, list[str], float]]:
             quote=faq.quote or (main.quote if main else ""),
             targets=faq.points_to + ((f"clause:{faq.ref}",) if faq.ref else ()),
             settled=faq.settled,
+            label=faq.phrasings[0],
         )
         out.append((entry, list(faq.phrasings), 1.0))
     return out
@@ -456,7 +475,9 @@ def _distinct(index: QaIndex, ranked: list[tuple[str, float, float]]) -> list[Ca
         if main in seen or key in seen:
             continue
         seen.update({main, key, *entry.targets[:1]})
-        out.append(Candidate(key=key, title=entry.title or key, score=score, confidence=round(coverage, 3)))
+        label = entry.label or entry.title or key
+        out.append(Candidate(key=key, title=entry.title or key, score=score, confidence=round(coverage, 3),
+                             label=label if len(label) <= BUTTON_LABEL_LIMIT else label[:BUTTON_LABEL_LIMIT - 1] + "…"))
         if len(out) > MAX_ALTERNATIVES:
             break
     return out
@@ -475,7 +496,7 @@ def _answer_from(
     main = entry.targets[0] if entry.targets else entry.key
     settled = entry.settled
     return Answer(
-        kind=kind if settled else "not_covered",
+        kind=kind if settled or kind == "choose" else "not_covered",
         question=question,
         entry=entry.key,
         targets=entry.targets,
