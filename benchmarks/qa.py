@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import resource
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -91,23 +93,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the questions answered wrongly")
     parser.add_argument("--rounds", type=int, default=20, help="timing rounds over all questions")
+    parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     notice = default_notice()
+    if args.memory_only:  # run in a fresh process: tracemalloc slows the build it measures
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        qa.index_for(notice)
+        print((tracemalloc.get_traced_memory()[0] - before) / 2**20)
+        return 0
+    added_mb = float(subprocess.run([sys.executable, __file__, "--memory-only"], check=True, capture_output=True,
+                                    text=True).stdout)
     gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     qa.index_for(notice)
     build_ms = (time.perf_counter() - t0) * 1e3
-    added_mb = (tracemalloc.get_traced_memory()[0] - before) / 2**20
-    tracemalloc.stop()
+    rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
 
     sets = load_questions()
     print(f"reference loop: {reference_loop_ms():.1f} ms (this host's speed now)")
     print(f"index build (first use: lexicon, character tables, every entry): {build_ms:.0f} ms")
-    print(f"memory the index adds (tracemalloc, incl. the character tables): {added_mb:.1f} MB   "
-          f"target < 50 MB  {met(added_mb < 50)}")
+    print(f"memory the index adds (tracemalloc in a fresh process, incl. the character tables): {added_mb:.1f} MB"
+          f"   target < 50 MB  {met(added_mb < 50)}")
+    print(f"peak RSS growth while building it: {rss_mb:.1f} MB")
     everything: list[Result] = []
     for name, cases in sets.items():
         results = [judge(notice, case) for case in cases]
