@@ -58,6 +58,8 @@ UNSEEN_PENALTY = 0.5
 K1 = 1.2
 B = 0.75
 LOG_TEXT_LIMIT = 200
+# Only the start of a very long message is matched (a question is short; this bounds the time).
+QUERY_LIMIT = 200
 
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _CJK = re.compile(r"[\u3400-\u9fff]+|[0-9a-z]+")
@@ -182,6 +184,25 @@ def unanswered_text(text: str) -> str | None:
     return text[:LOG_TEXT_LIMIT] or None
 
 
+def unanswered_key(text: str) -> str:
+    """The key under which unanswered questions are counted together: the normalised text without
+    spaces or punctuation, so 评审费多少钱？ and 評審費 多少錢 are one question."""
+    return normalise(text[:LOG_TEXT_LIMIT]).replace(" ", "")
+
+
+def most_frequent(texts: Iterable[str], limit: int = 20) -> list[tuple[str, int]]:
+    """The most frequent unanswered questions among recorded texts (unanswered_text), each as its
+    most common wording with the number of times it was asked, most frequent first."""
+    counts: Counter[str] = Counter()
+    wordings: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in texts:
+        key = unanswered_key(text)
+        if key:
+            counts[key] += 1
+            wordings[key][text] += 1
+    return [(wordings[key].most_common(1)[0][0], n) for key, n in counts.most_common(limit)]
+
+
 class _Analyzer:
     """Text -> tokens, with the notice's synonyms and the fillers of the lexicon."""
 
@@ -289,7 +310,7 @@ class QaIndex:
 
     def rank(self, text: str) -> list[tuple[str, float, float]]:
         """(entry key, BM25 score, confidence) best first, one per entry (its best document)."""
-        query = self.analyzer.tokens(text)
+        query = self.analyzer.tokens(text[:QUERY_LIMIT])
         scores: dict[int, float] = defaultdict(float)
         matched: dict[str, dict[int, float]] = {name: defaultdict(float) for name in WEIGHTS}
         totals: dict[str, float] = {}

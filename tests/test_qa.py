@@ -126,7 +126,7 @@ def test_a_question_the_notice_does_not_answer_gets_the_contacts_and_no_entry(qu
         assert phone in text
 
 
-@pytest.mark.parametrize("text", ["", "   ", "？？？", "😀", "a" * 5000, "<script>"])
+@pytest.mark.parametrize("text", ["", "   ", "？？？", "😀", "a" * 5000, "嗯哼" * 2000, "<script>"])
 def test_empty_or_junk_input_is_not_covered_and_does_not_crash(text: str) -> None:
     a = qa.answer(NOTICE, text)
     assert a.kind == "not_covered"
@@ -376,6 +376,13 @@ def test_the_unanswered_log_keeps_normalised_text_without_numbers_that_could_ide
     assert logged is not None and len(logged) == 200
 
 
+def test_the_most_frequent_unanswered_questions_count_variants_of_one_question_together() -> None:
+    logged = ["评审费多少钱？", "評審費 多少錢", "评审费多少钱?", "工资涨多少", "评审费多少钱?"]
+    assert qa.most_frequent(logged) == [("评审费多少钱?", 4), ("工资涨多少", 1)]
+    assert qa.most_frequent(logged, limit=1) == [("评审费多少钱?", 4)]
+    assert qa.most_frequent([]) == []
+
+
 def test_only_answers_without_an_entry_are_for_the_unanswered_log() -> None:
     assert not qa.answer(NOTICE, "评审费多少钱").answered
     assert qa.answer(NOTICE, "正高级能报吗").answered  # not settled, but the notice's words answer it
@@ -400,3 +407,9 @@ def test_the_faq_does_not_copy_a_held_out_question() -> None:
     held_out = {qa.normalise(c["q"]).replace(" ", "") for c in QUESTIONS["heldout"]}
     phrasings = {qa.normalise(p).replace(" ", "") for f in NOTICE.faq for p in f.phrasings}
     assert held_out & phrasings == set()
+
+
+def test_a_very_long_message_is_matched_on_its_start_and_rendered_within_limits() -> None:
+    a = qa.answer(NOTICE, "我退休了能报吗" + "退休" * 2000)
+    assert a.targets[0] == "rule:retired"
+    assert all(len(m) <= TELEGRAM_LIMIT for m in qa_messages(NOTICE, a, "zh_Hans"))
