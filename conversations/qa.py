@@ -382,8 +382,8 @@ def _base_entries(notice: Notice) -> Iterable[tuple[_Entry, list[str], float]]:
         texts = [f"{d.title} {d.due_text}", d.quote]
         yield _Entry(f"deadline:{d.id}", d.title, sentences, d.ref, d.quote, (f"deadline:{d.id}",)), texts, 1.0
     for i in notice.interpretations:
-        entry = _Entry(f"interpretation:{i.id}", i.question, (i.choice,), i.ref, "", (f"interpretation:{i.id}",),
-                       settled=False)
+        entry = _Entry(f"interpretation:{i.id}", i.question.rstrip("。"), (i.choice,), i.ref, "",
+                       (f"interpretation:{i.id}",), settled=False)
         yield entry, [i.question, i.choice], 1.0
     for q in notice.questions:
         sentences = (q.help,) if q.help else ()
@@ -412,7 +412,8 @@ def _entries(notice: Notice) -> list[tuple[_Entry, list[str], float]]:
     for faq in notice.faq:
         main = entries.get(faq.points_to[0]) if faq.points_to else None
         sentences = (faq.answer,) if faq.answer else (main.sentences if main else ())
-        title = main.title if main else headings.get(faq.ref or "", "")
+        # An entry that quotes a clause of its own is titled by that clause's heading.
+        title = headings.get(faq.ref or "", main.title if main else "")
         entry = _Entry(
             key=f"faq:{faq.id}",
             title=title,
