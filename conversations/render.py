@@ -252,3 +252,14 @@ def reminder_message(
         total=len(outcome.checklist),
         limit=REMINDER_ITEMS_SHOWN,
     ).strip()
+
+
+def qa_messages(notice: Notice, answer: Any, locale: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A typed question's answer (conversations.qa.Answer) as Telegram HTML, each message at most
+    `limit` characters (one message unless the knowledge text is unusually long)."""
+    return pack([render("qa_answer.tg", locale, notice=notice, a=answer)], limit)
+
+
+def qa_text(notice: Notice, answer: Any, locale: str) -> str:
+    """The answer as plain text (console chat)."""
+    return "\n\n".join(to_plain(m) for m in qa_messages(notice, answer, locale, limit=10**9))

@@ -14,11 +14,14 @@ import jsonschema
 import yaml
 
 from knowledge.model import (
+    CONTACTS_TARGET,
+    FAQ_TARGET_SECTIONS,
     Attachment,
     Clause,
     Contacts,
     Deadline,
     Expr,
+    FaqEntry,
     Interpretation,
     Item,
     Level,
@@ -207,6 +210,39 @@ class _Checker:
                 if section == "items":
                     self._check_item(name, entry, stages)
         self._check_question_order()
+        self._check_faq()
+        self._check_synonyms()
+
+    def _check_faq(self) -> None:
+        ids = {section: {e["id"] for e in self.data[section]} for section in FAQ_TARGET_SECTIONS.values()}
+        seen: set[str] = set()
+        for i, entry in enumerate(self.data.get("faq", [])):
+            name = f"faq[{i}] (id={entry['id']})"
+            if entry["id"] in seen:
+                raise self.fail(name, f"duplicate id '{entry['id']}'")
+            seen.add(entry["id"])
+            if not entry.get("points_to") and "ref" not in entry:
+                raise self.fail(name, "points at nothing: give points_to, or a ref with its quote")
+            for j, target in enumerate(entry.get("points_to", [])):
+                if target == CONTACTS_TARGET:
+                    continue
+                kind, _, target_id = target.partition(":")
+                if target_id not in ids[FAQ_TARGET_SECTIONS[kind]]:
+                    raise self.fail(f"{name}.points_to[{j}]",
+                                    f"'{target}': there is no {kind} with id '{target_id}'")
+            if "ref" in entry:
+                self._check_ref(name, entry["ref"])
+                self._check_quote(name, entry["quote"])
+            if entry.get("settled") is False and "answer" not in entry:
+                raise self.fail(name, "an unsettled question needs an answer saying what the notice leaves open")
+
+    def _check_synonyms(self) -> None:
+        group_of: dict[str, int] = {}
+        for i, group in enumerate(self.data.get("synonyms", [])):
+            for word in group:
+                if word in group_of and group_of[word] != i:
+                    raise self.fail(f"synonyms[{i}]", f"'{word}' is already in synonyms[{group_of[word]}]")
+                group_of[word] = i
 
     def _check_ref(self, entry: str, ref: str) -> None:
         if ref not in self.refs:
@@ -340,6 +376,9 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         text=text,
         season=Season(**d["season"]) if "season" in d else None,
         working_day_dates=tuple(WorkingDayDate(**x) for x in d.get("working_day_dates", [])),
+        faq=tuple(FaqEntry(**{**f, "phrasings": tuple(f["phrasings"]), "points_to": tuple(f.get("points_to", []))})
+                  for f in d.get("faq", [])),
+        synonyms=tuple(tuple(group) for group in d.get("synonyms", [])),
     )
 
 

@@ -201,6 +201,33 @@ class Attachment:
     fields: tuple[str, ...] = ()
 
 
+# What an FAQ entry may point at: "rule:retired", "item:awards", … or "contacts".
+FAQ_TARGET_SECTIONS = {
+    "rule": "rules",
+    "note": "notes",
+    "item": "items",
+    "deadline": "deadlines",
+    "question": "questions",
+    "interpretation": "interpretations",
+    "attachment": "attachments",
+}
+CONTACTS_TARGET = "contacts"
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """A question as people ask it, pointing at the entries that answer it (first: the main one)
+    and/or at a clause with its words. settled=False: the notice does not settle it."""
+
+    id: str
+    phrasings: tuple[str, ...]
+    points_to: tuple[str, ...] = ()
+    answer: str | None = None
+    ref: str | None = None
+    quote: str | None = None
+    settled: bool = True
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: a loaded notice is a value object
 class Notice:
     source: Path
@@ -220,6 +247,8 @@ class Notice:
     text: str = field(repr=False, default="")
     season: Season | None = None
     working_day_dates: tuple[WorkingDayDate, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()  # each group's first word stands for the others
 
     @property
     def id(self) -> str:

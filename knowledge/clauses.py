@@ -1,0 +1,51 @@
+"""The notice's text cut into its clauses, keyed like the knowledge file's refs (一, 二（三）, 五（一）8,
+联系方式, 附件1). A parent's text includes its children. Used to search the notice's own words."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from knowledge.model import Notice
+
+_SECTION = re.compile(r"^[ \t\u3000]*([一二三四五六七八九十])、", re.M)
+_PARAGRAPH = re.compile(r"^[ \t\u3000]*（([一二三四五六七八九十])）", re.M)
+_POINT = re.compile(r"^[ \t\u3000]*(\d+)[.．]", re.M)
+_ANNEX = re.compile(r"^附件(\d)：", re.M)
+_CONTACTS_START = "联系人："
+_CONTACTS_END = "附件："
+
+
+def split_clauses(text: str) -> dict[str, str]:
+    """Clause ref -> its words. Clauses the text does not lay out this way are simply absent."""
+    clauses: dict[str, str] = {}
+    start = text.find(_CONTACTS_START)
+    body = text if start < 0 else text[:start]
+    if start >= 0:
+        end = text.find(_CONTACTS_END, start)
+        clauses["联系方式"] = text[start:end if end >= 0 else len(text)]
+    sections = list(_SECTION.finditer(body))
+    for i, sec in enumerate(sections):
+        sec_text = body[sec.start():sections[i + 1].start() if i + 1 < len(sections) else len(body)]
+        clauses[sec.group(1)] = sec_text
+        paragraphs = list(_PARAGRAPH.finditer(sec_text))
+        for j, par in enumerate(paragraphs):
+            par_text = sec_text[par.start():paragraphs[j + 1].start() if j + 1 < len(paragraphs) else len(sec_text)]
+            par_ref = f"{sec.group(1)}（{par.group(1)}）"
+            clauses[par_ref] = par_text
+            points = list(_POINT.finditer(par_text))
+            for k, point in enumerate(points):
+                end = points[k + 1].start() if k + 1 < len(points) else len(par_text)
+                clauses[f"{par_ref}{point.group(1)}"] = par_text[point.start():end]
+    annexes = list(_ANNEX.finditer(text))
+    for i, annex in enumerate(annexes):
+        end = annexes[i + 1].start() if i + 1 < len(annexes) else len(text)
+        clauses[f"附件{annex.group(1)}"] = text[annex.start():end]
+    return clauses
+
+
+@cache
+def clause_texts(notice: Notice) -> dict[str, str]:
+    """The words of each clause the knowledge file lists (whitespace runs collapsed)."""
+    found = split_clauses(notice.text)
+    return {c.ref: " ".join(found[c.ref].split()) for c in notice.clauses if c.ref in found}
