@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -34,7 +35,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import callbacks
+from bot import callbacks, office, roles
 from bot.actions import Action, CopyMessage, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
 from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.events import Command, Event, Text, Unsupported
@@ -46,6 +47,7 @@ from bot.service import ChatService
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
+from bot.turn import Environment
 from conversations.clock import Clock
 from knowledge import load_notice, notice_path
 
@@ -157,6 +159,7 @@ def _event_base(update: Update) -> dict[str, Any]:
         "chat_id": chat.id if chat else 0,
         "update_id": update.update_id,
         "language_code": user.language_code if user else None,
+        "message_id": update.effective_message.message_id if update.effective_message else None,
     }
 
 
@@ -236,10 +239,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell update=%s about the error", update_id)
 
 
-async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def set_commands(bot: ExtBot[Any], roles: frozenset[str] = frozenset(), chat_id: int | None = None) -> None:
+    """The command menu: everyone's by default; with `chat_id`, that chat's own menu (the
+    commands of its roles), which Telegram shows instead of the default one."""
+    scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
     for language_code, locale in [(None, "zh_Hans"), *COMMAND_LANGUAGES.items()]:
-        commands = [BotCommand(c.name, gettext(locale, c.description)) for c in REGISTRY.commands.values()]
-        await application.bot.set_my_commands(commands, language_code=language_code)
+        commands = [BotCommand(c.name, gettext(locale, c.description)) for c in REGISTRY.visible_commands(roles)]
+        await bot.set_my_commands(commands, scope=scope, language_code=language_code)
+
+
+async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any], contact_ids: frozenset[int]) -> None:
+    await set_commands(application.bot)
+    storage: Storage = application.bot_data["storage"]
+    async with storage.transaction() as db:
+        added = [uid for uid, _source in await office.contacts(db, contact_ids)]
+    for user_id in added:  # private chats: the chat id is the user id
+        try:
+            await set_commands(application.bot, frozenset({roles.CONTACT}), chat_id=user_id)
+        except BadRequest as exc:  # a contact person who never opened the bot's chat
+            log.info("no command menu for a contact person yet: %s", exc)
 
 
 def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -276,9 +294,10 @@ def build_application(
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.open()
-        application.bot_data["service"] = ChatService(storage, notice, clock=clock)
+        env = Environment(contact_ids=settings.contact_ids, bot_username=application.bot.username)
+        application.bot_data["service"] = ChatService(storage, notice, clock=clock, env=env)
         application.bot_data["storage"] = storage
-        await _set_commands(application)
+        await _set_commands(application, settings.contact_ids)
         sender = OutboxSender(application.bot, storage, [notice], clock, settings)
         await sender.recover()
         application.bot_data["sender"] = sender

@@ -11,6 +11,7 @@ from typing import Any
 from bot.events import (
     AnswerPressed,
     BackPressed,
+    ButtonPressed,
     CalendarPressed,
     ChecklistPressed,
     DeleteCancelled,
@@ -40,6 +41,7 @@ _PATTERNS = {
     "checklist": re.compile(r"cl"),
     "calendar": re.compile(r"ics"),
     "reminders": re.compile(r"rem:(on|off)"),
+    "button": re.compile(r"x:([a-z][a-z0-9_]{0,11})((?::[A-Za-z0-9_.\-]{1,40})*)"),
 }
 
 
@@ -75,6 +77,8 @@ def event_for(data: str | None, **base: Any) -> Event:
         return LanguagePressed(**base, locale=args[0])
     if parsed.kind == "reminders":
         return RemindersPressed(**base, on=args[0] == "on")
+    if parsed.kind == "button":
+        return ButtonPressed(**base, key=args[0], args=tuple(args[1].split(":")[1:]))
     simple: dict[str, type[Event]] = {
         "restart": RestartPressed,
         "delete_yes": DeleteConfirmed,
@@ -91,6 +95,11 @@ def _checked(data: str) -> str:
     if len(data.encode("utf-8")) > MAX_BYTES or parse(data) is None:
         raise ValueError(f"callback data {data!r} would not parse back")
     return data
+
+
+def button(key: str, *args: object) -> str:
+    """Data of a feature's own button (see Registry.on_button); args are short ids or numbers."""
+    return _checked(":".join(["x", key, *(str(a) for a in args)]))
 
 
 def answer(question_id: str, option_id: str) -> str:

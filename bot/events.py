@@ -15,6 +15,7 @@ class Event:
     chat_id: int
     update_id: int | None = None  # repeated deliveries of one update are handled once
     language_code: str | None = None
+    message_id: int | None = None  # the user's message (to copy it, for example), if any
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,15 @@ class CalendarPressed(Event):
 @dataclass(frozen=True)
 class RemindersPressed(Event):
     on: bool = True
+
+
+@dataclass(frozen=True)
+class ButtonPressed(Event):
+    """A button of a feature that registered its own key (Registry.on_button): data
+    `x:<key>:<arg>:<arg>…`, the feature reads `args`."""
+
+    key: str = ""
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

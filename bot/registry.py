@@ -1,14 +1,20 @@
-"""The one registry of what the bot answers: every feature module registers its commands and
-button events here. It feeds routing (ChatService), the command menu (set_my_commands) and
-/help, so adding a command touches its feature module and the catalogs only."""
+"""The one registry of what the bot answers: every feature module registers its commands, its
+buttons and what it awaits as typed input here. It feeds routing (ChatService), the command
+menus (set_my_commands, one per role) and /help, so adding a command touches its feature module
+and the catalogs only.
+
+A route may require a role (bot.roles: "contact", "hr"). The role is checked on every call, for
+commands, buttons (forged callback data included) and awaited input alike; without it the user
+gets the `no_permission` step and nothing else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.events import Event
+from bot.events import ButtonPressed, Command, Event, Text, Unsupported
 
 if TYPE_CHECKING:
     from bot.turn import Turn
@@ -29,31 +35,83 @@ class CommandEntry:
     help: str  # the line of /help (msgid)
     step: Step
     rank: int  # place in the command menu and /help, lowest first
+    role: str | None = None  # None: everyone
+
+
+@dataclass(frozen=True)
+class Route:
+    step: Step
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Fallbacks:
+    """The steps for what no route takes."""
+
+    unknown_command: Step
+    unhandled: Step  # free text, stickers … that nothing awaits
+    no_permission: Step
 
 
 class Registry:
     def __init__(self) -> None:
         self.commands: dict[str, CommandEntry] = {}
-        self.events: dict[type[Event], Step] = {}
+        self.events: dict[type[Event], Route] = {}
+        self.buttons: dict[str, Route] = {}
+        self.awaited: dict[str, Route] = {}
 
-    def command(self, name: str, description: str, help: str, step: Step, *, rank: int) -> None:
+    def command(
+        self, name: str, description: str, help: str, step: Step, *, rank: int, role: str | None = None
+    ) -> None:
         if name in self.commands:
             raise ValueError(f"/{name} is registered twice")
-        entries = [*self.commands.values(), CommandEntry(name, description, help, step, rank)]
+        entries = [*self.commands.values(), CommandEntry(name, description, help, step, rank, role)]
         self.commands = {e.name: e for e in sorted(entries, key=lambda e: e.rank)}
 
-    def on(self, event_type: type[Event], step: Step) -> None:
+    def on(self, event_type: type[Event], step: Step, *, role: str | None = None) -> None:
         if event_type in self.events:
             raise ValueError(f"{event_type.__name__} is registered twice")
-        self.events[event_type] = step
+        self.events[event_type] = Route(step, role)
+
+    def on_button(self, key: str, step: Step, *, role: str | None = None) -> None:
+        """Buttons whose data is bot.callbacks.button(key, …): `step` gets a ButtonPressed."""
+        if key in self.buttons:
+            raise ValueError(f"button key {key!r} is registered twice")
+        self.buttons[key] = Route(step, role)
+
+    def on_awaited(self, key: str, step: Step, *, role: str | None = None) -> None:
+        """Typed text, files, stickers … while the user's state awaits `key` (UserState.awaiting):
+        the next message of a wizard, for example. Any command ends the waiting."""
+        if key in self.awaited:
+            raise ValueError(f"awaited input {key!r} is registered twice")
+        self.awaited[key] = Route(step, role)
 
     def command_names(self) -> tuple[str, ...]:
         return tuple(self.commands)
 
-    def step_for(self, event: Event, unknown_command: Step, fallback: Step) -> Step:
-        from bot.events import Command
+    def visible_commands(self, roles: Collection[str]) -> list[CommandEntry]:
+        """The commands a user with these roles may use, in menu order."""
+        return [c for c in self.commands.values() if c.role is None or c.role in roles]
 
+    def step_for(
+        self, event: Event, fallbacks: Fallbacks, *, roles: Collection[str] = (), awaiting: str | None = None
+    ) -> Step:
+        route: Route | None
         if isinstance(event, Command):
             entry = self.commands.get(event.name)
-            return entry.step if entry else unknown_command
-        return self.events.get(type(event), fallback)
+            if entry is None:
+                return fallbacks.unknown_command
+            route = Route(entry.step, entry.role)
+        elif isinstance(event, ButtonPressed):
+            route = self.buttons.get(event.key)
+            if route is None:
+                return self.events[type(event)].step if type(event) in self.events else fallbacks.unhandled
+        elif isinstance(event, (Text, Unsupported)) and awaiting is not None and awaiting in self.awaited:
+            route = self.awaited[awaiting]
+        else:
+            route = self.events.get(type(event))
+            if route is None:
+                return fallbacks.unhandled
+        if route.role is not None and route.role not in roles:
+            return fallbacks.no_permission
+        return route.step

@@ -17,13 +17,14 @@ from collections.abc import Callable
 
 from bot import storage
 from bot.actions import Action
-from bot.events import Event
+from bot.events import Command, Event
 from bot.features import REGISTRY
-from bot.features.help import on_unknown_command, on_unsupported
+from bot.features.help import on_no_permission, on_unknown_command, on_unsupported
 from bot.logsafe import hashed
-from bot.registry import Step
+from bot.registry import Fallbacks, Step
+from bot.roles import roles_of
 from bot.storage import Storage
-from bot.turn import Turn
+from bot.turn import Environment, Turn
 from conversations.i18n import normalize_locale
 from conversations.interview import interview_for
 from knowledge.model import Notice
@@ -31,19 +32,26 @@ from knowledge.model import Notice
 log = logging.getLogger("zhicheng.updates")
 
 COMMANDS = REGISTRY.command_names()
+FALLBACKS = Fallbacks(unknown_command=on_unknown_command, unhandled=on_unsupported, no_permission=on_no_permission)
 
 
 class ChatService:
     def __init__(
-        self, storage: Storage, notice: Notice, *, clock: Callable[[], dt.datetime] | None = None
+        self,
+        storage: Storage,
+        notice: Notice,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        env: Environment | None = None,
     ) -> None:
         self.storage = storage
         self.notice = notice
         self.interview = interview_for(notice)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.env = env or Environment()
 
-    def step_for(self, event: Event) -> Step:
-        return REGISTRY.step_for(event, on_unknown_command, on_unsupported)
+    def step_for(self, event: Event, roles: frozenset[str] = frozenset(), awaiting: str | None = None) -> Step:
+        return REGISTRY.step_for(event, FALLBACKS, roles=roles, awaiting=awaiting)
 
     async def handle(self, event: Event) -> list[Action] | None:
         """The actions answering the event; None for a repeated delivery, which must not be answered."""
@@ -68,8 +76,11 @@ class ChatService:
             state.locale = normalize_locale(event.language_code)
         if state.notice_id is None:
             state.notice_id = self.notice.id
-        turn = Turn(state, self.notice, self.interview, self.clock)
-        step = self.step_for(event)
+        roles = roles_of(db, event.user_id, self.env.contact_ids)
+        turn = Turn(state, self.notice, self.interview, self.clock, roles=roles, db=db, env=self.env)
+        if isinstance(event, Command) and state.awaiting is not None:
+            state.await_input(None)  # a command ends any wizard waiting for input
+        step = self.step_for(event, roles, state.awaiting)
         step(event, turn)
         if turn.deleted:
             storage.delete_user(db, state.user_id)

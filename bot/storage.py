@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -80,6 +80,12 @@ async def m003_pending_deletion(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE users ADD COLUMN delete_requested_at TEXT")
 
 
+async def m008_awaited_input(db: aiosqlite.Connection) -> None:
+    """What the user's next typed message is for (a wizard's step) and the wizard's draft."""
+    await db.execute("ALTER TABLE users ADD COLUMN awaiting TEXT")
+    await db.execute("ALTER TABLE users ADD COLUMN awaiting_data TEXT")  # JSON
+
+
 T = TypeVar("T")
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -90,6 +96,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_reminders,
     m006_contacts_and_audit,
     m007_broadcasts,
+    m008_awaited_input,
 )
 
 
@@ -111,11 +118,19 @@ class UserState:
     ticks: set[str] = field(default_factory=set)
     delete_requested_at: str | None = None  # /delete_me shown, awaiting its confirmation
     reminders_on: bool = True  # reminders before deadlines (on by default)
+    awaiting: str | None = None  # the key of the input a feature awaits (Registry.on_awaited)
+    awaiting_data: dict[str, Any] = field(default_factory=dict)  # that feature's draft (JSON)
     exists: bool = False
 
     def snapshot(self) -> UserState:
         """A copy to compare with after the update (what changed is what gets written)."""
-        return replace(self, answers=dict(self.answers), ticks=set(self.ticks))
+        return replace(self, answers=dict(self.answers), ticks=set(self.ticks),
+                       awaiting_data=json.loads(json.dumps(self.awaiting_data)))
+
+    def await_input(self, key: str | None, **data: Any) -> None:
+        """Wait for the input `key` (None: wait for nothing), with the feature's draft."""
+        self.awaiting = key
+        self.awaiting_data = dict(data) if key is not None else {}
 
 
 # --- one user's rows, on a sqlite3 connection inside a transaction (the database thread) ---
@@ -138,7 +153,8 @@ def first_time_update(db: sqlite3.Connection, update_id: int) -> bool:
 def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
     """The user's whole state in one query."""
     rows = db.execute(
-        "SELECT u.locale, u.delete_requested_at, i.notice_id, i.current_question, i.started, "
+        "SELECT u.locale, u.delete_requested_at, u.awaiting, u.awaiting_data, "
+        "i.notice_id, i.current_question, i.started, "
         "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
         "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
         "(SELECT enabled FROM reminder_settings r WHERE r.user_id = u.user_id) "
@@ -146,8 +162,11 @@ def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
         (user_id,),
     ).fetchall()
     state = UserState(user_id=user_id, chat_id=chat_id)
-    for locale, delete_requested_at, notice_id, current, started, answers, ticks, reminders in rows:
+    for locale, delete_requested_at, awaiting, awaiting_data, notice_id, current, started, answers, ticks, \
+            reminders in rows:
         state.exists = True
+        state.awaiting = awaiting
+        state.awaiting_data = json.loads(awaiting_data) if awaiting_data else {}
         state.reminders_on = reminders is None or bool(reminders)
         state.locale, state.delete_requested_at = locale, delete_requested_at
         state.notice_id, state.current_question, state.started = notice_id, current, bool(started)
@@ -159,13 +178,19 @@ def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
 def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None = None) -> None:
     """Write what changed since `before` (everything when there is no `before`)."""
     now = _now()
-    user = (state.chat_id, state.locale, state.delete_requested_at)
-    if before is None or user != (before.chat_id, before.locale, before.delete_requested_at):
+    def row(s: UserState) -> tuple[object, ...]:
+        draft = json.dumps(s.awaiting_data, ensure_ascii=False, sort_keys=True) if s.awaiting_data else None
+        return (s.chat_id, s.locale, s.delete_requested_at, s.awaiting, draft)
+
+    user = row(state)
+    old = row(before) if before is not None else None
+    if user != old:
         db.execute(
-            "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET chat_id = excluded.chat_id, "
-            "locale = excluded.locale, delete_requested_at = excluded.delete_requested_at, "
-            "updated_at = excluded.updated_at",
+            "INSERT INTO users (user_id, chat_id, locale, delete_requested_at, awaiting, awaiting_data, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
+            "chat_id = excluded.chat_id, locale = excluded.locale, "
+            "delete_requested_at = excluded.delete_requested_at, awaiting = excluded.awaiting, "
+            "awaiting_data = excluded.awaiting_data, updated_at = excluded.updated_at",
             (state.user_id, *user, now, now),
         )
     reminders_changed = state.reminders_on != (before.reminders_on if before is not None else True)

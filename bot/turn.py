@@ -5,6 +5,7 @@ show the outcome, the checklist messages, the checklist document)."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +22,14 @@ from conversations.render import checklist_messages, head_messages, outcome_html
 from knowledge.model import Notice, Question
 
 TICK_BUTTONS_PER_ROW = 5
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What every turn may need beyond the user's own state, the same for all users."""
+
+    contact_ids: frozenset[int] = frozenset()  # the settings' contact persons (ZHICHENG_CONTACT_IDS)
+    bot_username: str | None = None  # known once the adapter has connected (for t.me links)
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +59,19 @@ class Turn:
     actions: list[Action] = field(default_factory=list)
     deleted: bool = False
     remember: bool = False  # store a user who has not started the interview (a chosen language)
+    roles: frozenset[str] = frozenset()  # bot.roles, looked up for this update
+    db: sqlite3.Connection | None = None  # the update's transaction, for privileged features' own tables
+    env: Environment = field(default_factory=Environment)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def database(self) -> sqlite3.Connection:
+        """The update's transaction; steps are always handed one by ChatService."""
+        if self.db is None:
+            raise RuntimeError("this turn has no database connection")
+        return self.db
 
     @property
     def locale(self) -> str:
@@ -134,7 +156,7 @@ class Turn:
     def send_outcome(self, *, with_document: bool) -> None:
         """The outcome, its checklist and (with_document) the checklist file, rendered from the
         state as it is now once the actions before it have been sent."""
-        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock)
+        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock, env=self.env)
         self.actions.append(Later(lambda: frozen.outcome_actions(with_document=with_document)))
 
     def today(self) -> dt.date:

@@ -3,7 +3,7 @@ an unknown command, free text, a sticker or photo, a stale button."""
 
 from __future__ import annotations
 
-from bot.events import Event, StalePressed, Text, Unsupported
+from bot.events import ButtonPressed, Event, StalePressed, Text, Unsupported
 from bot.registry import N_, Registry
 from bot.turn import Turn
 
@@ -11,7 +11,7 @@ from bot.turn import Turn
 def on_help(event: Event, turn: Turn) -> None:
     from bot.features import REGISTRY
 
-    turn.say("help", commands=list(REGISTRY.commands.values()))
+    turn.say("help", commands=REGISTRY.visible_commands(turn.roles))
 
 
 def on_unknown_command(event: Event, turn: Turn) -> None:
@@ -20,6 +20,16 @@ def on_unknown_command(event: Event, turn: Turn) -> None:
 
 def on_free_text(event: Text, turn: Turn) -> None:
     turn.reprompt("text")
+
+
+def on_no_permission(event: Event, turn: Turn) -> None:
+    """A privileged command, button or input from someone without the role: 无权限, nothing more."""
+    from bot.actions import Toast
+
+    if isinstance(event, ButtonPressed):
+        turn.actions.append(Toast(turn._("No permission"), alert=True))
+    else:
+        turn.say("no_permission")
 
 
 def on_unsupported(event: Event, turn: Turn) -> None:
@@ -35,3 +45,4 @@ def register(registry: Registry) -> None:
     registry.on(Text, on_free_text)
     registry.on(Unsupported, on_unsupported)
     registry.on(StalePressed, on_stale_button)
+    registry.on(ButtonPressed, on_stale_button)  # a feature's key that no longer exists

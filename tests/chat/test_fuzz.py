@@ -155,7 +155,7 @@ class Stored:
     @property
     def deletion_pending(self) -> bool:
         """/delete_me was shown and neither confirmed nor cancelled (users.delete_requested_at)."""
-        return bool(self.users and self.users[0][-1])
+        return bool(self.users and self.users[0][USERS_DELETE_REQUESTED_AT])
 
     @property
     def finished(self) -> bool:
@@ -165,6 +165,9 @@ class Stored:
     def conversation(self) -> tuple[object, ...]:
         """What junk must never change, even for a user it stores for the first time."""
         return self.answer_map, {t[1] for t in self.ticks}, self.current_question, self.started
+
+
+USERS_DELETE_REQUESTED_AT = 5  # the column's place in SELECT * FROM users (added by m003)
 
 
 def stored(db: Path, user_id: int = USER) -> Stored:

@@ -1,0 +1,97 @@
+"""The feature registry routes by role, by a feature's own button key and by awaited input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import callbacks
+from bot.events import ButtonPressed, Command, Text, Unsupported
+from bot.registry import Fallbacks, Registry
+
+
+def _step(name: str) -> Any:
+    def step(event: Any, turn: Any) -> None:
+        return None
+
+    step.__name__ = name
+    return step
+
+
+FALLBACKS = Fallbacks(_step("unknown"), _step("unhandled"), _step("no_permission"))
+
+
+@pytest.fixture
+def registry() -> Registry:
+    r = Registry()
+    r.command("start", "Start", "start", _step("start"), rank=1)
+    r.command("stats", "Stats", "stats", _step("stats"), rank=2, role="contact")
+    r.on_button("bc", _step("broadcast_button"), role="contact")
+    r.on_button("qa", _step("qa_button"))
+    r.on_awaited("bc_text", _step("broadcast_text"), role="contact")
+    r.on(Text, _step("free_text"))
+    return r
+
+
+def routed(registry: Registry, event: Any, **kw: Any) -> str:
+    return registry.step_for(event, FALLBACKS, **kw).__name__
+
+
+def test_a_privileged_command_answers_no_permission_without_the_role(registry: Registry) -> None:
+    assert routed(registry, Command(1, 1, name="stats")) == "no_permission"
+    assert routed(registry, Command(1, 1, name="stats"), roles={"hr"}) == "no_permission"
+    assert routed(registry, Command(1, 1, name="stats"), roles={"contact"}) == "stats"
+
+
+def test_the_menu_and_help_list_only_the_commands_of_ones_roles(registry: Registry) -> None:
+    assert [c.name for c in registry.visible_commands(())] == ["start"]
+    assert [c.name for c in registry.visible_commands({"contact"})] == ["start", "stats"]
+
+
+def test_a_forged_privileged_button_answers_no_permission(registry: Registry) -> None:
+    event = callbacks.event_for(callbacks.button("bc", "send", 12), user_id=1, chat_id=1)
+    assert event == ButtonPressed(1, 1, key="bc", args=("send", "12"))
+    assert routed(registry, event) == "no_permission"
+    assert routed(registry, event, roles={"contact"}) == "broadcast_button"
+
+
+def test_an_unknown_button_key_is_not_routed_to_a_feature(registry: Registry) -> None:
+    assert routed(registry, ButtonPressed(1, 1, key="zz")) == "unhandled"
+
+
+def test_awaited_input_goes_to_its_feature_and_still_checks_the_role(registry: Registry) -> None:
+    text = Text(1, 1, text="hello")
+    assert routed(registry, text) == "free_text"
+    assert routed(registry, text, awaiting="bc_text", roles={"contact"}) == "broadcast_text"
+    document = Unsupported(1, 1, kind="document")
+    assert routed(registry, document, awaiting="bc_text", roles={"contact"}) == "broadcast_text"
+    assert routed(registry, text, awaiting="bc_text") == "no_permission"
+    assert routed(registry, text, awaiting="gone") == "free_text"  # a key no longer registered
+
+
+def test_button_data_fits_64_bytes_or_is_refused() -> None:
+    with pytest.raises(ValueError):
+        callbacks.button("bc", "x" * 70)
+    assert callbacks.parse("x:bc:" + "a" * 60) is None
+
+
+async def test_a_wizard_waiting_for_input_survives_a_restart(tmp_path: Any) -> None:
+    from bot import storage as st
+
+    first = await st.Storage(tmp_path / "bot.sqlite3").open()
+    state = await first.atomically(lambda db: st.load_user(db, 7, 7))
+    before = state.snapshot()
+    state.started = True
+    state.await_input("bc_text", audience={"level": "senior"}, step=2)
+    await first.atomically(lambda db: st.save_user(db, state, None if not before.exists else before))
+    await first.close()
+    second = await st.Storage(tmp_path / "bot.sqlite3").open()
+    loaded = await second.atomically(lambda db: st.load_user(db, 7, 7))
+    assert (loaded.awaiting, loaded.awaiting_data) == ("bc_text", {"audience": {"level": "senior"}, "step": 2})
+    loaded_before = loaded.snapshot()
+    loaded.await_input(None)
+    await second.atomically(lambda db: st.save_user(db, loaded, loaded_before))
+    again = await second.atomically(lambda db: st.load_user(db, 7, 7))
+    assert (again.awaiting, again.awaiting_data) == (None, {})
+    await second.close()
