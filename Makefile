@@ -28,6 +28,7 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/bot_throughput.py
+	$(BIN)/python benchmarks/latency.py
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)
