@@ -27,6 +27,7 @@ from bot.storage import Storage
 from bot.turn import Environment, Turn
 from conversations.i18n import normalize_locale
 from conversations.interview import interview_for
+from conversations.qa import index_for
 from knowledge.model import Notice
 
 log = logging.getLogger("zhicheng.updates")
@@ -49,6 +50,7 @@ class ChatService:
         self.interview = interview_for(notice)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.env = env or Environment()
+        index_for(notice)  # the index of typed questions, built once at start, not on the first question
 
     def step_for(self, event: Event, roles: frozenset[str] = frozenset(), awaiting: str | None = None) -> Step:
         return REGISTRY.step_for(event, FALLBACKS, roles=roles, awaiting=awaiting)

@@ -19,6 +19,7 @@ from bot.broadcasts import m007_broadcasts
 from bot.office import m006_contacts_and_audit
 from bot.outbox import m004_outbox
 from bot.reminders import m005_reminders
+from bot.unanswered import m011_unanswered_questions
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 PROCESSED_UPDATES_KEPT = 10_000
@@ -97,6 +98,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_contacts_and_audit,
     m007_broadcasts,
     m008_awaited_input,
+    m011_unanswered_questions,
 )
 
 

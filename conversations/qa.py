@@ -174,6 +174,18 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", _converter().convert(text)).strip()
 
 
+_QUESTION_MARKERS = re.compile(
+    r"[?？]|吗|么|呢|啥|什么|怎么|怎样|如何|为何|为什么|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|可不可以"
+    r"|是不是|会不会|哪|谁|何时|何地|咋|请问|请教|问一下|想问|想知道"
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether a typed text reads as a question rather than a statement (我是工程师 is an answer typed
+    instead of pressed; 我退休了能报吗 is a question). Traditional characters count as simplified."""
+    return bool(_QUESTION_MARKERS.search(_converter().convert(unicodedata.normalize("NFKC", text))))
+
+
 def unanswered_text(text: str) -> str | None:
     """What to record of a question the notice does not answer: the text normalised (full-width to
     half-width, traditional to simplified, spaces collapsed), runs of six or more digits (phone or ID

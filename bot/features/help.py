@@ -3,7 +3,7 @@ an unknown command, free text, a sticker or photo, a stale button."""
 
 from __future__ import annotations
 
-from bot.events import ButtonPressed, Event, StalePressed, Text, Unsupported
+from bot.events import ButtonPressed, Event, StalePressed, Unsupported
 from bot.registry import N_, Registry
 from bot.turn import Turn
 
@@ -16,10 +16,6 @@ def on_help(event: Event, turn: Turn) -> None:
 
 def on_unknown_command(event: Event, turn: Turn) -> None:
     on_help(event, turn)
-
-
-def on_free_text(event: Text, turn: Turn) -> None:
-    turn.reprompt("text")
 
 
 def on_no_permission(event: Event, turn: Turn) -> None:
@@ -42,7 +38,6 @@ def on_stale_button(event: StalePressed, turn: Turn) -> None:
 
 def register(registry: Registry) -> None:
     registry.command("help", N_("Help"), N_("this help"), on_help, rank=50)
-    registry.on(Text, on_free_text)
     registry.on(Unsupported, on_unsupported)
     registry.on(StalePressed, on_stale_button)
     registry.on(ButtonPressed, on_stale_button)  # a feature's key that no longer exists

@@ -52,13 +52,19 @@ class BotUnderTest:
 
 
 async def start_bot(
-    db_path: Path, api: OfflineBotAPI | None = None, updates: UpdateFactory | None = None, **options: Any
+    db_path: Path,
+    api: OfflineBotAPI | None = None,
+    updates: UpdateFactory | None = None,
+    settings: dict[str, Any] | None = None,
+    **options: Any,
 ) -> BotUnderTest:
     """Start the Application; pass the previous `updates` to go on with Telegram's update ids.
-    `options` go to build_application (rate_limit, concurrent_updates)."""
+    `settings` overrides Settings fields (contact_ids …); `options` go to build_application
+    (rate_limit, concurrent_updates, clock)."""
     api = api or OfflineBotAPI()
-    settings = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot")
-    app = build_application(settings, request=api, **({"rate_limit": False} | options))
+    settings_ = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot",
+                         **(settings or {}))
+    app = build_application(settings_, request=api, **({"rate_limit": False} | options))
     await app.initialize()
     await app.post_init(app)
     return BotUnderTest(app, api, updates or UpdateFactory(), db_path)

@@ -108,7 +108,7 @@ async def test_a_restart_of_the_application_resumes_at_the_same_question(tmp_pat
 
     bot = await start_bot(db, updates=bot.updates)
     try:
-        calls = await bot.text(USER, "随便说点什么")
+        calls = await bot.text(USER, "随便说说")
         joined = "\n".join(texts(calls))
         assert "请点击问题下方的按钮作答" in joined
         assert "第6题" in joined and "您拟申报哪一级别" in joined
