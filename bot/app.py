@@ -43,13 +43,13 @@ from bot.features import REGISTRY
 from bot.logsafe import hashed
 from bot.ratelimit import PriorityRateLimiter
 from bot.sender import SENDER_INTERVAL, OutboxSender
-from bot.service import ChatService
+from bot.service import ChatService, other_notices
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
 from bot.turn import Environment
 from conversations.clock import Clock
-from knowledge import load_notice, notice_path
+from knowledge import Notice, load_notice, notice_path
 
 log = logging.getLogger("zhicheng.bot")
 
@@ -281,24 +281,32 @@ def build_application(
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES,
     clock: Clock | None = None,
     sender_interval: float = SENDER_INTERVAL,
+    notice: Notice | None = None,
+    notices: Sequence[Notice] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's Application. `request` replaces the network layer (tests, benchmarks).
+
+    `notice` (default: the settings' ZHICHENG_NOTICE) is offered to new interviews unless another
+    notice's applications are open; `notices` (default: every bundled notice that loads) keep the
+    interviews begun under them.
 
     Up to `concurrent_updates` updates of different chats are handled at once, each chat's in
     order (bot.concurrency); requests go through the PriorityRateLimiter unless `rate_limit`
     is False; texts default to HTML without link previews.
     """
-    notice = load_notice(notice_path(settings.notice_id))
+    notice = notice or load_notice(notice_path(settings.notice_id))
+    notices = list(notices) if notices is not None else other_notices(notice)
     storage = Storage(settings.db_path)
     clock = clock or Clock()
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.open()
         env = Environment(contact_ids=settings.contact_ids, bot_username=application.bot.username)
-        application.bot_data["service"] = ChatService(storage, notice, clock=clock, env=env)
+        application.bot_data["service"] = ChatService(storage, notice, clock=clock, env=env, notices=notices)
         application.bot_data["storage"] = storage
         await _set_commands(application, settings.contact_ids)
-        sender = OutboxSender(application.bot, storage, [notice], clock, settings)
+        sender = OutboxSender(application.bot, storage, [notice, *(n for n in notices if n.id != notice.id)],
+                              clock, settings)
         await sender.recover()
         application.bot_data["sender"] = sender
         if application.job_queue is not None and sender_interval > 0:

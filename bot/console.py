@@ -14,7 +14,7 @@ from bot import callbacks
 from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
 from bot.events import Command, Event, Text
 from bot.logsafe import configure_logging
-from bot.service import ChatService
+from bot.service import ChatService, other_notices
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import message
@@ -88,7 +88,7 @@ async def _console(
     notice = load_notice(notice_path(settings.notice_id))
     storage = await Storage(settings.db_path).open()
     try:
-        service = ChatService(storage, notice, clock=clock or Clock())
+        service = ChatService(storage, notice, clock=clock or Clock(), notices=other_notices(notice))
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
         print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-D to leave)", file=out)
         await chat.send_line("/start")

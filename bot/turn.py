@@ -62,6 +62,15 @@ class Turn:
     roles: frozenset[str] = frozenset()  # bot.roles, looked up for this update
     db: sqlite3.Connection | None = None  # the update's transaction, for privileged features' own tables
     env: Environment = field(default_factory=Environment)
+    offered: Notice | None = None  # the notice new interviews follow today (None: this turn's notice)
+    notice_gone: bool = False  # the user's stored notice is no longer loaded; `notice` is the offered one
+
+    @property
+    def newer_notice(self) -> Notice | None:
+        """The notice offered to new interviews when it is not the one this user's interview follows."""
+        if self.offered is None or self.offered.id == self.notice.id or self.notice_gone:
+            return None
+        return self.offered
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -156,7 +165,8 @@ class Turn:
     def send_outcome(self, *, with_document: bool) -> None:
         """The outcome, its checklist and (with_document) the checklist file, rendered from the
         state as it is now once the actions before it have been sent."""
-        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock, env=self.env)
+        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock, env=self.env,
+                      offered=self.offered)
         self.actions.append(Later(lambda: frozen.outcome_actions(with_document=with_document)))
 
     def today(self) -> dt.date:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from knowledge.model import Expr, Notice
+from knowledge.model import AllOf, Always, AnswerIn, AnyOf, Expr, Named, Not, Notice
 
 Answers = Mapping[str, str]
 Predicate = Callable[[Answers], bool | None]
@@ -77,21 +77,31 @@ class PredicateSet:
 
     def questions_of(self, expr: Expr) -> frozenset[str]:
         """The questions whose answers the expression reads."""
-        if isinstance(expr, str):
-            return frozenset() if expr == "always" else self.questions_of(self._definitions[expr])
-        if "answer" in expr:
-            return frozenset({expr["answer"]})
-        if "not" in expr:
-            return self.questions_of(expr["not"])
-        return frozenset().union(*(self.questions_of(e) for e in expr.get("all") or expr.get("any") or []))
+        match expr:
+            case Always():
+                return frozenset()
+            case Named(name):
+                return self.questions_of(self._definitions[name])
+            case AnswerIn(question, _):
+                return frozenset({question})
+            case Not(part):
+                return self.questions_of(part)
+            case AllOf(parts) | AnyOf(parts):
+                return frozenset().union(*(self.questions_of(e) for e in parts))
+        raise TypeError(f"not an expression: {expr!r}")
 
     def compile(self, expr: Expr) -> Predicate:
-        if isinstance(expr, str):
-            return self.named(expr)
-        if "answer" in expr:
-            return _answer_in(expr["answer"], frozenset(expr["in"]))
-        if "all" in expr:
-            return _all([self.compile(e) for e in expr["all"]])
-        if "any" in expr:
-            return _any([self.compile(e) for e in expr["any"]])
-        return _not(self.compile(expr["not"]))
+        match expr:
+            case Always():
+                return _always
+            case Named(name):
+                return self.named(name)
+            case AnswerIn(question, options):
+                return _answer_in(question, options)
+            case AllOf(parts):
+                return _all([self.compile(e) for e in parts])
+            case AnyOf(parts):
+                return _any([self.compile(e) for e in parts])
+            case Not(part):
+                return _not(self.compile(part))
+        raise TypeError(f"not an expression: {expr!r}")

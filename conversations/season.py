@@ -116,6 +116,14 @@ def current_notice(notices: Iterable[Notice], today: dt.date) -> Notice | None:
     return max(candidates, key=lambda n: n.info.date, default=None)
 
 
+def offered_notice(notices: Iterable[Notice], configured: Notice, today: dt.date) -> Notice:
+    """The notice a new interview follows: one whose applications are open (the one closing
+    soonest), else the configured one (ZHICHENG_NOTICE)."""
+    accepting = [(s.submission.last_day, n.id, n) for n in notices
+                 if (s := season_of(n, today)) is not None and s.accepting and s.submission.last_day]
+    return min(accepting, key=lambda t: (t[0], t[1]))[2] if accepting else configured
+
+
 @dataclass(frozen=True)
 class WorkingDayDateStatus:
     id: str

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -20,7 +21,6 @@ from knowledge.model import (
     Clause,
     Contacts,
     Deadline,
-    Expr,
     FaqEntry,
     Interpretation,
     Item,
@@ -35,6 +35,7 @@ from knowledge.model import (
     Stage,
     Variant,
     WorkingDayDate,
+    parse_expr,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,9 @@ class KnowledgeError(Exception):
         self.problem = problem
         super().__init__(f"{self.file}: {entry}: {problem}")
 
+
+# A predicate expression as the file writes it (parsed into knowledge.model's types at build).
+RawExpr = str | dict[str, Any]
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
 
@@ -135,7 +139,7 @@ def read_data(path: Path) -> dict[str, Any]:
     return data
 
 
-def _expr_refs(expr: Expr) -> Iterator[tuple[str, Any]]:
+def _expr_refs(expr: RawExpr) -> Iterator[tuple[str, Any]]:
     """Yield ('name', n) and ('answer', (question, option)) references inside an expression."""
     if isinstance(expr, str):
         if expr != "always":
@@ -252,7 +256,7 @@ class _Checker:
         if squash(quote) not in self.squashed_text:
             raise self.fail(entry, f"quote does not appear in the notice text: '{quote[:40]}'")
 
-    def _check_expr(self, entry: str, expr: Expr) -> None:
+    def _check_expr(self, entry: str, expr: RawExpr) -> None:
         for kind, value in _expr_refs(expr):
             if kind == "name" and value not in self.data["predicates"]:
                 raise self.fail(entry, f"uses undefined predicate '{value}'")
@@ -328,7 +332,7 @@ class _Checker:
         """A question may only depend on the answers of questions asked before it."""
         preds = self.data["predicates"]
 
-        def questions_used(expr: Expr) -> set[str]:
+        def questions_used(expr: RawExpr) -> set[str]:
             used: set[str] = set()
             for kind, value in _expr_refs(expr):
                 if kind == "answer":
@@ -350,6 +354,14 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+_EXPR_KEYS = ("when", "ask_if", "exempt_when")
+
+
+def _typed(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its predicate expressions parsed (knowledge.model.parse_expr)."""
+    return {k: (parse_expr(v) if k in _EXPR_KEYS and v is not None else v) for k, v in entry.items()}
+
+
 def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
     info = dict(d["notice"])
     info["date"] = dt.date.fromisoformat(info["date"])
@@ -361,21 +373,21 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         clauses=tuple(Clause(**c) for c in d["clauses"]),
         levels=tuple(Level(**lv) for lv in d["levels"]),
         stages=tuple(Stage(**s) for s in d["stages"]),
-        deadlines=tuple(Deadline(**{**x, "due": _date(x["due"])}) for x in d["deadlines"]),
+        deadlines=tuple(Deadline(**{**_typed(x), "due": _date(x["due"])}) for x in d["deadlines"]),
         interpretations=tuple(Interpretation(**x) for x in d["interpretations"]),
-        predicates=dict(d["predicates"]),
-        questions=tuple(Question(**{**q, "options": tuple(Option(**o) for o in q["options"]),
+        predicates=MappingProxyType({name: parse_expr(e) for name, e in d["predicates"].items()}),
+        questions=tuple(Question(**{**_typed(q), "options": tuple(Option(**o) for o in q["options"]),
                                     "see_also": tuple(q.get("see_also", []))})
                         for q in d["questions"]),
-        rules=tuple(Rule(**r) for r in d["rules"]),
-        notes=tuple(Note(**n) for n in d["notes"]),
-        items=tuple(Item(**{**it, "variants": tuple(Variant(**v) for v in it.get("variants", []))})
+        rules=tuple(Rule(**_typed(r)) for r in d["rules"]),
+        notes=tuple(Note(**_typed(n)) for n in d["notes"]),
+        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", []))})
                     for it in d["items"]),
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
                                         "fields": tuple(a.get("fields", []))}) for a in d["attachments"]),
         text=text,
         season=Season(**d["season"]) if "season" in d else None,
-        working_day_dates=tuple(WorkingDayDate(**x) for x in d.get("working_day_dates", [])),
+        working_day_dates=tuple(WorkingDayDate(**_typed(x)) for x in d.get("working_day_dates", [])),
         faq=tuple(FaqEntry(**{**f, "phrasings": tuple(f["phrasings"]), "points_to": tuple(f.get("points_to", []))})
                   for f in d.get("faq", [])),
         synonyms=tuple(tuple(group) for group in d.get("synonyms", [])),
@@ -398,6 +410,19 @@ def load_notice(path: Path | str) -> Notice:
 
 def notice_files(directory: Path = NOTICES_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml"))
+
+
+def load_notices(directory: Path = NOTICES_DIR) -> tuple[list[Notice], list[KnowledgeError]]:
+    """Every notice of a folder that loads, and the problems of those that do not (a malformed
+    file is reported, never fatal: the interviews under the other notices go on)."""
+    notices: list[Notice] = []
+    problems: list[KnowledgeError] = []
+    for path in notice_files(directory):
+        try:
+            notices.append(load_notice(path))
+        except KnowledgeError as exc:
+            problems.append(exc)
+    return notices, problems
 
 
 def notice_path(notice_id: str = DEFAULT_NOTICE_ID, directory: Path = NOTICES_DIR) -> Path:

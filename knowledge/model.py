@@ -3,13 +3,65 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# A predicate expression as written in the file: a name, "always", or a dict with
-# answer/in, all, any or not. conversations.predicates compiles it.
-Expr = str | dict[str, Any]
+# --- predicate expressions: parsed at load from the file's forms into typed, immutable values ---
+# (a name, "always", {answer: q, in: [...]}, {all: [...]}, {any: [...]}, {not: ...});
+# conversations.predicates compiles them into functions of the answers.
+
+
+@dataclass(frozen=True)
+class Always:
+    pass
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str  # a predicate of the notice's `predicates` section
+
+
+@dataclass(frozen=True)
+class AnswerIn:
+    question: str
+    options: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Expr
+
+
+Expr = Always | Named | AnswerIn | AllOf | AnyOf | Not
+ALWAYS = Always()
+
+
+def parse_expr(raw: Any) -> Expr:
+    """The typed expression of a form as written in a (validated) knowledge file."""
+    if isinstance(raw, str):
+        return ALWAYS if raw == "always" else Named(raw)
+    if isinstance(raw, dict):
+        if "answer" in raw:
+            return AnswerIn(str(raw["answer"]), frozenset(str(o) for o in raw["in"]))
+        if "all" in raw:
+            return AllOf(tuple(parse_expr(e) for e in raw["all"]))
+        if "any" in raw:
+            return AnyOf(tuple(parse_expr(e) for e in raw["any"]))
+        if "not" in raw:
+            return Not(parse_expr(raw["not"]))
+    raise ValueError(f"not a predicate expression: {raw!r}")
 
 VERDICTS = ("ineligible", "not_covered", "other_route", "conditional", "eligible")
 # A rule with one of these verdicts ends the interview when it holds, unless it says otherwise
@@ -70,7 +122,7 @@ class Deadline:
     ref: str
     quote: str
     inclusive: bool = True
-    when: Expr = "always"
+    when: Expr = ALWAYS
     note: str | None = None
 
     @property
@@ -103,7 +155,7 @@ class WorkingDayDate:
     end_before: str
     ref: str
     quote: str
-    when: Expr = "always"
+    when: Expr = ALWAYS
     interpretation: str | None = None
 
 
@@ -128,7 +180,7 @@ class Question:
     text: str
     ref: str
     options: tuple[Option, ...]
-    ask_if: Expr = "always"
+    ask_if: Expr = ALWAYS
     help: str | None = None
     see_also: tuple[str, ...] = ()  # further clauses the question rests on
 
@@ -184,7 +236,7 @@ class Item:
     detail: str
     ref: str
     quote: str
-    when: Expr = "always"
+    when: Expr = ALWAYS
     copies: int | None = None
     exempt_when: Expr | None = None
     exempt_reason: str | None = None
@@ -238,7 +290,7 @@ class Notice:
     stages: tuple[Stage, ...]
     deadlines: tuple[Deadline, ...]
     interpretations: tuple[Interpretation, ...]
-    predicates: dict[str, Expr]
+    predicates: Mapping[str, Expr]  # read-only
     questions: tuple[Question, ...]
     rules: tuple[Rule, ...]
     notes: tuple[Note, ...]

@@ -296,3 +296,19 @@ def test_readme_lists_every_interpretation_of_the_knowledge_file():
     readme = (NOTICE_YAML.parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [i["id"] for i in RAW["interpretations"] if f"| `{i['id']}` | {i['ref']} |" not in readme]
     assert missing == []
+
+
+def test_expressions_are_parsed_at_load_into_typed_immutable_values(notice):
+    import dataclasses
+
+    from knowledge.model import AllOf, Always, AnswerIn, AnyOf, Named, Not
+
+    kinds = (Always, Named, AnswerIn, AllOf, AnyOf, Not)
+    exprs = [*notice.predicates.values(), *(r.when for r in notice.rules), *(i.when for i in notice.items),
+             *(q.ask_if for q in notice.questions), *(v.when for i in notice.items for v in i.variants)]
+    assert exprs and all(isinstance(e, kinds) for e in exprs)
+    with pytest.raises(TypeError):
+        notice.predicates["retired"] = Always()  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        notice.rules[0].when.name = "x"  # type: ignore[union-attr]
+    hash(tuple(exprs))  # immutable all the way down

@@ -3,9 +3,9 @@ REGISTRY; each command names its rank in the command menu and /help."""
 
 from __future__ import annotations
 
-from bot.features import account, checklist, deadlines, help, interview, questions
+from bot.features import account, checklist, deadlines, help, interview, notices, questions
 from bot.registry import Registry
 
 REGISTRY = Registry()
-for feature in (interview, checklist, deadlines, account, help, questions):
+for feature in (interview, checklist, deadlines, account, help, questions, notices):
     feature.register(REGISTRY)

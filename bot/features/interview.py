@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.actions import EditOrigin, Toast
 from bot.events import AnswerPressed, BackPressed, Event, RestartPressed, RetryPressed
+from bot.features.notices import offer_newer_notice
 from bot.registry import N_, Registry
 from bot.texts import message
 from bot.turn import Turn
@@ -13,6 +14,7 @@ from conversations.season import season_of
 
 def on_start(event: Event, turn: Turn) -> None:
     turn.say("welcome", season=season_of(turn.notice, turn.today()))
+    offer_newer_notice(turn)
     turn.state.started = True
     if turn.state.current_question is None and not turn.finished():
         turn.advance()
