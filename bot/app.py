@@ -301,7 +301,8 @@ def build_application(
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await storage.open()
-        env = Environment(contact_ids=settings.contact_ids, bot_username=application.bot.username)
+        env = Environment(contact_ids=settings.contact_ids, bot_username=application.bot.username,
+                          reminder_time=settings.reminder_time)
         application.bot_data["service"] = ChatService(storage, notice, clock=clock, env=env, notices=notices)
         application.bot_data["storage"] = storage
         await _set_commands(application, settings.contact_ids)

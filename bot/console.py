@@ -18,6 +18,7 @@ from bot.service import ChatService, other_notices
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import message
+from bot.turn import Environment
 from conversations.clock import Clock
 from conversations.render import to_plain
 from knowledge import load_notice, notice_path
@@ -88,7 +89,8 @@ async def _console(
     notice = load_notice(notice_path(settings.notice_id))
     storage = await Storage(settings.db_path).open()
     try:
-        service = ChatService(storage, notice, clock=clock or Clock(), notices=other_notices(notice))
+        env = Environment(contact_ids=settings.contact_ids, reminder_time=settings.reminder_time)
+        service = ChatService(storage, notice, clock=clock or Clock(), env=env, notices=other_notices(notice))
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
         print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-D to leave)", file=out)
         await chat.send_line("/start")

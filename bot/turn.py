@@ -19,6 +19,7 @@ from conversations.i18n import normalize_locale
 from conversations.interview import Interview
 from conversations.outcome import Outcome, evaluate
 from conversations.render import checklist_messages, head_messages, outcome_html, tail_messages
+from conversations.season import REMINDER_TIME
 from knowledge.model import Notice, Question
 
 TICK_BUTTONS_PER_ROW = 5
@@ -30,6 +31,7 @@ class Environment:
 
     contact_ids: frozenset[int] = frozenset()  # the settings' contact persons (ZHICHENG_CONTACT_IDS)
     bot_username: str | None = None  # known once the adapter has connected (for t.me links)
+    reminder_time: dt.time = REMINDER_TIME  # when reminders go out, in the notice's time zone
 
 
 @lru_cache(maxsize=4096)

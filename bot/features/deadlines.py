@@ -37,7 +37,7 @@ def on_calendar_pressed(event: CalendarPressed, turn: Turn) -> None:
     turn.actions.append(Toast(""))
     turn.actions.append(SendDocument(
         filename=f"deadlines-{turn.notice.id}-{turn.state.user_id}.ics",
-        content=deadlines_ics(turn.notice, turn.outcome(), now=turn.clock()),
+        content=deadlines_ics(turn.notice, turn.outcome(), now=turn.clock(), at=turn.env.reminder_time),
         caption=turn._("Your deadlines with alarms, to import into your phone's calendar"),
     ))
     return None
@@ -45,7 +45,8 @@ def on_calendar_pressed(event: CalendarPressed, turn: Turn) -> None:
 
 def _reminders_status(turn: Turn) -> str:
     if turn.state.reminders_on:
-        return turn._("Reminders are on: 7, 3 and 1 days before each deadline and on the day, at 10:00.")
+        return turn._("Reminders are on: 7, 3 and 1 days before each deadline and on the day, at %(time)s.") % {
+            "time": turn.env.reminder_time.strftime("%H:%M")}
     return turn._("Reminders are off. You can turn them on again at any time.")
 
 

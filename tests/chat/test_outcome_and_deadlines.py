@@ -83,3 +83,28 @@ async def test_the_sender_delivers_a_due_reminder_with_its_buttons_through_the_a
         assert not [c for c in bot.api.calls[before + 1:] if c.method == "sendMessage"]
     finally:
         await stop_bot(bot)
+
+
+async def test_the_reminders_say_the_configured_time_and_the_calendar_alarms_use_it(tmp_path) -> None:
+    import datetime as dt
+
+    from conversations.clock import Clock, parse_moment
+    from tests.chat.conftest import start_bot, stop_bot
+
+    bot = await start_bot(tmp_path / "z.sqlite3", settings={"reminder_time": dt.time(8, 30)},
+                          clock=Clock(parse_moment("2021-10-01T09:00:00+08:00")))
+    try:
+        await bot.text(USER, "/start")
+        await answer_all(bot, ANSWERS)
+        shown = "\n".join(texts(await bot.text(USER, "/reminders")))
+        assert "08:30" in shown and "10:00" not in shown
+        await bot.text(USER, "/deadlines")
+        calls = await bot.press(USER, callbacks.CALENDAR)
+        documents = [c for c in calls if c.method == "sendDocument"]
+        content = next(iter(documents[0].files.values()))
+        calendar = icalendar.Calendar.from_ical(content if isinstance(content, bytes) else content[1])
+        alarms = [a for a in calendar.walk("VALARM")]
+        assert alarms
+        assert {a.decoded("trigger").seconds for a in alarms} == {8 * 3600 + 30 * 60}  # 08:30 on each day
+    finally:
+        await stop_bot(bot)
