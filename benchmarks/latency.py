@@ -40,6 +40,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -132,14 +133,32 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run_one(
-    kind: str, applicants: int, interval: float, taps: int, delay: float, lost_after: float
+    kind: str,
+    applicants: int,
+    interval: float,
+    taps: int,
+    delay: float,
+    lost_after: float,
+    *,
+    api: TimedBotAPI | None = None,
+    db_template: Path | None = None,
+    clock: Any = None,
+    sender_interval: float | None = None,
+    hold: float = 0.0,
 ) -> dict[str, Any]:
-    api = TimedBotAPI(delay)
+    """One run. `api` (default TimedBotAPI(delay)) is the stand-in; `db_template` a SQLite file to
+    start from (copied: an outbox full of reminders, for example); `clock` the bot's clock."""
+    api = api or TimedBotAPI(delay)
     workdir = tempfile.TemporaryDirectory(prefix="zhicheng-latency-")
     if kind == "bot":
-        settings = Settings(token="123456:BENCH", db_path=Path(workdir.name) / "bench.sqlite3",
-                            api_base_url="http://127.0.0.1:9/bot")
-        app = build_application(settings, request=api)
+        db_path = Path(workdir.name) / "bench.sqlite3"
+        if db_template is not None:
+            shutil.copyfile(db_template, db_path)
+        settings = Settings(token="123456:BENCH", db_path=db_path, api_base_url="http://127.0.0.1:9/bot")
+        options: dict[str, Any] = {"clock": clock}
+        if sender_interval is not None:
+            options["sender_interval"] = sender_interval
+        app = build_application(settings, request=api, **options)
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
@@ -190,6 +209,8 @@ async def run_one(
     cpu_before = time.process_time()
     wall_before = time.perf_counter()
     await asyncio.gather(*(applicant(i) for i in range(applicants)))
+    if hold:  # keep the bot running (its jobs deliver the outbox meanwhile)
+        await asyncio.sleep(hold)
     wall = time.perf_counter() - wall_before
     cpu = time.process_time() - cpu_before
     await app.stop()
@@ -211,6 +232,7 @@ async def run_one(
         "cpu_ms_per_update": cpu * 1000 / max(handled, 1),
         "cpu_share": cpu / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "wall_s": wall,
     }
 
 

@@ -6,18 +6,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
 from bot import callbacks
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
-from bot.events import Command, Event, Text
+from bot.actions import Action, Button, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
+from bot.events import Command, DeleteConfirmed, Event, Text
 from bot.logsafe import configure_logging
 from bot.service import ChatService, other_notices
 from bot.settings import Settings
 from bot.storage import Storage
-from bot.texts import message
+from bot.texts import gettext, message
 from bot.turn import Environment
 from conversations.clock import Clock
 from conversations.render import to_plain
@@ -27,57 +29,129 @@ log = logging.getLogger("zhicheng.console")
 
 
 class ConsoleChat:
-    """Turns typed lines into events and prints the actions; remembers the buttons on screen."""
+    """Turns typed lines into events and prints the actions; remembers the buttons on screen.
+
+    A reply with new messages starts a new screen, numbered from 1. A reply that only edits the
+    message whose button was typed (a tick) prints the changed lines only and keeps every number
+    on screen working; a button that no longer exists is marked as gone. Documents are written per
+    user (documents/<user id>/) and deleted with the user's data.
+    """
 
     def __init__(self, service: ChatService, user_id: int, out: TextIO, documents_dir: Path) -> None:
         self.service = service
         self.user_id = user_id
         self.out = out
         self.documents_dir = documents_dir
-        self.choices: list[str] = []
+        self.choices: list[str | None] = []  # callback data by number - 1; None: gone
+        self._owner: list[int] = []  # the on-screen message each number belongs to
+        self._texts: list[str] = []  # the plain text of each message on screen
+        self._pressed: int | None = None  # the message whose button was typed last
+        self._labels: dict[int, str] = {}  # the label shown for each number
+
+    @property
+    def user_documents(self) -> Path:
+        return self.documents_dir / str(self.user_id)
 
     def event_for(self, line: str) -> Event:
         line = line.strip()
         uid = self.user_id
         update_id = None  # typed lines are never delivered twice
+        self._pressed = None
         if line.startswith("/"):
             name = line[1:].split()[0].lower() if len(line) > 1 else ""
             return Command(uid, uid, update_id, name=name, args=tuple(line.split()[1:]))
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
-            return callbacks.event_for(self.choices[int(line) - 1], user_id=uid, chat_id=uid, update_id=update_id)
+            data = self.choices[int(line) - 1]
+            if data is not None:
+                self._pressed = self._owner[int(line) - 1]
+                return callbacks.event_for(data, user_id=uid, chat_id=uid, update_id=update_id)
         return Text(uid, uid, update_id, text=line)
 
     async def send_line(self, line: str) -> None:
+        event = self.event_for(line)
+        if isinstance(event, Text) and line.strip().isdigit() and 1 <= int(line.strip()) <= len(self.choices):
+            print("\n" + gettext("zh_Hans", "That button is no longer on screen."), file=self.out)
         try:
-            actions = expanded(await self.service.handle(self.event_for(line)) or [])
+            actions = expanded(await self.service.handle(event) or [])
         except Exception:
             log.exception("console: the line could not be handled")
             actions = [Send(message("error", "zh_Hans"))]
+        if isinstance(event, DeleteConfirmed) and not await self._user_exists():
+            shutil.rmtree(self.user_documents, ignore_errors=True)  # the documents go with the data
         self.show(actions or [])
 
-    def _keyboard(self, keyboard: Keyboard | None) -> None:
+    async def _user_exists(self) -> bool:
+        return await self.service.storage.atomically(
+            lambda db: db.execute("SELECT 1 FROM users WHERE user_id = ?", (self.user_id,)).fetchone() is not None)
+
+    def _keyboard(self, keyboard: Keyboard | None, owner: int) -> None:
         if not keyboard:
             return
         for row in keyboard:
             labels = []
             for button in row:
                 self.choices.append(button.data)
+                self._owner.append(owner)
                 labels.append(f"[{len(self.choices)}] {button.label}")
             print("   " + "   ".join(labels), file=self.out)
 
+    def _same_buttons(self, owner: int, keyboard: Keyboard | None) -> bool:
+        """Whether the edit keeps the message's buttons (their data), changing at most labels (a tick)."""
+        numbers = [n for n, o in enumerate(self._owner) if o == owner]
+        return [self.choices[n] for n in numbers] == [b.data for row in keyboard or () for b in row]
+
+    def _edit(self, owner: int, text: str, keyboard: Keyboard | None) -> None:
+        """A tick: the message `owner` edited in place; only its changed lines and buttons are printed,
+        and every number on screen keeps working."""
+        old_lines = self._texts[owner].splitlines()
+        new_lines = text.splitlines()
+        self._texts[owner] = text
+        if len(old_lines) == len(new_lines):
+            changed = [new for old, new in zip(old_lines, new_lines, strict=True) if old != new]
+        else:
+            changed = new_lines
+        print(file=self.out)
+        for line in changed:
+            print(line, file=self.out)
+        numbers = [n for n, o in enumerate(self._owner) if o == owner]
+        self._changed_buttons(numbers, [b for row in keyboard or () for b in row])
+
+    def _changed_buttons(self, numbers: list[int], buttons: list[Button]) -> None:
+        """Print the buttons whose label changed (a ☐ that became ☑), under their own numbers."""
+        changed = []
+        for n, button in zip(numbers, buttons, strict=True):
+            self.choices[n] = button.data
+            if button.label != self._labels.get(n):
+                changed.append(f"[{n + 1}] {button.label}")
+            self._labels[n] = button.label
+        if changed:
+            print("   " + "   ".join(changed), file=self.out)
+
     def show(self, actions: list[Action]) -> None:
-        self.choices = []
+        in_place = self._pressed is not None and all(
+            isinstance(a, (Toast, SendDocument)) or (isinstance(a, EditOrigin) and self._same_buttons(
+                self._pressed, a.keyboard)) for a in actions)
+        new_screen = not in_place
+        if new_screen:
+            self.choices, self._owner, self._texts, self._labels = [], [], [], {}
         for action in actions:
             if isinstance(action, Toast):
                 if action.text:
                     print(f"  〔{action.text}〕", file=self.out)
+            elif isinstance(action, EditOrigin) and in_place and self._pressed is not None:
+                self._edit(self._pressed, to_plain(action.text), action.keyboard)
             elif isinstance(action, (Send, EditOrigin)):
+                text = to_plain(action.text)
                 print(file=self.out)
-                print(to_plain(action.text), file=self.out)
-                self._keyboard(action.keyboard)
+                print(text, file=self.out)
+                self._texts.append(text)
+                start = len(self.choices)
+                self._keyboard(action.keyboard, len(self._texts) - 1)
+                for n, button in enumerate((b for row in action.keyboard or () for b in row), start=start):
+                    self._labels[n] = button.label
             elif isinstance(action, SendDocument):
-                self.documents_dir.mkdir(parents=True, exist_ok=True)
-                path = self.documents_dir / action.filename
+                self.user_documents.mkdir(parents=True, exist_ok=True)
+                path = self.user_documents / action.filename
                 path.write_bytes(action.content)
                 print(f"\n📄 {action.caption}: {path}", file=self.out)
         self.out.flush()
@@ -92,18 +166,38 @@ async def _console(
         env = Environment(contact_ids=settings.contact_ids, reminder_time=settings.reminder_time)
         service = ChatService(storage, notice, clock=clock or Clock(), env=env, notices=other_notices(notice))
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
-        print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-D to leave)", file=out)
+        print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-C or Ctrl-D to leave)", file=out)
         await chat.send_line("/start")
+        lines = _lines_of(stdin)
         while True:
             print("\n> ", end="", file=out, flush=True)
-            line = await asyncio.to_thread(stdin.readline)
+            line = await lines.get()
             if not line:
-                print(file=out)
+                print("\n" + GOODBYE, file=out)
                 return 0
             if line.strip():
                 await chat.send_line(line)
     finally:
         await storage.close()
+
+
+GOODBYE = "再见。您的回答已保存，下次运行时从原处继续。"
+
+
+def _lines_of(stdin: TextIO) -> asyncio.Queue[str]:
+    """Lines typed, read by a daemon thread: Ctrl-C ends the console at once, not at the next Enter."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = stdin.readline()
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return queue
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -113,4 +207,5 @@ def run_console(args: argparse.Namespace) -> int:
         clock = Clock(getattr(args, "now", None))
         return asyncio.run(_console(settings, getattr(args, "user", 1), sys.stdin, sys.stdout, clock))
     except KeyboardInterrupt:
+        print("\n" + GOODBYE, flush=True)
         return 0

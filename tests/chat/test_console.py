@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from tests.chat.test_interview_end_to_end import ANSWERS
 NOTICE = default_notice()
 INTERVIEW = interview_for(NOTICE)
 USER = 7
-DOCUMENT_NAME = f"checklist-{NOTICE.id}.html"
+DOCUMENT_NAME = f"{USER}/checklist-{NOTICE.id}.html"
 
 
 @dataclass
@@ -190,3 +191,71 @@ async def test_a_line_the_service_cannot_handle_gets_the_error_message_and_the_c
     assert "抱歉，系统处理时出现问题" in shown
     shown = await console.say("/start")
     assert "第1题" in shown
+
+
+async def _at_the_outcome(console: Console) -> str:
+    shown = await console.say("/start")
+    for question_id, option_id in ANSWERS:
+        shown = await console.choose(shown, label_of(question_id, option_id))
+    return shown
+
+
+async def test_a_tick_prints_its_own_line_only_and_every_number_on_screen_keeps_working(console: Console) -> None:
+    outcome = await _at_the_outcome(console)
+    back = [n for n, label in console.shown_choices(outcome).items() if label == "◀ 上一步"][-1]
+    tick = [n for n, label in console.shown_choices(outcome).items() if label == "☐ 1"][-1]
+    shown = await console.say(str(tick))
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert len(lines) <= 4, shown  # the toast, the count, the item's line and its button, not 120 lines
+    assert any("1. ☑" in line for line in lines)
+    assert f"[{tick}] ☑ 1" in shown
+    shown = await console.say(str(tick))  # the same number again: unticked
+    assert f"[{tick}] ☐ 1" in shown
+    document = [n for n, label in console.shown_choices(outcome).items() if label == "📄 清单文件"][-1]
+    shown = await console.say(str(document))
+    assert "📄 " in shown
+    shown = await console.say(str(back))  # still the ◀ of the outcome, after a tick and the 📄
+    assert "第" in shown and "题" in shown
+    assert "请点击问题下方的按钮作答" not in shown
+
+
+async def test_documents_are_written_per_user_and_deleted_with_the_users_data(console: Console) -> None:
+    await _at_the_outcome(console)
+    folder = console.documents / str(USER)
+    assert (folder / f"checklist-{NOTICE.id}.html").is_file()
+    shown = await console.say("/delete_me")
+    shown = await console.choose(shown, "确认删除")
+    assert not folder.exists()
+    assert console.answers() == {}
+
+
+def test_ctrl_c_leaves_the_console_at_once_with_a_goodbye(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.chat.test_kill9 import console as console_process
+
+    with console_process(tmp_path / "z.sqlite3") as proc:
+        shown = proc.until_prompt()
+        assert "第1题" in shown
+        started = time.monotonic()
+        proc.proc.send_signal(signal.SIGINT)  # no Enter follows
+        assert proc.proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
+        assert "再见" in _rest_of_output(proc)
+
+
+def _rest_of_output(proc: Any) -> str:
+    """What the console process printed after its last prompt, until it closed its output."""
+    import queue as queue_module
+
+    text = ""
+    chunks = proc._chunks
+    while True:
+        try:
+            chunk = chunks.get(timeout=2)
+        except queue_module.Empty:
+            return text
+        if chunk is None:
+            return text
+        text += chunk.decode("utf-8", "replace")
