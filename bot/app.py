@@ -13,6 +13,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -48,6 +49,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
 from bot.turn import Environment
+from conversations.casefile import MAX_CASE_BYTES
 from conversations.clock import Clock
 from knowledge import load_notice, notice_path
 
@@ -201,6 +203,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def _small_document(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes | None:
+    """A document's bytes if Telegram says it is small enough to be a case file; None otherwise
+    or if it cannot be fetched. Done before the update's transaction."""
+    if document.file_size is None or document.file_size > MAX_CASE_BYTES:
+        return None
+    try:
+        file = await context.bot.get_file(document.file_id)
+        content = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("document not downloaded: %s", exc)
+        return None
+    return content if len(content) <= MAX_CASE_BYTES else None
+
+
 async def on_anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     kind = "other"
@@ -209,7 +225,11 @@ async def on_anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             if getattr(msg, attr, None):
                 kind = attr
                 break
-    await _serve(update, context, Unsupported(**_event_base(update), kind=kind))
+    file: dict[str, Any] = {}
+    if msg is not None and msg.document is not None:
+        file = {"file_name": msg.document.file_name, "file_size": msg.document.file_size,
+                "content": await _small_document(context, msg.document)}
+    await _serve(update, context, Unsupported(**_event_base(update), kind=kind, **file))
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

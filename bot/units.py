@@ -132,6 +132,11 @@ def all_units(db: sqlite3.Connection) -> list[Unit]:
     return [Unit(*row) for row in db.execute(_UNIT + " ORDER BY name")]
 
 
+async def unit_names(db: aiosqlite.Connection) -> dict[int, str]:
+    """Unit id -> name, for statistics and the command line (aiosqlite)."""
+    return {int(r[0]): str(r[1]) for r in await db.execute_fetchall("SELECT id, name FROM units ORDER BY name")}
+
+
 def unit_or_new(db: sqlite3.Connection, name: str, by: int, now: dt.datetime) -> tuple[Unit, bool]:
     """The unit of this name, created if there is none yet; (unit, created)."""
     existing = unit_by_name(db, name)

@@ -36,7 +36,7 @@ class DutyEntry:
     see_also: tuple[str, ...] = ()
     wording: str | None = None
     unclear: bool = False
-    interpretation: Interpretation | None = None
+    interpretations: tuple[Interpretation, ...] = ()
     date: WorkingDayDateStatus | None = None  # for example the latest start of the publicity
     paper: tuple[ChecklistItem, ...] = ()  # the applicant's paper materials, with copies
     deadline: DeadlineStatus | None = None
@@ -84,7 +84,7 @@ def unit_duties(notice: Notice, outcome: Outcome, today: dt.date) -> UnitDuties:
             see_also=duty.see_also,
             wording=duty.wording,
             unclear=duty.unclear,
-            interpretation=notice.interpretation(duty.interpretation) if duty.interpretation else None,
+            interpretations=tuple(x for x in map(notice.interpretation, duty.interpretations) if x is not None),
             date=dates.get(duty.working_day_date) if duty.working_day_date else None,
             paper=tuple(it for it in outcome.checklist if it.stage == duty.paper_stage and it.copies is not None)
             if duty.paper_stage else (),
@@ -161,3 +161,10 @@ def publicity_period(notice: Notice, start: dt.date, end: dt.date | None = None)
         raise PublicityError(f"{days} working days, fewer than {minimum}")
     return PublicityPeriod(start, end, days, minimum, latest.day if latest else None,
                            latest.end if latest else None)
+
+
+def duties_messages(notice: Notice, duties: UnitDuties, locale: str, subject: str) -> list[str]:
+    """The duties as Telegram HTML messages within the message limit; `subject` names whose they are."""
+    from conversations.render import SPLIT, pack, render
+
+    return pack(render("unit_duties.tg", locale, notice=notice, duties=duties, subject=subject).split(SPLIT))

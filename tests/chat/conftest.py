@@ -31,6 +31,14 @@ class BotUnderTest:
     async def text(self, user_id: int, text: str, **kw: Any) -> list[Call]:
         return await self.send(self.updates.message(user_id, text, **kw))
 
+    async def document(self, user_id: int, file_name: str, content: bytes, *, size: int | None = -1) -> list[Call]:
+        """Send a file as a document; `size` is the file_size Telegram reports (default: its length,
+        None: not reported)."""
+        file_id = f"f{len(self.api.files) + 1}"
+        self.api.files[file_id] = content
+        reported = len(content) if size == -1 else size
+        return await self.send(self.updates.document(user_id, file_id, file_name, reported))
+
     async def press(self, user_id: int, data: str, message: dict[str, Any] | None = None) -> list[Call]:
         return await self.send(self.updates.callback(user_id, data, message or self.last_keyboard_message(user_id)))
 
