@@ -273,11 +273,18 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any], 
     storage: Storage = application.bot_data["storage"]
     async with storage.transaction() as db:
         added = [uid for uid, _source in await office.contacts(db, contact_ids)]
+        hr = [r[0] for r in await db.execute_fetchall(
+            "SELECT DISTINCT chat_id FROM unit_hr WHERE revoked_at IS NULL ORDER BY chat_id")]
+    menus: dict[int, set[str]] = {}
     for user_id in added:  # private chats: the chat id is the user id
+        menus.setdefault(user_id, set()).add(roles.CONTACT)
+    for chat_id in hr:
+        menus.setdefault(chat_id, set()).add(roles.HR)
+    for chat_id, chat_roles in menus.items():
         try:
-            await set_commands(application.bot, frozenset({roles.CONTACT}), chat_id=user_id)
+            await set_commands(application.bot, frozenset(chat_roles), chat_id=chat_id)
         except BadRequest as exc:  # a contact person who never opened the bot's chat
-            log.info("no command menu for a contact person yet: %s", exc)
+            log.info("no command menu for a contact person or HR officer yet: %s", exc)
 
 
 def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
