@@ -246,14 +246,16 @@ class _Checker:
         levels = {lv["id"] for lv in self.data["levels"]}
         for i, entry in enumerate(self.data.get("unit_duties", [])):
             name = f"unit_duties[{i}] (id={entry['id']})"
-            for key, known, what in (("interpretation", interpretations, "an interpretation"),
-                                     ("working_day_date", dates, "a working-day date"),
+            for j, reading in enumerate(entry.get("interpretations", [])):
+                if reading not in interpretations:
+                    raise self.fail(f"{name}.interpretations[{j}]", f"'{reading}' is not an interpretation")
+            for key, known, what in (("working_day_date", dates, "a working-day date"),
                                      ("paper_stage", stages, "a stage"), ("deadline", deadline_ids, "a deadline")):
                 if key in entry and entry[key] not in known:
                     raise self.fail(f"{name}.{key}", f"'{entry[key]}' is not {what}")
             if "wording" in entry:
                 self._check_quote(name + ".wording", entry["wording"])
-            if entry.get("unclear") and "interpretation" not in entry:
+            if entry.get("unclear") and not entry.get("interpretations"):
                 raise self.fail(name, "an unclear duty must name the interpretation that records the reading")
         for i, entry in enumerate(self.data["attachments"]):
             name = f"attachments[{i}] (id={entry['id']})"
@@ -410,7 +412,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         faq=tuple(FaqEntry(**{**f, "phrasings": tuple(f["phrasings"]), "points_to": tuple(f.get("points_to", []))})
                   for f in d.get("faq", [])),
         synonyms=tuple(tuple(group) for group in d.get("synonyms", [])),
-        unit_duties=tuple(UnitDuty(**{**u, "see_also": tuple(u.get("see_also", []))})
+        unit_duties=tuple(UnitDuty(**{**u, "see_also": tuple(u.get("see_also", [])),
+                                       "interpretations": tuple(u.get("interpretations", []))})
                           for u in d.get("unit_duties", [])),
     )
 

@@ -219,7 +219,7 @@ class UnitDuty:
     working_day_date: str | None = None  # id of the working-day date that times the duty
     paper_stage: str | None = None  # the applicant's checklist items of this stage (paper materials)
     deadline: str | None = None  # id of the deadline that closes the duty
-    interpretation: str | None = None  # the reading chosen where the notice is unclear
+    interpretations: tuple[str, ...] = ()  # the readings chosen where the notice is not explicit
     unclear: bool = False  # the notice leaves part of it open: say so and give the contacts
 
 
