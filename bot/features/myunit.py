@@ -5,6 +5,7 @@ link decides what the unit's HR sees (bot.features.hr); it is shown by /privacy 
 
 from __future__ import annotations
 
+import html
 from zoneinfo import ZoneInfo
 
 from bot import callbacks, units
@@ -108,7 +109,7 @@ def on_consent(event: ButtonPressed, turn: Turn) -> None:
         current = units.link_of(turn.database, turn.state.user_id)
         turn.actions.append(EditOrigin(turn._("Not linked. The unit sees nothing of you.") if current is None
                                        else turn._("Nothing changed: you stay linked to %(unit)s.")
-                                       % {"unit": current.unit_name}))
+                                       % {"unit": html.escape(current.unit_name)}))
         return None
     link = units.link(turn.database, turn.state.user_id, unit.id, via, turn.clock())
     turn.remember = True
@@ -123,7 +124,7 @@ def on_unlink(event: ButtonPressed, turn: Turn) -> None:
     units.unlink(turn.database, turn.state.user_id)
     turn.actions.append(Toast(turn._("Unlinked")))
     text = turn._("You are no longer linked to %(unit)s. Its HR no longer sees anything of you.")
-    turn.actions.append(EditOrigin(text % {"unit": link.unit_name}))
+    turn.actions.append(EditOrigin(text % {"unit": html.escape(link.unit_name)}))
     return None
 
 

@@ -6,6 +6,7 @@ the HR reminder before the latest publicity start."""
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import re
@@ -89,7 +90,7 @@ async def invite(bot: BotUnderTest, unit_name: str) -> str:
 async def become_hr(bot: BotUnderTest, user: int, unit_name: str) -> None:
     payload = await invite(bot, unit_name)
     calls = await bot.text(user, f"/start {payload}")
-    assert f"您已成为本助手中{unit_name}的人事联系人" in joined(calls)
+    assert f"您已成为本助手中{html.escape(unit_name)}的人事联系人" in joined(calls)
 
 
 async def unit_link(bot: BotUnderTest, hr: int) -> str:
@@ -339,8 +340,6 @@ async def test_a_bad_case_file_gets_the_command_lines_one_line_error(
     assert "案例文件无法使用" in joined(calls)
     code = re.search(r"<code>(.*)</code>", joined(calls))
     assert code is not None
-    import html
-
     assert html.unescape(code.group(1)) == expected
 
 
@@ -472,3 +471,38 @@ async def test_hr_is_reminded_before_the_latest_publicity_start_through_the_outb
                     and c.params["chat_id"] == HR_A]
     finally:
         await stop_bot(bot)
+
+
+# --- malformed input ---
+
+FEATURE_KEYS = ("units", "unit", "ivrv", "hrrv", "ivnew", "un", "uc", "ua", "ud", "ump", "uch", "ulk", "uun",
+                "cq", "cb", "cr", "cd", "ch")
+MALFORMED_ARGS: tuple[tuple[str, ...], ...] = ((), ("x",), ("-1",), ("99999999999",), ("1", "999"), ("1", "l", "z"),
+                                               ("employment", "nope"), ("1", "2", "3", "4"))
+
+
+@pytest.mark.parametrize("user", [HR_A, CONTACT, APPLICANT_A])
+async def test_malformed_or_forged_feature_buttons_are_answered_and_never_crash(bot: BotUnderTest, user: int) -> None:
+    await two_units(bot)
+    for key in FEATURE_KEYS:
+        for args in MALFORMED_ARGS:
+            data = ":".join(["x", key, *args])
+            calls = await bot.press(user, data)
+            assert [c for c in calls if c.method == "answerCallbackQuery"], data
+            assert "抱歉，系统处理时出现问题" not in joined(calls), data
+    for text in ("/start hr_", "/start u_", "/start hr_" + "A" * 60, "/invite " + "长" * 61, "/invite <b>x</b>",
+                 "/unit 2", "/case now"):
+        calls = await bot.text(user, text)
+        assert texts(calls) and "抱歉，系统处理时出现问题" not in joined(calls), text
+    with db(bot) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM units").fetchone() == (2,)
+        assert conn.execute("SELECT COUNT(*) FROM unit_hr WHERE revoked_at IS NULL").fetchone() == (2,)
+
+
+async def test_a_unit_name_with_an_ampersand_is_shown_safely_everywhere(bot: BotUnderTest) -> None:
+    await become_hr(bot, HR_A, "A&B有色金属公司")
+    await answer(bot, APPLICANT_A, AID_ENGINEER)
+    assert "A&amp;B有色金属公司" in await link(bot, APPLICANT_A, await unit_link(bot, HR_A))
+    await bot.text(APPLICANT_A, "/myunit")
+    assert "A&amp;B有色金属公司" in joined(await bot.press(APPLICANT_A, callbacks.button("uun")))
+    assert "A&amp;B有色金属公司" in joined(await bot.text(HR_A, "/unit"))
