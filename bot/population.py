@@ -79,7 +79,17 @@ async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice
 def load_applicants_sync(db: sqlite3.Connection, notices: Mapping[str, Notice],
                          unit_id: int | None = None) -> list[Applicant]:
     """load_applicants() on a step's connection."""
-    return [_applicant(tuple(row), notices) for row in db.execute(*_applicants_query(unit_id))]
+    return applicants_from_rows(applicant_rows_sync(db, unit_id), notices)
+
+
+def applicant_rows_sync(db: sqlite3.Connection, unit_id: int | None = None) -> list[tuple[object, ...]]:
+    """The stored rows only, for a step that works the outcomes out after its transaction
+    (applicants_from_rows), so that the transaction stays short."""
+    return [tuple(row) for row in db.execute(*_applicants_query(unit_id))]
+
+
+def applicants_from_rows(rows: Iterable[tuple[object, ...]], notices: Mapping[str, Notice]) -> list[Applicant]:
+    return [_applicant(row, notices) for row in rows]
 
 
 def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applicant:

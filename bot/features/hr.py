@@ -11,18 +11,17 @@ the user is HR of the unit named in it and that the applicant is still linked to
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import callbacks, units
-from bot.actions import Button, Keyboard, Send, SendDocument, Toast
+from bot.actions import Action, Button, Later, Send, SendDocument, Toast
 from bot.events import ButtonPressed, Event, Text
 from bot.features.units import deep_link
 from bot.office import audit_sync
-from bot.population import Applicant, load_applicants_sync
+from bot.population import Applicant, applicant_rows_sync, applicants_from_rows
 from bot.registry import N_, Registry
 from bot.roles import CONTACT, HR
 from bot.storage import load_user
@@ -79,36 +78,44 @@ def _outcome(turn: Turn, answers: Mapping[str, str]) -> Outcome | None:
 # --- /unit ---
 
 
-def _unit_messages(turn: Turn, unit: units.Unit) -> list[tuple[str, Keyboard | None]]:
+def _unit_messages(turn: Turn, unit: units.Unit) -> Later:
+    """The unit's view. The transaction only reads the rows; the outcomes are worked out and the
+    view rendered once it has ended (a unit may have hundreds of applicants)."""
     db = turn.database
     links = units.links_of_unit(db, unit.id)
-    started = {a.user_id: a for a in load_applicants_sync(db, {turn.notice.id: turn.notice}, unit_id=unit.id)}
-    rows = []
-    outcomes = []
-    for link in links:
-        applicant = started.get(link.user_id)
-        outcome = _outcome(turn, dict(applicant.answers)) if applicant is not None and applicant.finished else None
-        if outcome is not None:
-            outcomes.append(outcome)
-        rows.append({"number": link.number, "applicant": applicant, "outcome": outcome,
-                     "level": turn.notice.level(applicant.level) if applicant and applicant.level else None})
-    today = turn.today()
-    publicity = next((d for d in working_day_dates(turn.notice, None, today) if d.id == PUBLICITY_DATE), None)
-    text = message("unit_view", turn.locale, notice=turn.notice, unit=unit, rows=rows, publicity=publicity,
-                   needing=sum(1 for o in outcomes if o.has_checklist), totals=paper_totals(outcomes),
-                   link=deep_link(turn, unit.applicant_payload), listed=APPLICANT_BUTTONS)
-    buttons = [Button(turn._("No. %(number)s") % {"number": link.number},
-                      callbacks.button("ua", unit.id, link.number)) for link in links[:APPLICANT_BUTTONS]]
-    keyboard = [tuple(buttons[k:k + BUTTONS_PER_ROW]) for k in range(0, len(buttons), BUTTONS_PER_ROW)]
-    keyboard.append((Button(turn._("📊 CSV file"), callbacks.button("uc", unit.id)),))
-    messages: list[tuple[str, Keyboard | None]] = [(chunk, None) for chunk in pack(text.split(SPLIT))]
-    messages[-1] = (messages[-1][0], tuple(keyboard))
-    return messages
+    rows = applicant_rows_sync(db, unit_id=unit.id)
+    notice, locale, today = turn.notice, turn.locale, turn.today()
+    applicant_link = deep_link(turn, unit.applicant_payload)
+    labels = {"no": turn._("No. %(number)s"), "csv": turn._("📊 CSV file")}
+
+    def render() -> list[Action]:
+        started = {a.user_id: a for a in applicants_from_rows(rows, {notice.id: notice})}
+        shown = []
+        outcomes = []
+        for link in links:
+            applicant = started.get(link.user_id)
+            outcome = None
+            if applicant is not None and applicant.finished:
+                outcome = evaluate(notice, dict(applicant.answers))
+                outcomes.append(outcome)
+            shown.append({"number": link.number, "applicant": applicant, "outcome": outcome,
+                          "level": notice.level(applicant.level) if applicant and applicant.level else None})
+        publicity = next((d for d in working_day_dates(notice, None, today) if d.id == PUBLICITY_DATE), None)
+        text = message("unit_view", locale, notice=notice, unit=unit, rows=shown, publicity=publicity,
+                       needing=sum(1 for o in outcomes if o.has_checklist), totals=paper_totals(outcomes),
+                       link=applicant_link, listed=APPLICANT_BUTTONS)
+        buttons = [Button(labels["no"] % {"number": link.number}, callbacks.button("ua", unit.id, link.number))
+                   for link in links[:APPLICANT_BUTTONS]]
+        keyboard = [tuple(buttons[k:k + BUTTONS_PER_ROW]) for k in range(0, len(buttons), BUTTONS_PER_ROW)]
+        keyboard.append((Button(labels["csv"], callbacks.button("uc", unit.id)),))
+        chunks = pack(text.split(SPLIT))
+        return [Send(chunk, tuple(keyboard) if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
+
+    return Later(render)
 
 
 def _show_unit(turn: Turn, unit: units.Unit) -> None:
-    for text, keyboard in _unit_messages(turn, unit):
-        turn.actions.append(Send(text, keyboard))
+    turn.actions.append(_unit_messages(turn, unit))
 
 
 def on_unit(event: Event, turn: Turn) -> None:
@@ -144,29 +151,36 @@ VERDICT_NAMES = {"eligible": N_("may apply"), "conditional": N_("may apply once 
                  "not_covered": N_("not covered by the notice")}
 
 
-def unit_csv(turn: Turn, unit: units.Unit) -> bytes:
-    """The unit's linked applicants as CSV (UTF-8 with BOM for spreadsheets); no ids, no names."""
+def unit_csv(turn: Turn, unit: units.Unit) -> Callable[[], bytes]:
+    """The unit's linked applicants as CSV (UTF-8 with BOM for spreadsheets); no ids, no names. The
+    rows are read now; the file is made by the returned function, after the transaction."""
     db = turn.database
-    started = {a.user_id: a for a in load_applicants_sync(db, {turn.notice.id: turn.notice}, unit_id=unit.id)}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([turn._(c) for c in CSV_COLUMNS])
-    for link in units.links_of_unit(db, unit.id):
-        a: Applicant | None = started.get(link.user_id)
-        level = turn.notice.level(a.level) if a is not None and a.level else None
-        readiness = "" if a is None or a.readiness is None else f"{100 * a.readiness:.0f}"
-        writer.writerow([
-            link.number, _local_day(turn, link.consented_at).isoformat(), level.name if level else "",
-            turn._(VERDICT_NAMES[a.verdict]) if a is not None and a.verdict else "",
-            turn._("yes") if a is not None and a.finished else turn._("no"),
-            a.ticked if a is not None and a.finished else "", a.items if a is not None and a.finished else "",
-            readiness,
-        ])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows = applicant_rows_sync(db, unit_id=unit.id)
+    links = units.links_of_unit(db, unit.id)
+    notice = turn.notice
+    zone = ZoneInfo(notice.info.timezone)
+    header = [turn._(c) for c in CSV_COLUMNS]
+    verdicts = {v: turn._(name) for v, name in VERDICT_NAMES.items()}
+    yes, no = turn._("yes"), turn._("no")
 
+    def make() -> bytes:
+        started = {a.user_id: a for a in applicants_from_rows(rows, {notice.id: notice})}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for link in links:
+            a: Applicant | None = started.get(link.user_id)
+            level = notice.level(a.level) if a is not None and a.level else None
+            done = a is not None and a.finished
+            writer.writerow([
+                link.number, link.consented_at.astimezone(zone).date().isoformat(), level.name if level else "",
+                verdicts[a.verdict] if a is not None and a.verdict else "", yes if done else no,
+                a.ticked if a is not None and done else "", a.items if a is not None and done else "",
+                "" if a is None or a.readiness is None else f"{100 * a.readiness:.0f}",
+            ])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
-def _local_day(turn: Turn, moment: dt.datetime) -> dt.date:
-    return moment.astimezone(ZoneInfo(turn.notice.info.timezone)).date()
+    return make
 
 
 def on_csv_pressed(event: ButtonPressed, turn: Turn) -> None:
@@ -177,8 +191,10 @@ def on_csv_pressed(event: ButtonPressed, turn: Turn) -> None:
     audit_sync(turn.database, turn.state.user_id, "unit.export", turn.clock(), unit=unit.id,
                recipients=len(units.links_of_unit(turn.database, unit.id)))
     turn.actions.append(Toast(""))
-    turn.actions.append(SendDocument(filename=f"unit-{unit.id}-applicants.csv", content=unit_csv(turn, unit),
-                                     caption=turn._("Applicants linked to %(unit)s") % {"unit": unit.name}))
+    make = unit_csv(turn, unit)
+    caption = turn._("Applicants linked to %(unit)s") % {"unit": unit.name}
+    turn.actions.append(Later(lambda: [SendDocument(filename=f"unit-{unit.id}-applicants.csv", content=make(),
+                                                    caption=caption)]))
     return None
 
 
@@ -308,13 +324,18 @@ def on_identity(event: Event, turn: Turn) -> None:
     fill = AnnexFill(identity=identity, level_id=level_id, level_name=outcome.level, unit_name=unit_name,
                      period=period, attachments=attachments, exemption_reason=_exemption_reason(turn, outcome))
     refs = [a.ref for a in attachments]
-    turn.actions.append(SendDocument(filename="attachments.docx", content=annexes_docx(turn.notice, fill),
-                                     caption=turn._("Attachments %(refs)s filled in, as a Word file")
-                                     % {"refs": "、".join(refs)}))
-    turn.actions.append(SendDocument(filename="attachments.html",
-                                     content=annexes_html(turn.notice, fill, turn.locale).encode("utf-8"),
-                                     caption=turn._("The same as a page to open on the phone or print on A4")))
-    turn.say("annex_done", period=period, defaulted=start is None, refs=refs)
+    notice, locale = turn.notice, turn.locale
+    captions = (turn._("Attachments %(refs)s filled in, as a Word file") % {"refs": "、".join(refs)},
+                turn._("The same as a page to open on the phone or print on A4"))
+    done = message("annex_done", locale, notice=notice, period=period, defaulted=start is None, refs=refs)
+
+    def documents() -> list[Action]:  # built once the transaction has ended; held in memory only
+        return [SendDocument(filename="attachments.docx", content=annexes_docx(notice, fill), caption=captions[0]),
+                SendDocument(filename="attachments.html", content=annexes_html(notice, fill, locale).encode("utf-8"),
+                             caption=captions[1]),
+                Send(done)]
+
+    turn.actions.append(Later(documents))
     audit_sync(turn.database, turn.state.user_id, "annex.generate", turn.clock(), attachments=refs, **subject)
     if "case" in draft:  # back to the case, whose buttons stay usable
         turn.state.await_input("case", answers=draft["case"])
