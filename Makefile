@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bot_throughput.py
 	$(BIN)/python benchmarks/qa.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/unit_hr.py
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)

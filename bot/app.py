@@ -13,6 +13,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -48,6 +49,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext, message
 from bot.turn import Environment
+from conversations.casefile import MAX_CASE_BYTES
 from conversations.clock import Clock
 from knowledge import Notice, load_notice, notice_path
 
@@ -201,6 +203,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def _small_document(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes | None:
+    """A document's bytes if Telegram says it is small enough to be a case file; None otherwise
+    or if it cannot be fetched. Done before the update's transaction."""
+    if document.file_size is None or document.file_size > MAX_CASE_BYTES:
+        return None
+    try:
+        file = await context.bot.get_file(document.file_id)
+        content = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("document not downloaded: %s", exc)
+        return None
+    return content if len(content) <= MAX_CASE_BYTES else None
+
+
 async def on_anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     kind = "other"
@@ -209,7 +225,11 @@ async def on_anything_else(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             if getattr(msg, attr, None):
                 kind = attr
                 break
-    await _serve(update, context, Unsupported(**_event_base(update), kind=kind))
+    file: dict[str, Any] = {}
+    if msg is not None and msg.document is not None:
+        file = {"file_name": msg.document.file_name, "file_size": msg.document.file_size,
+                "content": await _small_document(context, msg.document)}
+    await _serve(update, context, Unsupported(**_event_base(update), kind=kind, **file))
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,11 +273,18 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any], 
     storage: Storage = application.bot_data["storage"]
     async with storage.transaction() as db:
         added = [uid for uid, _source in await office.contacts(db, contact_ids)]
+        hr = [r[0] for r in await db.execute_fetchall(
+            "SELECT DISTINCT chat_id FROM unit_hr WHERE revoked_at IS NULL ORDER BY chat_id")]
+    menus: dict[int, set[str]] = {}
     for user_id in added:  # private chats: the chat id is the user id
+        menus.setdefault(user_id, set()).add(roles.CONTACT)
+    for chat_id in hr:
+        menus.setdefault(chat_id, set()).add(roles.HR)
+    for chat_id, chat_roles in menus.items():
         try:
-            await set_commands(application.bot, frozenset({roles.CONTACT}), chat_id=user_id)
+            await set_commands(application.bot, frozenset(chat_roles), chat_id=chat_id)
         except BadRequest as exc:  # a contact person who never opened the bot's chat
-            log.info("no command menu for a contact person yet: %s", exc)
+            log.info("no command menu for a contact person or HR officer yet: %s", exc)
 
 
 def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -13,17 +13,33 @@ from bot.population import Audience, load_applicants, select
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram_html import message_problem
+from bot.units import unit_names
 from knowledge import load_notice, notice_files
 
 EXIT_INVALID = 2
 COMMAND_LINE_AUTHOR = 0  # the audit log's actor for broadcasts written from the command line
 
 
-def audience_of(args: argparse.Namespace) -> Audience:
+def audience_of(args: argparse.Namespace, unit_ids: frozenset[int] = frozenset()) -> Audience:
     if args.to == "all":
         return Audience()
     return Audience(frozenset(args.notice), frozenset(args.level), frozenset(args.verdict),
-                    args.unticked, args.unfinished)
+                    args.unticked, args.unfinished, unit_ids)
+
+
+def resolve_units(wanted: list[str], names: dict[int, str]) -> tuple[frozenset[int], list[str]]:
+    """--unit values (a unit's id or its exact name) as unit ids, and the values that name no unit."""
+    by_name = {name: unit_id for unit_id, name in names.items()}
+    found: set[int] = set()
+    unknown = []
+    for value in wanted:
+        if value.strip().isdigit() and int(value) in names:
+            found.add(int(value))
+        elif value.strip() in by_name:
+            found.add(by_name[value.strip()])
+        else:
+            unknown.append(value)
+    return frozenset(found), unknown
 
 
 async def broadcast_from_command_line(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,7 +53,8 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
     if problem:
         print(f"invalid --text-file {args.text_file}: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    if args.to == "all" and (args.notice or args.level or args.verdict or args.unticked or args.unfinished):
+    if args.to == "all" and (args.notice or args.level or args.verdict or args.unticked or args.unfinished
+                             or args.unit):
         print("invalid audience: --to all takes no other selection", file=sys.stderr)
         return EXIT_INVALID
     notices = {notice.id: notice for notice in (load_notice(path) for path in notice_files())}
@@ -45,12 +62,18 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
     if unknown:
         print(f"invalid --notice {', '.join(sorted(unknown))}: known: {', '.join(sorted(notices))}", file=sys.stderr)
         return EXIT_INVALID
-    audience = audience_of(args)
     now = dt.datetime.now(dt.UTC)
     at = args.at or now
     storage = await Storage(settings.db_path).open()
     try:
         async with storage.transaction() as db:
+            names = await unit_names(db)
+            unit_ids, unknown_units = resolve_units(args.unit, names)
+            if unknown_units:
+                known = "; ".join(f"{i} {n}" for i, n in sorted(names.items())[:20]) or "none yet"
+                print(f"invalid --unit {', '.join(unknown_units)}: known: {known}", file=sys.stderr)
+                return EXIT_INVALID
+            audience = audience_of(args, unit_ids)
             recipients = select(await load_applicants(db, notices), audience)
             if args.dry_run:
                 print(f"{len(recipients)} recipients; nothing written (--dry-run)")

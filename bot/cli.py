@@ -254,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--verdict", action="append", default=[], metavar="VERDICT",
                            choices=("eligible", "conditional", "other_route", "ineligible", "not_covered"),
                            help="applicants with this verdict")
+    broadcast.add_argument("--unit", action="append", default=[], metavar="UNIT",
+                           help="applicants linked to this unit: its id or exact name (see /units in the chat)")
     broadcast.add_argument("--unticked", action="store_true", help="only those with checklist items not yet ticked")
     broadcast.add_argument("--unfinished", action="store_true", help="only those who never finished the questions")
     broadcast.add_argument("--at", type=_moment, metavar="TIME",

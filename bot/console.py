@@ -16,6 +16,7 @@ from bot import callbacks
 from bot.actions import Action, Button, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
 from bot.events import Command, DeleteConfirmed, Event, Text
 from bot.logsafe import configure_logging
+from bot.registry import N_
 from bot.service import ChatService, other_notices
 from bot.settings import Settings
 from bot.storage import Storage
@@ -26,6 +27,8 @@ from conversations.render import to_plain
 from knowledge import load_notice, notice_path
 
 log = logging.getLogger("zhicheng.console")
+GONE_BUTTON = N_("That button is no longer on screen.")
+CONSOLE_LOCALE = "zh_Hans"  # the notices are Chinese; /lang changes the conversation, not these lines
 
 
 class ConsoleChat:
@@ -70,7 +73,7 @@ class ConsoleChat:
     async def send_line(self, line: str) -> None:
         event = self.event_for(line)
         if isinstance(event, Text) and line.strip().isdigit() and 1 <= int(line.strip()) <= len(self.choices):
-            print("\n" + gettext("zh_Hans", "That button is no longer on screen."), file=self.out)
+            print("\n" + gettext(CONSOLE_LOCALE, GONE_BUTTON), file=self.out)
         try:
             actions = expanded(await self.service.handle(event) or [])
         except Exception:

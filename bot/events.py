@@ -109,6 +109,11 @@ class Text(Event):
 
 @dataclass(frozen=True)
 class Unsupported(Event):
-    """A sticker, photo, voice note, file, location … where the bot expects a button or command."""
+    """A sticker, photo, voice note, file, location … where the bot expects a button or command.
+    A small document (a case file) comes with its name and, once downloaded by the adapter, its
+    bytes; `file_size` is what Telegram reported (a larger one is not downloaded)."""
 
     kind: str = "other"
+    file_name: str | None = None
+    file_size: int | None = None
+    content: bytes | None = None

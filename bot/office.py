@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,19 @@ class AuditEntry:
     recipients: int | None
 
 
+_AUDIT_INSERT = "INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)"
+_AUDIT_SELECT = "SELECT id, at, actor_id, action, detail, recipients FROM audit_log ORDER BY id DESC"
+
+
+def _audit_row(actor_id: int, action: str, now: dt.datetime, recipients: int | None,
+               detail: dict[str, Any]) -> tuple[object, ...]:
+    return (_iso(now), actor_id, action, json.dumps(detail, ensure_ascii=False, sort_keys=True), recipients)
+
+
+def _audit_query(limit: int | None) -> tuple[str, tuple[object, ...]]:
+    return _AUDIT_SELECT + (" LIMIT ?" if limit else ""), ((limit,) if limit else ())
+
+
 async def audit(
     db: aiosqlite.Connection,
     actor_id: int,
@@ -101,15 +115,32 @@ async def audit(
     **detail: Any,
 ) -> None:
     """Record a privileged action: who, what, when, how many recipients."""
-    await db.execute(
-        "INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)",
-        (_iso(now), actor_id, action, json.dumps(detail, ensure_ascii=False, sort_keys=True), recipients),
-    )
+    await db.execute(_AUDIT_INSERT, _audit_row(actor_id, action, now, recipients, detail))
 
 
 async def audit_entries(db: aiosqlite.Connection, limit: int | None = None) -> list[AuditEntry]:
-    sql = "SELECT id, at, actor_id, action, detail, recipients FROM audit_log ORDER BY id DESC"
-    rows = await db.execute_fetchall(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+    rows = await db.execute_fetchall(*_audit_query(limit))
+    return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+
+# --- the same on the update's sqlite3 connection, for steps (bot.turn.Turn.database) ---
+
+
+def audit_sync(
+    db: sqlite3.Connection,
+    actor_id: int,
+    action: str,
+    now: dt.datetime,
+    *,
+    recipients: int | None = None,
+    **detail: Any,
+) -> None:
+    """audit() inside a step's transaction."""
+    db.execute(_AUDIT_INSERT, _audit_row(actor_id, action, now, recipients, detail))
+
+
+def audit_entries_sync(db: sqlite3.Connection, limit: int | None = None) -> list[AuditEntry]:
+    rows = db.execute(*_audit_query(limit)).fetchall()
     return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 

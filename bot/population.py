@@ -1,12 +1,15 @@
 """The applicants as the office sees them: one record per user with what the bot stores and what
 follows from it (verdict, level, checklist readiness), the audiences of broadcasts, and the
-statistics of /stats. No personal data beyond what the bot stores (ids, answers, ticks)."""
+statistics of /stats (readiness by unit among them). No personal data beyond what the bot stores
+(ids, answers, ticks, the unit an applicant linked to). The loaders exist for aiosqlite (jobs, the
+command line) and for a step's sqlite3 connection, sharing their SQL."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +33,8 @@ class Applicant:
     items: int  # checklist items
     ticked: int  # of them ticked
     reachable: bool
+    unit_id: int | None = None  # the unit the applicant linked to (bot.units), if any
+    answers: tuple[tuple[str, str], ...] = ()  # (question id, option id), for the unit's duties
 
     @property
     def has_unticked(self) -> bool:
@@ -46,20 +51,49 @@ def readiness_band(share: float) -> str:
     return READINESS_BANDS[min(int(share * 4), 3)]
 
 
-async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice]) -> list[Applicant]:
-    """Every user who started an interview, with their outcome worked out (one query)."""
-    rows = await db.execute_fetchall(
-        "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
-        "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
-        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
-        "u.chat_id IN (SELECT chat_id FROM unreachable_chats) "
-        "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1 ORDER BY u.user_id"
-    )
+_APPLICANTS = (
+    "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
+    "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
+    "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
+    "u.chat_id IN (SELECT chat_id FROM unreachable_chats), "
+    "(SELECT unit_id FROM applicant_units l WHERE l.user_id = u.user_id) "
+    "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1"
+)
+
+
+def _applicants_query(unit_id: int | None) -> tuple[str, tuple[object, ...]]:
+    if unit_id is None:
+        return _APPLICANTS + " ORDER BY u.user_id", ()
+    return (_APPLICANTS + " AND u.user_id IN (SELECT user_id FROM applicant_units WHERE unit_id = ?) "
+            "ORDER BY u.user_id", (unit_id,))
+
+
+async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice],
+                          unit_id: int | None = None) -> list[Applicant]:
+    """Every user who started an interview (of one unit: those linked to it), with their outcome
+    worked out (one query)."""
+    rows = await db.execute_fetchall(*_applicants_query(unit_id))
     return [_applicant(tuple(row), notices) for row in rows]
 
 
+def load_applicants_sync(db: sqlite3.Connection, notices: Mapping[str, Notice],
+                         unit_id: int | None = None) -> list[Applicant]:
+    """load_applicants() on a step's connection."""
+    return applicants_from_rows(applicant_rows_sync(db, unit_id), notices)
+
+
+def applicant_rows_sync(db: sqlite3.Connection, unit_id: int | None = None) -> list[tuple[object, ...]]:
+    """The stored rows only, for a step that works the outcomes out after its transaction
+    (applicants_from_rows), so that the transaction stays short."""
+    return [tuple(row) for row in db.execute(*_applicants_query(unit_id))]
+
+
+def applicants_from_rows(rows: Iterable[tuple[object, ...]], notices: Mapping[str, Notice]) -> list[Applicant]:
+    return [_applicant(row, notices) for row in rows]
+
+
 def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applicant:
-    user_id, chat_id, notice_id, current, answers_json, ticks_json, unreachable = row
+    user_id, chat_id, notice_id, current, answers_json, ticks_json, unreachable, unit_id = row
     answers = json.loads(str(answers_json)) if answers_json else {}
     ticks = set(json.loads(str(ticks_json))) if ticks_json else set()
     notice = notices.get(str(notice_id))
@@ -84,6 +118,8 @@ def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applic
         items=items,
         ticked=ticked,
         reachable=not unreachable,
+        unit_id=int(str(unit_id)) if unit_id is not None else None,
+        answers=tuple(sorted(answers.items())),
     )
 
 
@@ -97,10 +133,12 @@ class Audience:
     verdicts: frozenset[str] = frozenset()
     unticked_only: bool = False  # finished, with items not yet ticked
     unfinished_only: bool = False  # started the interview and never finished it
+    units: frozenset[int] = frozenset()  # linked to one of these units (bot.units)
 
     def includes(self, a: Applicant) -> bool:
         return (
             a.reachable
+            and (not self.units or a.unit_id in self.units)
             and (not self.notices or a.notice_id in self.notices)
             and (not self.levels or a.level in self.levels)
             and (not self.verdicts or a.verdict in self.verdicts)
@@ -111,13 +149,14 @@ class Audience:
     def to_json(self) -> str:
         return json.dumps({"notices": sorted(self.notices), "levels": sorted(self.levels),
                            "verdicts": sorted(self.verdicts), "unticked_only": self.unticked_only,
-                           "unfinished_only": self.unfinished_only}, sort_keys=True)
+                           "unfinished_only": self.unfinished_only, "units": sorted(self.units)}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Audience:
         data = json.loads(text)
         return cls(frozenset(data["notices"]), frozenset(data["levels"]), frozenset(data["verdicts"]),
-                   bool(data["unticked_only"]), bool(data["unfinished_only"]))
+                   bool(data["unticked_only"]), bool(data["unfinished_only"]),
+                   frozenset(int(u) for u in data.get("units", [])))  # broadcasts stored before units have none
 
 
 def select(applicants: Iterable[Applicant], audience: Audience) -> list[Applicant]:
@@ -134,6 +173,9 @@ class Stats:
     by_verdict: Counter[str] = field(default_factory=Counter)
     readiness: Counter[str] = field(default_factory=Counter)  # finished applicants with a checklist
     outbox: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> count
+    # unit id -> readiness bands of its linked applicants with a checklist (unlinked ones are not here)
+    readiness_by_unit: dict[int, Counter[str]] = field(default_factory=dict)
+    linked_by_unit: Counter[int] = field(default_factory=Counter)  # unit id -> applicants linked
 
 
 def stats(applicants: Iterable[Applicant]) -> Stats:
@@ -149,6 +191,10 @@ def stats(applicants: Iterable[Applicant]) -> Stats:
             result.by_verdict[a.verdict] += 1
         if a.readiness is not None:
             result.readiness[readiness_band(a.readiness)] += 1
+        if a.unit_id is not None:
+            result.linked_by_unit[a.unit_id] += 1
+            if a.readiness is not None:
+                result.readiness_by_unit.setdefault(a.unit_id, Counter())[readiness_band(a.readiness)] += 1
     return result
 
 
@@ -160,8 +206,9 @@ async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
     return result
 
 
-def stats_csv(s: Stats) -> bytes:
-    """The statistics as CSV rows of (measure, key, count), UTF-8 with BOM for spreadsheets."""
+def stats_csv(s: Stats, unit_names: Mapping[int, str] | None = None) -> bytes:
+    """The statistics as CSV rows of (measure, key, count), UTF-8 with BOM for spreadsheets; the
+    readiness by unit as rows `readiness:<unit name or id>`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["measure", "key", "count"])
@@ -172,6 +219,12 @@ def stats_csv(s: Stats) -> bytes:
                              ("readiness", s.readiness)):
         for key, count in sorted(counter.items()):
             writer.writerow([measure, key, count])
+    names = unit_names or {}
+    for unit_id in sorted(s.linked_by_unit):
+        unit = names.get(unit_id, str(unit_id))
+        writer.writerow([f"linked:{unit}", "", s.linked_by_unit[unit_id]])
+        for band, count in sorted(s.readiness_by_unit.get(unit_id, Counter()).items()):
+            writer.writerow([f"readiness:{unit}", band, count])
     for kind, statuses in sorted(s.outbox.items()):
         for status, count in sorted(statuses.items()):
             writer.writerow([f"outbox:{kind}", status, count])

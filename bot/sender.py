@@ -21,6 +21,7 @@ from bot.reminders import run_due_reminders
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.texts import gettext
+from bot.unit_reminders import run_due_unit_reminders
 from conversations.clock import Clock
 from conversations.outcome import Outcome
 from conversations.render import reminder_message
@@ -79,6 +80,8 @@ class OutboxSender:
             now = self.clock.now()
             await run_due_reminders(self.storage.transaction, self.notices, now, reminder_messages,
                                     grace=self.grace, at=self.reminder_time)
+            await run_due_unit_reminders(self.storage.transaction, self.notices, now, grace=self.grace,
+                                         at=self.reminder_time)
             await broadcasts.queue_due(self.storage.transaction, {n.id: n for n in self.notices}, now)
             while any((await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
                 pass

@@ -20,6 +20,8 @@ from bot.office import m006_contacts_and_audit
 from bot.outbox import m004_outbox
 from bot.reminders import m005_reminders
 from bot.unanswered import m011_unanswered_questions
+from bot.units import delete_user_rows as delete_unit_rows
+from bot.units import m010_units_hr_invitations_links
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 PROCESSED_UPDATES_KEPT = 10_000
@@ -98,6 +100,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_contacts_and_audit,
     m007_broadcasts,
     m008_awaited_input,
+    m010_units_hr_invitations_links,
     m011_unanswered_questions,
 )
 
@@ -241,9 +244,11 @@ def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None
 
 
 def delete_user(db: sqlite3.Connection, user_id: int) -> None:
-    """Delete every row of a user: answers, ticks, interview, reminder setting, queued messages."""
+    """Delete every row of a user: answers, ticks, interview, reminder setting, queued messages, the
+    link to a unit and HR rights."""
     for table in ("answers", "ticks", "interviews", "reminder_settings", "outbox", "users"):
         db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+    delete_unit_rows(db, user_id)
 
 
 class Storage:

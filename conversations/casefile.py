@@ -100,6 +100,14 @@ def read_case_file(path: Path | str, stdin: BinaryIO | None = None) -> Any:
                 raw = read_case_bytes(stream)
     except OSError as exc:
         raise CaseFileError("(file)", f"cannot be read: {exc.strerror or exc}") from exc
+    return parse_case_bytes(raw)
+
+
+def parse_case_bytes(raw: bytes) -> Any:
+    """Parse a case file's bytes (UTF-8, a BOM allowed), at most MAX_CASE_BYTES: a file read from
+    disk or standard input, or one sent to the bot as a document."""
+    if len(raw) > MAX_CASE_BYTES:
+        raise CaseFileError("(file)", f"is larger than {MAX_CASE_BYTES} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -33,6 +33,7 @@ from knowledge.model import (
     Rule,
     Season,
     Stage,
+    UnitDuty,
     Variant,
     WorkingDayDate,
     parse_expr,
@@ -171,7 +172,7 @@ class _Checker:
     def run(self) -> None:
         d = self.data
         for section in ("clauses", "levels", "stages", "deadlines", "questions", "rules", "notes", "items",
-                        "attachments", "interpretations", "working_day_dates"):
+                        "attachments", "interpretations", "working_day_dates", "unit_duties"):
             key = "ref" if section == "clauses" else "id"
             seen: set[str] = set()
             for i, entry in enumerate(d.get(section, [])):
@@ -198,7 +199,7 @@ class _Checker:
             self._check_rule(f"rules[{i}] (id={rule['id']})", rule)
         self._check_season(deadline_ids)
         for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations",
-                        "working_day_dates"):
+                        "working_day_dates", "unit_duties"):
             for i, entry in enumerate(d.get(section, [])):
                 name = f"{section}[{i}] (id={entry['id']})"
                 self._check_ref(name, entry["ref"])
@@ -208,11 +209,14 @@ class _Checker:
                     self._check_quote(name, entry["quote"])
                 for para in entry.get("paragraphs", []):
                     self._check_quote(name + ".paragraphs", para)
+                for line in entry.get("heading", []):
+                    self._check_quote(name + ".heading", line)
                 for key in ("when", "ask_if", "exempt_when"):
                     if key in entry:
                         self._check_expr(f"{name}.{key}", entry[key])
                 if section == "items":
                     self._check_item(name, entry, stages)
+        self._check_unit_duties(stages, deadline_ids)
         self._check_question_order()
         self._check_faq()
         self._check_synonyms()
@@ -239,6 +243,32 @@ class _Checker:
                 self._check_quote(name, entry["quote"])
             if entry.get("settled") is False and "answer" not in entry:
                 raise self.fail(name, "an unsettled question needs an answer saying what the notice leaves open")
+
+    def _check_unit_duties(self, stages: set[str], deadline_ids: set[str]) -> None:
+        interpretations = {x["id"] for x in self.data["interpretations"]}
+        dates = {x["id"] for x in self.data.get("working_day_dates", [])}
+        levels = {lv["id"] for lv in self.data["levels"]}
+        for i, entry in enumerate(self.data.get("unit_duties", [])):
+            name = f"unit_duties[{i}] (id={entry['id']})"
+            for j, reading in enumerate(entry.get("interpretations", [])):
+                if reading not in interpretations:
+                    raise self.fail(f"{name}.interpretations[{j}]", f"'{reading}' is not an interpretation")
+            for key, known, what in (("working_day_date", dates, "a working-day date"),
+                                     ("paper_stage", stages, "a stage"), ("deadline", deadline_ids, "a deadline")):
+                if key in entry and entry[key] not in known:
+                    raise self.fail(f"{name}.{key}", f"'{entry[key]}' is not {what}")
+            if "wording" in entry:
+                self._check_quote(name + ".wording", entry["wording"])
+            if entry.get("unclear") and not entry.get("interpretations"):
+                raise self.fail(name, "an unclear duty must name the interpretation that records the reading")
+        for i, entry in enumerate(self.data["attachments"]):
+            name = f"attachments[{i}] (id={entry['id']})"
+            for level in entry.get("level_words", {}):
+                if level not in levels:
+                    raise self.fail(f"{name}.level_words", f"'{level}' is not a level id")
+            for j, reading in enumerate(entry.get("interpretations", [])):
+                if reading not in interpretations:
+                    raise self.fail(f"{name}.interpretations[{j}]", f"'{reading}' is not an interpretation")
 
     def _check_synonyms(self) -> None:
         group_of: dict[str, int] = {}
@@ -384,13 +414,19 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", []))})
                     for it in d["items"]),
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
-                                        "fields": tuple(a.get("fields", []))}) for a in d["attachments"]),
+                                        "fields": tuple(a.get("fields", [])), "heading": tuple(a.get("heading", [])),
+                                        "level_words": dict(a.get("level_words", {})),
+                                        "interpretations": tuple(a.get("interpretations", []))})
+                          for a in d["attachments"]),
         text=text,
         season=Season(**d["season"]) if "season" in d else None,
         working_day_dates=tuple(WorkingDayDate(**_typed(x)) for x in d.get("working_day_dates", [])),
         faq=tuple(FaqEntry(**{**f, "phrasings": tuple(f["phrasings"]), "points_to": tuple(f.get("points_to", []))})
                   for f in d.get("faq", [])),
         synonyms=tuple(tuple(group) for group in d.get("synonyms", [])),
+        unit_duties=tuple(UnitDuty(**{**_typed(u), "see_also": tuple(u.get("see_also", [])),
+                                       "interpretations": tuple(u.get("interpretations", []))})
+                          for u in d.get("unit_duties", [])),
     )
 
 

@@ -251,6 +251,28 @@ class Attachment:
     title: str
     paragraphs: tuple[str, ...]
     fields: tuple[str, ...] = ()
+    heading: tuple[str, ...] = ()  # the template's own heading lines (公 示 结 果)
+    level_words: dict[str, str] = field(default_factory=dict)  # level id -> the word of the level blank
+    interpretations: tuple[str, ...] = ()  # readings chosen to fill the template
+
+
+@dataclass(frozen=True)
+class UnitDuty:
+    """A duty of the recommending unit (单位人事/职改部门) for an applicant it recommends."""
+
+    id: str
+    title: str
+    text: str
+    ref: str
+    quote: str
+    when: Expr = ALWAYS
+    see_also: tuple[str, ...] = ()
+    wording: str | None = None  # words the unit writes by hand, exactly
+    working_day_date: str | None = None  # id of the working-day date that times the duty
+    paper_stage: str | None = None  # the applicant's checklist items of this stage (paper materials)
+    deadline: str | None = None  # id of the deadline that closes the duty
+    interpretations: tuple[str, ...] = ()  # the readings chosen where the notice is not explicit
+    unclear: bool = False  # the notice leaves part of it open: say so and give the contacts
 
 
 # What an FAQ entry may point at: "rule:retired", "item:awards", … or "contacts".
@@ -301,6 +323,7 @@ class Notice:
     working_day_dates: tuple[WorkingDayDate, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()  # each group's first word stands for the others
+    unit_duties: tuple[UnitDuty, ...] = ()
 
     @property
     def id(self) -> str:
@@ -320,3 +343,10 @@ class Notice:
 
     def deadline(self, deadline_id: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.id == deadline_id), None)
+
+    def interpretation(self, interpretation_id: str) -> Interpretation | None:
+        return next((x for x in self.interpretations if x.id == interpretation_id), None)
+
+    def attachment(self, ref: str) -> Attachment | None:
+        """The attachment by its clause ref (附件1) or id."""
+        return next((a for a in self.attachments if ref in (a.ref, a.id)), None)

@@ -95,3 +95,30 @@ def test_all_with_a_segment_or_an_unknown_notice_is_refused(db_path: Path, tmp_p
     assert main(["broadcast", "--notice", "1999-nothing", "--text-file", msg]) == 2
     err = capsys.readouterr().err
     assert "--to all takes no other selection" in err and "known: 2021-xinjiang-nonferrous" in err
+
+
+def test_a_broadcast_to_a_unit_names_it_by_id_or_name_and_refuses_an_unknown_unit(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import units
+
+    with sqlite3.connect(db_path) as conn:
+        now = dt.datetime(2021, 10, 1, tzinfo=dt.UTC)
+        unit, _ = units.unit_or_new(conn, "新疆有色测试有限公司", 1001, now)
+        for user_id in (1, 2, 3):
+            units.link(conn, user_id, unit.id, "chosen", now)
+        reachable = conn.execute(
+            "SELECT COUNT(*) FROM users WHERE user_id IN (1, 2, 3) AND user_id IN (SELECT user_id FROM interviews "
+            "WHERE started = 1) AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)").fetchone()[0]
+    msg = _message(tmp_path, "请于2021年10月13日前开始单位内部公示。")
+    assert main(["broadcast", "--text-file", msg, "--unit", "新疆有色测试有限公司", "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith(f"{reachable} recipients")
+    assert main(["broadcast", "--text-file", msg, "--unit", str(unit.id)]) == 0
+    with sqlite3.connect(db_path) as conn:
+        (audience,), = conn.execute("SELECT audience FROM broadcasts").fetchall()
+    assert f'"units": [{unit.id}]' in audience
+    capsys.readouterr()
+    assert main(["broadcast", "--text-file", msg, "--unit", "没有这个单位"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("invalid --unit 没有这个单位: known: 1 新疆有色测试有限公司") and err.count("\n") == 1
+    assert main(["broadcast", "--to", "all", "--text-file", msg, "--unit", "1"]) == 2

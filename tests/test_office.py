@@ -103,6 +103,7 @@ def _applicant(draw: st.DrawFn, user_id: int) -> Applicant:
         verdict=draw(st.sampled_from(["eligible", "conditional", "other_route", "ineligible"])) if finished else None,
         level=draw(st.sampled_from([None, "junior", "intermediate", "associate_senior"])),
         items=items, ticked=draw(st.integers(0, items)), reachable=draw(st.booleans()),
+        unit_id=draw(st.sampled_from([None, 1, 2])),
     )
 
 
@@ -118,6 +119,7 @@ audiences = st.builds(
     verdicts=st.frozensets(st.sampled_from(["eligible", "conditional", "other_route", "ineligible"])),
     unticked_only=st.booleans(),
     unfinished_only=st.booleans(),
+    units=st.frozensets(st.sampled_from([1, 2, 3])),
 )
 
 
@@ -133,6 +135,7 @@ def test_an_audience_selects_exactly_the_reachable_users_matching_every_chosen_d
             and (not audience.verdicts or a.verdict in audience.verdicts)
             and (not audience.unticked_only or (a.finished and a.ticked < a.items))
             and (not audience.unfinished_only or not a.finished)
+            and (not audience.units or a.unit_id in audience.units)
         )
         assert (a.user_id in chosen) == expected, (a, audience)
 
@@ -140,6 +143,12 @@ def test_an_audience_selects_exactly_the_reachable_users_matching_every_chosen_d
 @given(audience=audiences)
 def test_an_audience_survives_its_round_trip_through_the_database_column(audience):
     assert Audience.from_json(audience.to_json()) == audience
+
+
+def test_an_audience_stored_before_units_existed_still_reads_as_any_unit():
+    stored = ('{"levels": ["junior"], "notices": [], "unfinished_only": false, "unticked_only": false, '
+              '"verdicts": []}')
+    assert Audience.from_json(stored) == Audience(levels=frozenset({"junior"}))
 
 
 # --- the population read back from SQLite ------------------------------------------------------
@@ -172,6 +181,51 @@ async def test_stats_count_by_notice_level_verdict_and_readiness_band(storage: S
     assert sum(s.readiness.values()) == sum(1 for a in applicants if a.items)
     rows = stats_csv(s).decode("utf-8-sig").splitlines()
     assert rows[0] == "measure,key,count" and f"applicants,,{150}" in rows
+
+
+async def _link_some(storage: Storage, every: int) -> dict[int, int]:
+    """Link every `every`-th user to unit 1 and the next one to unit 2 (as /myunit does); user -> unit."""
+    from bot import units
+
+    def work(db):  # type: ignore[no-untyped-def]
+        first, _ = units.unit_or_new(db, "甲单位", 1001, NOW)
+        second, _ = units.unit_or_new(db, "乙单位", 1001, NOW)
+        linked = {}
+        for (user_id,) in db.execute("SELECT user_id FROM users ORDER BY user_id").fetchall():
+            if user_id % every == 0:
+                linked[user_id] = units.link(db, user_id, first.id, "chosen", NOW).unit_id
+            elif user_id % every == 1:
+                linked[user_id] = units.link(db, user_id, second.id, "link", NOW).unit_id
+        return linked
+
+    return await storage.atomically(work)
+
+
+async def test_stats_give_the_readiness_by_unit_of_linked_applicants(storage: Storage) -> None:
+    await populate(storage, 120, seed=4)
+    linked = await _link_some(storage, 3)
+    async with storage.transaction() as db:
+        applicants = await load_applicants(db, NOTICES)
+        from bot.units import unit_names
+
+        names = await unit_names(db)
+    assert {a.user_id: a.unit_id for a in applicants if a.unit_id is not None} == linked
+    s = stats(applicants)
+    assert dict(s.linked_by_unit) == {u: list(linked.values()).count(u) for u in set(linked.values())}
+    for unit_id, bands in s.readiness_by_unit.items():
+        assert sum(bands.values()) == sum(1 for a in applicants if a.unit_id == unit_id and a.items)
+    rows = stats_csv(s, names).decode("utf-8-sig").splitlines()
+    assert f"linked:甲单位,,{s.linked_by_unit[1]}" in rows
+    assert any(r.startswith("readiness:乙单位,") for r in rows)
+
+
+async def test_a_broadcast_by_unit_reaches_only_that_units_linked_applicants(storage: Storage) -> None:
+    await populate(storage, 90, seed=6)
+    linked = await _link_some(storage, 4)
+    async with storage.transaction() as db:
+        chosen = select(await load_applicants(db, NOTICES), Audience(units=frozenset({1})))
+    assert chosen and {a.user_id for a in chosen} <= {u for u, unit in linked.items() if unit == 1}
+    assert all(a.reachable for a in chosen)
 
 
 # --- broadcasts --------------------------------------------------------------------------------

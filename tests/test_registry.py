@@ -95,3 +95,28 @@ async def test_a_wizard_waiting_for_input_survives_a_restart(tmp_path: Any) -> N
     again = await second.atomically(lambda db: st.load_user(db, 7, 7))
     assert (again.awaiting, again.awaiting_data) == (None, {})
     await second.close()
+
+
+def test_a_deep_link_reaches_the_feature_of_its_prefix_and_checks_its_role() -> None:
+    r = Registry()
+    r.command("start", "Start", "start", _step("start"), rank=1)
+    r.on_deep_link("hr", _step("invitation"))
+    r.on_deep_link("op", _step("office_only"), role="contact")
+    assert routed(r, Command(1, 1, name="start", args=("hr_abc-DEF_1",))) == "invitation"
+    assert routed(r, Command(1, 1, name="start", args=("zz_abc",))) == "start"  # an unknown prefix: plain /start
+    assert routed(r, Command(1, 1, name="start", args=("hr",))) == "start"
+    assert routed(r, Command(1, 1, name="start")) == "start"
+    assert routed(r, Command(1, 1, name="help", args=("hr_abc",))) == "unknown"
+    assert routed(r, Command(1, 1, name="start", args=("op_x",))) == "no_permission"
+    assert routed(r, Command(1, 1, name="start", args=("op_x",)), roles={"contact"}) == "office_only"
+    with pytest.raises(ValueError):
+        r.on_deep_link("hr", _step("again"))
+
+
+def test_a_route_may_be_open_to_any_of_several_roles() -> None:
+    r = Registry()
+    r.command("case", "Case", "case", _step("case"), rank=1, role=frozenset({"hr", "contact"}))
+    assert routed(r, Command(1, 1, name="case")) == "no_permission"
+    assert routed(r, Command(1, 1, name="case"), roles={"hr"}) == "case"
+    assert routed(r, Command(1, 1, name="case"), roles={"contact"}) == "case"
+    assert [c.name for c in r.visible_commands({"hr"})] == ["case"] and not r.visible_commands(())

@@ -3,9 +3,9 @@ REGISTRY; each command names its rank in the command menu and /help."""
 
 from __future__ import annotations
 
-from bot.features import account, checklist, deadlines, help, interview, notices, questions
+from bot.features import account, case, checklist, deadlines, help, hr, interview, myunit, notices, questions, units
 from bot.registry import Registry
 
 REGISTRY = Registry()
-for feature in (interview, checklist, deadlines, account, help, questions, notices):
+for feature in (interview, checklist, deadlines, account, myunit, hr, case, units, help, questions, notices):
     feature.register(REGISTRY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import callbacks
+from bot import callbacks, units
 from bot.actions import Button, EditOrigin, Toast
 from bot.events import DeleteCancelled, DeleteConfirmed, Event, LanguagePressed
 from bot.registry import N_, Registry
@@ -37,7 +37,9 @@ def on_language_chosen(event: LanguagePressed, turn: Turn) -> None:
 def on_privacy(event: Event, turn: Turn) -> None:
     answered = turn.interview.asked(turn.state.answers)
     answers = [{"question": q.text, "answer": q.option(turn.state.answers[q.id]).label} for q in answered]  # type: ignore[union-attr]
-    turn.say("privacy", answers=answers, ticked=len(turn.state.ticks))
+    link = units.link_of(turn.database, turn.state.user_id)
+    hr_of = units.units_of_hr(turn.database, turn.state.user_id)
+    turn.say("privacy", answers=answers, ticked=len(turn.state.ticks), link=link, hr_of=hr_of)
 
 
 def on_delete_me(event: Event, turn: Turn) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.events import ButtonPressed, Event, StalePressed, Unsupported
 from bot.registry import N_, Registry
+from bot.roles import CONTACT, HR
 from bot.turn import Turn
 
 
@@ -29,6 +30,11 @@ def on_no_permission(event: Event, turn: Turn) -> None:
 
 
 def on_unsupported(event: Event, turn: Turn) -> None:
+    if isinstance(event, Unsupported) and event.kind == "document" and (turn.has_role(HR) or turn.has_role(CONTACT)):
+        from bot.features.case import on_case_file  # the unit's HR and contact persons may send a case file
+
+        on_case_file(event, turn)
+        return
     turn.reprompt("other")
 
 

@@ -31,6 +31,14 @@ class BotUnderTest:
     async def text(self, user_id: int, text: str, **kw: Any) -> list[Call]:
         return await self.send(self.updates.message(user_id, text, **kw))
 
+    async def document(self, user_id: int, file_name: str, content: bytes, *, size: int | None = -1) -> list[Call]:
+        """Send a file as a document; `size` is the file_size Telegram reports (default: its length,
+        None: not reported)."""
+        file_id = f"f{len(self.api.files) + 1}"
+        self.api.files[file_id] = content
+        reported = len(content) if size == -1 else size
+        return await self.send(self.updates.document(user_id, file_id, file_name, reported))
+
     async def press(self, user_id: int, data: str, message: dict[str, Any] | None = None) -> list[Call]:
         return await self.send(self.updates.callback(user_id, data, message or self.last_keyboard_message(user_id)))
 
@@ -56,14 +64,15 @@ async def start_bot(
     api: OfflineBotAPI | None = None,
     updates: UpdateFactory | None = None,
     settings: dict[str, Any] | None = None,
+    contact_ids: frozenset[int] = frozenset(),
     **options: Any,
 ) -> BotUnderTest:
     """Start the Application; pass the previous `updates` to go on with Telegram's update ids.
-    `settings` overrides Settings fields (contact_ids …); `options` go to build_application
-    (rate_limit, concurrent_updates, clock)."""
+    `contact_ids` are the settings' contact persons; `settings` overrides other Settings fields;
+    `options` go to build_application (rate_limit, concurrent_updates, clock)."""
     api = api or OfflineBotAPI()
     settings_ = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot",
-                         **(settings or {}))
+                         **({"contact_ids": contact_ids} | (settings or {})))
     app = build_application(settings_, request=api, **({"rate_limit": False} | options))
     await app.initialize()
     await app.post_init(app)

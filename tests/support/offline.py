@@ -76,6 +76,7 @@ class OfflineBotAPI(BaseRequest):
         self.after_call = after_call
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and the file URL
         self._ids = itertools.count(1)
 
     async def initialize(self) -> None:
@@ -133,6 +134,12 @@ class OfflineBotAPI(BaseRequest):
             return True, True
         if method == "getUpdates":
             return True, []
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return False, "Bad Request: invalid file_id"
+            return True, {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id]),
+                          "file_path": f"documents/{file_id}"}
         if method == "sendMessage":
             problem = self._check_text(params)
             if problem:
@@ -180,6 +187,11 @@ class OfflineBotAPI(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a download of a file getFile named (File.download_*)
+            if self.record:
+                self.calls.append(Call("downloadFile", {"file_id": api_method}))
+            content = self.files.get(api_method)
+            return (200, content) if content is not None else (404, b"Not Found")
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:
@@ -257,6 +269,14 @@ class UpdateFactory:
         return self.message(user_id, sticker={"file_id": "stk", "file_unique_id": "stk1", "type": "regular",
                                               "width": 512, "height": 512, "is_animated": False,
                                               "is_video": False})
+
+    def document(self, user_id: int, file_id: str, file_name: str, file_size: int | None,
+                 mime_type: str = "application/octet-stream") -> dict[str, Any]:
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": file_name,
+                                    "mime_type": mime_type}
+        if file_size is not None:
+            document["file_size"] = file_size
+        return self.message(user_id, document=document)
 
     def photo(self, user_id: int) -> dict[str, Any]:
         return self.message(user_id, photo=[{"file_id": "ph", "file_unique_id": "ph1", "width": 90,
