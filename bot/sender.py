@@ -52,6 +52,18 @@ class OutboxSender:
         self.reminder_time = settings.reminder_time
         self.grace = dt.timedelta(hours=settings.reminder_grace_hours)
         self._busy = asyncio.Lock()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Deliver no further batch. The batch in hand finishes; rows claimed and not sent are
+        pending again at the next start (outbox.recover)."""
+        self._stopping = True
+
+    def _going_on(self, context: object) -> bool:
+        """Whether to deliver another batch: not once the Application is stopping (Application.stop
+        waits for this job, so a long broadcast must not hold up a stop)."""
+        application = getattr(context, "application", None)
+        return not self._stopping and (application is None or bool(application.running))
 
     async def recover(self) -> None:
         async with self.storage.transaction() as db:
@@ -83,7 +95,8 @@ class OutboxSender:
             await run_due_unit_reminders(self.storage.transaction, self.notices, now, grace=self.grace,
                                          at=self.reminder_time)
             await broadcasts.queue_due(self.storage.transaction, {n.id: n for n in self.notices}, now)
-            while any((await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
+            while self._going_on(context) and any(
+                    (await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
                 pass
             async with self.storage.transaction() as db:
                 await broadcasts.settle(db)
