@@ -7,9 +7,10 @@ Policy (README, "Rate limits"):
   They are never throttled below Telegram's own limits: a user waits for nothing but the
   network. They still count against the overall budget, so bulk sending sees them.
 - Bulk requests (``rate_limit_args={"priority": "bulk"}``: reminders, broadcasts) are sent at
-  most `bulk_per_second` (30) a second overall, counting the interactive requests of that
-  second, and at most one a second per chat (`bulk_chat_interval`). While interactive requests
-  are waiting for their turn (after a flood wait), bulk requests wait behind them.
+  most `bulk_per_second` (30) a second overall, counting the interactive messages of that
+  second (sent, copied, forwarded or edited; not answers to button presses), and at most
+  one a second per chat (`bulk_chat_interval`). While interactive requests are waiting for
+  their turn (after a flood wait), bulk requests wait behind them.
 - A RetryAfter from Telegram pauses every request for the time Telegram asks, then the request
   is tried again (interactive up to `interactive_retries` times, bulk up to `bulk_retries`).
 
@@ -36,6 +37,7 @@ log = logging.getLogger("zhicheng.ratelimit")
 Priority = Literal["interactive", "bulk"]
 BULK: dict[str, Any] = {"priority": "bulk"}
 WINDOW = 1.0  # seconds over which the overall budget is counted
+MESSAGE_ENDPOINT_PREFIXES = ("send", "copy", "forward", "edit")
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
@@ -44,6 +46,12 @@ def _seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value: Any = exc.retry_after
     return float(value.total_seconds() if isinstance(value, dt.timedelta) else value)
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Whether a request counts against the budget of messages: sending, copying, forwarding or
+    editing one. Answers to button presses, commands menus and the like are not messages."""
+    return endpoint.lower().startswith(MESSAGE_ENDPOINT_PREFIXES)
 
 
 def priority_of(rate_limit_args: object) -> Priority:
@@ -104,13 +112,14 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     # --- the two priorities ---
 
-    async def _interactive_turn(self, chat: object) -> None:
+    async def _interactive_turn(self, chat: object, counted: bool) -> None:
         self._interactive_waiting += 1
         try:
             await self._wait_out_pause()
         finally:
             self._interactive_waiting -= 1
-        self._record(chat)
+        if counted:
+            self._record(chat)
 
     async def _bulk_turn_for(self, chat: object) -> None:
         chat_turn, users = self._chat_turns.get(chat, (asyncio.Lock(), 0))
@@ -166,7 +175,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if priority == "bulk":
                 await self._bulk_turn_for(chat)
             else:
-                await self._interactive_turn(chat)
+                await self._interactive_turn(chat, counts_as_message(endpoint))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

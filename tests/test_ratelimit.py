@@ -50,7 +50,9 @@ class Recorder:
         self.sent: list[tuple[float, str, int]] = []
         self.retry_after: dict[str, int] = {}
 
-    def request(self, limiter: PriorityRateLimiter, name: str, chat_id: int, args: Any) -> Awaitable[Any]:
+    def request(
+        self, limiter: PriorityRateLimiter, name: str, chat_id: int, args: Any, endpoint: str = "sendMessage"
+    ) -> Awaitable[Any]:
         async def call() -> bool:
             if self.retry_after.get(name):
                 seconds = self.retry_after.pop(name)
@@ -58,7 +60,7 @@ class Recorder:
             self.sent.append((self.time.now, name, chat_id))
             return True
 
-        return limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, args)
+        return limiter.process_request(call, (), {}, endpoint, {"chat_id": chat_id}, args)
 
 
 def limiter_on(time: VirtualTime) -> PriorityRateLimiter:
@@ -105,6 +107,18 @@ async def test_interactive_replies_never_wait_for_bulk_and_bulk_counts_them() ->
     # The 40 replies filled the budget of their second (30 a second): bulk yielded it to them.
     assert sum(1 for t in bulk_times if 0.5 <= t < 1.5) == 0
     assert len(bulk_times) == 120
+
+
+async def test_answers_to_button_presses_are_not_messages_and_leave_bulk_its_budget() -> None:
+    time = VirtualTime()
+    limiter = limiter_on(time)
+    api = Recorder(time)
+    bulk = [api.request(limiter, f"bulk{chat}", chat, BULK) for chat in range(60)]
+    presses = [api.request(limiter, f"press{n}", 99_000 + n, None, "answerCallbackQuery") for n in range(200)]
+    await time.run(*bulk, *presses)
+    assert [t for t, name, _ in api.sent if name.startswith("press")] == [0.0] * 200
+    bulk_times = sorted(t for t, name, _ in api.sent if name.startswith("bulk"))
+    assert sum(1 for t in bulk_times if t < 1.0) == 30  # the full budget of the first second
 
 
 async def test_a_reply_to_a_chat_holds_back_bulk_to_that_chat_for_a_second() -> None:
