@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/qa.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/unit_hr.py
+	$(BIN)/python benchmarks/reminders.py
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)
