@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -188,18 +190,46 @@ GOODBYE = "再见。您的回答已保存，下次运行时从原处继续。"
 
 
 def _lines_of(stdin: TextIO) -> asyncio.Queue[str]:
-    """Lines typed, read by a daemon thread: Ctrl-C ends the console at once, not at the next Enter."""
+    """Lines typed, read by a daemon thread: Ctrl-C ends the console at once, not at the next Enter.
+    A real terminal or pipe is read from its file descriptor, so that the thread holds no lock of
+    Python's stdin buffer when the interpreter exits; "" marks the end of input."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str] = asyncio.Queue()
 
-    def read() -> None:
+    def put(line: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, line)
+
+    def read_fd(fd: int) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            pending += decoder.decode(chunk, final=not chunk)
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                put(line + "\n")
+            if not chunk:
+                if pending:
+                    put(pending)
+                put("")
+                return
+
+    def read_lines() -> None:
         while True:
             line = stdin.readline()
-            loop.call_soon_threadsafe(queue.put_nowait, line)
+            put(line)
             if not line:
                 return
 
-    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    try:
+        fd: int | None = stdin.fileno()
+    except (OSError, ValueError, AttributeError):
+        fd = None
+    target = (lambda: read_fd(fd)) if fd is not None else read_lines
+    threading.Thread(target=target, name="console-stdin", daemon=True).start()
     return queue
 
 

@@ -240,8 +240,8 @@ def test_ctrl_c_leaves_the_console_at_once_with_a_goodbye(tmp_path: Path) -> Non
         assert "第1题" in shown
         started = time.monotonic()
         proc.proc.send_signal(signal.SIGINT)  # no Enter follows
-        assert proc.proc.wait(timeout=10) == 0
-        assert time.monotonic() - started < 5
+        assert proc.proc.wait(timeout=30) == 0
+        assert time.monotonic() - started < 8  # at once: no Enter is awaited (a loaded machine is slow)
         assert "再见" in _rest_of_output(proc)
 
 
