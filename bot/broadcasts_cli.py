@@ -51,7 +51,7 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
     storage = await Storage(settings.db_path).open()
     try:
         async with storage.transaction() as db:
-            recipients = select(await load_applicants(db, notices), audience)
+            recipients = select(await load_applicants(db, notices, settings.contact_ids), audience)
             if args.dry_run:
                 print(f"{len(recipients)} recipients; nothing written (--dry-run)")
                 print(text)

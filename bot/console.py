@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import callbacks
-from bot.actions import Action, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
+from bot.actions import (
+    Action,
+    CopyMessage,
+    EditMessage,
+    EditOrigin,
+    Keyboard,
+    Send,
+    SendDocument,
+    SendPhoto,
+    Toast,
+    expanded,
+)
 from bot.events import Command, Event, Text
 from bot.logsafe import configure_logging
 from bot.service import ChatService
@@ -70,11 +81,13 @@ class ConsoleChat:
             if isinstance(action, Toast):
                 if action.text:
                     print(f"  〔{action.text}〕", file=self.out)
-            elif isinstance(action, (Send, EditOrigin)):
+            elif isinstance(action, (Send, EditOrigin, EditMessage)):
                 print(file=self.out)
                 print(to_plain(action.text), file=self.out)
                 self._keyboard(action.keyboard)
-            elif isinstance(action, SendDocument):
+            elif isinstance(action, CopyMessage):
+                print(f"\n〔copy of message {action.message_id}〕", file=self.out)
+            elif isinstance(action, (SendDocument, SendPhoto)):
                 self.documents_dir.mkdir(parents=True, exist_ok=True)
                 path = self.documents_dir / action.filename
                 path.write_bytes(action.content)

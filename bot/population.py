@@ -7,9 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import aiosqlite
 
@@ -46,16 +49,43 @@ def readiness_band(share: float) -> str:
     return READINESS_BANDS[min(int(share * 4), 3)]
 
 
-async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice]) -> list[Applicant]:
-    """Every user who started an interview, with their outcome worked out (one query)."""
-    rows = await db.execute_fetchall(
-        "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
-        "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
-        "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
-        "u.chat_id IN (SELECT chat_id FROM unreachable_chats) "
-        "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1 ORDER BY u.user_id"
-    )
-    return [_applicant(tuple(row), notices) for row in rows]
+# Users who started an interview, contact persons left out (shared by the async and sync loaders).
+_APPLICANTS = (
+    "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
+    "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
+    "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
+    "u.chat_id IN (SELECT chat_id FROM unreachable_chats) "
+    "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1 "
+    "AND u.user_id NOT IN (SELECT user_id FROM contact_persons) ORDER BY u.user_id"
+)
+
+
+def _applicants(rows: Iterable[Any], notices: Mapping[str, Notice], contact_ids: Collection[int]) -> list[Applicant]:
+    return [_applicant(tuple(row), notices) for row in rows if row[0] not in contact_ids]
+
+
+async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice],
+                          contact_ids: Collection[int] = ()) -> list[Applicant]:
+    """Every user who started an interview, with their outcome worked out (one query). Contact
+    persons (added in the chat, or `contact_ids` of the settings) are not applicants."""
+    return _applicants(await db.execute_fetchall(_APPLICANTS), notices, contact_ids)
+
+
+def load_applicants_sync(db: sqlite3.Connection, notices: Mapping[str, Notice],
+                         contact_ids: Collection[int] = ()) -> list[Applicant]:
+    return _applicants(db.execute(_APPLICANTS), notices, contact_ids)
+
+
+@lru_cache(maxsize=16384)
+def _outcome_summary(notice: Notice, answers: tuple[tuple[str, str], ...]) -> tuple[str, tuple[str, ...]] | None:
+    """The verdict and checklist item ids of a set of answers. Remembered: the audience is counted
+    for the preview, again on confirmation and when the broadcast is queued, and /stats counts
+    the same population; applicants with the same answers share one evaluation."""
+    try:
+        outcome = evaluate(notice, dict(answers))
+    except ValueError:
+        return None
+    return outcome.verdict, tuple(item.id for item in outcome.checklist)
 
 
 def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applicant:
@@ -66,14 +96,11 @@ def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applic
     verdict = None
     items = ticked = 0
     if current is None and notice is not None:
-        try:
-            outcome = evaluate(notice, answers)
-        except ValueError:
-            outcome = None
-        if outcome is not None:
-            verdict = outcome.verdict
-            items = len(outcome.checklist)
-            ticked = sum(1 for item in outcome.checklist if item.id in ticks)
+        summary = _outcome_summary(notice, tuple(sorted(answers.items())))
+        if summary is not None:
+            verdict, checklist = summary
+            items = len(checklist)
+            ticked = sum(1 for item_id in checklist if item_id in ticks)
     return Applicant(
         user_id=int(str(user_id)),
         chat_id=int(str(chat_id)),
@@ -115,9 +142,10 @@ class Audience:
 
     @classmethod
     def from_json(cls, text: str) -> Audience:
-        data = json.loads(text)
-        return cls(frozenset(data["notices"]), frozenset(data["levels"]), frozenset(data["verdicts"]),
-                   bool(data["unticked_only"]), bool(data["unfinished_only"]))
+        data = json.loads(text)  # a dimension missing (stored before it existed) means "any"
+        return cls(frozenset(data.get("notices", ())), frozenset(data.get("levels", ())),
+                   frozenset(data.get("verdicts", ())), bool(data.get("unticked_only")),
+                   bool(data.get("unfinished_only")))
 
 
 def select(applicants: Iterable[Applicant], audience: Audience) -> list[Applicant]:
@@ -152,12 +180,22 @@ def stats(applicants: Iterable[Applicant]) -> Stats:
     return result
 
 
-async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
-    rows = await db.execute_fetchall("SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status")
+_OUTBOX_COUNTS = "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status"
+
+
+def _outbox_counts(rows: Iterable[Any]) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
     for kind, status, count in rows:
         result.setdefault(kind, {})[status] = count
     return result
+
+
+async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
+    return _outbox_counts(await db.execute_fetchall(_OUTBOX_COUNTS))
+
+
+def outbox_counts_sync(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    return _outbox_counts(db.execute(_OUTBOX_COUNTS))
 
 
 def stats_csv(s: Stats) -> bytes:

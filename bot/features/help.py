@@ -29,6 +29,8 @@ def on_no_permission(event: Event, turn: Turn) -> None:
     if isinstance(event, ButtonPressed):
         turn.actions.append(Toast(turn._("No permission"), alert=True))
     else:
+        if isinstance(event, (Text, Unsupported)) and turn.state.awaiting is not None:
+            turn.state.await_input(None)  # a wizard of a role taken away: its input is awaited no more
         turn.say("no_permission")
 
 

@@ -52,12 +52,15 @@ class BotUnderTest:
 
 
 async def start_bot(
-    db_path: Path, api: OfflineBotAPI | None = None, updates: UpdateFactory | None = None, **options: Any
+    db_path: Path, api: OfflineBotAPI | None = None, updates: UpdateFactory | None = None, *,
+    contact_ids: frozenset[int] = frozenset(), **options: Any
 ) -> BotUnderTest:
     """Start the Application; pass the previous `updates` to go on with Telegram's update ids.
-    `options` go to build_application (rate_limit, concurrent_updates)."""
+    `contact_ids` are the settings' contact persons; `options` go to build_application
+    (rate_limit, concurrent_updates, clock, sender_interval)."""
     api = api or OfflineBotAPI()
-    settings = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot")
+    settings = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot",
+                        contact_ids=contact_ids)
     app = build_application(settings, request=api, **({"rate_limit": False} | options))
     await app.initialize()
     await app.post_init(app)
