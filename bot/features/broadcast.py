@@ -43,8 +43,8 @@ TOGGLE, ALL, NEXT, BACK, CONFIRM, SCHEDULE, QUIT, CANCEL = "bcf", "bca", "bcn", 
 COPYABLE = frozenset({"document", "photo", "video", "audio", "voice", "animation"})
 BUTTONS_PER_ROW = 3
 LISTED = 10  # broadcasts shown by /broadcasts
-_MOMENT = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*[T\s]\s*(\d{1,2})\s*[:：]\s*(\d{2})")
+_MOMENT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s*T\s*|\s+)"
+                     r"(\d{1,2})\s*[:：]\s*(\d{2})")
 STATUS_NAMES = {"scheduled": N_("scheduled"), "queued": N_("sending"), "done": N_("finished"),
                 "cancelled": N_("cancelled")}
 
