@@ -17,6 +17,11 @@ JSON_FIELDS = {"reply_markup", "commands", "chat_id", "message_id", "link_previe
                "limit", "allowed_updates", "show_alert", "from_chat_id"}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a sender's batch of concurrent requests (the default backlog is 5)
+    daemon_threads = True
+
+
 class BotAPIEmulator:
     def __init__(self, *, reject_token: bool = False, delays: dict[str, float] | None = None) -> None:
         """`reject_token`: answer every call 401 Unauthorized, as Telegram does for a revoked token;
@@ -73,7 +78,7 @@ class BotAPIEmulator:
 
             do_GET = do_POST
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
