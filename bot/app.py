@@ -19,6 +19,7 @@ from telegram import (
     InputFile,
     LinkPreviewOptions,
     MaybeInaccessibleMessage,
+    Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -37,7 +38,20 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import callbacks, office, roles
-from bot.actions import Action, CopyMessage, EditOrigin, Keyboard, Later, Send, SendDocument, Toast
+from bot.actions import (
+    Action,
+    CopyMessage,
+    EditMessage,
+    EditOrigin,
+    Keyboard,
+    Later,
+    Send,
+    SendDocument,
+    SendPhoto,
+    SetCommands,
+    Toast,
+    WakeSender,
+)
 from bot.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.events import Command, Event, Text, Unsupported
 from bot.features import REGISTRY
@@ -104,6 +118,39 @@ async def _edit_or_send(
         )
 
 
+async def _record_sent(storage: Storage | None, action: Send, sent: Message) -> None:
+    """Tell the step that asked for it which message id Telegram gave the message it sent."""
+    hook = action.on_sent
+    if hook is None:
+        return
+    if storage is None:
+        log.warning("a sent message's id could not be recorded: no storage given to perform")
+        return
+    await storage.atomically(lambda db: hook(db, sent.message_id))
+
+
+async def _edit_message(bot: ExtBot[Any], chat_id: int, action: EditMessage, rate_limit_args: RateLimitArgs) -> None:
+    try:
+        await bot.edit_message_text(action.text, chat_id=chat_id, message_id=action.message_id,
+                                    reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _set_chat_commands(bot: ExtBot[Any], action: SetCommands) -> None:
+    """A chat's own command menu; a chat that never opened the bot cannot have one yet (logged)."""
+    try:
+        if action.roles:
+            await set_commands(bot, action.roles, chat_id=action.chat_id)
+        else:  # the chat's own menu is deleted: Telegram shows everyone's again
+            scope = BotCommandScopeChat(action.chat_id)
+            for language_code in [None, *COMMAND_LANGUAGES]:
+                await bot.delete_my_commands(scope=scope, language_code=language_code)
+    except BadRequest as exc:
+        log.info("command menu of a chat not changed: %s", exc)
+
+
 async def perform(
     bot: ExtBot[Any],
     chat_id: int,
@@ -111,6 +158,7 @@ async def perform(
     *,
     query: CallbackQuery | None = None,
     rate_limit_args: RateLimitArgs = None,
+    storage: Storage | None = None,
 ) -> None:
     """Carry out actions in one chat, in their order, in reply to an update or outside one.
 
@@ -119,7 +167,9 @@ async def perform(
     the press is answered exactly once (the first Toast, or silently) while the first message
     goes out, not before it, so a tap costs one Bot API round trip. Without a query, EditOrigin
     sends a new message and Toasts are dropped. `rate_limit_args` is the limiter's priority
-    (bot.ratelimit.BULK for reminders and broadcasts); replies leave it None.
+    (bot.ratelimit.BULK for reminders and broadcasts); replies leave it None. A Send with
+    `on_sent` has its message id recorded in `storage` (a transaction of its own) once sent.
+    WakeSender is left to the caller.
     """
     answering: asyncio.Task[None] | None = None
     if query is not None:
@@ -134,9 +184,13 @@ async def perform(
             elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
                 await _edit_or_send(bot, query.message, action, rate_limit_args)
             elif isinstance(action, (Send, EditOrigin)):
-                await bot.send_message(
+                sent = await bot.send_message(
                     chat_id, action.text, reply_markup=_markup(action.keyboard), rate_limit_args=rate_limit_args
                 )
+                if isinstance(action, Send):
+                    await _record_sent(storage, action, sent)
+            elif isinstance(action, EditMessage):
+                await _edit_message(bot, chat_id, action, rate_limit_args)
             elif isinstance(action, SendDocument):
                 await bot.send_document(
                     chat_id,
@@ -145,9 +199,19 @@ async def perform(
                     parse_mode=None,  # a plain caption
                     rate_limit_args=rate_limit_args,
                 )
+            elif isinstance(action, SendPhoto):
+                await bot.send_photo(
+                    chat_id,
+                    InputFile(action.content, filename=action.filename),
+                    caption=action.caption,
+                    parse_mode=None,
+                    rate_limit_args=rate_limit_args,
+                )
             elif isinstance(action, CopyMessage):
                 await bot.copy_message(chat_id, action.from_chat_id, action.message_id,
                                        rate_limit_args=rate_limit_args)
+            elif isinstance(action, SetCommands):
+                await _set_chat_commands(bot, action)
     finally:
         if answering is not None:
             await answering
@@ -172,9 +236,20 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
 
 
 async def _serve(update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-    actions = await _service(context).handle(event)  # the transaction ends before any network call
-    if actions is not None:  # None: a repeated delivery, answered the first time
-        await perform(context.bot, event.chat_id, actions, query=update.callback_query)
+    service = _service(context)
+    actions = await service.handle(event)  # the transaction ends before any network call
+    if actions is None:  # a repeated delivery, answered the first time
+        return
+    await perform(context.bot, event.chat_id, actions, query=update.callback_query, storage=service.storage)
+    if any(isinstance(a, WakeSender) for a in actions):
+        _wake_sender(context)
+
+
+def _wake_sender(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run the outbox sender now (a broadcast was confirmed or cancelled) rather than at its next tick."""
+    sender = context.bot_data.get("sender")
+    if isinstance(sender, OutboxSender) and context.job_queue is not None:
+        context.job_queue.run_once(sender.tick, 0.0, name="outbox-sender-now")
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,7 +274,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _serve(
         update,
         context,
-        Text(**_event_base(update), text=(msg.text if msg else "") or "", edited=update.edited_message is not None),
+        Text(**_event_base(update), text=(msg.text if msg else "") or "", edited=update.edited_message is not None,
+             html=msg.text_html if msg and msg.text else None,
+             forwarded=msg is not None and msg.forward_origin is not None),
     )
 
 

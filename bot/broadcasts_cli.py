@@ -74,7 +74,7 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
                 print(f"invalid --unit {', '.join(unknown_units)}: known: {known}", file=sys.stderr)
                 return EXIT_INVALID
             audience = audience_of(args, unit_ids)
-            recipients = select(await load_applicants(db, notices), audience)
+            recipients = select(await load_applicants(db, notices, settings.contact_ids), audience)
             if args.dry_run:
                 print(f"{len(recipients)} recipients; nothing written (--dry-run)")
                 print(text)

@@ -15,7 +15,19 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import callbacks
-from bot.actions import Action, Button, EditOrigin, Keyboard, Send, SendDocument, Toast, expanded
+from bot.actions import (
+    Action,
+    Button,
+    CopyMessage,
+    EditMessage,
+    EditOrigin,
+    Keyboard,
+    Send,
+    SendDocument,
+    SendPhoto,
+    Toast,
+    expanded,
+)
 from bot.events import Command, DeleteConfirmed, Event, Text
 from bot.logsafe import configure_logging
 from bot.registry import N_
@@ -145,7 +157,7 @@ class ConsoleChat:
                     print(f"  〔{action.text}〕", file=self.out)
             elif isinstance(action, EditOrigin) and in_place and self._pressed is not None:
                 self._edit(self._pressed, to_plain(action.text), action.keyboard)
-            elif isinstance(action, (Send, EditOrigin)):
+            elif isinstance(action, (Send, EditOrigin, EditMessage)):
                 text = to_plain(action.text)
                 print(file=self.out)
                 print(text, file=self.out)
@@ -154,7 +166,9 @@ class ConsoleChat:
                 self._keyboard(action.keyboard, len(self._texts) - 1)
                 for n, button in enumerate((b for row in action.keyboard or () for b in row), start=start):
                     self._labels[n] = button.label
-            elif isinstance(action, SendDocument):
+            elif isinstance(action, CopyMessage):
+                print(f"\n〔copy of message {action.message_id}〕", file=self.out)
+            elif isinstance(action, (SendDocument, SendPhoto)):
                 self.user_documents.mkdir(parents=True, exist_ok=True)
                 path = self.user_documents / action.filename
                 path.write_bytes(action.content)

@@ -105,6 +105,8 @@ class StalePressed(Event):
 class Text(Event):
     text: str = ""
     edited: bool = False
+    html: str | None = None  # the text with its formatting as Telegram HTML, where the adapter has it
+    forwarded: bool = False  # forwarded from elsewhere (a broadcast copies it rather than retyping it)
 
 
 @dataclass(frozen=True)

@@ -51,35 +51,71 @@ class RoleError(Exception):
     """A change of roles that is not allowed (for example removing a configured contact person)."""
 
 
+# The SQL below is shared by the async functions (the sender, the command line, on aiosqlite) and
+# their *_sync twins (steps, inside the update's own transaction on the sqlite3 connection).
+_IS_CONTACT = "SELECT 1 FROM contact_persons WHERE user_id = ?"
+_CONTACTS = "SELECT user_id, added_by, added_at FROM contact_persons ORDER BY user_id"
+_ADD = "INSERT OR IGNORE INTO contact_persons (user_id, added_by, added_at) VALUES (?, ?, ?)"
+_REMOVE = "DELETE FROM contact_persons WHERE user_id = ?"
+_AUDIT = "INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)"
+_ENTRIES = "SELECT id, at, actor_id, action, detail, recipients FROM audit_log ORDER BY id DESC"
+
+
+@dataclass(frozen=True)
+class Contact:
+    user_id: int
+    source: str  # "settings" (ZHICHENG_CONTACT_IDS) or "added" (in the chat)
+    added_by: int | None = None
+    added_at: str | None = None  # ISO UTC
+
+
+def _contacts(rows: list[Any], configured: Collection[int]) -> list[Contact]:
+    added = [Contact(r[0], "added", r[1], r[2]) for r in rows if r[0] not in configured]
+    return [Contact(uid, "settings") for uid in sorted(configured)] + added
+
+
 async def is_contact(db: aiosqlite.Connection, user_id: int, configured: Collection[int]) -> bool:
     if user_id in configured:
         return True
-    rows = await db.execute_fetchall("SELECT 1 FROM contact_persons WHERE user_id = ?", (user_id,))
+    rows = await db.execute_fetchall(_IS_CONTACT, (user_id,))
     return bool(list(rows))
 
 
 async def contacts(db: aiosqlite.Connection, configured: Collection[int]) -> list[tuple[int, str]]:
     """Every contact person with where the role comes from: 'settings' or 'added'."""
-    rows = await db.execute_fetchall("SELECT user_id FROM contact_persons ORDER BY user_id")
-    added = [r[0] for r in rows if r[0] not in configured]
-    return [(uid, "settings") for uid in sorted(configured)] + [(uid, "added") for uid in added]
+    return [(c.user_id, c.source) for c in _contacts(list(await db.execute_fetchall(_CONTACTS)), configured)]
+
+
+def contacts_sync(db: sqlite3.Connection, configured: Collection[int]) -> list[Contact]:
+    return _contacts(db.execute(_CONTACTS).fetchall(), configured)
 
 
 async def add_contact(db: aiosqlite.Connection, user_id: int, by: int, now: dt.datetime) -> bool:
     """Make a user a contact person; False if they were one already."""
-    cursor = await db.execute(
-        "INSERT OR IGNORE INTO contact_persons (user_id, added_by, added_at) VALUES (?, ?, ?)",
-        (user_id, by, _iso(now)),
-    )
+    cursor = await db.execute(_ADD, (user_id, by, _iso(now)))
     return cursor.rowcount == 1
+
+
+def add_contact_sync(db: sqlite3.Connection, user_id: int, by: int, now: dt.datetime,
+                     configured: Collection[int] = ()) -> bool:
+    """Make a user a contact person; False if they were one already (added, or in the settings)."""
+    if user_id in configured:
+        return False
+    return db.execute(_ADD, (user_id, by, _iso(now))).rowcount == 1
 
 
 async def remove_contact(db: aiosqlite.Connection, user_id: int, configured: Collection[int]) -> bool:
     """Take the role away; the settings' contact persons cannot be removed in the chat."""
     if user_id in configured:
         raise RoleError("named in ZHICHENG_CONTACT_IDS")
-    cursor = await db.execute("DELETE FROM contact_persons WHERE user_id = ?", (user_id,))
+    cursor = await db.execute(_REMOVE, (user_id,))
     return cursor.rowcount == 1
+
+
+def remove_contact_sync(db: sqlite3.Connection, user_id: int, configured: Collection[int]) -> bool:
+    if user_id in configured:
+        raise RoleError("named in ZHICHENG_CONTACT_IDS")
+    return db.execute(_REMOVE, (user_id,)).rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import io
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import aiosqlite
 
@@ -51,13 +53,15 @@ def readiness_band(share: float) -> str:
     return READINESS_BANDS[min(int(share * 4), 3)]
 
 
+# Users who started an interview, contact persons added in the chat left out.
 _APPLICANTS = (
     "SELECT u.user_id, u.chat_id, i.notice_id, i.current_question, "
     "(SELECT json_group_object(question_id, option_id) FROM answers a WHERE a.user_id = u.user_id), "
     "(SELECT json_group_array(item_id) FROM ticks t WHERE t.user_id = u.user_id), "
     "u.chat_id IN (SELECT chat_id FROM unreachable_chats), "
     "(SELECT unit_id FROM applicant_units l WHERE l.user_id = u.user_id) "
-    "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1"
+    "FROM users u JOIN interviews i ON i.user_id = u.user_id WHERE i.started = 1 "
+    "AND u.user_id NOT IN (SELECT user_id FROM contact_persons)"
 )
 
 
@@ -69,17 +73,31 @@ def _applicants_query(unit_id: int | None) -> tuple[str, tuple[object, ...]]:
 
 
 async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice],
-                          unit_id: int | None = None) -> list[Applicant]:
+                          contact_ids: Collection[int] = (), *, unit_id: int | None = None) -> list[Applicant]:
     """Every user who started an interview (of one unit: those linked to it), with their outcome
-    worked out (one query)."""
+    worked out (one query). Contact persons (added in the chat, or `contact_ids` of the settings)
+    are not applicants."""
     rows = await db.execute_fetchall(*_applicants_query(unit_id))
-    return [_applicant(tuple(row), notices) for row in rows]
+    return [a for a in applicants_from_rows([tuple(r) for r in rows], notices) if a.user_id not in contact_ids]
+
+
+@lru_cache(maxsize=16384)
+def _outcome_summary(notice: Notice, answers: tuple[tuple[str, str], ...]) -> tuple[str, tuple[str, ...]] | None:
+    """The verdict and checklist item ids of a set of answers. Remembered: the audience is counted
+    for the preview, again on confirmation and when the broadcast is queued, and /stats counts
+    the same population; applicants with the same answers share one evaluation."""
+    try:
+        outcome = evaluate(notice, dict(answers))
+    except ValueError:
+        return None
+    return outcome.verdict, tuple(item.id for item in outcome.checklist)
 
 
 def load_applicants_sync(db: sqlite3.Connection, notices: Mapping[str, Notice],
-                         unit_id: int | None = None) -> list[Applicant]:
+                         contact_ids: Collection[int] = (), *, unit_id: int | None = None) -> list[Applicant]:
     """load_applicants() on a step's connection."""
-    return applicants_from_rows(applicant_rows_sync(db, unit_id), notices)
+    return [a for a in applicants_from_rows(applicant_rows_sync(db, unit_id), notices)
+            if a.user_id not in contact_ids]
 
 
 def applicant_rows_sync(db: sqlite3.Connection, unit_id: int | None = None) -> list[tuple[object, ...]]:
@@ -100,14 +118,11 @@ def _applicant(row: tuple[object, ...], notices: Mapping[str, Notice]) -> Applic
     verdict = None
     items = ticked = 0
     if current is None and notice is not None:
-        try:
-            outcome = evaluate(notice, answers)
-        except ValueError:
-            outcome = None
-        if outcome is not None:
-            verdict = outcome.verdict
-            items = len(outcome.checklist)
-            ticked = sum(1 for item in outcome.checklist if item.id in ticks)
+        summary = _outcome_summary(notice, tuple(sorted(answers.items())))
+        if summary is not None:
+            verdict, checklist = summary
+            items = len(checklist)
+            ticked = sum(1 for item_id in checklist if item_id in ticks)
     return Applicant(
         user_id=int(str(user_id)),
         chat_id=int(str(chat_id)),
@@ -153,10 +168,10 @@ class Audience:
 
     @classmethod
     def from_json(cls, text: str) -> Audience:
-        data = json.loads(text)
-        return cls(frozenset(data["notices"]), frozenset(data["levels"]), frozenset(data["verdicts"]),
-                   bool(data["unticked_only"]), bool(data["unfinished_only"]),
-                   frozenset(int(u) for u in data.get("units", [])))  # broadcasts stored before units have none
+        data = json.loads(text)  # a dimension missing (stored before it existed) means "any"
+        return cls(frozenset(data.get("notices", ())), frozenset(data.get("levels", ())),
+                   frozenset(data.get("verdicts", ())), bool(data.get("unticked_only")),
+                   bool(data.get("unfinished_only")), frozenset(int(u) for u in data.get("units", [])))
 
 
 def select(applicants: Iterable[Applicant], audience: Audience) -> list[Applicant]:
@@ -198,12 +213,22 @@ def stats(applicants: Iterable[Applicant]) -> Stats:
     return result
 
 
-async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
-    rows = await db.execute_fetchall("SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status")
+_OUTBOX_COUNTS = "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status"
+
+
+def _outbox_counts(rows: Iterable[Any]) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
     for kind, status, count in rows:
         result.setdefault(kind, {})[status] = count
     return result
+
+
+async def outbox_counts(db: aiosqlite.Connection) -> dict[str, dict[str, int]]:
+    return _outbox_counts(await db.execute_fetchall(_OUTBOX_COUNTS))
+
+
+def outbox_counts_sync(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    return _outbox_counts(db.execute(_OUTBOX_COUNTS))
 
 
 def stats_csv(s: Stats, unit_names: Mapping[int, str] | None = None) -> bytes:

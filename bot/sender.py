@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+import aiosqlite
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import broadcasts, callbacks, outbox
-from bot.actions import Button, Send
+from bot.actions import Action, Button, EditMessage, Send
 from bot.ratelimit import BULK
 from bot.registry import N_
 from bot.reminders import run_due_reminders
@@ -29,6 +31,8 @@ from knowledge.model import Notice
 
 log = logging.getLogger("zhicheng.sender")
 SENDER_INTERVAL = 20.0  # seconds between ticks
+PROGRESS_INTERVAL = 3.0  # seconds between two edits of a broadcast's progress message
+REPORT = "broadcast_report"  # the outbox kind of the report a broadcast's author gets at its end
 CHECKLIST_LABEL = N_("📋 My checklist")
 REMINDERS_OFF_LABEL = N_("🔕 Turn reminders off")
 
@@ -42,6 +46,11 @@ def reminder_messages(notice: Notice, outcome: Outcome, deadline_id: str, today:
     return [Send(reminder_message(notice, outcome, deadline_id, today, ticks, loc), keyboard)]
 
 
+async def _locale_of(db: aiosqlite.Connection, user_id: int) -> str:
+    rows = list(await db.execute_fetchall("SELECT locale FROM users WHERE user_id = ?", (user_id,)))
+    return str(rows[0][0]) if rows and rows[0][0] else "zh_Hans"
+
+
 class OutboxSender:
     def __init__(self, bot: Any, storage: Storage, notices: Sequence[Notice], clock: Clock,
                  settings: Settings) -> None:
@@ -51,8 +60,17 @@ class OutboxSender:
         self.clock = clock
         self.reminder_time = settings.reminder_time
         self.grace = dt.timedelta(hours=settings.reminder_grace_hours)
+        self.contact_ids = settings.contact_ids
+        self.timezone = self.notices[0].info.timezone if self.notices else "Asia/Shanghai"
         self._busy = asyncio.Lock()
+        self._shown: dict[int, tuple[str, float]] = {}  # broadcast -> (progress text shown, when)
+        self._progress: asyncio.Task[None] | None = None
         self._stopping = False
+
+    @property
+    def _priority(self) -> dict[str, Any] | None:
+        limited = getattr(self.bot, "rate_limiter", None) is not None  # tests and benchmarks may run without
+        return BULK if limited else None
 
     def stop(self) -> None:
         """Deliver no further batch. The batch in hand finishes; rows claimed and not sent are
@@ -75,14 +93,65 @@ class OutboxSender:
         from bot.app import perform  # the adapter's one way of sending
 
         try:
-            limited = getattr(self.bot, "rate_limiter", None) is not None  # tests and benchmarks may run without
-            await perform(self.bot, row.chat_id, row.messages, rate_limit_args=BULK if limited else None)
+            await perform(self.bot, row.chat_id, row.messages, rate_limit_args=self._priority)
         except Forbidden as exc:
             raise outbox.Unreachable() from exc
         except (TimedOut, NetworkError, RetryAfter) as exc:
             raise outbox.PassingFailure(type(exc).__name__) from exc
         except BadRequest as exc:
             raise outbox.PermanentFailure(str(exc)) from exc
+
+    async def show_progress(self, *, only_due: bool = True) -> None:
+        """Edit the progress messages of broadcasts being sent (at most every PROGRESS_INTERVAL
+        seconds each, and only when the figures changed) and show the end of those ended."""
+        from bot.app import perform
+        from bot.features.broadcast import progress_view
+
+        async with self.storage.transaction() as db:
+            views = [(b, await broadcasts.tally(db, b.id), await _locale_of(db, b.author_id))
+                     for b in await broadcasts.showing_progress(db)]
+        for broadcast, tally, locale in views:
+            final = broadcast.status not in broadcasts.OPEN
+            text, keyboard = progress_view(locale, self.timezone, broadcast, tally)
+            shown, at = self._shown.get(broadcast.id, ("", 0.0))
+            if not final and (shown == text or (only_due and time.monotonic() - at < PROGRESS_INTERVAL)):
+                continue
+            assert broadcast.author_chat is not None and broadcast.progress_message is not None
+            actions: list[Action] = [EditMessage(broadcast.progress_message, text, keyboard)]
+            try:
+                await perform(self.bot, broadcast.author_chat, actions, rate_limit_args=self._priority)
+            except (BadRequest, Forbidden) as exc:  # the message was deleted, the author blocked the bot …
+                log.info("progress of broadcast %d cannot be shown: %s", broadcast.id, exc)
+            except TelegramError as exc:  # time-out, network, flood wait: the next round tries again
+                log.info("progress of broadcast %d not shown now: %r", broadcast.id, exc)
+                continue
+            self._shown[broadcast.id] = (text, time.monotonic())
+            if final:
+                self._shown.pop(broadcast.id, None)
+                async with self.storage.transaction() as db:
+                    await broadcasts.set_progress_final(db, broadcast.id)
+
+    def _progress_in_background(self) -> None:
+        """Progress edits run beside the delivery, never holding it up."""
+        if self._progress is None or self._progress.done():
+            self._progress = asyncio.create_task(self.show_progress())
+
+    async def _settle(self) -> list[int]:
+        """Broadcasts with nothing left to send are done; each author's report is queued with it."""
+        from bot.features.broadcast import report_text
+
+        now = self.clock.now()
+        async with self.storage.transaction() as db:
+            done = await broadcasts.settle(db)
+            for broadcast_id in done:
+                broadcast = await broadcasts.get(db, broadcast_id)
+                if broadcast is None or broadcast.author_chat is None:
+                    continue  # written from the command line: nobody to report to in the chat
+                text = report_text(await _locale_of(db, broadcast.author_id), broadcast,
+                                   await broadcasts.tally(db, broadcast_id))
+                await outbox.enqueue(db, kind=REPORT, ref=str(broadcast_id), chat_id=broadcast.author_chat,
+                                     user_id=broadcast.author_id, messages=[Send(text)], not_before=now, now=now)
+        return done
 
     async def tick(self, context: object = None) -> None:
         """Queue what has fallen due, then deliver until nothing due is left."""
@@ -94,9 +163,15 @@ class OutboxSender:
                                     grace=self.grace, at=self.reminder_time)
             await run_due_unit_reminders(self.storage.transaction, self.notices, now, grace=self.grace,
                                          at=self.reminder_time)
-            await broadcasts.queue_due(self.storage.transaction, {n.id: n for n in self.notices}, now)
-            while self._going_on(context) and any(
-                    (await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
-                pass
-            async with self.storage.transaction() as db:
-                await broadcasts.settle(db)
+            await broadcasts.queue_due(self.storage.transaction, {n.id: n for n in self.notices}, now,
+                                       contact_ids=self.contact_ids)
+            while True:
+                while self._going_on(context) and any(
+                        (await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
+                    self._progress_in_background()
+                if self._progress is not None:
+                    await self._progress
+                settled = await self._settle()
+                await self.show_progress(only_due=False)
+                if not settled or not self._going_on(context):  # otherwise a report was queued: sent now
+                    break

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.broadcasts import m007_broadcasts
+from bot.broadcasts import m007_broadcasts, m009_broadcast_progress
 from bot.office import m006_contacts_and_audit
 from bot.outbox import m004_outbox
 from bot.reminders import m005_reminders
@@ -100,6 +100,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_contacts_and_audit,
     m007_broadcasts,
     m008_awaited_input,
+    m009_broadcast_progress,
     m010_units_hr_invitations_links,
     m011_unanswered_questions,
 )

@@ -60,7 +60,7 @@ def test_a_segment_broadcast_is_stored_audited_and_queued_by_the_bot_at_its_time
         (action, actor), = conn.execute("SELECT action, actor_id FROM audit_log").fetchall()
     assert status == "scheduled"
     assert '"levels": ["associate_senior"]' in audience and '"unticked_only": true' in audience
-    assert (action, actor) == ("broadcast.create", 0)
+    assert (action, actor) == ("broadcast.schedule", 0)  # a later time: audited as scheduled
 
     async def queue() -> int:
         storage = await Storage(db_path).open()

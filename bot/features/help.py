@@ -3,7 +3,7 @@ an unknown command, free text, a sticker or photo, a stale button."""
 
 from __future__ import annotations
 
-from bot.events import ButtonPressed, Event, StalePressed, Unsupported
+from bot.events import ButtonPressed, Event, StalePressed, Text, Unsupported
 from bot.registry import N_, Registry
 from bot.roles import CONTACT, HR
 from bot.turn import Turn
@@ -26,6 +26,8 @@ def on_no_permission(event: Event, turn: Turn) -> None:
     if isinstance(event, ButtonPressed):
         turn.actions.append(Toast(turn._("No permission"), alert=True))
     else:
+        if isinstance(event, (Text, Unsupported)) and turn.state.awaiting is not None:
+            turn.state.await_input(None)  # a wizard of a role taken away: its input is awaited no more
         turn.say("no_permission")
 
 

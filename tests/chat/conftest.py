@@ -69,7 +69,7 @@ async def start_bot(
 ) -> BotUnderTest:
     """Start the Application; pass the previous `updates` to go on with Telegram's update ids.
     `contact_ids` are the settings' contact persons; `settings` overrides other Settings fields;
-    `options` go to build_application (rate_limit, concurrent_updates, clock)."""
+    `options` go to build_application (rate_limit, concurrent_updates, clock, sender_interval)."""
     api = api or OfflineBotAPI()
     settings_ = Settings(token="123456:TEST", db_path=db_path, api_base_url="http://127.0.0.1:9/bot",
                          **({"contact_ids": contact_ids} | (settings or {})))

@@ -11,10 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.support.offline import Call, OfflineBotAPI
+from tests.support.offline import Call, OfflineBotAPI, error_code
 
 JSON_FIELDS = {"reply_markup", "commands", "chat_id", "message_id", "link_preview_options", "offset", "timeout",
-               "limit", "allowed_updates", "show_alert"}
+               "limit", "allowed_updates", "show_alert", "from_chat_id"}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a sender's batch of concurrent requests (the default backlog is 5)
+    daemon_threads = True
 
 
 class BotAPIEmulator:
@@ -27,6 +32,7 @@ class BotAPIEmulator:
         self.started: list[str] = []
         self.pending: queue.Queue[dict[str, Any]] = queue.Queue()
         self.paths: list[str] = []
+        self.lock = threading.Lock()
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,9 +63,11 @@ class BotAPIEmulator:
                         result = []
                     payload = {"ok": True, "result": result}
                 else:
-                    ok, result = emulator.api.answer(method, params, {"document": b"x"} if "Document" in method else {})
-                    emulator.api.calls.append(Call(method, params))
-                    payload = {"ok": ok, "result": result} if ok else {"ok": False, "error_code": 400,
+                    files = {"document": b"x"} if method in ("sendDocument", "sendPhoto") else {}
+                    with emulator.lock:  # the server answers on many threads
+                        ok, result = emulator.api.answer(method, params, files)
+                        emulator.api.calls.append(Call(method, params))
+                    payload = {"ok": ok, "result": result} if ok else {"ok": False, "error_code": error_code(result),
                                                                         "description": result}
                 data = json.dumps(payload).encode()
                 self.send_response(200 if payload["ok"] else int(payload["error_code"]))
@@ -70,7 +78,7 @@ class BotAPIEmulator:
 
             do_GET = do_POST
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -31,6 +31,15 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+# Methods that deliver something to a chat (refused with 403 where the user blocked the bot).
+SENDING = frozenset({"sendMessage", "editMessageText", "sendDocument", "sendPhoto", "copyMessage"})
+
+
+def error_code(description: str) -> int:
+    """The HTTP status Telegram answers an error with."""
+    return 403 if description.startswith("Forbidden") else 400
+
+
 @dataclass
 class Call:
     method: str
@@ -65,6 +74,7 @@ class OfflineBotAPI(BaseRequest):
         validate: bool = True,
         before_call: BeforeCall | None = None,
         after_call: AfterCall | None = None,
+        blocked: set[int] | None = None,
     ) -> None:
         self.latency = latency
         self.jitter = jitter
@@ -74,6 +84,7 @@ class OfflineBotAPI(BaseRequest):
         self.validate = validate
         self.before_call = before_call
         self.after_call = after_call
+        self.blocked = blocked if blocked is not None else set()  # chats whose user blocked the bot: 403
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and the file URL
@@ -125,6 +136,8 @@ class OfflineBotAPI(BaseRequest):
     def answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[bool, Any]:
         """(ok, result or error description) for one call."""
         chat_id = int(params.get("chat_id", 0) or 0)
+        if chat_id in self.blocked and method in SENDING:
+            return False, "Forbidden: bot was blocked by the user"
         if method == "getMe":
             return True, BOT_USER
         if method in {"setMyCommands", "deleteMyCommands", "deleteWebhook", "setWebhook", "answerCallbackQuery",
@@ -174,6 +187,21 @@ class OfflineBotAPI(BaseRequest):
             return True, self._message(chat_id, document={"file_id": f"doc{len(self.calls)}",
                                                           "file_unique_id": f"u{len(self.calls)}",
                                                           "file_name": name}, caption=params.get("caption", ""))
+        if method == "sendPhoto":
+            problem = self._check_text(params, "caption") if params.get("caption") else None
+            if problem:
+                return False, problem
+            if not files:
+                return False, "Bad Request: there is no photo in the request"
+            return True, self._message(chat_id, photo=[{"file_id": f"ph{len(self.calls)}",
+                                                         "file_unique_id": f"p{len(self.calls)}",
+                                                         "width": 1080, "height": 480}],
+                                       caption=params.get("caption", ""))
+        if method == "copyMessage":
+            source = [int(params.get("from_chat_id", 0) or 0), int(params.get("message_id", 0) or 0)]
+            if not all(source):
+                return False, "Bad Request: message to copy not found"
+            return True, {"message_id": self._message(chat_id, copy_of=source)["message_id"]}
         return False, f"Not Found: method {method} is not offered by the offline Bot API"
 
     async def do_request(
@@ -212,7 +240,8 @@ class OfflineBotAPI(BaseRequest):
             self.after_call(api_method, params, ok)
         if ok:
             return 200, json.dumps({"ok": True, "result": result}).encode()
-        return 400, json.dumps({"ok": False, "error_code": 400, "description": result}).encode()
+        code = error_code(result)
+        return code, json.dumps({"ok": False, "error_code": code, "description": result}).encode()
 
     # --- reading what the bot did ---
 
