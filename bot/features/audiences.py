@@ -1,7 +1,7 @@
 """The filters a contact person combines into a broadcast's audience, one entry each: the wizard
 (bot.features.broadcast) shows every entry of FILTERS as a row of toggle buttons and builds the
-bot.population.Audience from the values chosen. A new filter (by unit, for example) is one more
-entry here, with its dimension in Audience."""
+bot.population.Audience from the values chosen. A new filter is one more entry here, with its
+dimension in Audience."""
 
 from __future__ import annotations
 
@@ -50,6 +50,11 @@ def verdict_options(turn: Turn) -> list[tuple[str, str]]:
     return [(v, turn._(name)) for v, name in VERDICT_NAMES.items()]
 
 
+def unit_options(turn: Turn) -> list[tuple[str, str]]:
+    """The units created for HR (bot.units), by name; applicants linked to one of those chosen."""
+    return [(str(uid), name) for uid, name in turn.database.execute("SELECT id, name FROM units ORDER BY id")]
+
+
 def progress_options(turn: Turn) -> list[tuple[str, str]]:
     return [(UNTICKED, turn._("Items not yet ticked")), (UNFINISHED, turn._("Questions not finished"))]
 
@@ -58,6 +63,8 @@ FILTERS: tuple[AudienceFilter, ...] = (
     AudienceFilter("n", N_("Notice"), notice_options, lambda a, v: dataclasses.replace(a, notices=v)),
     AudienceFilter("l", N_("Level"), level_options, lambda a, v: dataclasses.replace(a, levels=v)),
     AudienceFilter("v", N_("Verdict"), verdict_options, lambda a, v: dataclasses.replace(a, verdicts=v)),
+    AudienceFilter("u", N_("Unit"), unit_options,
+                   lambda a, v: dataclasses.replace(a, units=frozenset(int(u) for u in v))),
     AudienceFilter("p", N_("Progress"), progress_options,
                    lambda a, v: dataclasses.replace(a, unticked_only=UNTICKED in v, unfinished_only=UNFINISHED in v),
                    exclusive=True),

@@ -451,3 +451,25 @@ def test_every_audience_filter_has_a_one_letter_key_and_fits_the_callback_data()
     assert len(set(keys)) == len(keys) and all(len(k) == 1 for k in keys)
     assert len(callbacks.button(wizard.TOGGLE, "abcdef", "n", NOTICE.id).encode()) <= 64
     assert checklist(path("junior", "eligible"))  # the seeded paths have checklists
+
+
+async def test_a_broadcast_by_unit_goes_to_the_applicants_linked_to_that_unit_only(office: BotUnderTest) -> None:
+    from bot import units
+
+    with sqlite3.connect(office.db_path) as conn:
+        first, _ = units.unit_or_new(conn, "新疆某有色金属公司", CONTACT, NOW)
+        second, _ = units.unit_or_new(conn, "另一家单位", CONTACT, NOW)
+        for user in (111, 112, 113):
+            units.link(conn, user, first.id, "chosen", NOW)
+        units.link(conn, 114, second.id, "chosen", NOW)
+    await write_text(office)
+    calls = await tap(office, CONTACT, "新疆某有色金属公司")
+    assert "单位" in texts(calls)[-1] and "新疆某有色金属公司" in texts(calls)[-1]
+    calls = await tap(office, CONTACT, "下一步")
+    assert "以下消息将按原样发送给 3 名申报人。" in texts(calls)[0]
+    await tap(office, CONTACT, "确认发送")
+    office.api.clear()
+    await sender(office).tick()
+    delivered = {c.params["chat_id"] for c in office.api.calls
+                 if c.method == "sendMessage" and c.params["chat_id"] != CONTACT}
+    assert delivered == {111, 112, 113}
