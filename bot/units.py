@@ -118,6 +118,14 @@ def unit(db: sqlite3.Connection, unit_id: int) -> Unit | None:
     return Unit(*row) if row else None
 
 
+def unit_of_args(db: sqlite3.Connection, args: tuple[str, ...]) -> Unit | None:
+    """The unit a button names by its first argument (None for malformed or stale data)."""
+    try:
+        return unit(db, int(args[0]))
+    except (IndexError, ValueError):
+        return None
+
+
 def unit_by_name(db: sqlite3.Connection, name: str) -> Unit | None:
     row = db.execute(_UNIT + " WHERE name = ?", (name,)).fetchone()
     return Unit(*row) if row else None

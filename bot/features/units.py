@@ -179,10 +179,7 @@ def on_revoke_hr(event: ButtonPressed, turn: Turn) -> None:
 
 
 def on_new_invitation(event: ButtonPressed, turn: Turn) -> None:
-    try:
-        unit = units.unit(turn.database, int(event.args[0]))
-    except (IndexError, ValueError):
-        unit = None
+    unit = units.unit_of_args(turn.database, event.args)
     if unit is None:
         return turn.stale_button()
     turn.actions.append(Toast(""))
