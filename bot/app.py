@@ -358,8 +358,11 @@ def build_application(
     concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES,
     clock: Clock | None = None,
     sender_interval: float = SENDER_INTERVAL,
+    bulk_per_second: int = 30,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's Application. `request` replaces the network layer (tests, benchmarks).
+    `bulk_per_second` is the rate limiter's overall budget (30: Telegram's limit for a bot;
+    higher for paid broadcasts).
 
     Up to `concurrent_updates` updates of different chats are handled at once, each chat's in
     order (bot.concurrency); requests go through the PriorityRateLimiter unless `rate_limit`
@@ -375,7 +378,7 @@ def build_application(
         application.bot_data["service"] = ChatService(storage, notice, clock=clock, env=env)
         application.bot_data["storage"] = storage
         await _set_commands(application, settings.contact_ids)
-        sender = OutboxSender(application.bot, storage, [notice], clock, settings)
+        sender = OutboxSender(application.bot, storage, [notice], clock, settings, bulk_per_second=bulk_per_second)
         await sender.recover()
         application.bot_data["sender"] = sender
         if application.job_queue is not None and sender_interval > 0:
@@ -395,7 +398,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
+        builder = builder.rate_limiter(PriorityRateLimiter(bulk_per_second=bulk_per_second))  # type: ignore[arg-type]
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     add_handlers(application)
     return application

@@ -60,20 +60,27 @@ _APPLICANTS = (
 )
 
 
-def _applicants(rows: Iterable[Any], notices: Mapping[str, Notice], contact_ids: Collection[int]) -> list[Applicant]:
+def applicants_of(rows: Iterable[Any], notices: Mapping[str, Notice], contact_ids: Collection[int] = ()
+                  ) -> list[Applicant]:
+    """The applicants from the rows of `applicant_rows` (CPU only: may run outside the transaction)."""
     return [_applicant(tuple(row), notices) for row in rows if row[0] not in contact_ids]
+
+
+async def applicant_rows(db: aiosqlite.Connection) -> list[Any]:
+    """The stored rows of every user who started an interview, contact persons left out."""
+    return list(await db.execute_fetchall(_APPLICANTS))
 
 
 async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice],
                           contact_ids: Collection[int] = ()) -> list[Applicant]:
     """Every user who started an interview, with their outcome worked out (one query). Contact
     persons (added in the chat, or `contact_ids` of the settings) are not applicants."""
-    return _applicants(await db.execute_fetchall(_APPLICANTS), notices, contact_ids)
+    return applicants_of(await applicant_rows(db), notices, contact_ids)
 
 
 def load_applicants_sync(db: sqlite3.Connection, notices: Mapping[str, Notice],
                          contact_ids: Collection[int] = ()) -> list[Applicant]:
-    return _applicants(db.execute(_APPLICANTS), notices, contact_ids)
+    return applicants_of(db.execute(_APPLICANTS), notices, contact_ids)
 
 
 @lru_cache(maxsize=16384)
