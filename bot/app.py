@@ -387,8 +387,11 @@ def build_application(
     sender_interval: float = SENDER_INTERVAL,
     notice: Notice | None = None,
     notices: Sequence[Notice] | None = None,
+    bulk_per_second: int = 30,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's Application. `request` replaces the network layer (tests, benchmarks).
+    `bulk_per_second` is the rate limiter's overall budget (30: Telegram's limit for a bot;
+    higher for paid broadcasts).
 
     `notice` (default: the settings' ZHICHENG_NOTICE) is offered to new interviews unless another
     notice's applications are open; `notices` (default: every bundled notice that loads) keep the
@@ -411,7 +414,7 @@ def build_application(
         application.bot_data["storage"] = storage
         await _set_commands(application, settings.contact_ids)
         sender = OutboxSender(application.bot, storage, [notice, *(n for n in notices if n.id != notice.id)],
-                              clock, settings)
+                              clock, settings, bulk_per_second=bulk_per_second)
         await sender.recover()
         application.bot_data["sender"] = sender
         if application.job_queue is not None and sender_interval > 0:
@@ -431,7 +434,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
+        builder = builder.rate_limiter(PriorityRateLimiter(bulk_per_second=bulk_per_second))  # type: ignore[arg-type]
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     add_handlers(application)
     return application

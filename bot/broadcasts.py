@@ -9,6 +9,7 @@ line (`zhicheng-bot broadcast`) both create broadcasts here.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -20,7 +21,7 @@ import aiosqlite
 
 from bot import outbox
 from bot.office import audit, audit_sync
-from bot.population import Audience, load_applicants, select
+from bot.population import Audience, applicant_rows, applicants_of, select
 from knowledge.model import Notice
 
 CHUNK = 500
@@ -246,15 +247,18 @@ async def queue_due(
     queued = []
     for broadcast in [_broadcast(r) for r in rows]:
         async with transaction() as db:
-            recipients = select(await load_applicants(db, notices, contact_ids), broadcast.audience)
+            rows = await applicant_rows(db)
+        # Outcomes are worked out off the event loop and outside the transaction: replies go on meanwhile.
+        recipients = select(await asyncio.to_thread(applicants_of, rows, notices, contact_ids), broadcast.audience)
         for start in range(0, len(recipients), chunk):
             async with transaction() as db:
                 current = await get(db, broadcast.id)
                 if current is None or current.status != "scheduled":
                     break  # cancelled meanwhile
-                for a in recipients[start : start + chunk]:
-                    await outbox.enqueue(db, kind="broadcast", ref=str(broadcast.id), chat_id=a.chat_id,
-                                         user_id=a.user_id, messages=broadcast.messages, not_before=now, now=now)
+                part = recipients[start : start + chunk]
+                await outbox.enqueue_many(db, kind="broadcast", ref=str(broadcast.id),
+                                          recipients=[(a.chat_id, a.user_id) for a in part],
+                                          messages=broadcast.messages, not_before=now, now=now)
         async with transaction() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET status = 'queued', recipients = "

@@ -121,6 +121,25 @@ async def enqueue(
     return cursor.rowcount == 1
 
 
+async def enqueue_many(
+    db: aiosqlite.Connection,
+    *,
+    kind: str,
+    ref: str,
+    recipients: Sequence[tuple[int, int | None]],
+    messages: Sequence[Message],
+    not_before: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """`enqueue` for many (chat id, user id) at once, in one statement: a broadcast's chunk."""
+    payload, since, created = encode(messages), _iso(not_before), _iso(now)
+    await db.executemany(
+        "INSERT OR IGNORE INTO outbox (kind, ref, chat_id, user_id, payload, not_before, status, created_at) "
+        "SELECT ?, ?, ?, ?, ?, ?, 'pending', ? WHERE NOT EXISTS (SELECT 1 FROM unreachable_chats WHERE chat_id = ?)",
+        [(kind, ref, chat, user, payload, since, created, chat) for chat, user in recipients],
+    )
+
+
 async def is_unreachable(db: aiosqlite.Connection, chat_id: int) -> bool:
     rows = await db.execute_fetchall("SELECT 1 FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
     return bool(list(rows))
@@ -201,6 +220,19 @@ async def counts(db: aiosqlite.Connection, kind: str | None = None) -> dict[str,
     return {status: count for status, count in rows}
 
 
+async def _apply(db: aiosqlite.Connection, row: OutboxRow, result: str, error: str, now: dt.datetime) -> str:
+    """Write one delivery's result; returns what it counts as (a retry given up is 'failed')."""
+    if result == "unreachable":
+        await mark_unreachable(db, row.chat_id, now)
+    elif result == "retry":
+        return "retry" if await mark_retry(db, row, error, now) else "failed"
+    elif result == "failed":
+        await mark_failed(db, row.id, error)
+    else:
+        await mark_sent(db, row.id, now)
+    return result
+
+
 # What a delivery attempt can end in, as the sender sees it.
 Delivery = Callable[[OutboxRow], Awaitable[None]]
 
@@ -230,26 +262,33 @@ async def deliver_due(
     async with transaction() as db:
         rows = await claim(db, clock(), limit)
     results = {"sent": 0, "retry": 0, "failed": 0, "unreachable": 0}
+    done: list[tuple[OutboxRow, str, str]] = []  # (row, result, error) not yet recorded
+    recording = asyncio.Lock()
+
+    async def record(row: OutboxRow, result: str, error: str = "") -> None:
+        """Record the result; results that arrive while one transaction writes go in the next
+        (a group commit: one transaction per reply when sending is slow, few when it is fast)."""
+        done.append((row, result, error))
+        async with recording:
+            if not done:
+                return  # recorded by the transaction before
+            taken = done[:]
+            done.clear()
+            async with transaction() as db:
+                for row_done, outcome, problem in taken:
+                    results[await _apply(db, row_done, outcome, problem, clock())] += 1
 
     async def one(row: OutboxRow) -> None:
         try:
             await deliver(row)
         except Unreachable:
-            async with transaction() as db:
-                await mark_unreachable(db, row.chat_id, clock())
-            results["unreachable"] += 1
+            await record(row, "unreachable")
         except PassingFailure as exc:
-            async with transaction() as db:
-                again = await mark_retry(db, row, str(exc) or type(exc).__name__, clock())
-            results["retry" if again else "failed"] += 1
+            await record(row, "retry", str(exc) or type(exc).__name__)
         except PermanentFailure as exc:
-            async with transaction() as db:
-                await mark_failed(db, row.id, str(exc) or type(exc).__name__)
-            results["failed"] += 1
+            await record(row, "failed", str(exc) or type(exc).__name__)
         else:
-            async with transaction() as db:
-                await mark_sent(db, row.id, clock())
-            results["sent"] += 1
+            await record(row, "sent")
 
     await asyncio.gather(*(one(row) for row in rows))
     return results

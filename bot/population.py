@@ -72,6 +72,17 @@ def _applicants_query(unit_id: int | None) -> tuple[str, tuple[object, ...]]:
             "ORDER BY u.user_id", (unit_id,))
 
 
+def applicants_of(rows: Iterable[Any], notices: Mapping[str, Notice], contact_ids: Collection[int] = ()
+                  ) -> list[Applicant]:
+    """The applicants from the rows of `applicant_rows` (CPU only: may run outside the transaction)."""
+    return [_applicant(tuple(row), notices) for row in rows if row[0] not in contact_ids]
+
+
+async def applicant_rows(db: aiosqlite.Connection) -> list[Any]:
+    """The stored rows of every user who started an interview, contact persons left out."""
+    return list(await db.execute_fetchall(_APPLICANTS))
+
+
 async def load_applicants(db: aiosqlite.Connection, notices: Mapping[str, Notice],
                           contact_ids: Collection[int] = (), *, unit_id: int | None = None) -> list[Applicant]:
     """Every user who started an interview (of one unit: those linked to it), with their outcome

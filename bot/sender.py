@@ -51,9 +51,20 @@ async def _locale_of(db: aiosqlite.Connection, user_id: int) -> str:
     return str(rows[0][0]) if rows and rows[0][0] else "zh_Hans"
 
 
+def concurrency_for(bulk_per_second: int) -> tuple[int, int]:
+    """(workers, rows per claimed batch) that keep a budget of `bulk_per_second` busy with the Bot
+    API up to 200 ms away. At Telegram's 30/s: one batch of outbox.BATCH (30) at a time. Higher
+    budgets (paid broadcasts) need more messages in flight: two workers with batches of a fifth of
+    a second's budget each, so that one batch waits for its slowest reply while the other sends.
+    At most workers × batch messages are in flight: the bound on duplicates after a crash."""
+    if bulk_per_second <= outbox.BATCH:
+        return 1, outbox.BATCH
+    return 2, max(outbox.BATCH, bulk_per_second // 5)
+
+
 class OutboxSender:
     def __init__(self, bot: Any, storage: Storage, notices: Sequence[Notice], clock: Clock,
-                 settings: Settings) -> None:
+                 settings: Settings, *, bulk_per_second: int = 30) -> None:
         self.bot = bot
         self.storage = storage
         self.notices = list(notices)
@@ -62,6 +73,7 @@ class OutboxSender:
         self.grace = dt.timedelta(hours=settings.reminder_grace_hours)
         self.contact_ids = settings.contact_ids
         self.timezone = self.notices[0].info.timezone if self.notices else "Asia/Shanghai"
+        self.workers, self.batch = concurrency_for(bulk_per_second)
         self._busy = asyncio.Lock()
         self._shown: dict[int, tuple[str, float]] = {}  # broadcast -> (progress text shown, when)
         self._progress: asyncio.Task[None] | None = None
@@ -153,6 +165,13 @@ class OutboxSender:
                                      user_id=broadcast.author_id, messages=[Send(text)], not_before=now, now=now)
         return done
 
+    async def _deliver_until_done(self, context: object = None) -> None:
+        """Claim a batch of due rows and deliver it, again and again, until nothing is due or the
+        Application is stopping."""
+        while self._going_on(context) and any((await outbox.deliver_due(
+                self.storage.transaction, self.deliver, self.clock.now, limit=self.batch)).values()):
+            self._progress_in_background()
+
     async def tick(self, context: object = None) -> None:
         """Queue what has fallen due, then deliver until nothing due is left."""
         if self._busy.locked():
@@ -166,9 +185,7 @@ class OutboxSender:
             await broadcasts.queue_due(self.storage.transaction, {n.id: n for n in self.notices}, now,
                                        contact_ids=self.contact_ids)
             while True:
-                while self._going_on(context) and any(
-                        (await outbox.deliver_due(self.storage.transaction, self.deliver, self.clock.now)).values()):
-                    self._progress_in_background()
+                await asyncio.gather(*(self._deliver_until_done(context) for _ in range(self.workers)))
                 if self._progress is not None:
                     await self._progress
                 settled = await self._settle()

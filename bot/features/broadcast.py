@@ -220,7 +220,7 @@ def _create(turn: Turn, draft: dict[str, Any], at: dt.datetime) -> None:
     """Store the broadcast (audited), close the wizard, and send its author the progress message."""
     now = turn.clock()
     choices = draft.get("aud", {})
-    count = _recipients(turn, choices)  # counted again: the population may have changed since the preview
+    count = int(draft.get("count", 0))  # the preview's exact count; counted again when it is queued
     broadcast_id = broadcasts.create_sync(
         turn.database, author_id=turn.state.user_id, author_chat=turn.state.chat_id, audience=audience_of(choices),
         messages=_messages(draft), at=at, now=now, recipients=count)
