@@ -187,7 +187,8 @@ class OutboxSender:
             while True:
                 await asyncio.gather(*(self._deliver_until_done(context) for _ in range(self.workers)))
                 if self._progress is not None:
-                    await self._progress
+                    progress, self._progress = self._progress, None
+                    await progress
                 settled = await self._settle()
                 await self.show_progress(only_due=False)
                 if not settled or not self._going_on(context):  # otherwise a report was queued: sent now
