@@ -167,7 +167,7 @@ class ConsoleChat:
                 for n, button in enumerate((b for row in action.keyboard or () for b in row), start=start):
                     self._labels[n] = button.label
             elif isinstance(action, CopyMessage):
-                print(f"\n〔copy of message {action.message_id}〕", file=self.out)
+                print("\n〔" + gettext(CONSOLE_LOCALE, COPY) % {"id": action.message_id} + "〕", file=self.out)
             elif isinstance(action, (SendDocument, SendPhoto)):
                 self.user_documents.mkdir(parents=True, exist_ok=True)
                 path = self.user_documents / action.filename
@@ -192,7 +192,7 @@ async def _console(
             print("\n> ", end="", file=out, flush=True)
             line = await lines.get()
             if not line:
-                print("\n" + GOODBYE, file=out)
+                print("\n" + gettext(CONSOLE_LOCALE, GOODBYE), file=out)
                 return 0
             if line.strip():
                 await chat.send_line(line)
@@ -200,7 +200,8 @@ async def _console(
         await storage.close()
 
 
-GOODBYE = "再见。您的回答已保存，下次运行时从原处继续。"
+GOODBYE = N_("Goodbye. Your answers are saved; the next run goes on where you left off.")
+COPY = N_("a copy of your message %(id)s")
 
 
 def _lines_of(stdin: TextIO) -> asyncio.Queue[str]:
@@ -254,5 +255,5 @@ def run_console(args: argparse.Namespace) -> int:
         clock = Clock(getattr(args, "now", None))
         return asyncio.run(_console(settings, getattr(args, "user", 1), sys.stdin, sys.stdout, clock))
     except KeyboardInterrupt:
-        print("\n" + GOODBYE, flush=True)
+        print("\n" + gettext(CONSOLE_LOCALE, GOODBYE), flush=True)
         return 0
