@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench catalogs clean
 
-$(STAMP): pyproject.toml setup.py conversations/locale/*/LC_MESSAGES/messages.po
+$(STAMP): pyproject.toml setup.py conversations/locale/*/LC_MESSAGES/messages.po conversations/i18n.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml setup.py conversations/locale/*/LC_MESSAGES/messages.po
 run: $(STAMP)
 	$(BIN)/zhicheng-bot
 
+# PYTEST_FLAGS="-p no:xdist" runs the suite serially
+PYTEST_FLAGS ?= -n auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 check: $(STAMP)
 	$(BIN)/zhicheng-bot knowledge check

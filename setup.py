@@ -3,24 +3,23 @@ Everything else about the package is in pyproject.toml."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from setuptools import setup
 from setuptools.command.build_py import build_py
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # an isolated build runs this file from elsewhere
+from conversations.i18n import compile_catalog  # noqa: E402  # the one place catalogs are compiled (needs babel)
 
 LOCALE_DIR = Path("conversations") / "locale"
 
 
 def compile_catalogs(target_root: Path) -> None:
     for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
-        with po_path.open("rb") as po:
-            catalog = read_po(po, locale=po_path.parent.parent.name)
         mo_path = target_root / po_path.with_suffix(".mo")
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with mo_path.open("wb") as mo:
-            write_mo(mo, catalog, use_fuzzy=False)
+        mo_path.write_bytes(compile_catalog(po_path))
 
 
 class BuildPyWithCatalogs(build_py):

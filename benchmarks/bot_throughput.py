@@ -67,14 +67,15 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot import callbacks  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.storage import Storage, UserState  # noqa: E402
+from bot.store.storage import Storage  # noqa: E402
+from bot.store.users import UserState, first_time_update, save_user  # noqa: E402
 from conversations.i18n import normalize_locale  # noqa: E402
 from conversations.interview import interview_for  # noqa: E402
 from conversations.outcome import ACTIONABLE_VERDICTS, evaluate  # noqa: E402
 from knowledge import load_notice, notice_path  # noqa: E402
+from tests.support import buttons as callbacks  # noqa: E402
 from tests.support.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 
 RATIO_TARGET = 0.5
@@ -470,8 +471,9 @@ class Breakdown:
         self.handle_ns = 0
         self.sql_ns = 0
         self.sql_calls = 0
-        service = app.bot_data["service"]
-        db = app.bot_data["storage"].db
+        service = app.bot_data.chat
+        db = app.bot_data.chat.storage._db  # the one connection: every transaction passes its _execute
+        assert db is not None
         original_handle = service.handle
         original_execute = db._execute
 
@@ -578,16 +580,14 @@ def fill_stored(db_path: Path, planner: Planner, stored: int) -> dict[str, int]:
         await storage.open()
         try:
             for i in range(0, len(states), 500):
-                async with storage.transaction():
-                    for state in states[i : i + 500]:
-                        await storage.save_user(state)
+                await storage.atomically(lambda db, part=states[i : i + 500]: [save_user(db, s) for s in part])
             for i in range(1, 10_001, 500):
-                async with storage.transaction():
-                    for update_id in range(i, min(i + 500, 10_001)):
-                        await storage.first_time_update(update_id)
-            await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await storage.atomically(
+                    lambda db, i=i: [first_time_update(db, u) for u in range(i, min(i + 500, 10_001))])
         finally:
             await storage.close()
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     asyncio.run(write())
     return {"users": len(states), "answers": sum(len(s.answers) for s in states),
@@ -619,8 +619,8 @@ async def rss_child_main(db_path: Path, applicants: int, returning: int, concurr
         jobs += [partial(harness.returning_applicant, u) for u in back]
         random.Random(SEED + 3).shuffle(jobs)
         seconds = await harness.run(jobs, concurrency, "rss")
-        async with app.bot_data["storage"].db.execute("SELECT COUNT(*) FROM users") as cur:
-            users_now = (await cur.fetchone())[0]
+        users_now = await app.bot_data.chat.storage.atomically(
+            lambda db: db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
     finally:
         await stop_full(app)
     handling = sorted(ns / 1e6 for ns in harness.handling_ns)

@@ -51,11 +51,12 @@ from bench_common import log, met, reference_loop_ms  # noqa: E402
 from latency import TimedBotAPI, long_paths, percentile  # noqa: E402
 from telegram import Update  # noqa: E402
 
-from bot import broadcasts, callbacks  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.sender import OutboxSender  # noqa: E402
+from bot.delivery import broadcasts  # noqa: E402
+from bot.delivery.sender import OutboxSender  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.storage import Storage  # noqa: E402
+from bot.store.storage import Storage  # noqa: E402
+from tests.support import buttons as callbacks  # noqa: E402
 from tests.support.applicants import INTERVIEW, Seeded, seed  # noqa: E402
 from tests.support.offline import UpdateFactory, feed  # noqa: E402
 
@@ -132,8 +133,8 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    sender: OutboxSender = app.bot_data["sender"]
-    storage: Storage = app.bot_data["storage"]
+    sender: OutboxSender = app.bot_data.sender
+    storage: Storage = app.bot_data.chat.storage
     factory = UpdateFactory()
     result: dict[str, Any] = {"mode": args.child, "rate": args.rate}
 
@@ -177,11 +178,11 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
     if broadcasting and enqueued.done():
         result["enqueue_s"] = enqueued.result()
     if args.child == "alone":
-        async with storage.transaction() as conn:
-            [(recipients,)] = list(await conn.execute_fetchall("SELECT recipients FROM broadcasts"))
+        [(recipients,)] = await storage.atomically(
+            lambda db: db.execute("SELECT recipients FROM broadcasts").fetchall())
         expected = {FIRST_RECIPIENT + i for i in range(args.recipients)}
-        async with storage.transaction() as conn:
-            unreachable = {r[0] for r in await conn.execute_fetchall("SELECT chat_id FROM unreachable_chats")}
+        unreachable = {r[0] for r in await storage.atomically(
+            lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
         result.update(
             recipients=recipients,
             elapsed_s=api.last_copy - tick_started,

@@ -57,11 +57,11 @@ from bench_common import log, met  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters  # noqa: E402  # noqa: E402
 
-from bot import callbacks  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from conversations.interview import interview_for  # noqa: E402
 from knowledge import load_notice, notice_path  # noqa: E402
+from tests.support import buttons as callbacks  # noqa: E402
 from tests.support.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
 
 P95_TARGET_MS = 300.0

@@ -38,9 +38,9 @@ from bench_common import log, met  # noqa: E402
 from latency import TimedBotAPI, long_paths, run_one  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 
-from bot.reminders import run_due_reminders  # noqa: E402
-from bot.sender import reminder_messages  # noqa: E402
-from bot.storage import Storage  # noqa: E402
+from bot.delivery.reminders import run_due_reminders  # noqa: E402
+from bot.features.deadlines.handlers import reminder_messages  # noqa: E402
+from bot.store.storage import Storage  # noqa: E402
 from conversations.clock import Clock, parse_moment  # noqa: E402
 from knowledge import load_notice, notice_path  # noqa: E402
 
@@ -81,7 +81,7 @@ async def queue_reminders(db_path: Path) -> dict[str, Any]:
     storage = await Storage(db_path).open()
     try:
         started = time.perf_counter()
-        report = await run_due_reminders(storage.transaction, [notice], parse_moment(MOMENT), reminder_messages)
+        report = await run_due_reminders(storage, [notice], parse_moment(MOMENT), reminder_messages)
         seconds = time.perf_counter() - started
     finally:
         await storage.close()

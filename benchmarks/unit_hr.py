@@ -33,8 +33,10 @@ ID = "11010519491231002X"
 async def run(applicants: int, repeats: int) -> None:
     import yaml
 
-    from bot import callbacks, units
-    from bot.storage import Storage, UserState
+    from bot.features.units import queries as units
+    from bot.features.units.buttons import Attachments, ShowApplicant, UnitCsv
+    from bot.store.storage import Storage
+    from bot.store.users import UserState, save_user, summary
     from conversations.clock import Clock, parse_moment
     from conversations.interview import interview_for
     from conversations.outcome import evaluate
@@ -59,13 +61,12 @@ async def run(applicants: int, repeats: int) -> None:
         for i, answers in enumerate(paths, start=1):
             state = UserState(user_id=i, chat_id=i, locale="zh_Hans", notice_id=notice.id, started=True,
                               answers=dict(answers))
-            async with storage.transaction():
-                await storage.save_user(state)
+            await storage.atomically(save_user, state, None, summary(state, notice))
             await storage.atomically(lambda db, i=i: units.link(db, i, unit.id, "chosen", now))
         await storage.close()
         log(f"{len(paths)} linked applicants stored")
         bot = await start_bot(db_path, contact_ids=frozenset({CONTACT}), clock=Clock(now))
-        service = bot.app.bot_data["service"]
+        service = bot.app.bot_data.chat
         inside: list[float] = []  # time spent inside the update's transaction (other chats wait meanwhile)
         handle_in = service._handle_in
 
@@ -92,14 +93,14 @@ async def run(applicants: int, repeats: int) -> None:
                   f"{statistics.median(inside):5.1f} ms)   max {max(times):6.1f} ms   {sent:>7,} characters/bytes sent")
 
         await timed(f"/unit with {len(paths)} linked applicants", lambda: bot.text(HR, "/unit"))
-        await timed("one applicant's duties (button)", lambda: bot.press(HR, callbacks.button("ua", unit.id, 1)))
+        await timed("one applicant's duties (button)", lambda: bot.press(HR, ShowApplicant(unit.id, 1).pack()))
 
         async def attachments():  # type: ignore[no-untyped-def]
-            await bot.press(HR, callbacks.button("ud", unit.id, 1))
+            await bot.press(HR, Attachments(unit.id, 1).pack())
             return await bot.text(HR, f"张三 {ID} 2021年10月11日")
 
         await timed("attachments: .docx and HTML from the typed message", attachments)
-        await timed("CSV file of the unit", lambda: bot.press(HR, callbacks.button("uc", unit.id)))
+        await timed("CSV file of the unit", lambda: bot.press(HR, UnitCsv(unit.id).pack()))
         case = yaml.safe_dump({"answers": dict(paths[0])}).encode()
         await timed("a case file sent as a document", lambda: bot.document(HR, "case.yaml", case))
         await stop_bot(bot)

@@ -104,13 +104,14 @@ NOW_HELP = ("pretend the time is this ISO 8601 moment with its UTC offset, for d
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.runner import run  # imported here: the offline commands need no PTB
+    from bot.app import build_application  # imported here: the offline commands need no PTB
+    from bot.telegram.runner import run
 
-    return run(args)
+    return run(args, build_application)
 
 
 def _console(args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from bot.app import run_console
     from bot.logsafe import set_log_salt
 
     set_log_salt(Settings.load(args.config).log_salt)
@@ -133,7 +134,7 @@ HEARTBEAT_MAX_AGE = 90.0  # seconds; the bot writes its heartbeat every 30 s
 
 def _health(args: argparse.Namespace) -> int:
     """One line: is the notice loadable, the storage reachable, a bot running and connected?"""
-    from bot.runner import heartbeat_path
+    from bot.telegram.runner import heartbeat_path
 
     settings = Settings.load(args.config)
     try:
@@ -174,7 +175,7 @@ def _broadcast(args: argparse.Namespace) -> int:
     """Queue a broadcast for the running bot to send (or, with --dry-run, count its recipients)."""
     import asyncio
 
-    from bot.broadcasts_cli import broadcast_from_command_line
+    from bot.features.broadcast.command_line import broadcast_from_command_line
 
     settings = Settings.load(args.config)
     return asyncio.run(broadcast_from_command_line(args, settings))

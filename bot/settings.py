@@ -121,6 +121,11 @@ class Settings:
     reminder_time: dt.time = dt.time(10, 0)  # in the notice's time zone
     reminder_grace_hours: float = 6.0
 
+    @property
+    def reminder_grace(self) -> dt.timedelta:
+        """How late a reminder may still go out after its time (the bot was down)."""
+        return dt.timedelta(hours=self.reminder_grace_hours)
+
     @classmethod
     def load(cls, config_file: str | os.PathLike[str] | None = None) -> Settings:
         """The settings from `config_file` (or $ZHICHENG_CONFIG) and the environment, checked."""

@@ -24,6 +24,11 @@ def parse_moment(text: str) -> dt.datetime:
     return moment
 
 
+def local_today(moment: dt.datetime, timezone: str) -> dt.date:
+    """The date of `moment` where the notice's deadlines are reckoned (its time zone)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 class Clock:
     """Aware UTC time. Set to a moment, it runs on from there at the real pace."""
 
@@ -43,7 +48,7 @@ class Clock:
 
     def today(self, timezone: str) -> dt.date:
         """Today's date where the notice's deadlines are reckoned (Asia/Shanghai)."""
-        return self.now().astimezone(ZoneInfo(timezone)).date()
+        return local_today(self.now(), timezone)
 
     def __call__(self) -> dt.datetime:
         return self.now()

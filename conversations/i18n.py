@@ -1,5 +1,6 @@
-"""Interface languages: gettext catalogs (compiled at install, or in memory as a fallback) and
-Babel formatting of dates and durations for the user's locale."""
+"""Interface languages: gettext catalogs (compiled by compile_catalog: at install, or in memory
+where no compiled catalog is newer than its .po) and Babel formatting of dates and durations for
+the user's locale."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ def normalize_locale(code: str | None) -> str:
     return lang if lang in LOCALES else DEFAULT_LOCALE
 
 
+def compile_catalog(po_path: Path) -> bytes:
+    """The .po file compiled to .mo bytes (fuzzy entries left out): the one place catalogs are
+    compiled, at install (setup.py) and in memory."""
+    with po_path.open("rb") as po:
+        catalog = read_po(po, locale=po_path.parent.parent.name)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     """The catalog of a locale. Uses the compiled .mo; compiles the .po in memory if the .mo is
@@ -46,12 +57,7 @@ def translations(locale: str) -> NullTranslations:
         with mo_path.open("rb") as mo:
             return Translations(mo, domain=DOMAIN)
     if po_path.exists():
-        with po_path.open("rb") as po:
-            catalog = read_po(po, locale=locale)
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog, use_fuzzy=False)
-        buffer.seek(0)
-        return Translations(buffer, domain=DOMAIN)
+        return Translations(io.BytesIO(compile_catalog(po_path)), domain=DOMAIN)
     return NullTranslations()
 
 

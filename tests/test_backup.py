@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.storage import Storage, UserState
+from bot.store.storage import Storage
+from bot.store.users import UserState, save_user
 
 
 @pytest.fixture
@@ -25,11 +26,10 @@ async def test_a_backup_taken_while_the_database_is_open_holds_every_row(
 ) -> None:
     storage = await Storage(database).open()
     try:
-        async with storage.transaction():
-            for user_id in (1, 2, 3):
-                state = UserState(user_id=user_id, chat_id=user_id, locale="zh_Hans", notice_id="n",
-                                  current_question="level", answers={"employment": "in_service"}, ticks={"x"})
-                await storage.save_user(state)
+        for user_id in (1, 2, 3):
+            state = UserState(user_id=user_id, chat_id=user_id, locale="zh_Hans", notice_id="n",
+                              current_question="level", answers={"employment": "in_service"}, ticks={"x"})
+            await storage.atomically(save_user, state)
         target = tmp_path / "backup.sqlite3"
         assert main(["backup", str(target)]) == 0  # the bot's connection is still open (WAL)
     finally:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import broadcasts
 from bot.cli import main
-from bot.storage import Storage
-from tests.test_office import NOTICES, populate
+from bot.delivery import broadcasts
+from bot.store.storage import Storage
+from tests.test_office import populate
 
 
 @pytest.fixture
@@ -64,9 +64,8 @@ def test_a_segment_broadcast_is_stored_audited_and_queued_by_the_bot_at_its_time
 
     async def queue() -> int:
         storage = await Storage(db_path).open()
-        [bid] = await broadcasts.queue_due(storage.transaction, NOTICES, dt.datetime(2030, 1, 1, 2, tzinfo=dt.UTC))
-        async with storage.transaction() as db:
-            count = (await broadcasts.get(db, bid)).recipients  # type: ignore[union-attr]
+        [bid] = await broadcasts.queue_due(storage, dt.datetime(2030, 1, 1, 2, tzinfo=dt.UTC))
+        count = (await storage.atomically(broadcasts.get, bid)).recipients  # type: ignore[union-attr]
         await storage.close()
         return int(count or 0)
 
@@ -100,7 +99,7 @@ def test_all_with_a_segment_or_an_unknown_notice_is_refused(db_path: Path, tmp_p
 def test_a_broadcast_to_a_unit_names_it_by_id_or_name_and_refuses_an_unknown_unit(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot import units
+    from bot.features.units import queries as units
 
     with sqlite3.connect(db_path) as conn:
         now = dt.datetime(2021, 10, 1, tzinfo=dt.UTC)

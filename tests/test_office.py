@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -13,17 +14,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import broadcasts, outbox
-from bot.actions import CopyMessage, Send
-from bot.office import RoleError, add_contact, audit_csv, audit_entries, contacts, is_contact, remove_contact
-from bot.population import READINESS_BANDS, Applicant, Audience, load_applicants, select, stats, stats_csv
-from bot.storage import Storage, UserState
+from bot.chat.actions import CopyMessage, Send
+from bot.delivery import broadcasts, outbox
+from bot.features.contacts.handlers import audit_csv
+from bot.features.contacts.queries import RoleError, add_contact, contacts, remove_contact
+from bot.features.stats.handlers import stats_csv
+from bot.store import population as store_population
+from bot.store.audit import audit_entries
+from bot.store.migrations import migrate
+from bot.store.population import READINESS_BANDS, Applicant, Audience, stats
+from bot.store.storage import Storage
+from bot.store.users import UserState, load_user, save_user, set_unreachable, summary
 from conversations.interview import interview_for
 from conversations.outcome import evaluate
 from knowledge import default_notice
 
 NOTICE = default_notice()
-NOTICES = {NOTICE.id: NOTICE}
 NOW = dt.datetime(2021, 10, 12, 2, 0, tzinfo=dt.UTC)
 CONFIGURED = frozenset({1001})
 
@@ -46,10 +52,18 @@ async def populate(storage: Storage, count: int, seed: int) -> None:
         else:
             items = [item.id for item in evaluate(NOTICE, answers).checklist]
             state.ticks = {i for i in items if rng.random() < rng.random()}
-        async with storage.transaction() as db:
-            await storage.save_user(state)
-            if rng.random() < 0.05:
-                await outbox.mark_unreachable(db, state.chat_id, NOW)
+        blocked = rng.random() < 0.05
+
+        def save(db: sqlite3.Connection, state: UserState = state, blocked: bool = blocked) -> None:
+            save_user(db, state, None, summary(state, NOTICE))  # as the chat saves it, with its summary
+            if blocked:
+                set_unreachable(db, state.chat_id, NOW)
+
+        await storage.atomically(save)
+
+
+def is_contact(db: sqlite3.Connection, user_id: int, configured: frozenset[int]) -> bool:
+    return any(c.user_id == user_id for c in contacts(db, configured))
 
 
 @pytest.fixture
@@ -62,29 +76,36 @@ async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
 # --- contact persons and the audit log ----------------------------------------------------------
 
 async def test_contact_persons_are_the_configured_ones_and_those_added_in_the_chat(storage: Storage) -> None:
-    async with storage.transaction() as db:
-        assert await is_contact(db, 1001, CONFIGURED) and not await is_contact(db, 2002, CONFIGURED)
-        assert await add_contact(db, 2002, by=1001, now=NOW)
-        assert not await add_contact(db, 2002, by=1001, now=NOW)
-        assert await is_contact(db, 2002, CONFIGURED)
-        assert await contacts(db, CONFIGURED) == [(1001, "settings"), (2002, "added")]
-        assert await remove_contact(db, 2002, CONFIGURED)
-        assert not await is_contact(db, 2002, CONFIGURED)
+    def work(db: sqlite3.Connection) -> None:
+        assert is_contact(db, 1001, CONFIGURED) and not is_contact(db, 2002, CONFIGURED)
+        assert add_contact(db, 2002, by=1001, now=NOW)
+        assert not add_contact(db, 2002, by=1001, now=NOW)
+        assert not add_contact(db, 1001, by=1001, now=NOW, configured=CONFIGURED)  # in the settings already
+        assert is_contact(db, 2002, CONFIGURED)
+        assert [(c.user_id, c.source) for c in contacts(db, CONFIGURED)] == [(1001, "settings"), (2002, "added")]
+        assert remove_contact(db, 2002, CONFIGURED)
+        assert not is_contact(db, 2002, CONFIGURED)
+
+    await storage.atomically(work)
 
 
 async def test_a_configured_contact_person_cannot_be_removed_in_the_chat(storage: Storage) -> None:
-    async with storage.transaction() as db:
+    def work(db: sqlite3.Connection) -> None:
         with pytest.raises(RoleError):
-            await remove_contact(db, 1001, CONFIGURED)
-        assert await is_contact(db, 1001, CONFIGURED)
+            remove_contact(db, 1001, CONFIGURED)
+        assert is_contact(db, 1001, CONFIGURED)
+
+    await storage.atomically(work)
 
 
 async def test_every_broadcast_is_audited_with_who_what_when_and_how_many(storage: Storage) -> None:
-    async with storage.transaction() as db:
-        broadcast_id = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
-                                               messages=[Send("通知")], at=NOW, now=NOW, recipients=42)
-        await broadcasts.cancel(db, broadcast_id, 1001, NOW)
-        entries = await audit_entries(db)
+    def work(db: sqlite3.Connection) -> tuple[int, list]:  # type: ignore[type-arg]
+        broadcast_id = broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
+                                         messages=[Send("通知")], at=NOW, now=NOW, recipients=42)
+        broadcasts.cancel(db, broadcast_id, 1001, NOW)
+        return broadcast_id, audit_entries(db)
+
+    broadcast_id, entries = await storage.atomically(work)
     assert [(e.action, e.actor_id, e.recipients) for e in entries] == [
         ("broadcast.cancel", 1001, None), ("broadcast.create", 1001, 42)]
     assert entries[1].at == "2021-10-12T02:00:00+00:00" and entries[1].detail["broadcast"] == broadcast_id
@@ -123,10 +144,36 @@ audiences = st.builds(
 )
 
 
+@cache
+def summaries_db() -> sqlite3.Connection:
+    """An in-memory database with the bot's schema, for the audiences' SQL."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(db)
+    return db
+
+
+def selected(population: list[Applicant], audience: Audience) -> set[int]:
+    """The audience as the bot selects it: SQL over the applicants' summary rows."""
+    db = summaries_db()
+    db.execute("DELETE FROM applicant_summaries")
+    db.executemany(
+        "INSERT INTO applicant_summaries (user_id, chat_id, notice_id, version, finished, verdict, level, items, "
+        "ticked, unit_id, reachable, updated_at) VALUES (?, ?, ?, 'v', ?, ?, ?, ?, ?, ?, ?, 'now')",
+        [(a.user_id, a.chat_id, a.notice_id, a.finished, a.verdict, a.level, a.items, a.ticked, a.unit_id,
+          a.reachable) for a in population])
+    chosen = {a.user_id for a in population_of(db, audience)}
+    assert store_population.count(db, audience) == len(chosen)
+    return chosen
+
+
+def population_of(db: sqlite3.Connection, audience: Audience) -> list[Applicant]:
+    return store_population.applicants(db, audience=audience)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(population=populations(), audience=audiences)
 def test_an_audience_selects_exactly_the_reachable_users_matching_every_chosen_dimension(population, audience):
-    chosen = {a.user_id for a in select(population, audience)}
+    chosen = selected(population, audience)
     for a in population:
         expected = (
             a.reachable
@@ -155,12 +202,12 @@ def test_an_audience_stored_before_units_existed_still_reads_as_any_unit():
 
 async def test_the_applicants_read_back_carry_the_engines_verdict_and_their_readiness(storage: Storage) -> None:
     await populate(storage, 120, seed=1)
-    async with storage.transaction() as db:
-        applicants = await load_applicants(db, NOTICES)
-        unreachable = {r[0] for r in await db.execute_fetchall("SELECT chat_id FROM unreachable_chats")}
+    applicants = await storage.atomically(store_population.applicants)
+    unreachable = {r[0] for r in await storage.atomically(
+        lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
     assert len(applicants) == 120
     for a in applicants:
-        state = await storage.load_user(a.user_id, a.chat_id)
+        state = await storage.atomically(load_user, a.user_id, a.chat_id)
         assert a.reachable == (a.chat_id not in unreachable)
         if state.current_question is None:
             outcome = evaluate(NOTICE, state.answers)
@@ -172,9 +219,8 @@ async def test_the_applicants_read_back_carry_the_engines_verdict_and_their_read
 
 async def test_stats_count_by_notice_level_verdict_and_readiness_band(storage: Storage) -> None:
     await populate(storage, 150, seed=2)
-    async with storage.transaction() as db:
-        applicants = await load_applicants(db, NOTICES)
-    s = stats(applicants)
+    applicants = await storage.atomically(store_population.applicants)
+    s = await storage.atomically(stats)
     assert s.applicants == 150 and s.by_notice == {NOTICE.id: 150}
     assert s.finished == sum(s.by_verdict.values()) == sum(1 for a in applicants if a.finished)
     assert set(s.readiness) <= set(READINESS_BANDS)
@@ -185,7 +231,7 @@ async def test_stats_count_by_notice_level_verdict_and_readiness_band(storage: S
 
 async def _link_some(storage: Storage, every: int) -> dict[int, int]:
     """Link every `every`-th user to unit 1 and the next one to unit 2 (as /myunit does); user -> unit."""
-    from bot import units
+    from bot.features.units import queries as units
 
     def work(db):  # type: ignore[no-untyped-def]
         first, _ = units.unit_or_new(db, "甲单位", 1001, NOW)
@@ -204,13 +250,10 @@ async def _link_some(storage: Storage, every: int) -> dict[int, int]:
 async def test_stats_give_the_readiness_by_unit_of_linked_applicants(storage: Storage) -> None:
     await populate(storage, 120, seed=4)
     linked = await _link_some(storage, 3)
-    async with storage.transaction() as db:
-        applicants = await load_applicants(db, NOTICES)
-        from bot.units import unit_names
-
-        names = await unit_names(db)
+    applicants = await storage.atomically(store_population.applicants)
+    names = await storage.atomically(store_population.unit_names)
     assert {a.user_id: a.unit_id for a in applicants if a.unit_id is not None} == linked
-    s = stats(applicants)
+    s = await storage.atomically(stats)
     assert dict(s.linked_by_unit) == {u: list(linked.values()).count(u) for u in set(linked.values())}
     for unit_id, bands in s.readiness_by_unit.items():
         assert sum(bands.values()) == sum(1 for a in applicants if a.unit_id == unit_id and a.items)
@@ -222,8 +265,7 @@ async def test_stats_give_the_readiness_by_unit_of_linked_applicants(storage: St
 async def test_a_broadcast_by_unit_reaches_only_that_units_linked_applicants(storage: Storage) -> None:
     await populate(storage, 90, seed=6)
     linked = await _link_some(storage, 4)
-    async with storage.transaction() as db:
-        chosen = select(await load_applicants(db, NOTICES), Audience(units=frozenset({1})))
+    chosen = await storage.atomically(population_of, Audience(units=frozenset({1})))
     assert chosen and {a.user_id for a in chosen} <= {u for u, unit in linked.items() if unit == 1}
     assert all(a.reachable for a in chosen)
 
@@ -233,37 +275,33 @@ async def test_a_broadcast_by_unit_reaches_only_that_units_linked_applicants(sto
 async def test_a_broadcast_reaches_exactly_its_audience_once_and_a_copy_stays_a_copy(storage: Storage) -> None:
     await populate(storage, 200, seed=3)
     audience = Audience(levels=frozenset({"associate_senior"}), unticked_only=True)
-    async with storage.transaction() as db:
-        expected = {a.chat_id for a in select(await load_applicants(db, NOTICES), audience)}
-        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=audience,
-                                      messages=[CopyMessage(1001, 77)], at=NOW, now=NOW, recipients=len(expected))
-    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == [bid]
-    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == []  # queued once
+    expected = {a.chat_id for a in await storage.atomically(population_of, audience)}
+    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=audience,
+                                   messages=[CopyMessage(1001, 77)], at=NOW, now=NOW, recipients=len(expected))
+    assert await broadcasts.queue_due(storage, NOW) == [bid]
+    assert await broadcasts.queue_due(storage, NOW) == []  # queued once
     got: list[int] = []
 
     async def deliver(row: outbox.OutboxRow) -> None:
         assert row.messages == [CopyMessage(1001, 77)]
         got.append(row.chat_id)
 
-    while any((await outbox.deliver_due(storage.transaction, deliver, lambda: NOW)).values()):
+    while any((await outbox.deliver_due(storage, deliver, lambda: NOW)).values()):
         pass
     assert sorted(got) == sorted(expected) and expected
-    async with storage.transaction() as db:
-        assert await broadcasts.settle(db) == [bid]
-        assert (await broadcasts.progress(db, bid)) == {"sent": len(expected)}
+    assert await storage.atomically(broadcasts.settle) == [bid]
+    assert await storage.atomically(broadcasts.progress, bid) == {"sent": len(expected)}
 
 
 async def test_a_scheduled_broadcast_waits_for_its_time_and_a_cancelled_one_sends_nothing(storage: Storage) -> None:
     await populate(storage, 60, seed=4)
     later = NOW + dt.timedelta(hours=3)
-    async with storage.transaction() as db:
-        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
-                                      messages=[Send("明天截止")], at=later, now=NOW, recipients=0)
-    assert await broadcasts.queue_due(storage.transaction, NOTICES, NOW) == []
-    assert await broadcasts.queue_due(storage.transaction, NOTICES, later) == [bid]
-    async with storage.transaction() as db:
-        withdrawn = await broadcasts.cancel(db, bid, 1001, later)
-        left = await broadcasts.progress(db, bid)
+    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=Audience(),
+                                   messages=[Send("明天截止")], at=later, now=NOW, recipients=0)
+    assert await broadcasts.queue_due(storage, NOW) == []
+    assert await broadcasts.queue_due(storage, later) == [bid]
+    withdrawn = await storage.atomically(broadcasts.cancel, bid, 1001, later)
+    left = await storage.atomically(broadcasts.progress, bid)
     assert withdrawn > 0 and left == {"cancelled": withdrawn}
 
 
@@ -271,10 +309,9 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
     storage: Storage,
 ) -> None:
     await populate(storage, 2000, seed=6)
-    async with storage.transaction() as db:
-        bid = await broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
-                                      messages=[Send("请按时提交")], at=NOW, now=NOW, recipients=0)
-    await broadcasts.queue_due(storage.transaction, NOTICES, NOW)
+    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=Audience(),
+                                   messages=[Send("请按时提交")], at=NOW, now=NOW, recipients=0)
+    await broadcasts.queue_due(storage, NOW)
     rng = random.Random(9)
     blocked = {chat for chat in range(50_001, 52_001) if rng.random() < 0.03}
     received: dict[int, int] = {}
@@ -283,23 +320,21 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
     async def deliver(row: outbox.OutboxRow) -> None:
         await asyncio.sleep(0)
         if row.chat_id in blocked:
-            raise outbox.Unreachable()
+            raise outbox.Unreachable("Forbidden: bot was blocked by the user")
         roll = rng.random()
         if roll < 0.05:
             raise outbox.PassingFailure("timed out")
         received[row.chat_id] = received.get(row.chat_id, 0) + 1
 
     for _ in range(2000):
-        results = await outbox.deliver_due(storage.transaction, deliver, lambda: clock[0], limit=100)
+        results = await outbox.deliver_due(storage, deliver, lambda: clock[0], limit=100)
         if not any(results.values()):
-            async with storage.transaction() as db:
-                due = await outbox.next_due(db)
+            due = await storage.atomically(outbox.next_due)
             if due is None:
                 break
             clock[0] = max(clock[0], due)
-    async with storage.transaction() as db:
-        reachable = {a.chat_id for a in await load_applicants(db, NOTICES) if a.reachable}
-        state = await broadcasts.progress(db, bid)
+    reachable = {a.chat_id for a in await storage.atomically(store_population.applicants) if a.reachable}
+    state = await storage.atomically(broadcasts.progress, bid)
     assert all(times == 1 for times in received.values())
     assert set(received) == reachable
     assert state.get("pending", 0) == 0 and state.get("failed", 0) == 0
@@ -308,8 +343,8 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
 def test_the_stats_chart_is_a_png_with_chinese_labels_where_a_cjk_font_is_installed() -> None:
     from collections import Counter
 
-    from bot.charts import cjk_font, stats_chart
-    from bot.population import Stats
+    from bot.features.stats.chart import cjk_font, stats_chart
+    from bot.store.population import Stats
 
     s = Stats(applicants=10, finished=8, by_verdict=Counter({"eligible": 5, "conditional": 3}),
               readiness=Counter({"0–25%": 2, "100%": 6}))

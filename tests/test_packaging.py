@@ -28,5 +28,8 @@ def test_every_data_folder_is_found_as_a_package_so_its_files_are_installed() ->
     setuptools = pytest.importorskip("setuptools", reason="setuptools is not installed in this environment")
     find_namespace_packages = setuptools.find_namespace_packages
     found = set(find_namespace_packages(str(ROOT), include=["bot*", "conversations*", "knowledge*"]))
-    assert {"bot.templates", "conversations.templates", "conversations.locale.zh_Hans.LC_MESSAGES",
-            "knowledge.notices"} <= found
+    bot_data = {".".join(folder.relative_to(ROOT).parts) for folder in (ROOT / "bot").rglob("templates")}
+    assert {"bot.chat.templates", "bot.features.interview.templates", "bot.store.migrations"} <= bot_data | {
+        "bot.store.migrations"}
+    assert bot_data | {"bot.store.migrations", "conversations.templates", "conversations.locale.zh_Hans.LC_MESSAGES",
+                       "knowledge.notices"} <= found

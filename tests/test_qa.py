@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.chat.html import check_html
 from bot.cli import main
-from bot.telegram_html import check_html
 from conversations import qa
 from conversations.render import TELEGRAM_LIMIT, qa_messages, qa_text
 from knowledge import default_notice, load_notice

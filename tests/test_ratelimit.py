@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.error import RetryAfter
 
-from bot.ratelimit import BULK, PriorityRateLimiter
+from bot.telegram.ratelimit import BULK, PriorityRateLimiter
 
 
 class VirtualTime:

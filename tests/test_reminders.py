@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import Collection, Sequence
 from functools import cache
@@ -13,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import outbox
-from bot.actions import Send
-from bot.reminders import reminder_ref, run_due_reminders, set_reminders
-from bot.storage import Storage, UserState
+from bot.chat.actions import Send
+from bot.delivery import outbox
+from bot.delivery.reminders import reminder_ref, run_due_reminders
+from bot.store.storage import Storage
+from bot.store.users import UserState, delete_user, load_user, save_user
 from conversations.interview import interview_for
 from conversations.outcome import Outcome, evaluate
 from conversations.render import reminder_message
@@ -41,8 +43,16 @@ def render(notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date, t
     return [Send(reminder_message(notice, outcome, deadline_id, today, ticks, locale or "zh_Hans"))]
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """The process dies here (as a kill does, it is caught by nothing)."""
+
+
+def set_reminders(db: sqlite3.Connection, user_id: int, enabled: bool) -> None:
+    """What /reminders does: the user's setting changed and saved."""
+    state = load_user(db, user_id, user_id + 10_000)
+    before = state.snapshot()
+    state.reminders_on = enabled
+    save_user(db, state, before)
 
 
 class World:
@@ -59,8 +69,7 @@ class World:
 
     async def open(self) -> None:
         await self.storage.open()
-        async with self.storage.transaction() as db:
-            await outbox.recover(db)
+        await self.storage.atomically(outbox.requeue_expired, dt.datetime.now(dt.UTC), dt.timedelta(0))
 
     async def restart(self) -> None:
         await self.storage.close()
@@ -86,10 +95,8 @@ class World:
                 state.current_question = interview_for(NOTICE).position(state.answers).question.id  # type: ignore[union-attr]
             checklist = evaluate(NOTICE, state.answers).checklist if kind != "unfinished" else ()
             state.ticks = {item.id for item in checklist if self.rng.random() < 0.3}
-            async with self.storage.transaction() as db:
-                await self.storage.save_user(state)
-                if kind == "opted_out":
-                    await set_reminders(db, user_id, False, SEASON_START)
+            state.reminders_on = kind != "opted_out"
+            await self.storage.atomically(save_user, state)
             if kind == "blocked":
                 self.blocked.add(user_id + 10_000)
             if kind in ("finished", "blocked"):
@@ -103,14 +110,14 @@ class World:
                 raise Crash("killed while sending")
             self.crash_deliveries_after -= 1
         if row.chat_id in self.blocked:
-            raise outbox.Unreachable()
+            raise outbox.Unreachable("Forbidden: bot was blocked by the user")
         assert row.messages and row.messages[0].text.startswith("<b>提醒：")
         self.delivered[row.user_id or 0, row.ref] += 1
 
     async def tick(self, now: dt.datetime) -> None:
-        await run_due_reminders(self.storage.transaction, [NOTICE], now, render, chunk=64)
+        await run_due_reminders(self.storage, [NOTICE], now, render, chunk=64)
         while True:
-            results = await outbox.deliver_due(self.storage.transaction, self.deliver, lambda: now)
+            results = await outbox.deliver_due(self.storage, self.deliver, lambda: now)
             if not any(results.values()):
                 return
 
@@ -160,7 +167,7 @@ async def test_a_crash_part_way_through_queuing_a_slot_loses_none_and_duplicates
         return render(*args)  # type: ignore[arg-type]
 
     with pytest.raises(Crash):
-        await run_due_reminders(world.storage.transaction, [NOTICE], due, crashing_render, chunk=40)
+        await run_due_reminders(world.storage, [NOTICE], due, crashing_render, chunk=40)
     await world.restart()
     await world.tick(due + dt.timedelta(minutes=1))
     ref = reminder_ref(NOTICE.id, "online_submission", 7)
@@ -175,10 +182,10 @@ async def test_a_crash_while_sending_repeats_at_most_the_messages_in_flight(tmp_
     await world.open()
     await world.populate(200)
     due = dt.datetime(2021, 10, 13, 10, 1, tzinfo=SHANGHAI).astimezone(dt.UTC)
-    await run_due_reminders(world.storage.transaction, [NOTICE], due, render)
+    await run_due_reminders(world.storage, [NOTICE], due, render)
     world.crash_deliveries_after = 10
     with pytest.raises(Crash):
-        await outbox.deliver_due(world.storage.transaction, world.deliver, lambda: due, limit=outbox.BATCH)
+        await outbox.deliver_due(world.storage, world.deliver, lambda: due, limit=outbox.BATCH)
     # the process dies here: the claimed batch is left `sending`
     world.crash_deliveries_after = None
     await world.restart()
@@ -204,9 +211,8 @@ async def test_downtime_within_the_grace_window_delays_and_beyond_it_skips_the_s
     assert reminder_ref(NOTICE.id, "online_submission", 1) not in refs
     # slots long past when the bot first ran (7 days before, on 13 October) are skipped, not sent late
     assert reminder_ref(NOTICE.id, "online_submission", 7) not in refs
-    async with world.storage.transaction() as db:
-        rows = dict(await db.execute_fetchall(
-            "SELECT deadline_id || ':' || days_before, status FROM reminder_slots"))
+    rows = dict(await world.storage.atomically(lambda db: db.execute(
+        "SELECT deadline_id || ':' || days_before, status FROM reminder_slots").fetchall()))
     assert rows == {"online_submission:7": "skipped", "online_submission:3": "done", "online_submission:1": "skipped"}
     await world.storage.close()
 
@@ -217,8 +223,8 @@ async def test_a_finished_season_sends_nothing(tmp_path: Path) -> None:
     await world.populate(50)
     await world.tick(dt.datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC))
     assert not world.delivered
-    async with world.storage.transaction() as db:
-        statuses = {r[0] for r in await db.execute_fetchall("SELECT status FROM reminder_slots")}
+    statuses = {r[0] for r in await world.storage.atomically(
+        lambda db: db.execute("SELECT status FROM reminder_slots").fetchall())}
     assert statuses == {"skipped"} and len(notice_schedule(NOTICE)) == 8
     await world.storage.close()
 
@@ -229,10 +235,10 @@ async def test_a_blocked_chat_is_marked_unreachable_once_and_skipped_from_then_o
     await world.populate(60)
     for day in (13, 17):
         await world.tick(dt.datetime(2021, 10, day, 10, 5, tzinfo=SHANGHAI).astimezone(dt.UTC))
-    async with world.storage.transaction() as db:
-        unreachable = {r[0] for r in await db.execute_fetchall("SELECT chat_id FROM unreachable_chats")}
-        attempts = await db.execute_fetchall(
-            "SELECT COUNT(*) FROM outbox WHERE chat_id IN (SELECT chat_id FROM unreachable_chats)")
+    unreachable = {r[0] for r in await world.storage.atomically(
+        lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
+    attempts = await world.storage.atomically(lambda db: db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE chat_id IN (SELECT chat_id FROM unreachable_chats)").fetchall())
     assert unreachable == world.blocked and world.blocked
     assert attempts[0][0] == len(world.blocked)  # one try each, on the 13th; nothing queued on the 17th
     await world.storage.close()
@@ -244,13 +250,11 @@ async def test_turning_reminders_off_withdraws_those_queued_and_on_again_resumes
     await world.populate(40)
     user = next(u for u, refs in world.expected.items() if refs)
     due = dt.datetime(2021, 10, 13, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
-    await run_due_reminders(world.storage.transaction, [NOTICE], due, render)
-    async with world.storage.transaction() as db:
-        await set_reminders(db, user, False, due)
+    await run_due_reminders(world.storage, [NOTICE], due, render)
+    await world.storage.atomically(set_reminders, user, False)
     await world.tick(due)
     assert not any(u == user for (u, _) in world.delivered)
-    async with world.storage.transaction() as db:
-        await set_reminders(db, user, True, due)
+    await world.storage.atomically(set_reminders, user, True)
     await world.tick(dt.datetime(2021, 10, 17, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC))
     assert (user, reminder_ref(NOTICE.id, "online_submission", 3)) in world.delivered
     await world.storage.close()
@@ -262,12 +266,12 @@ async def test_delete_me_removes_the_users_queued_messages_and_setting(tmp_path:
     await world.populate(20)
     user = next(u for u, refs in world.expected.items() if refs)
     due = dt.datetime(2021, 10, 13, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
-    await run_due_reminders(world.storage.transaction, [NOTICE], due, render)
-    async with world.storage.transaction() as db:
-        await set_reminders(db, user, True, due)
-        await world.storage.delete_user(user)
-        left = await db.execute_fetchall(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE user_id = ?), "
-            "(SELECT COUNT(*) FROM reminder_settings WHERE user_id = ?)", (user, user))
+    await run_due_reminders(world.storage, [NOTICE], due, render)
+    await world.storage.atomically(set_reminders, user, False)
+    await world.storage.atomically(set_reminders, user, True)
+    await world.storage.atomically(delete_user, user)
+    left = await world.storage.atomically(lambda db: db.execute(
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE user_id = ?), "
+        "(SELECT COUNT(*) FROM reminder_settings WHERE user_id = ?)", (user, user)).fetchall())
     assert list(left) == [(0, 0)]
     await world.storage.close()

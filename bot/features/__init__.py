@@ -1,27 +1,28 @@
-"""The bot's features, one module each; each registers its commands and button events in
-REGISTRY; each command names its rank in the command menu and /help."""
+"""The bot's features, one package each. Each registers its commands, buttons and awaited input
+in one Registry (bot.chat.registry); each command names its rank in the command menu and /help.
+A new feature is one more package and one more entry in FEATURES (a test keeps the list complete)."""
 
 from __future__ import annotations
 
+from bot.chat.registry import Registry
 from bot.features import (
     account,
     broadcast,
     case,
     checklist,
+    contacts,
     deadlines,
     help,
-    hr,
     interview,
-    myunit,
     notices,
-    office,
     questions,
     stats,
     units,
 )
-from bot.registry import Registry
+
+FEATURES = (interview, checklist, deadlines, account, units, case, broadcast, stats, contacts, help, questions,
+            notices)
 
 REGISTRY = Registry()
-for feature in (interview, checklist, deadlines, account, myunit, hr, case, units, broadcast, stats, office, help,
-                questions, notices):
+for feature in FEATURES:
     feature.register(REGISTRY)

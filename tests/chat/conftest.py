@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ class BotUnderTest:
     api: OfflineBotAPI
     updates: UpdateFactory
     db_path: Path
+    extra: dict[str, Any] = field(default_factory=dict)  # what a fixture hands its tests (a seeded population)
 
     async def send(self, data: dict[str, Any]) -> list[Call]:
         """Deliver an update; return the Bot API calls it caused."""

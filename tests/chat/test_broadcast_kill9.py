@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbox import BATCH
-from bot.storage import Storage
+from bot.delivery.outbox import BATCH
+from bot.store.storage import Storage
 from tests.chat.emulator import BotAPIEmulator
 from tests.chat.test_runner import ROOT, SALT, TOKEN, Bot
 from tests.support.applicants import Seeded, path, seed

@@ -5,6 +5,7 @@ each chat's updates strictly in arrival order, and a slow or failing chat holds 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import sqlite3
 from collections import defaultdict
@@ -12,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Message, Update, User
 from telegram.error import TimedOut
 
-from bot import callbacks
-from bot.texts import gettext
+from bot.chat.texts import gettext
+from bot.telegram.concurrency import PerChatUpdateProcessor
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot
 from tests.chat.test_interview_end_to_end import ANSWERS
+from tests.support import buttons as callbacks
 from tests.support.offline import OfflineBotAPI
 
 RECORDED = gettext("zh_Hans", "Recorded")
@@ -200,3 +202,31 @@ async def test_bot_api_timeouts_in_one_chat_leave_the_others_and_its_answers_int
     assert errors and all(isinstance(e, TimedOut) for e in errors)
     # The replies were lost on the way, the answers were not: they are stored, in order.
     assert stored_answers(bot.db_path)[failing] == dict(ANSWERS[:3])
+
+
+async def test_an_update_cancelled_while_waiting_does_not_let_the_next_of_its_chat_overtake() -> None:
+    processor = PerChatUpdateProcessor(8)
+    chat = Chat(5, "private")
+    update = Update(1, message=Message(1, dt.datetime.now(dt.UTC), chat, from_user=User(5, "u", False)))
+    first_may_end = asyncio.Event()
+    order: list[str] = []
+
+    async def work(name: str, hold: asyncio.Event | None = None) -> None:
+        order.append(f"{name} start")
+        if hold is not None:
+            await hold.wait()
+        order.append(f"{name} end")
+
+    first = asyncio.create_task(processor.do_process_update(update, work("A", first_may_end)))
+    second = asyncio.create_task(processor.do_process_update(update, work("B")))
+    third = asyncio.create_task(processor.do_process_update(update, work("C")))
+    await asyncio.sleep(0)
+    second.cancel()  # B is cancelled while it waits behind A
+    await asyncio.gather(second, return_exceptions=True)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == ["A start"]  # C still waits for A
+    first_may_end.set()
+    await asyncio.gather(first, third)
+    assert order == ["A start", "A end", "C start", "C end"]
+    assert processor.waiting_chats == 0

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from bot import broadcasts, callbacks
-from bot.features import broadcast as wizard
-from bot.features.audiences import FILTERS
-from bot.sender import OutboxSender
+from bot.delivery import broadcasts
+from bot.delivery.sender import OutboxSender
+from bot.features.broadcast import wizard
+from bot.features.broadcast.audiences import FILTERS
+from bot.features.contacts.handlers import RemoveContact
 from conversations.clock import Clock
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
 from tests.support.applicants import NOTICE, Seeded, checklist, path, seed
@@ -54,10 +55,10 @@ def population() -> list[Seeded]:
 async def office(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     bot = await start_bot(tmp_path / "office.sqlite3", contact_ids=frozenset({CONTACT}),
                           clock=Clock(NOW), sender_interval=0)
-    storage = bot.app.bot_data["storage"]
+    storage = bot.app.bot_data.chat.storage
     people = population()
     await storage.atomically(lambda db: seed(db, people))
-    bot.app.bot_data["people"] = people
+    bot.extra["people"] = people
     try:
         yield bot
     finally:
@@ -103,13 +104,13 @@ async def write_text(bot: BotUnderTest) -> list[Call]:
 
 
 def sender(bot: BotUnderTest) -> OutboxSender:
-    s = bot.app.bot_data["sender"]
+    s = bot.app.bot_data.sender
     assert isinstance(s, OutboxSender)
     return s
 
 
 def expected_chats(bot: BotUnderTest, level: str | None = None) -> set[int]:
-    people: list[Seeded] = bot.app.bot_data["people"]
+    people: list[Seeded] = bot.extra["people"]
     return {p.chat_id for p in people if not p.unreachable and (level is None or p.answers.get("level") == level)}
 
 
@@ -133,7 +134,7 @@ async def test_formatted_text_goes_to_the_chosen_level_once_each_with_progress_e
     calls = await tap(office, CONTACT, "确认发送")
     [progress] = [c for c in calls if c.method == "sendMessage"]
     assert "广播 #1" in progress.params["text"] and f"待发 {len(expected)}" in progress.params["text"]
-    assert data_of(office, CONTACT, "取消广播") == callbacks.button(wizard.CANCEL, 1, "p")
+    assert data_of(office, CONTACT, "取消广播") == wizard.CancelBroadcast(1, "p").pack()
     [(status, progress_id, chat)] = rows(office, "SELECT status, progress_message, author_chat FROM broadcasts")
     assert (status, chat) == ("scheduled", CONTACT) and progress_id is not None
     assert rows(office, "SELECT action, actor_id, recipients FROM audit_log") == [
@@ -160,7 +161,7 @@ async def test_a_progress_message_shows_figures_while_sending_before_the_end(tmp
                           sender_interval=0)
     try:
         people = [Seeded(1000 + i, path("intermediate", "eligible", i)) for i in range(75)]
-        await bot.app.bot_data["storage"].atomically(lambda db: seed(db, people))
+        await bot.app.bot_data.chat.storage.atomically(lambda db: seed(db, people))
         await write_text(bot)
         await tap(bot, CONTACT, "下一步")
         await tap(bot, CONTACT, "确认发送")
@@ -206,7 +207,7 @@ async def test_a_forwarded_text_is_copied_and_a_sticker_is_refused(office: BotUn
         "type": "hidden_user", "sender_user_name": "某人", "date": 1634000000})
     await office.send(forwarded)
     draft = json.loads(rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])
-    assert draft["msg"] == {"copy": [CONTACT, forwarded["message"]["message_id"]]}
+    assert draft["message"] == {"copy": [CONTACT, forwarded["message"]["message_id"]]}
 
 
 async def test_a_broadcast_at_a_set_time_asks_a_future_beijing_time_and_waits_for_it(office: BotUnderTest) -> None:
@@ -252,8 +253,8 @@ async def test_cancel_at_each_step_leaves_no_broadcast_and_no_outbox_row(office:
         await tap(office, CONTACT, "下一步")
     if step == "time":
         await tap(office, CONTACT, "定时发送")
-    stale_confirm = callbacks.button(wizard.CONFIRM, json.loads(
-        rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["w"])
+    stale_confirm = wizard.SendNow(json.loads(
+        rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["token"]).pack()
     calls = await tap(office, CONTACT, "取消")
     assert "已取消，未发送任何消息。" in texts(calls)
     no_broadcast_left(office)
@@ -292,8 +293,8 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
     await tap(office, CONTACT, "下一步")
     await tap(office, CONTACT, "确认发送")
     [(progress_id,)] = rows(office, "SELECT progress_message FROM broadcasts")
-    storage = office.app.bot_data["storage"]
-    await broadcasts.queue_due(storage.transaction, {NOTICE.id: NOTICE}, NOW, contact_ids={CONTACT})
+    storage = office.app.bot_data.chat.storage
+    await broadcasts.queue_due(storage, NOW, contact_ids={CONTACT})
     queued = len(expected_chats(office))
     calls = await office.text(CONTACT, "/broadcasts")
     assert "#1 · 发送中" in texts(calls)[0]
@@ -307,7 +308,7 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
     assert not [c for c in office.api.calls if c.method == "sendMessage"]  # nothing sent, no report
     shown = office.api.messages[(CONTACT, progress_id)]
     assert "已取消" in shown["text"] and f"已撤回 {queued}" in shown["text"] and "reply_markup" not in shown
-    calls = await office.press(CONTACT, callbacks.button(wizard.CANCEL, 1, "p"))
+    calls = await office.press(CONTACT, wizard.CancelBroadcast(1, "p").pack())
     assert toasts(calls) == ["该广播已结束，无法取消。"]
     assert rows(office, "SELECT COUNT(*) FROM audit_log WHERE action = 'broadcast.cancel'") == [(1,)]
 
@@ -316,11 +317,11 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
 
 def every_privileged_button(token: str) -> list[str]:
     entry = FILTERS[1]
-    return [callbacks.button(wizard.TOGGLE, token, entry.key, "junior"), callbacks.button(wizard.ALL, token),
-            callbacks.button(wizard.NEXT, token), callbacks.button(wizard.BACK, token),
-            callbacks.button(wizard.CONFIRM, token), callbacks.button(wizard.SCHEDULE, token),
-            callbacks.button(wizard.QUIT, token), callbacks.button(wizard.CANCEL, 1, "p"),
-            callbacks.button(wizard.CANCEL, 1, "l"), callbacks.button("ctr", OTHER_CONTACT)]
+    return [wizard.Filter(token, entry.key, "junior").pack(), wizard.AllApplicants(token).pack(),
+            wizard.ToPreview(token).pack(), wizard.BackToAudience(token).pack(),
+            wizard.SendNow(token).pack(), wizard.SendLater(token).pack(),
+            wizard.Quit(token).pack(), wizard.CancelBroadcast(1, "p").pack(),
+            wizard.CancelBroadcast(1, "l").pack(), RemoveContact(OTHER_CONTACT).pack()]
 
 
 async def test_an_applicant_gets_no_permission_for_every_privileged_command_and_forged_button(
@@ -332,7 +333,7 @@ async def test_an_applicant_gets_no_permission_for_every_privileged_command_and_
     await tap(office, CONTACT, "定时发送")
     await office.text(CONTACT, "2021-10-20 10:00")  # broadcast #1, scheduled
     await write_text(office)  # and a wizard open at the audience step
-    token = json.loads(rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["w"]
+    token = json.loads(rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["token"]
     before = snapshot(office)
 
     for command in ("/broadcast", "/broadcasts", "/stats", "/audit", "/contacts", f"/contacts remove {CONTACT}"):
@@ -389,7 +390,7 @@ async def test_contacts_lists_both_kinds_and_the_settings_contact_cannot_be_remo
 
 async def test_stats_counts_the_seeded_population_and_sends_a_chart_and_a_csv(office: BotUnderTest) -> None:
     await office.text(CONTACT, "/start")  # a contact person who answers the questions is no applicant
-    storage = office.app.bot_data["storage"]
+    storage = office.app.bot_data.chat.storage
     await storage.atomically(lambda db: seed(db, [Seeded(CONTACT, path("junior", "eligible"))]))
     await storage.atomically(lambda db: db.executemany(
         "INSERT INTO outbox (kind, ref, chat_id, payload, not_before, status, created_at) "
@@ -402,7 +403,7 @@ async def test_stats_counts_the_seeded_population_and_sends_a_chart_and_a_csv(of
     assert "中级：14" in text and "副高级：10" in text and "初级：10" in text  # the unfinished have no level yet
     assert "可以申报：22" in text and "满足条件后可以申报：8" in text and "适用其他途径：4" in text
     bands = dict.fromkeys(["0–25%", "25–50%", "50–75%", "75–99%", "100%"], 0)
-    for p in office.app.bot_data["people"]:
+    for p in office.extra["people"]:
         items = checklist(p.answers) if p.finished else []
         if items:
             share = len(p.ticks) / len(items)
@@ -449,12 +450,12 @@ async def test_audit_lists_every_privileged_action_and_exports_the_whole_log(off
 def test_every_audience_filter_has_a_one_letter_key_and_fits_the_callback_data() -> None:
     keys = [f.key for f in FILTERS]
     assert len(set(keys)) == len(keys) and all(len(k) == 1 for k in keys)
-    assert len(callbacks.button(wizard.TOGGLE, "abcdef", "n", NOTICE.id).encode()) <= 64
+    assert len(wizard.Filter("abcdef", "n", NOTICE.id).pack().encode()) <= 64
     assert checklist(path("junior", "eligible"))  # the seeded paths have checklists
 
 
 async def test_a_broadcast_by_unit_goes_to_the_applicants_linked_to_that_unit_only(office: BotUnderTest) -> None:
-    from bot import units
+    from bot.features.units import queries as units
 
     with sqlite3.connect(office.db_path) as conn:
         first, _ = units.unit_or_new(conn, "新疆某有色金属公司", CONTACT, NOW)

@@ -35,18 +35,21 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks
-from bot.service import COMMANDS
-from bot.texts import gettext, message
+from bot.chat.buttons import Answer, Back, ChecklistFile, Restart, Tick
+from bot.chat.texts import gettext, message
+from bot.features import REGISTRY
+from bot.features.account.handlers import DeleteCancelled, DeleteConfirmed, Language
 from conversations.i18n import LOCALES
 from conversations.interview import interview_for
 from conversations.outcome import evaluate
 from knowledge import default_notice
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
 from tests.chat.test_interview_end_to_end import ANSWERS, USER, answer_all
+from tests.support import buttons as callbacks
 from tests.support.offline import Call, OfflineBotAPI
 
 SEED = 20211013
+COMMANDS = REGISTRY.command_names()
 NOTICE = default_notice()
 INTERVIEW = interview_for(NOTICE)
 QUESTION_IDS = [q.id for q in NOTICE.questions]
@@ -102,6 +105,8 @@ POOLS = [CONTROL, BIDI, EMOJI, WORDS, HTML_LIKE, [chr(c) for c in range(0x21, 0x
 LENGTHS = (1, 2, 7, 64, 300, 4096, 4097, 5000)
 LANGUAGE_CODES = ("zh-hans", "zh-hant", "en", "en-US", "ar", "he", None, "x-klingon-nonsense")
 SHOWING_COMMANDS = ("help", "deadlines", "privacy", "lang")  # commands that only show something
+
+COMMANDS = REGISTRY.command_names()
 
 
 def random_text(rng: random.Random, length: int | None = None) -> str:
@@ -186,20 +191,20 @@ def is_live(data: str, now: Stored) -> bool:
     parsed = callbacks.parse(data)
     if parsed is None:
         return False
-    if parsed.kind == "restart":
+    if isinstance(parsed, Restart):
         return True  # offered under every question
-    if parsed.kind in ("delete_yes", "delete_no"):
-        return now.deletion_pending  # offered by /delete_me only (del:yes has its own tests below)
-    if parsed.kind == "lang":
-        return parsed.args[0] in LOCALES
+    if isinstance(parsed, (DeleteConfirmed, DeleteCancelled)):
+        return now.deletion_pending  # offered by /delete_me only (deleting has its own tests below)
+    if isinstance(parsed, Language):
+        return parsed.locale in LOCALES
     current = now.current_question
-    if parsed.kind == "answer":
-        return parsed.args[0] == current and INTERVIEW.is_valid_answer(*parsed.args)
-    if parsed.kind == "back":
-        return parsed.args[0] == current if current is not None else parsed.args[0] == "-" and now.finished
-    if parsed.kind == "toggle":
-        return now.finished and parsed.args[0] in {it.id for it in evaluate(NOTICE, now.answer_map).checklist}
-    if parsed.kind == "document":
+    if isinstance(parsed, Answer):
+        return parsed.question == current and INTERVIEW.is_valid_answer(parsed.question, parsed.option)
+    if isinstance(parsed, Back):
+        return parsed.question == current if current is not None else parsed.question == "" and now.finished
+    if isinstance(parsed, Tick):
+        return now.finished and parsed.item in {it.id for it in evaluate(NOTICE, now.answer_map).checklist}
+    if isinstance(parsed, ChecklistFile):
         return now.finished
     return False
 
@@ -370,6 +375,24 @@ class Fuzzer:
             "del:yes\x00",
             "del:no",
             "",
+            # the same kinds in today's data
+            "iv.answer:level:nope",
+            "iv.answer:nope:yes",
+            f"iv.answer:{current}:nope",
+            "iv.answer:level",
+            "iv.answer:level:junior:x",
+            "IV.ANSWER:LEVEL:JUNIOR",
+            "cl.tick:not_an_item",
+            f"cl.tick:{rng.choice(ITEM_IDS)}",
+            "cl.file:",
+            f"iv.back:{rng.choice(QUESTION_IDS)}",
+            "iv.back:",
+            "ac.lang:xx",
+            "iv.restart ",
+            "ac.delete\x00",
+            "hr.applicant:1:1",
+            "bc.confirm:abcdef",
+            "x:un:1",
         ]
         return [self.button(f"forged {d[:40]!r}", d) for d in candidates if not is_live(d, now)]
 
@@ -653,8 +676,9 @@ JUNK = st.one_of(
     st.tuples(
         st.just("button"),
         st.sampled_from(
-            [f"{k}:{i}" for k in ("a", "b", "t") for i in QUESTION_IDS + ITEM_IDS]
+            [f"{k}:{i}" for k in ("a", "b", "t", "iv.back", "cl.tick") for i in QUESTION_IDS + ITEM_IDS]
             + [f"a:{q.id}:{o.id}" for q in NOTICE.questions for o in q.options]
+            + [Answer(q.id, o.id).pack() for q in NOTICE.questions for o in q.options]
         ),
     ),
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot import callbacks
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
+from tests.support import buttons as callbacks
 
 USER = 4242
 # A 副高级 applicant in a Xinjiang unit, title from another province, in 访惠聚 (六（一）).

@@ -11,17 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks
-from bot.actions import Send, expanded
-from bot.events import AnswerPressed, Command
-from bot.service import ChatService
-from bot.storage import Storage
+from bot.chat.actions import Send, expanded
+from bot.chat.buttons import Answer
+from bot.chat.events import ButtonPressed, Command
+from bot.chat.service import ChatService
+from bot.features import REGISTRY
+from bot.features.notices.handlers import StartNotice
+from bot.store.storage import Storage
 from conversations.clock import Clock, parse_moment
 from conversations.interview import interview_for
 from knowledge import Notice, load_notice, notice_files
 from tests.chat.conftest import start_bot, stop_bot, texts
 from tests.chat.test_interview_end_to_end import ANSWERS, USER, answer_all
 from tests.conftest import FIXTURES_DIR
+from tests.support import buttons as callbacks
 from tests.support.offline import Call, UpdateFactory
 
 OTHER_USER = 5151
@@ -80,7 +83,7 @@ async def test_a_new_notice_leaves_the_2021_interview_intact_tells_which_notice_
         shown = "\n".join(texts(calls))
         assert "新色集函〔2021〕121号" in shown and "测职函〔2022〕7号" in shown
         assert "原样保存" in shown
-        offer = callbacks.button("nt", "new", second.id)
+        offer = StartNotice(second.id).pack()
         assert ("按现行通知开始问答", offer) in buttons_in(calls)
         assert rows(db, "SELECT notice_id FROM interviews WHERE user_id = ?", USER) == [(first.id,)]
         assert rows(db, "SELECT question_id, option_id FROM answers WHERE user_id = ? ORDER BY 1", USER) == answers
@@ -118,7 +121,7 @@ async def test_answers_under_a_notice_that_is_gone_are_never_read_under_another(
         privacy = "\n".join(texts(await bot.text(USER, "/privacy")))
         assert privacy.strip()
         assert rows(db, "SELECT question_id, option_id FROM answers WHERE user_id = ? ORDER BY 1", USER) == answers
-        shown = "\n".join(texts(await bot.press(USER, callbacks.button("nt", "new", second.id))))
+        shown = "\n".join(texts(await bot.press(USER, StartNotice(second.id).pack())))
         assert "第1题" in shown
         assert rows(db, "SELECT notice_id FROM interviews WHERE user_id = ?", USER) == [(second.id,)]
     finally:
@@ -136,7 +139,7 @@ async def test_every_notice_runs_through_the_chat_service_on_random_paths(tmp_pa
     storage = await Storage(tmp_path / "z.sqlite3").open()
     rng = random.Random(path.stem)
     try:
-        service = ChatService(storage, notice, clock=Clock(parse_moment(IN_2021)))
+        service = ChatService(storage, notice, REGISTRY, clock=Clock(parse_moment(IN_2021)))
         for user in range(1, 41):
             actions = expanded(await service.handle(Command(user, user, name="start")) or [])
             answers: dict[str, str] = {}
@@ -146,7 +149,7 @@ async def test_every_notice_runs_through_the_chat_service_on_random_paths(tmp_pa
                     break
                 option = rng.choice(question.options)
                 answers[question.id] = option.id
-                event = AnswerPressed(user, user, question_id=question.id, option_id=option.id)
+                event = ButtonPressed(user, user, button=Answer(question.id, option.id))
                 actions = expanded(await service.handle(event) or [])
                 assert actions, f"{notice.id}: no reply to {question.id}={option.id}"
             assert interview.position(answers).question is None

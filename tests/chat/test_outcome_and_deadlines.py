@@ -7,9 +7,9 @@ import sqlite3
 
 import icalendar
 
-from bot import callbacks
 from tests.chat.conftest import BotUnderTest, texts
 from tests.chat.test_interview_end_to_end import ANSWERS, USER, answer_all
+from tests.support import buttons as callbacks
 
 
 async def test_a_retiree_sees_the_reason_and_contacts_but_no_checklist_or_checklist_button(
@@ -72,14 +72,14 @@ async def test_the_sender_delivers_a_due_reminder_with_its_buttons_through_the_a
         await bot.text(USER, "/start")
         await answer_all(bot, ANSWERS)
         before = len(bot.api.calls)
-        await bot.app.bot_data["sender"].tick()
+        await bot.app.bot_data.sender.tick()
         sent = [c for c in bot.api.calls[before:] if c.method == "sendMessage"]
         assert len(sent) == 1 and sent[0].params["chat_id"] == USER
         assert "提醒：网上申报截止" in sent[0].params["text"] and "还有3天" in sent[0].params["text"]
         buttons = [(b["text"], b["callback_data"]) for row in sent[0].params["reply_markup"]["inline_keyboard"]
                    for b in row]
-        assert buttons == [("📋 我的材料清单", "cl"), ("🔕 关闭提醒", "rem:off")]
-        await bot.app.bot_data["sender"].tick()  # nothing twice
+        assert buttons == [("📋 我的材料清单", callbacks.CHECKLIST), ("🔕 关闭提醒", callbacks.REMINDERS_OFF)]
+        await bot.app.bot_data.sender.tick()  # nothing twice
         assert not [c for c in bot.api.calls[before + 1:] if c.method == "sendMessage"]
     finally:
         await stop_bot(bot)

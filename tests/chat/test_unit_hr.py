@@ -19,13 +19,28 @@ import docx
 import pytest
 import yaml
 
-from bot import callbacks
 from bot.cli import main
-from bot.population import load_applicants_sync, stats
+from bot.features.case.handlers import CaseAnswer, CaseAttachments, CaseChecklistFile
+from bot.features.units.buttons import (
+    AllUnits,
+    Attachments,
+    NewInvitation,
+    RevokeHr,
+    RevokeInvitation,
+    ShowApplicant,
+    ShowUnit,
+    UnitCsv,
+    UnitDetail,
+    Unlink,
+)
+from bot.store.population import applicants as stored_applicants
+from bot.store.population import stats
 from conversations.clock import Clock, parse_moment
 from conversations.interview import interview_for
 from knowledge import default_notice
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
+from tests.support import buttons as callbacks
+from tests.support.clock import SteppedClock
 from tests.support.offline import Call
 from tests.test_unit_duties import HR_PERSONAS, persona
 
@@ -36,16 +51,6 @@ APPLICANT_A, APPLICANT_B = 7001, 7002
 ID = "11010519491231002X"
 AID_ENGINEER = persona(HR_PERSONAS[0])["answers"]
 FIRST_TIME = persona(HR_PERSONAS[1])["answers"]
-
-
-class SteppedClock:
-    """A monotonic clock the test moves forward (Clock runs on from its start at this pace)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -155,14 +160,15 @@ async def test_a_used_expired_revoked_or_crafted_invitation_is_refused_and_audit
 
     revoked = await invite(bot, "甲单位有限公司")
     await bot.text(CONTACT, "/units")
-    await bot.press(CONTACT, callbacks.button("unit", 1))
+    await bot.press(CONTACT, UnitDetail(1).pack())
     revoke = next(d for label, d in bot.buttons(CONTACT) if label.startswith("撤销邀请"))
     calls = await bot.press(CONTACT, revoke)
     assert ("邀请已撤销", False) in toasts(calls)
     assert "已被评审办公室撤销" in joined(await bot.text(HR_B, f"/start {revoked}"))
 
     assert "该邀请链接无效" in joined(await bot.text(HR_B, "/start hr_forgedTOKENforgedTOKEN1234"))
-    assert "该邀请链接无效" in joined(await bot.text(HR_B, f"/start {used[:-1]}x"))
+    forged = used[:-1] + ("y" if used.endswith("x") else "x")  # one character changed
+    assert "该邀请链接无效" in joined(await bot.text(HR_B, f"/start {forged}"))
     assert "无权限" in joined(await bot.text(HR_B, "/unit"))
     refused = [d["reason"] for a, d in audit_actions(bot) if a == "invitation.refused"]
     assert refused == ["used", "expired", "revoked", "unknown", "unknown"]
@@ -174,8 +180,8 @@ async def test_hr_and_applicants_cannot_use_the_contact_persons_unit_commands_or
     for command in ("/invite 丙单位", "/units"):
         assert "无权限" in joined(await bot.text(HR_A, command))
         assert "无权限" in joined(await bot.text(APPLICANT_A, command))
-    for data in (callbacks.button("unit", 1), callbacks.button("ivrv", 1), callbacks.button("hrrv", 1, HR_A),
-                 callbacks.button("ivnew", 1), callbacks.button("units")):
+    for data in (UnitDetail(1).pack(), RevokeInvitation(1).pack(), RevokeHr(1, HR_A).pack(),
+                 NewInvitation(1).pack(), AllUnits().pack()):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)] and not texts(calls)
     with db(bot) as conn:
@@ -192,20 +198,20 @@ async def test_hr_of_unit_a_never_sees_or_acts_on_unit_b_by_any_command_or_forge
     assert "甲单位有限公司" in unit_view and "乙单位有限公司" not in unit_view
     assert "已关联申报人：1名" in unit_view and "1号 · 副高级 · 可以申报" in unit_view
     assert "中级" not in unit_view  # B's applicant applies for 中级
-    for data in (callbacks.button("un", 2), callbacks.button("uc", 2), callbacks.button("ua", 2, 1),
-                 callbacks.button("ud", 2, 1), callbacks.button("ua", 2, "x"), callbacks.button("un", 99)):
+    for data in (ShowUnit(2).pack(), UnitCsv(2).pack(), ShowApplicant(2, 1).pack(),
+                 Attachments(2, 1).pack(), "hr.applicant:2:x", ShowUnit(99).pack()):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)], data
         assert not texts(calls) and not [c for c in calls if c.method == "sendDocument"]
     # HR A's CSV file holds A's one applicant only
-    calls = await bot.press(HR_A, callbacks.button("uc", 1))
+    calls = await bot.press(HR_A, UnitCsv(1).pack())
     [document] = [c for c in calls if c.method == "sendDocument"]
     rows = next(iter(document.files.values())).decode("utf-8-sig").strip().splitlines()
     assert len(rows) == 2 and rows[1].startswith("1,2021-10-01,副高级,可以申报,是")
     # opening B's applicant link gives HR A no view of B: it only offers to link A as an applicant
     await link(bot, HR_A, await unit_link(bot, HR_B))
     assert "乙单位有限公司" not in joined(await bot.text(HR_A, "/unit"))
-    assert toasts(await bot.press(HR_A, callbacks.button("ua", 2, 1))) == [("无权限", True)]
+    assert toasts(await bot.press(HR_A, ShowApplicant(2, 1).pack())) == [("无权限", True)]
     # nor does a crafted deep link
     assert "该单位链接无效" in joined(await bot.text(HR_A, "/start u_nosuchunit"))
     assert "该邀请链接无效" in joined(await bot.text(HR_A, "/start hr_"))
@@ -215,11 +221,11 @@ async def test_revoking_hr_rights_takes_effect_at_the_next_tap(bot: BotUnderTest
     await two_units(bot)
     await bot.text(HR_A, "/unit")
     await bot.text(CONTACT, "/units")
-    await bot.press(CONTACT, callbacks.button("unit", 1))
+    await bot.press(CONTACT, UnitDetail(1).pack())
     revoke = next(d for label, d in bot.buttons(CONTACT) if label == f"撤销人事联系人 {HR_A}")
     assert ("已撤销人事权限", False) in toasts(await bot.press(CONTACT, revoke))
     assert "无权限" in joined(await bot.text(HR_A, "/unit"))
-    assert toasts(await bot.press(HR_A, callbacks.button("ua", 1, 1))) == [("无权限", True)]
+    assert toasts(await bot.press(HR_A, ShowApplicant(1, 1).pack())) == [("无权限", True)]
     assert ("hr.revoke", {"unit": 1, "user": HR_A}) in audit_actions(bot)
 
 
@@ -241,16 +247,16 @@ async def test_an_applicant_links_only_after_consent_and_unlinking_removes_the_u
     assert "您在单位名单中的编号：1" in linked
     privacy = joined(await bot.text(APPLICANT_A, "/privacy"))
     assert "已关联到甲单位有限公司（编号1）" in privacy
-    calls = await bot.press(HR_A, callbacks.button("ua", 1, 1))
+    calls = await bot.press(HR_A, ShowApplicant(1, 1).pack())
     shown = joined(calls)
     assert "甲单位有限公司 1号申报人" in shown and "推荐单位须办理的事项" in shown
     assert "援派人员：派出单位审核同意" in shown
     assert "在其他省区取得" not in shown and "受处分" not in shown  # other answers are never shown
 
     await bot.text(APPLICANT_A, "/myunit")
-    calls = await bot.press(APPLICANT_A, callbacks.button("uun"))
+    calls = await bot.press(APPLICANT_A, Unlink().pack())
     assert "该单位人事部门即时不能再看到您的任何信息" in joined(calls)
-    calls = await bot.press(HR_A, callbacks.button("ua", 1, 1))
+    calls = await bot.press(HR_A, ShowApplicant(1, 1).pack())
     assert toasts(calls) == [("该申报人已不再关联本单位", True)] and not texts(calls)
     assert "已关联申报人：0名" in joined(await bot.text(HR_A, "/unit"))
     assert "已关联到" not in joined(await bot.text(APPLICANT_A, "/privacy"))
@@ -289,7 +295,7 @@ async def test_a_case_leaves_no_applicant_rows_and_never_touches_the_officers_ow
     given: dict[str, str] = {}
     while (question := interview.position(given).question) is not None:
         given[question.id] = AID_ENGINEER[question.id]
-        calls = await bot.press(HR_A, callbacks.button("cq", question.id, AID_ENGINEER[question.id]))
+        calls = await bot.press(HR_A, CaseAnswer(question.id, AID_ENGINEER[question.id]).pack())
     result = joined(calls)
     assert "案例结果" in result and "结论：可以申报" in result and "推荐单位须办理的事项" in result
     assert "按援派期计算" in result and "“本单位已对提供的申报材料逐一审核，真实、完整、有效，同意推荐”" in result
@@ -302,19 +308,19 @@ async def test_a_case_leaves_no_applicant_rows_and_never_touches_the_officers_ow
         assert conn.execute("SELECT COUNT(*) FROM ticks").fetchone() == (0,)
     # a contact person's case starts no interview: no applicant, nothing counted in the statistics
     await bot.text(CONTACT, "/case")
-    await bot.press(CONTACT, callbacks.button("cq", "employment", "retired"))
+    await bot.press(CONTACT, CaseAnswer("employment", "retired").pack())
     with db(bot) as conn:
-        applicants = load_applicants_sync(conn, {NOTICE.id: NOTICE})
-        assert [a.user_id for a in applicants] == [HR_A] and stats(applicants).finished == 0
+        applicants = stored_applicants(conn)
+        assert [a.user_id for a in applicants] == [HR_A] and stats(conn).finished == 0
     # any command ends the case; its buttons then say so
     await bot.text(HR_A, "/help")
-    calls = await bot.press(HR_A, callbacks.button("cd"))
+    calls = await bot.press(HR_A, CaseAttachments().pack())
     assert toasts(calls) == [("该案例已结束，请发送 /case 开始新的案例", True)]
 
 
 async def test_applicants_cannot_run_a_case(bot: BotUnderTest) -> None:
     assert "无权限" in joined(await bot.text(APPLICANT_A, "/case"))
-    assert toasts(await bot.press(APPLICANT_A, callbacks.button("cq", "employment", "retired"))) == [("无权限", True)]
+    assert toasts(await bot.press(APPLICANT_A, CaseAnswer("employment", "retired").pack())) == [("无权限", True)]
 
 
 def cli_line(tmp_path: Path, name: str, content: bytes, capsys: pytest.CaptureFixture[str]) -> str:
@@ -382,8 +388,8 @@ async def test_the_attachments_are_filled_from_one_message_and_nothing_typed_is_
     bot: BotUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     await two_units(bot)
-    await bot.press(HR_A, callbacks.button("ua", 1, 1))
-    calls = await bot.press(HR_A, callbacks.button("ud", 1, 1))
+    await bot.press(HR_A, ShowApplicant(1, 1).pack())
+    calls = await bot.press(HR_A, Attachments(1, 1).pack())
     assert "请在一条消息中发送申报人姓名和身份证号码" in joined(calls)
     assert "不保存，也不记入日志" in joined(calls)
     calls = await bot.text(HR_A, "买买提江 110105194912310021")  # a wrong check character
@@ -416,9 +422,9 @@ async def test_attachments_wait_for_a_typed_message_and_are_refused_once_the_app
     bot: BotUnderTest,
 ) -> None:
     await two_units(bot)
-    await bot.press(HR_A, callbacks.button("ud", 1, 1))
+    await bot.press(HR_A, Attachments(1, 1).pack())
     await bot.text(APPLICANT_A, "/myunit")
-    await bot.press(APPLICANT_A, callbacks.button("uun"))
+    await bot.press(APPLICANT_A, Unlink().pack())
     calls = await bot.text(HR_A, f"张三 {ID}")
     assert "已无法生成上述附件" in joined(calls)
     assert not [c for c in calls if c.method == "sendDocument"]
@@ -428,7 +434,7 @@ async def test_a_case_gives_the_attachments_with_the_unit_name_of_its_hr(bot: Bo
     await become_hr(bot, HR_A, "甲单位有限公司")
     content = yaml.safe_dump({"answers": persona(HR_PERSONAS[3])["answers"]}, allow_unicode=True).encode("utf-8")
     await bot.document(HR_A, "fanghuiju.yaml", content)
-    calls = await bot.press(HR_A, callbacks.button("cd"))
+    calls = await bot.press(HR_A, CaseAttachments().pack())
     assert "可打印的附件：附件1、附件2、附件3" in joined(calls)
     calls = await bot.text(HR_A, f"张三 {ID}")
     [docx_call] = [c for c in calls if c.method == "sendDocument" and "attachments.docx" in c.files]
@@ -436,7 +442,7 @@ async def test_a_case_gives_the_attachments_with_the_unit_name_of_its_hr(bot: Bo
     cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
     assert {"张三", ID, "甲单位有限公司", "工程系列有色金属专业副高级"} <= cells
     assert "2021年10月13日至2021年10月19日" in "\n".join(p.text for p in document.paragraphs)  # the latest start
-    assert toasts(await bot.press(HR_A, callbacks.button("ch")))  # the case is still open for its buttons
+    assert toasts(await bot.press(HR_A, CaseChecklistFile().pack()))  # the case is still open for its buttons
 
 
 # --- the reminder ---
@@ -456,17 +462,17 @@ async def test_hr_is_reminded_before_the_latest_publicity_start_through_the_outb
                           clock=Clock(parse_moment("2021-10-10T10:00:30+08:00")))
     try:
         before = len(bot.api.calls)
-        await bot.app.bot_data["sender"].tick()
+        await bot.app.bot_data.sender.tick()
         sent = [c for c in bot.api.calls[before:] if c.method == "sendMessage" and c.params["chat_id"] == HR_A]
         assert len(sent) == 1
         text = sent[0].params["text"]
         assert "提醒（甲单位有限公司）：单位内部公示" in text and "单位内部公示最迟开始：2021年10月13日" in text
         assert "还有3天" in text and "其中可以申报、须在单位内部公示的：1名" in text
         keyboard = sent[0].params["reply_markup"]["inline_keyboard"]
-        assert keyboard == [[{"text": "🏢 本单位申报人", "callback_data": "x:un:1"}]]
+        assert keyboard == [[{"text": "🏢 本单位申报人", "callback_data": ShowUnit(1).pack()}]]
         with db(bot) as conn:
             assert conn.execute("SELECT status FROM outbox WHERE kind = 'unit_reminder'").fetchall() == [("sent",)]
-        await bot.app.bot_data["sender"].tick()
+        await bot.app.bot_data.sender.tick()
         assert not [c for c in bot.api.calls[before + len(sent):] if c.method == "sendMessage"
                     and c.params["chat_id"] == HR_A]
     finally:
@@ -504,5 +510,5 @@ async def test_a_unit_name_with_an_ampersand_is_shown_safely_everywhere(bot: Bot
     await answer(bot, APPLICANT_A, AID_ENGINEER)
     assert "A&amp;B有色金属公司" in await link(bot, APPLICANT_A, await unit_link(bot, HR_A))
     await bot.text(APPLICANT_A, "/myunit")
-    assert "A&amp;B有色金属公司" in joined(await bot.press(APPLICANT_A, callbacks.button("uun")))
+    assert "A&amp;B有色金属公司" in joined(await bot.press(APPLICANT_A, Unlink().pack()))
     assert "A&amp;B有色金属公司" in joined(await bot.text(HR_A, "/unit"))

@@ -1,5 +1,6 @@
 """Populations of applicants for the office's tests and benchmarks, written with the bot's own
-storage code (bot.storage.save_user) into a real SQLite file: finished interviews with a chosen
+storage code (bot.store.users.save_user, with the summary the chat writes) into a real SQLite
+file: finished interviews with a chosen
 level and verdict and a share of their checklist ticked, unfinished ones, and unreachable chats."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.storage import UserState, save_user
+from bot.store.users import UserState, save_user, summary
 from conversations.interview import interview_for
 from conversations.outcome import evaluate
 from knowledge import default_notice
@@ -67,6 +68,6 @@ def seed(db: sqlite3.Connection, applicants: Iterable[Seeded]) -> None:
             state.answers = {q: a.answers[q] for q in kept}
             question = INTERVIEW.position(state.answers).question
             state.current_question = question.id if question else None
-        save_user(db, state)
+        save_user(db, state, None, summary(state, NOTICE))
         if a.unreachable:
             db.execute("INSERT OR IGNORE INTO unreachable_chats (chat_id, since) VALUES (?, ?)", (a.chat_id, now))

@@ -20,7 +20,7 @@ from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.telegram_html import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, check_html
+from bot.chat.html import CALLBACK_DATA_LIMIT, MESSAGE_LIMIT, check_html
 
 BOT_USER = {
     "id": 7000000001,
@@ -306,6 +306,18 @@ class UpdateFactory:
         if file_size is not None:
             document["file_size"] = file_size
         return self.message(user_id, document=document)
+
+    def my_chat_member(self, user_id: int, status: str) -> dict[str, Any]:
+        """Telegram's report that the user blocked the bot ("kicked") or unblocked it ("member")."""
+        old = "member" if status == "kicked" else "kicked"
+        member = {"user": BOT_USER, "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        return {"update_id": next(self._update_ids),
+                "my_chat_member": {"chat": self.chat(user_id), "from": self.user(user_id), "date": int(time.time()),
+                                   "old_chat_member": {"user": BOT_USER, "status": old,
+                                                       **({"until_date": 0} if old == "kicked" else {})},
+                                   "new_chat_member": member}}
 
     def photo(self, user_id: int) -> dict[str, Any]:
         return self.message(user_id, photo=[{"file_id": "ph", "file_unique_id": "ph1", "width": 90,

@@ -1,0 +1,1 @@
+"""The console adapter: the same conversation in a terminal, on the same storage."""

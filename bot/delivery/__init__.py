@@ -1,0 +1,1 @@
+"""Everything sent outside a reply: the outbox, its sender, reminders, broadcast queueing."""

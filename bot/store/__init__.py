@@ -1,0 +1,1 @@
+"""SQLite storage: one synchronous query API used inside transactions, numbered migrations."""

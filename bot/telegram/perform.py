@@ -1,0 +1,212 @@
+"""Carrying the conversation's actions out through the Bot API: in reply to an update, and for the
+outbox sender (TelegramTransport), whose failures are told apart here and only here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    MaybeInaccessibleMessage,
+    Message,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.chat.actions import (
+    Action,
+    CopyMessage,
+    EditMessage,
+    EditOrigin,
+    Keyboard,
+    Later,
+    Send,
+    SendDocument,
+    SendPhoto,
+    SetCommands,
+    Toast,
+)
+from bot.chat.registry import Registry
+from bot.delivery.outbox import PassingFailure, PermanentFailure, Unreachable
+from bot.store.storage import Storage
+from bot.telegram.menus import COMMAND_LANGUAGES, set_commands
+from bot.telegram.ratelimit import BULK
+
+log = logging.getLogger("zhicheng.bot")
+RateLimitArgs = dict[str, Any] | None
+
+
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in keyboard]
+    )
+
+
+async def _answer_query(
+    bot: ExtBot[Any], query: CallbackQuery, toast: Toast | None, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        if toast is None:
+            await bot.answer_callback_query(query.id, rate_limit_args=rate_limit_args)
+        else:
+            await bot.answer_callback_query(
+                query.id, toast.text or None, show_alert=toast.alert, rate_limit_args=rate_limit_args
+            )
+    except BadRequest as exc:  # the query expired while we worked: nothing left to answer
+        log.info("callback query not answered: %s", exc)
+
+
+async def _edit_or_send(
+    bot: ExtBot[Any], origin: MaybeInaccessibleMessage, action: EditOrigin, rate_limit_args: RateLimitArgs
+) -> None:
+    try:
+        await bot.edit_message_text(
+            action.text,
+            chat_id=origin.chat.id,
+            message_id=origin.message_id,
+            reply_markup=markup(action.keyboard),
+            rate_limit_args=rate_limit_args,
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        # The message can no longer be edited (too old, deleted): send it anew.
+        await bot.send_message(
+            origin.chat.id, action.text, reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args
+        )
+
+
+async def _record_sent(storage: Storage | None, action: Send, sent: Message) -> None:
+    """Tell the step that asked for it which message id Telegram gave the message it sent."""
+    hook = action.on_sent
+    if hook is None:
+        return
+    if storage is None:
+        log.warning("a sent message's id could not be recorded: no storage given to perform")
+        return
+    await storage.atomically(lambda db: hook(db, sent.message_id))
+
+
+async def _edit_message(bot: ExtBot[Any], chat_id: int, action: EditMessage, rate_limit_args: RateLimitArgs) -> None:
+    try:
+        await bot.edit_message_text(action.text, chat_id=chat_id, message_id=action.message_id,
+                                    reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _set_chat_commands(bot: ExtBot[Any], registry: Registry | None, action: SetCommands) -> None:
+    """A chat's own command menu; a chat that never opened the bot cannot have one yet (logged)."""
+    try:
+        if action.roles and registry is not None:
+            await set_commands(bot, registry, action.roles, chat_id=action.chat_id)
+        else:  # the chat's own menu is deleted: Telegram shows everyone's again
+            scope = BotCommandScopeChat(action.chat_id)
+            for language_code in [None, *COMMAND_LANGUAGES]:
+                await bot.delete_my_commands(scope=scope, language_code=language_code)
+    except BadRequest as exc:
+        log.info("command menu of a chat not changed: %s", exc)
+
+
+async def perform(
+    bot: ExtBot[Any],
+    chat_id: int,
+    actions: Sequence[Action],
+    *,
+    query: CallbackQuery | None = None,
+    rate_limit_args: RateLimitArgs = None,
+    storage: Storage | None = None,
+    registry: Registry | None = None,
+) -> None:
+    """Carry out actions in one chat, in their order, in reply to an update or outside one.
+
+    Texts are Telegram HTML without link previews (the Application's Defaults). With `query`,
+    the button press being answered: EditOrigin edits the message that carried the button, and
+    the press is answered exactly once (the first Toast, or silently) while the first message
+    goes out, not before it, so a tap costs one Bot API round trip. Without a query, EditOrigin
+    sends a new message and Toasts are dropped. `rate_limit_args` is the limiter's priority
+    (BULK for the outbox); replies leave it None. A Send with `on_sent` has its message id
+    recorded in `storage` (a transaction of its own) once sent. SetCommands needs the `registry`
+    (the commands of a role). WakeSender is left to the caller.
+    """
+    answering: asyncio.Task[None] | None = None
+    if query is not None:
+        toast = next((a for a in actions if isinstance(a, Toast)), None)
+        answering = asyncio.create_task(_answer_query(bot, query, toast, rate_limit_args))
+    pending = deque(actions)
+    try:
+        while pending:
+            action = pending.popleft()
+            if isinstance(action, Later):  # rendered now, off the event loop: other chats go on meanwhile
+                pending.extendleft(reversed(await asyncio.to_thread(action.render)))
+            elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
+                await _edit_or_send(bot, query.message, action, rate_limit_args)
+            elif isinstance(action, (Send, EditOrigin)):
+                sent = await bot.send_message(
+                    chat_id, action.text, reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args
+                )
+                if isinstance(action, Send):
+                    await _record_sent(storage, action, sent)
+            elif isinstance(action, EditMessage):
+                await _edit_message(bot, chat_id, action, rate_limit_args)
+            elif isinstance(action, (SendDocument, SendPhoto)):
+                send = bot.send_document if isinstance(action, SendDocument) else bot.send_photo
+                await send(
+                    chat_id,
+                    InputFile(action.content, filename=action.filename),
+                    caption=action.caption,
+                    parse_mode=None,  # a plain caption
+                    rate_limit_args=rate_limit_args,
+                )
+            elif isinstance(action, CopyMessage):
+                await bot.copy_message(chat_id, action.from_chat_id, action.message_id,
+                                       rate_limit_args=rate_limit_args)
+            elif isinstance(action, SetCommands):
+                await _set_chat_commands(bot, registry, action)
+    finally:
+        if answering is not None:
+            await answering
+
+
+class TelegramTransport:
+    """The outbox sender's way of sending (bot.delivery.sender.Transport): at bulk priority when a
+    rate limiter is installed, each Bot API failure told as what it means for the row.
+
+    In PTB, BadRequest is a NetworkError, so the order of the arms matters: a bad request or a
+    blocked chat is permanent, with Telegram's description; a flood wait, a time-out or the network
+    passes; any other Telegram error (a server-side fault) is tried again too.
+    """
+
+    def __init__(self, bot: ExtBot[Any], storage: Storage | None = None) -> None:
+        self.bot = bot
+        self.storage = storage
+
+    @property
+    def _priority(self) -> RateLimitArgs:
+        limited = getattr(self.bot, "rate_limiter", None) is not None  # tests and benchmarks may run without
+        return BULK if limited else None
+
+    async def __call__(self, chat_id: int, actions: Sequence[Action]) -> None:
+        try:
+            await perform(self.bot, chat_id, actions, rate_limit_args=self._priority, storage=self.storage)
+        except Forbidden as exc:
+            raise Unreachable(exc.message) from exc
+        except BadRequest as exc:
+            raise PermanentFailure(exc.message) from exc
+        except RetryAfter as exc:
+            raise PassingFailure(f"RetryAfter: {exc.message}") from exc
+        except NetworkError as exc:  # TimedOut among them
+            raise PassingFailure(f"{type(exc).__name__}: {exc.message}") from exc
+        except TelegramError as exc:
+            raise PassingFailure(f"{type(exc).__name__}: {exc.message}") from exc
