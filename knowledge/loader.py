@@ -430,9 +430,36 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
     )
 
 
+# Notices loaded, by path: (the files' state when loaded, the notice). One entry a path.
+_LOADED: dict[Path, tuple[tuple[object, ...], Notice]] = {}
+
+
+def _files_state(path: Path) -> tuple[object, ...] | None:
+    """What says a notice file and the texts beside it are unchanged: their sizes and times."""
+    try:
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                     for p in sorted([path, *path.parent.glob("*.txt")]))
+    except OSError:
+        return None
+
+
 def load_notice(path: Path | str) -> Notice:
-    """Load and fully validate one notice file. Raises KnowledgeError on any problem."""
+    """Load and fully validate one notice file. Raises KnowledgeError on any problem. A file
+    loaded before and unchanged since (nor the texts beside it) gives the same Notice: every
+    part of the bot (and every test) shares one object and the indexes built for it."""
     path = Path(path)
+    state = _files_state(path)
+    key = path.resolve() if state is not None else path
+    known = _LOADED.get(key)
+    if state is not None and known is not None and known[0] == state:
+        return known[1]
+    notice = _load_notice(path)
+    if state is not None:
+        _LOADED[key] = (state, notice)
+    return notice
+
+
+def _load_notice(path: Path) -> Notice:
     data = read_data(path)
     text_path = path.parent / data["notice"]["text_file"]
     try:

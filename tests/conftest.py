@@ -20,8 +20,9 @@ from knowledge import Notice, default_notice
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
 NOTICE_YAML = REPO_DIR / "knowledge" / "notices" / "2021-xinjiang-nonferrous.yaml"
-# The single source of truth, as published. The copy beside the YAML must be the same text.
-OFFICIAL_NOTICE_TXT = Path("/work/shared/notices/2021-xinjiang-nonferrous-notice.txt")
+# The single source of truth, as published, in the shared folder beside the repository (CI has it
+# there). The copy beside the YAML must be the same text.
+OFFICIAL_NOTICE_TXT = REPO_DIR.parent / "shared" / "notices" / "2021-xinjiang-nonferrous-notice.txt"
 BUNDLED_NOTICE_TXT = REPO_DIR / "knowledge" / "notices" / "2021-xinjiang-nonferrous-notice.txt"
 FIXTURES_DIR = TESTS_DIR / "fixtures"
 EXAMPLES_DIR = REPO_DIR / "examples" / "cases"
@@ -71,9 +72,12 @@ def split_clauses(text: str) -> dict[str, str]:
 
 
 def notice_text() -> str:
-    """The official notice text (falls back to the bundled copy if the shared one is absent)."""
-    path = OFFICIAL_NOTICE_TXT if OFFICIAL_NOTICE_TXT.exists() else BUNDLED_NOTICE_TXT
-    return path.read_text(encoding="utf-8")
+    """The official notice text. Its absence is an error, never a reason to check the bundled copy
+    against itself."""
+    if not OFFICIAL_NOTICE_TXT.is_file():
+        pytest.fail(f"the official notice is missing: {OFFICIAL_NOTICE_TXT} (../shared/notices beside the "
+                    "repository); the knowledge file is checked against it", pytrace=False)
+    return OFFICIAL_NOTICE_TXT.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

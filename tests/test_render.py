@@ -7,8 +7,9 @@ import html
 import itertools
 import random
 
-from conversations.interview import interview_for
-from conversations.outcome import ChecklistItem, evaluate
+import pytest
+
+from conversations.outcome import ChecklistItem, Outcome
 from conversations.render import TELEGRAM_LIMIT, checklist_messages, outcome_html, outcome_messages, pack
 from knowledge import default_notice
 from tests.support.offline import check_html
@@ -16,23 +17,28 @@ from tests.support.offline import check_html
 NOTICE = default_notice()
 
 
-def _sample_outcomes(count: int = 300):  # type: ignore[no-untyped-def]
-    paths = list(interview_for(NOTICE).paths())
+@pytest.fixture(scope="module")
+def sampled_outcomes(every_outcome: list[tuple[dict[str, str], Outcome]]) -> list[Outcome]:
+    """300 outcomes drawn from every path (walked once per session), and the longest checklist."""
     rng = random.Random(2021)
-    chosen = rng.sample(paths, count)
-    longest = max(paths, key=lambda a: len(evaluate(NOTICE, a).checklist))
-    return [evaluate(NOTICE, a) for a in [*chosen, longest]]
+    chosen = [outcome for _, outcome in rng.sample(every_outcome, 300)]
+    longest = max((outcome for _, outcome in every_outcome), key=lambda o: len(o.checklist))
+    return [*chosen, longest]
 
 
-def test_every_sampled_outcome_fits_telegram_messages_with_valid_html_in_both_languages() -> None:
-    for outcome, locale in itertools.product(_sample_outcomes(), ("zh_Hans", "en")):
+def test_every_sampled_outcome_fits_telegram_messages_with_valid_html_in_both_languages(
+    sampled_outcomes: list[Outcome],
+) -> None:
+    for outcome, locale in itertools.product(sampled_outcomes, ("zh_Hans", "en")):
         for text in outcome_messages(NOTICE, outcome, locale):
             assert 0 < len(text) <= TELEGRAM_LIMIT
             assert check_html(text) is None, text[:200]
 
 
-def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_none() -> None:
-    outcome = _sample_outcomes(5)[-1]
+def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_none(
+    sampled_outcomes: list[Outcome],
+) -> None:
+    outcome = sampled_outcomes[-1]  # the longest checklist
     long_items = tuple(
         dataclasses.replace(item, detail=item.detail * 12) for item in outcome.checklist
     )
@@ -47,8 +53,8 @@ def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_no
             assert (f"{number}. ☐ <b>{html.escape(item.title, quote=False)}</b>" in text) == (item.id in ids)
 
 
-def test_knowledge_text_is_escaped_in_chat_and_in_the_page() -> None:
-    outcome = _sample_outcomes(1)[-1]
+def test_knowledge_text_is_escaped_in_chat_and_in_the_page(sampled_outcomes: list[Outcome]) -> None:
+    outcome = sampled_outcomes[-1]
     evil = ChecklistItem(id="evil", stage=outcome.checklist[0].stage, title="<script>alert(1)</script>",
                          detail="a & b <b>", ref="五（一）1")
     outcome = dataclasses.replace(outcome, checklist=(evil, *outcome.checklist))

@@ -9,9 +9,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bot import outbox
-from bot.actions import Send
-from bot.storage import Storage
+from bot.chat.actions import Send
+from bot.delivery import outbox
+from bot.store.storage import Storage
 from tests.chat.conftest import start_bot
 
 RECIPIENTS = 300  # ten seconds of sending at 30 a second
@@ -21,10 +21,12 @@ async def _queue(db_path: Path) -> None:
     storage = await Storage(db_path).open()
     now = dt.datetime.now(dt.UTC)
     try:
-        async with storage.transaction() as db:
+        def queue(db: sqlite3.Connection) -> None:
             for chat in range(1, RECIPIENTS + 1):
-                await outbox.enqueue(db, kind="broadcast", ref="b1", chat_id=chat, user_id=chat,
-                                     messages=[Send("通知")], not_before=now, now=now)
+                outbox.enqueue(db, kind="broadcast", ref="b1", chat_id=chat, user_id=chat,
+                               messages=[Send("通知")], not_before=now, now=now)
+
+        await storage.atomically(queue)
     finally:
         await storage.close()
 
@@ -41,7 +43,10 @@ async def test_a_stop_in_the_middle_of_a_broadcast_is_prompt_and_the_rest_goes_o
     await _queue(db_path)
     bot = await start_bot(db_path, rate_limit=True, sender_interval=0.2)
     await bot.app.start()
-    await asyncio.sleep(2.5)
+    for _ in range(500):  # until the broadcast is well under way
+        if sum(1 for c in bot.api.calls if c.method == "sendMessage") >= 30:
+            break
+        await asyncio.sleep(0.02)
     started = time.monotonic()
     await bot.app.stop()
     stop_seconds = time.monotonic() - started
