@@ -146,7 +146,7 @@ def _side(change: Change, notice: Notice, counted: Mapping[str, str], outcome: O
     section = change.section
     if section == "items":
         if outcome is not None:
-            return any(i.id == entry_id for i in (*outcome.checklist, *outcome.exemptions))
+            return any(i.id == entry_id for i in outcome.checklist) or any(e.id == entry_id for e in outcome.exemptions)
         item = next((i for i in notice.items if i.id == entry_id), None)
         return item is not None and holds(item.when)
     if section == "deadlines":

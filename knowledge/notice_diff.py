@@ -137,11 +137,11 @@ def _section(old: Sequence[Any], new: Sequence[Any], section: str, topic: str,
              fields: Any, title: Any) -> list[Change]:
     out = []
     for a, b in pair_entries(old, new):
-        if a is None:
+        if a is None and b is not None:
             out.append(Change(topic, "added", section, None, b.id, title(b), b.ref, fields=tuple(fields(None, b))))
-        elif b is None:
+        elif b is None and a is not None:
             out.append(Change(topic, "removed", section, a.id, None, title(a), a.ref))
-        else:
+        elif a is not None and b is not None:
             changed = tuple(fields(a, b))
             if changed:
                 out.append(Change(topic, "changed", section, a.id, b.id, title(b), b.ref, fields=changed))
