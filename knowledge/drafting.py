@@ -733,7 +733,7 @@ class _Drafter:
         new_id = self.notice_id()
         self.data["notice"]["id"] = new_id
         if new_id != self.old_data["notice"]["id"]:
-            self.updates.append(Update("notice", "id", self.old_data["notice"]["id"], new_id, ""))
+            self.updates.insert(0, Update("notice", "id", self.old_data["notice"]["id"], new_id, ""))
         self.data["notice"]["text_file"] = self.text_file
         renamed = self._rename_items(entries, results)
         for entry in entries:
@@ -1059,3 +1059,49 @@ def draft_notice(old_path: Path | str, new_text: str, *, text_file: str, new_id:
     draft.yaml_text = render_yaml(old_yaml, data, draft.data, data["notice"]["number"], draft.data["notice"]["number"])
     draft.report.seconds = time.perf_counter() - started
     return draft
+
+
+# --- the report for people ---
+
+
+def _short(value: Any, size: int = 70) -> str:
+    if isinstance(value, list):
+        value = "、".join(str(v) for v in value)
+    text = "—" if value is None else str(value)
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def report_text(report: DraftReport, draft_path: str) -> str:
+    """The report as the office reads it beside the draft."""
+    lines = [f"draft {draft_path}: {report.new_id}, built on {report.old_id} in {report.seconds:.1f} s",
+             f"{report.entries} entries: {report.carried} carried over unchanged, {report.updated_entries} updated "
+             f"mechanically, {report.flagged_entries} marked for review "
+             f"({report.without_person:.0%} without a person)", ""]
+    if report.updated:
+        lines.append(f"Updated ({len(report.updated)} changes): check that each is what the new notice says")
+        entry = None
+        for u in report.updated:
+            if u.entry != entry:
+                lines.append(f"  {u.entry}")
+                entry = u.entry
+            lines.append(f"    {u.field}: {_short(u.old)} → {_short(u.new)}")
+            if u.sentence:
+                lines.append(f"      from: {_short(u.sentence, 110)}")
+        lines.append("")
+    if report.review:
+        lines.append(f"For review ({report.flagged_entries} entries): edit each entry, then delete its review line")
+        for r in report.review:
+            lines.append(f"  {r.entry}: {r.reason}")
+            if r.old_quote:
+                lines.append(f"      old words: {_short(r.old_quote, 110)}")
+            if r.closest:
+                where = f" ({r.clause})" if r.clause else ""
+                lines.append(f"      closest new{where}: {_short(r.closest, 110)}")
+        lines.append("")
+    if report.new_sentences:
+        lines.append(f"New sentences that no entry quotes ({len(report.new_sentences)}): a new rule, item or note?")
+        for s in report.new_sentences:
+            lines.append(f"  {s.clause or '(heading)'}: {s.text}")
+        lines.append("")
+    lines.append(f"next: zhicheng-bot knowledge check {draft_path}   (exit 1 until no entry is marked for review)")
+    return "\n".join(lines)
