@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from knowledge.loader import REVIEW_KEY, REVIEWABLE_SECTIONS, load_notice, read_data, squash
-from knowledge.numerals import Token, render_like, tokens
+from knowledge.numerals import DOCUMENT_YEAR, Token, render_like, tokens
 from knowledge.textmatch import Folded, Found, NoticeText, fold, mask
 from knowledge.yaml_edit import YamlEditError, YamlEditor, load_strings
 
@@ -51,6 +51,7 @@ HEADER_FIELDS = ("number", "title", "issuer", "conditions_document", "platform")
 NEAR_DAYS = 7  # a date within this many days of a moved deadline moves with it (the day before …)
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+[.．]|附件\d+[:：]?)")
 _SPLIT_NAMES = re.compile(r"[\s、，,；;/]+")
+_QUOTED = re.compile(r"“([^“”]{4,})”")
 
 
 class DraftError(Exception):
@@ -250,14 +251,18 @@ class _Votes:
 
     dates: dict[dt.date, dict[dt.date, str]] = field(default_factory=lambda: defaultdict(dict))
     years: dict[int, dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
+    # the same by what follows the year (2019年修订 is a name; 2019年-2021年 a period)
+    years_by_tail: dict[tuple[int, str], dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
     counts: dict[tuple[Any, str], dict[Any, list[tuple[str, str]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))
 
-    def add(self, old: Token, new: Token, clause: str, sentence: str) -> None:
+    def add(self, old: Token, new: Token, clause: str, sentence: str, context: str = "") -> None:
+        """A number of the old text (`context`: the folded text it stands in) and what it became."""
         if old.kind == "date" and isinstance(old.value, dt.date) and isinstance(new.value, dt.date):
             self.dates[old.value].setdefault(new.value, sentence)
-        elif old.kind == "year":
+        elif old.kind == "year" and old.unit != DOCUMENT_YEAR:  # 〔2020〕 names another document
             self.years[old.as_int()].setdefault(new.as_int(), sentence)
+            self.years_by_tail[(old.as_int(), year_tail(context, old))].setdefault(new.as_int(), sentence)
         elif old.kind == "count" and not isinstance(new.value, dt.date):
             self.counts[(old.value, old.unit)][new.value].append((clause, sentence))
 
@@ -292,6 +297,11 @@ def _single(votes: dict[Any, dict[Any, str]]) -> tuple[dict[Any, tuple[Any, str]
     return changed, ambiguous
 
 
+def year_tail(text: str, token: Token) -> str:
+    """What follows a year: 年度, 年修, 年-, 年、 … (two characters)."""
+    return text[token.end:token.end + 2]
+
+
 def _related(ref_a: str, ref_b: str) -> bool:
     return bool(ref_a) and bool(ref_b) and (ref_a.startswith(ref_b) or ref_b.startswith(ref_a))
 
@@ -312,7 +322,8 @@ class _Rewrite:
 class _Substitution:
     """The changes one entry's texts follow: its own quotes' first, then the notice's."""
 
-    def __init__(self, drafter: _Drafter, local: _Votes, related: set[str], days: dict[int, int]) -> None:
+    def __init__(self, drafter: _Drafter, local: _Votes, related: set[str], days: dict[int, int],
+                 primary: str = "") -> None:
         self.d = drafter
         self.local_dates, _ = local.date_map()
         self.local_years, _ = local.year_map()
@@ -320,6 +331,7 @@ class _Substitution:
         self.local_same_dates = {x for x, news in local.dates.items() if set(news) == {x}}
         self.local_counts = local.counts
         self.related = related
+        self.primary = primary  # the clause the entry cites (its ref)
         self.days = days
 
     def date(self, value: dt.date) -> tuple[dt.date | None, str, str | None]:
@@ -340,18 +352,24 @@ class _Substitution:
             return None, "", f"mentions {value:%Y年%-m月%-d日}, which the new notice does not give"
         return None, "", None
 
-    def year(self, value: int) -> tuple[int | None, str, str | None]:
+    def year(self, value: int, tail: str = "") -> tuple[int | None, str, str | None]:
         if value in self.local_same_years:
             return None, "", None
         if value in self.local_years:
             return (*self.local_years[value], None)
+        by_tail = self.d.votes.years_by_tail.get((value, tail))
+        if value in self.d.ambiguous_years and by_tail and len(by_tail) == 1:
+            (new, sentence), = by_tail.items()
+            return (new if new != value else None), sentence, None
         if value in self.d.ambiguous_years:
             return None, "", f"the year {value} stays in some sentences and changes in others"
         if value in self.d.years:
             return (*self.d.years[value], None)
         return None, "", None
 
-    def count(self, key: tuple[Any, str]) -> tuple[Any, str, str | None]:
+    def count(self, key: tuple[Any, str], word_like: bool = False) -> tuple[Any, str, str | None]:
+        """(new value or None, sentence, problem). `word_like`: a 一 that may be part of a word (哪一年),
+        changed when the entry's clauses say so but never flagged for clauses elsewhere."""
         local = self.local_counts.get(key)
         if local:
             news = set(local)
@@ -362,12 +380,19 @@ class _Substitution:
         votes = self.d.votes.counts.get(key)
         if not votes or set(votes) == {key[0]}:
             return None, "", None
-        near = {new: places for new, places in votes.items()
-                if any(_related(clause, ref) for clause, _ in places for ref in self.related)}
-        if len(near) == 1:
-            (new, places), = near.items()
-            return (new if new != key[0] else None), places[0][1], None
-        where = "、".join(sorted({c for places in votes.values() for c, _ in places if c}))
+        # the count as the entry's own clause gives it, else the clauses it names, else their parts
+        tiers: list[Any] = [lambda c: c == self.primary, lambda c: c in self.related,
+                            lambda c: any(_related(c, ref) for ref in self.related)]
+        for tier in tiers:
+            near = {new: places for new, places in votes.items() if any(tier(clause) for clause, _ in places)}
+            if len(near) == 1:
+                (new, places), = near.items()
+                return (new if new != key[0] else None), places[0][1], None
+            if len(near) > 1:
+                break
+        if word_like:
+            return None, "", None
+        where = "、".join(sorted({c for new, places in votes.items() if new != key[0] for c, _ in places if c}))
         changed = "、".join(_count_words((n, key[1])) for n in votes if n != key[0])
         return None, "", f"mentions {_count_words(key)}, which the new notice changes to {changed} in {where}: check"
 
@@ -390,8 +415,10 @@ class _Substitution:
                     days[t.value.day] = new.day
                 if problem:
                     problems.append(problem)
+            elif t.kind == "year" and t.unit == DOCUMENT_YEAR:
+                continue
             elif t.kind == "year":
-                year, sentence, problem = self.year(t.as_int())
+                year, sentence, problem = self.year(t.as_int(), year_tail(folded.text, t))
                 if year is not None:
                     reps.append((t.start, t.end, render_like(t, year), sentence))
                 if problem:
@@ -410,7 +437,7 @@ class _Substitution:
                     and folded.text[t.start - 1:t.start] != "月":
                 reps.append((t.start, t.end, render_like(t, self.days[t.as_int()]), ""))
             elif t.kind == "count":
-                new, sentence, problem = self.count((t.value, t.unit))
+                new, sentence, problem = self.count((t.value, t.unit), word_like=t.text == "一")
                 if new is not None:
                     reps.append((t.start, t.end, render_like(t, new), sentence))
                     replaced_values[t.value] = new
@@ -422,6 +449,9 @@ class _Substitution:
         out, changes = self._apply(folded, reps)
         out, ref_changes, ref_problems = self.d.rewrite_refs(out)
         out, name_changes = self.d.rewrite_names(out)
+        for words in _QUOTED.findall(out):  # the notice's words cited in “…”: still there?
+            if squash(words) in self.d.old_squashed and squash(words) not in self.d.new_squashed:
+                problems.append(f"cites “{words}”, which the new notice no longer says")
         return _Rewrite(out, changes + ref_changes + name_changes, problems + ref_problems, days, replaced_values, bare)
 
     def _month_day(self, month: int, day: int) -> tuple[dt.date, str] | None:
@@ -490,6 +520,7 @@ class _Drafter:
         self.old = NoticeText(old_text)
         self.new = NoticeText(new_text)
         self.new_squashed = squash(new_text)
+        self.old_squashed = squash(old_text)
         self.requested_id = new_id
         self.text_file = text_file
         self.votes = _Votes()
@@ -517,7 +548,7 @@ class _Drafter:
                 result.status, result.new = "exact", quote
                 result.start, result.end = hits[0], hits[0] + len(fold(quote))
                 for t in tokens(fold(quote)):
-                    self.votes.add(t, t, self.new.clause_at(result.start, result.end), "")
+                    self.votes.add(t, t, self.new.clause_at(result.start, result.end), "", fold(quote))
                 return result
         found = self.new.with_numbers(quote)
         hits = self.new.exact(quote)
@@ -549,7 +580,7 @@ class _Drafter:
         result.sentence = " ".join(s.text for s in sentences)
         result.clause = self.new.clause_at(f.start, f.end)
         for old_t, new_t in f.pairs:
-            self.votes.add(old_t, new_t, result.clause, result.sentence)
+            self.votes.add(old_t, new_t, result.clause, result.sentence, fold(quote))
         return result
 
     def expected_clause(self, quote: str) -> str:
@@ -558,6 +589,28 @@ class _Drafter:
             return ""
         old_clause = self.old.clause_at(hits[0], hits[0] + len(fold(quote)))
         return self.clause_map.get(old_clause, "")
+
+    def _sentence_votes(self) -> None:
+        """Every sentence of the old notice found again, verbatim or with other numbers, says what its
+        numbers became, even where no entry quotes it (连续三年 -> 连续四年 in a clause cited in words)."""
+        self.numbers_only_sentences: set[tuple[int, int]] = set()
+        for sentence in self.old.sentences:
+            words = sentence.text
+            if squash(words) in self.new_squashed:
+                hits = self.new.exact(words)
+                if hits:
+                    clause = self.new.clause_at(hits[0], hits[0] + len(fold(words)))
+                    for t in tokens(fold(words)):
+                        self.votes.add(t, t, clause, "", fold(words))
+                continue
+            found = self.new.with_numbers(words)
+            if len(found) == 1:
+                f = found[0]
+                clause = self.new.clause_at(f.start, f.end)
+                new_words = " ".join(s.text for s in self.new.sentences_over(f.start, f.end))
+                for old_t, new_t in f.pairs:
+                    self.votes.add(old_t, new_t, clause, new_words, fold(words))
+                self.numbers_only_sentences.add((f.start, f.end))
 
     # --- the notice's number, title, date … ---
 
@@ -591,7 +644,7 @@ class _Drafter:
                 if isinstance(new_date, dt.date):
                     sentence = " ".join(s.text for s in self.new.sentences_over(f.start, f.end))
                     for o, n in f.pairs:
-                        self.votes.add(o, n, "", sentence)
+                        self.votes.add(o, n, "", sentence, fragment)
                     self.covered.append((f.start, f.end))
                     if new_date != old_date:
                         self.change(("notice",), "notice", ("date",), info["date"], new_date.isoformat(), sentence)
@@ -726,6 +779,7 @@ class _Drafter:
             section = entry.path[0]
             results[entry.name] = [self.match_quote(path, quote, self.expected_clause(quote))
                                    for path, quote in _quote_fields(str(section), entry.data)]
+        self._sentence_votes()
         self.header()
         self.contacts()
         self.dates, self.ambiguous_dates = self.votes.date_map()
@@ -739,6 +793,7 @@ class _Drafter:
         for entry in entries:
             if entry.name not in ("notice", "contacts") or entry.name == "notice":
                 self._entry(entry, results[entry.name], renamed)
+        self._pointing_at_flagged(entries)
         self._clauses()
         for base, reasons in self.review_marks.items():
             target = _get(self.data, base)
@@ -752,6 +807,21 @@ class _Drafter:
         report.updated_entries = len(touched - flagged)
         report.carried = len(entries) - len(flagged) - report.updated_entries
         return Draft(self.data, "", report)
+
+    def _pointing_at_flagged(self, entries: list[_Entry]) -> None:
+        """An answer to a typed question that points at an entry marked for review is checked with it."""
+        flagged = {r.entry for r in self.reviews}
+        sections = {"item": "items", "rule": "rules", "note": "notes", "deadline": "deadlines",
+                    "question": "questions", "interpretation": "interpretations", "attachment": "attachments"}
+        for entry in entries:
+            if entry.path[0] != "faq" or entry.name in flagged or not ({"answer", "quote"} & set(entry.data)):
+                continue  # an entry that only points at others shows their words
+            targets = [f"{sections.get(kind, kind)}.{target_id}"
+                       for kind, _, target_id in (t.partition(":") for t in entry.data.get("points_to", []))]
+            marked = [t for t in targets if t in flagged]
+            if marked:
+                self.flag(entry.path, entry.name, str(entry.data.get("quote", "")), "",
+                          f"points to {', '.join(marked)}, which is marked for review: check the answer with it")
 
     def _rename_items(self, entries: list[_Entry], results: dict[str, list[_QuoteResult]]) -> dict[str, str]:
         """Items whose id names years (assessment_2018_2020) get the new years' id."""
@@ -782,11 +852,11 @@ class _Drafter:
         for r in results:
             if r.status == "numbers" and r.found is not None:
                 for o, n in r.found.pairs:
-                    local.add(o, n, r.clause, r.sentence)
+                    local.add(o, n, r.clause, r.sentence, fold(r.old))
                 local.add_range_interiors(fold(r.old), r.found.pairs, r.sentence)
             elif r.status == "exact":
                 for t in tokens(fold(r.old)):
-                    local.add(t, t, r.clause, "")
+                    local.add(t, t, r.clause, "", fold(r.old))
         return local
 
     def _related_refs(self, entry: _Entry) -> set[str]:
@@ -832,22 +902,23 @@ class _Drafter:
         if entry.path[0] == "items" and entry.data["id"] in renamed:
             self.change(base, name, ("id",), entry.data["id"], renamed[entry.data["id"]], "")
         self._numbers(entry, results)
-        self._refs(entry)
+        problems = self._refs(entry)
         if entry.path[0] == "faq":
             for k, target in enumerate(entry.data.get("points_to", [])):
                 kind, _, target_id = target.partition(":")
                 if kind == "item" and target_id in renamed:
                     self.change(base, name, ("points_to", k), target, f"item:{renamed[target_id]}", "")
         related = self._related_refs(entry)
+        primary = self.new_ref(entry.data["ref"]) if isinstance(entry.data.get("ref"), str) else ""
         days: dict[int, int] = {}
         for _ in range(2):  # the second pass knows the entry's moved days (30号 beside 10月30日)
-            sub = _Substitution(self, local, related, days)
+            sub = _Substitution(self, local, related, days, primary)
             rewrites = {path: sub.rewrite(text) for path, text in _text_fields(entry.data)
                         if not (entry.name == "notice" and path[0] in (*HEADER_FIELDS, "id", "date"))}
             for rewrite in rewrites.values():
                 days.update(rewrite.days)
-        problems: list[str] = []
         replaced = {old: new for rewrite in rewrites.values() for old, new in rewrite.replaced.items()}
+        fields_of: dict[str, list[str]] = {}
         for path, rewrite in rewrites.items():
             for t in rewrite.bare:  # a number left beside the same number changed: 不少于5 beside 5个工作日
                 if t.value in replaced:
@@ -857,7 +928,9 @@ class _Drafter:
             if rewrite.text != old_text:
                 sentence = next((s for _, _, s in rewrite.changes if s), "")
                 self.change(base, name, path, old_text, rewrite.text, sentence)
-            problems += [f"{_field_name(path)}: {p}" for p in rewrite.problems]
+            for problem in rewrite.problems:
+                fields_of.setdefault(problem, []).append(_field_name(path))
+        problems += [f"{', '.join(dict.fromkeys(fields))}: {problem}" for problem, fields in fields_of.items()]
         if problems:
             quote = next((r.old for r in results), "")
             closest = next((r.sentence for r in results if r.sentence), "")
@@ -907,7 +980,7 @@ class _Drafter:
                 new_due, sentence = self.dates[old_due]
                 self.change(entry.path, entry.name, ("due",), data["due"], new_due.isoformat(), sentence)
 
-    def _refs(self, entry: _Entry) -> None:
+    def _refs(self, entry: _Entry) -> list[str]:
         data = entry.data
         paths: list[FieldPath] = [(k,) for k in ("ref", "exempt_ref") if isinstance(data.get(k), str)]
         paths += [("see_also", i) for i in range(len(data.get("see_also", [])))]
@@ -919,8 +992,7 @@ class _Drafter:
                 self.change(entry.path, entry.name, path, ref, self.new_ref(ref), "")
             elif ref in self.gone_clauses and ref in self.old.clauses:
                 problems.append(f"{_field_name(path)}: cites {ref}, which is not in the new notice")
-        if problems:
-            self.flag(entry.path, entry.name, str(data.get("quote", "")), "", "; ".join(problems))
+        return problems
 
     def _clauses(self) -> None:
         """The list of clauses: renumbered refs follow, clauses gone and no longer cited leave, new
@@ -967,7 +1039,9 @@ class _Drafter:
         for s in self.new.sentences:
             chars = [i for i in range(s.start, s.end) if self.new.text[i].isalnum()]
             share = sum(covered[i] for i in chars) / len(chars) if chars else 1.0
-            if share >= 0.9 or mask(self.new.text[s.start:s.end]) in old_masked or s.text in closest:
+            numbers_only = any(a <= s.start and s.end <= b for a, b in self.numbers_only_sentences)
+            if share >= 0.9 or numbers_only or mask(self.new.text[s.start:s.end]) in old_masked \
+                    or any(s.text in c for c in closest):
                 continue
             out.append(NewSentence(s.clause, s.text))
         return out

@@ -24,6 +24,7 @@ _DATE = re.compile(DATE_PATTERN)
 _NUMBER = re.compile(NUMBER_PATTERN)
 _DATE_PARTS = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})(年|[-./])(\S{1,3}?)(?:月|[-./])(\S{1,3}?)日?$")
 YEARS = range(1990, 2101)
+DOCUMENT_YEAR = "〕"  # the unit of a year inside a document number (新人社发〔2020〕25号): a name, not a period
 
 
 def cn_to_int(text: str) -> int | None:
@@ -160,8 +161,8 @@ def tokens(text: str) -> list[Token]:
             continue
         is_year = _is_year(text, m, value)
         kind = "year" if is_year else "count"
-        found.append(Token(m.start(), m.end(), m.group(), kind, int(value) if is_year else value,
-                           "" if is_year else unit_after(text, m.end())))
+        unit = (DOCUMENT_YEAR if text[m.end():m.end() + 1] == "〕" else "") if is_year else unit_after(text, m.end())
+        found.append(Token(m.start(), m.end(), m.group(), kind, int(value) if is_year else value, unit))
     found.sort(key=lambda t: t.start)
     for i in range(len(found) - 2, -1, -1):  # 2000-3000字: both ends of a range count in the same unit
         first, second = found[i], found[i + 1]

@@ -201,8 +201,9 @@ class NoticeText:
         masked = [mask(self.text[s.start:s.end]) for s in self.sentences]
         rough = sorted(range(len(masked)), key=lambda i: -len(grams & _bigrams(masked[i])))[:6]
         best: tuple[float, int, int, int] = (-1.0, 0, 0, 0)
+        size = 2 + sum(q.count(ch) for ch in _SENTENCE_END)  # windows up to one sentence more than the quote
         for i in rough:
-            for a, b in ((i, i + 1), (i - 1, i + 1), (i, i + 2)):
+            for a, b in ((a, b) for a in range(i - size + 1, i + 1) for b in range(i + 1, a + size + 1)):
                 if a < 0 or b > len(masked):
                     continue
                 window = "".join(masked[a:b])
