@@ -38,6 +38,8 @@ class FieldChange:
     new: Any
 
     def describe(self) -> str:
+        if self.old is None:
+            return f"{self.field}: {_show(self.new)}"
         if isinstance(self.old, str) and isinstance(self.new, str) and len(self.old) + len(self.new) > 60:
             return f"{self.field}: {text_change(self.old, self.new)}"
         return f"{self.field}: {_show(self.old)} → {_show(self.new)}"
@@ -113,9 +115,10 @@ def _masked(entry_id: str) -> str:
     return re.sub(r"\d+", "#", entry_id)
 
 
-def pair_entries(old: Sequence[Any], new: Sequence[Any]) -> Iterator[tuple[Any | None, Any | None]]:
-    """(old, new) pairs by id; an id that differs only in its numbers pairs when that is unambiguous;
-    (old, None) for removed and (None, new) for added entries, in the new file's order."""
+def pair_entries(old: Sequence[Any], new: Sequence[Any], title: Any = None) -> Iterator[tuple[Any | None, Any | None]]:
+    """(old, new) pairs by id; an id that differs only in its numbers pairs when that is unambiguous,
+    and so does an entry renamed with the same clause and a title at least 60% alike (scans_as_jpg,
+    scans_as_pdf); (old, None) for removed and (None, new) for added entries, in the new file's order."""
     old_by_id = {e.id: e for e in old}
     new_ids = {e.id for e in new}
     left = [e for e in old if e.id not in new_ids]
@@ -127,6 +130,15 @@ def pair_entries(old: Sequence[Any], new: Sequence[Any]) -> Iterator[tuple[Any |
         if len(same) == 1 and sum(1 for n in new if _masked(n.id) == _masked(entry.id)) == 1:
             renamed[entry.id] = same[0]
             left.remove(same[0])
+    if title is not None:
+        for entry in new:
+            if entry.id in old_by_id or entry.id in renamed:
+                continue
+            alike = [o for o in left if getattr(o, "ref", None) == getattr(entry, "ref", None)
+                     and SequenceMatcher(None, title(o), title(entry), autojunk=False).ratio() >= 0.6]
+            if len(alike) == 1:
+                renamed[entry.id] = alike[0]
+                left.remove(alike[0])
     for entry in new:
         yield old_by_id.get(entry.id) or renamed.get(entry.id), entry
     for entry in left:
@@ -136,7 +148,7 @@ def pair_entries(old: Sequence[Any], new: Sequence[Any]) -> Iterator[tuple[Any |
 def _section(old: Sequence[Any], new: Sequence[Any], section: str, topic: str,
              fields: Any, title: Any) -> list[Change]:
     out = []
-    for a, b in pair_entries(old, new):
+    for a, b in pair_entries(old, new, title):
         if a is None and b is not None:
             out.append(Change(topic, "added", section, None, b.id, title(b), b.ref, fields=tuple(fields(None, b))))
         elif b is None and a is not None:
@@ -156,7 +168,7 @@ def _compare(a: Any, b: Any, names: Iterable[str], prefix: str = "") -> Iterator
             for i, (x, y) in enumerate(zip(old, new, strict=True)):
                 if x != y:
                     yield FieldChange(f"{prefix}{name}[{i}]", x, y)
-        elif old != new and not (a is None and new in (None, (), "")):
+        elif old != new and not (a is None and (new in (None, (), "", "always") or name == "title")):
             yield FieldChange(prefix + name, old, new)
 
 
