@@ -203,7 +203,8 @@ class NoticeText:
         best: tuple[float, int, int, int] = (-1.0, 0, 0, 0)
         size = 2 + sum(q.count(ch) for ch in _SENTENCE_END)  # windows up to one sentence more than the quote
         for i in rough:
-            for a, b in ((a, b) for a in range(i - size + 1, i + 1) for b in range(i + 1, a + size + 1)):
+            windows = [(lo, hi) for lo in range(i - size + 1, i + 1) for hi in range(i + 1, lo + size + 1)]
+            for a, b in windows:
                 if a < 0 or b > len(masked):
                     continue
                 window = "".join(masked[a:b])
