@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from knowledge.loader import REVIEW_KEY, REVIEWABLE_SECTIONS, load_notice, read_data, squash
-from knowledge.numerals import DOCUMENT_YEAR, Token, render_like, tokens
+from knowledge.numerals import DOCUMENT_YEAR, Token, parse_date, render_like, tokens
 from knowledge.textmatch import Folded, Found, NoticeText, fold, mask
 from knowledge.yaml_edit import YamlEditError, YamlEditor, load_strings
 
@@ -251,6 +251,8 @@ class _Votes:
 
     dates: dict[dt.date, dict[dt.date, str]] = field(default_factory=lambda: defaultdict(dict))
     years: dict[int, dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
+    # how the new notice writes a date that the old one wrote so (2021年10月20日 -> 2022.10.18)
+    date_words: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     # the same by what follows the year (2019年修订 is a name; 2019年-2021年 a period)
     years_by_tail: dict[tuple[int, str], dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
     counts: dict[tuple[Any, str], dict[Any, list[tuple[str, str]]]] = field(
@@ -260,6 +262,7 @@ class _Votes:
         """A number of the old text (`context`: the folded text it stands in) and what it became."""
         if old.kind == "date" and isinstance(old.value, dt.date) and isinstance(new.value, dt.date):
             self.dates[old.value].setdefault(new.value, sentence)
+            self.date_words[old.text].setdefault(new.text, sentence)
         elif old.kind == "year" and old.unit != DOCUMENT_YEAR:  # 〔2020〕 names another document
             self.years[old.as_int()].setdefault(new.as_int(), sentence)
             self.years_by_tail[(old.as_int(), year_tail(context, old))].setdefault(new.as_int(), sentence)
@@ -411,7 +414,9 @@ class _Substitution:
             if t.kind == "date" and isinstance(t.value, dt.date):
                 new, sentence, problem = self.date(t.value)
                 if new is not None:
-                    reps.append((t.start, t.end, render_like(t, new), sentence))
+                    written = self.d.votes.date_words.get(t.text, {})
+                    same = [w for w in written if parse_date(w) == new]  # as the new notice writes it
+                    reps.append((t.start, t.end, same[0] if len(same) == 1 else render_like(t, new), sentence))
                     days[t.value.day] = new.day
                 if problem:
                     problems.append(problem)
@@ -529,6 +534,7 @@ class _Drafter:
         self.review_marks: dict[FieldPath, list[str]] = defaultdict(list)
         self.covered: list[tuple[int, int]] = []
         self.names: dict[str, str] = {}
+        self.header_years: dict[int, int] = {}  # the years of the notice's number and title
         self.clause_map, self.gone_clauses, self.added_clauses = map_clauses(self.old, self.new)
         self.dates: dict[dt.date, tuple[dt.date, str]] = {}
         self.ambiguous_dates: set[dt.date] = set()
@@ -624,6 +630,8 @@ class _Drafter:
                 self.flag(("notice",), entry, value, result.closest, f"{key}: {result.reason}", result.closest_clause)
                 continue
             self.covered.append((result.start, result.end))
+            if result.found is not None and key in ("number", "title"):
+                self.header_years.update({o.as_int(): n.as_int() for o, n in result.found.pairs if o.kind == "year"})
             new_value = "".join((result.new or value).split()) if result.status == "numbers" else value
             if new_value != value:
                 self.change(("notice",), entry, (key,), value, new_value, result.sentence)
@@ -657,8 +665,9 @@ class _Drafter:
         old_id = self.old_data["notice"]["id"]
         years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", old_id)]
         for year in years:
-            if year in self.years:
-                return re.sub(rf"(?<!\d){year}(?!\d)", str(self.years[year][0]), old_id, count=1)
+            new_year = self.header_years.get(year, self.years.get(year, (year, ""))[0])
+            if new_year != year:
+                return re.sub(rf"(?<!\d){year}(?!\d)", str(new_year), old_id, count=1)
         raise DraftError(f"cannot work out an id for the new notice from '{old_id}': give one with --id")
 
     # --- contacts, read by their labels ---

@@ -107,8 +107,8 @@ def render_date(value: dt.date, like: str) -> str:
         return f"{year}年{int_to_cn(value.month)}月{int_to_cn(value.day)}日"
     for sep in "-./":
         if sep in like and "年" not in like:
-            month, day = (f"{value.month:02d}", f"{value.day:02d}") if re.search(r"[-./]0\d", like) else (
-                str(value.month), str(value.day))
+            padded = re.fullmatch(r"\d{4}[-./]\d\d[-./]\d\d", like) is not None  # 2021.09.13, 2021.10.20
+            month, day = (f"{value.month:02d}", f"{value.day:02d}") if padded else (str(value.month), str(value.day))
             return f"{value.year}{sep}{month}{sep}{day}"
     return f"{value.year}年{value.month}月{value.day}日"
 
