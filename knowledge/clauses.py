@@ -9,9 +9,9 @@ from functools import cache
 from knowledge.model import Notice
 
 _SECTION = re.compile(r"^[ \t\u3000]*([一二三四五六七八九十])、", re.M)
-_PARAGRAPH = re.compile(r"^[ \t\u3000]*（([一二三四五六七八九十])）", re.M)
-_POINT = re.compile(r"^[ \t\u3000]*(\d+)[.．]", re.M)
-_ANNEX = re.compile(r"^附件(\d)：", re.M)
+_PARAGRAPH = re.compile(r"^[ \t\u3000]*[（(]([一二三四五六七八九十])[）)]", re.M)  # （一） or (一)
+_POINT = re.compile(r"^[ \t\u3000]*(\d+)[.．、]", re.M)  # 1. or 1、
+_ANNEX = re.compile(r"^附件(\d)[：:]", re.M)
 _CONTACTS_START = "联系人："
 _CONTACTS_END = "附件："
 

@@ -1008,13 +1008,15 @@ class _Drafter:
         clauses of the new notice join (with their first words as heading) so that entries can cite them."""
         old_list = self.old_data["clauses"]
         cited = _cited_refs(self.data)
+        taken = set(self.clause_map.values()) | set(self.added_clauses)  # refs the new notice gives
         rows: list[dict[str, str]] = []
         for clause in old_list:
             ref = clause["ref"]
             new = self.new_ref(ref)
             if new != ref:
                 self.updates.append(Update(f"clauses.{ref}", "ref", ref, new, ""))
-            if ref in self.gone_clauses and ref in self.old.clauses and ref not in cited:
+            if ref in self.gone_clauses and ref in self.old.clauses and (ref not in cited or ref in taken):
+                # gone; while entries under review still cite it, it stays listed unless its number is reused
                 self.updates.append(Update(f"clauses.{ref}", "ref", ref, None, ""))
                 continue
             rows.append({"ref": new, "heading": clause["heading"]})

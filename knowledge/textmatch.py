@@ -209,7 +209,7 @@ class NoticeText:
                     continue
                 window = "".join(masked[a:b])
                 matched = sum(block.size for block in SequenceMatcher(None, q, window, autojunk=False)
-                              .get_matching_blocks())
+                              .get_matching_blocks() if block.size >= 3)  # runs of 3: not 的, 单位 by chance
                 score = matched / len(q)
                 if (score, -len(window)) > (best[0], -best[3]):
                     best = (score, a, b, len(window))
@@ -217,7 +217,7 @@ class NoticeText:
         chosen = self.sentences[a:b]
         sentence = chosen[0] if len(chosen) == 1 else Sentence(
             chosen[0].start, chosen[-1].end, " ".join(s.text for s in chosen), chosen[0].clause)
-        return score, sentence, _difference(q, "".join(masked[a:b]))
+        return score, sentence, _difference(fold(quote), "".join(self.text[x.start:x.end] for x in chosen))
 
 
 def _token_at(by_span: dict[tuple[int, int], Token], text: str, a: int, b: int, like: Token) -> Token | None:
