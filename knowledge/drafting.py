@@ -217,9 +217,15 @@ def map_clauses(old: NoticeText, new: NoticeText) -> tuple[dict[str, str], set[s
         for n, nw in new_words.items():
             if _depth(o) != _depth(n):
                 continue
-            head = SequenceMatcher(None, ow[:40], nw[:40], autojunk=False).ratio()
-            body = SequenceMatcher(None, ow[:400], nw[:400], autojunk=False).ratio()
-            score = 0.5 * head + 0.5 * body + (0.05 if o == n else 0.0)
+            bonus = 0.05 if o == n else 0.0
+            if ow == nw:
+                scored.append((1.0 + bonus, o, n))
+                continue
+            head_m = SequenceMatcher(None, ow[:40], nw[:40], autojunk=False)
+            body_m = SequenceMatcher(None, ow[:400], nw[:400], autojunk=False)
+            if 0.5 * head_m.quick_ratio() + 0.5 * body_m.quick_ratio() + bonus < 0.55:
+                continue  # cannot reach the threshold
+            score = 0.5 * head_m.ratio() + 0.5 * body_m.ratio() + bonus
             if score >= 0.55:
                 scored.append((score, o, n))
     mapping: dict[str, str] = {}

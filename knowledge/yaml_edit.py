@@ -22,7 +22,7 @@ class YamlEditError(Exception):
 class YamlEditor:
     def __init__(self, text: str) -> None:
         self.text = text
-        root = yaml.compose(text, Loader=yaml.SafeLoader)  # the pure-Python composer: marks count characters
+        root = yaml.compose(text, Loader=_SAFE)  # marks count characters (libyaml's too, for str input)
         if not isinstance(root, yaml.MappingNode):
             raise YamlEditError("the file is not a mapping")
         self.root = root
@@ -92,7 +92,10 @@ class YamlEditor:
         return out
 
 
-class _StringDates(yaml.SafeLoader):
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
+
+
+class _StringDates(_SAFE):  # type: ignore[valid-type,misc]
     """Dates stay strings, as the knowledge loader reads them."""
 
 
