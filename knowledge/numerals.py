@@ -18,8 +18,10 @@ _CN = "〇零一二两三四五六七八九十百千"
 CN_CHARS = frozenset(_CN)
 NUMBER_PATTERN = rf"(?:\d+(?:\.\d+)?|[{_CN}]+)"
 _CN_DAY = "[一二三四五六七八九十]{1,3}"
-DATE_PATTERN = (rf"(?:\d{{4}}年\d{{1,2}}月\d{{1,2}}日|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}(?![\d.])"
-                rf"|[〇零一二三四五六七八九]{{4}}年{_CN_DAY}月{_CN_DAY}日)")
+_WEEKDAY = r"(?:[(（](?:星期|周)[一二三四五六日天][)）])"
+WEEKDAYS = "一二三四五六日"
+DATE_PATTERN = (rf"(?:(?:\d{{4}}年\d{{1,2}}月\d{{1,2}}日|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}(?![\d.])"
+                rf"|[〇零一二三四五六七八九]{{4}}年{_CN_DAY}月{_CN_DAY}日){_WEEKDAY}?)")
 _DATE = re.compile(DATE_PATTERN)
 _NUMBER = re.compile(NUMBER_PATTERN)
 _DATE_PARTS = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})(年|[-./])(\S{1,3}?)(?:月|[-./])(\S{1,3}?)日?$")
@@ -90,7 +92,7 @@ def render_number(value: float, like: str) -> str:
 
 
 def parse_date(text: str) -> dt.date | None:
-    m = _DATE_PARTS.match(text)
+    m = _DATE_PARTS.match(re.sub(_WEEKDAY + "$", "", text))
     if not m:
         return None
     year, month, day = (number_value(part) for part in (m.group(1), m.group(3), m.group(4)))
@@ -101,7 +103,14 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def render_date(value: dt.date, like: str) -> str:
-    """The date written in the form of `like` (年月日, ISO, dotted, slashed, or Chinese numerals)."""
+    """The date written in the form of `like` (年月日, ISO, dotted, slashed, or Chinese numerals, with
+    its weekday if it names one: 2022年10月14日（星期五）)."""
+    weekday = re.search(_WEEKDAY + "$", like)
+    if weekday:
+        day = weekday.group()
+        name = WEEKDAYS[value.weekday()]
+        name = "天" if name == "日" and day[-2] == "天" else name
+        return render_date(value, like[:weekday.start()]) + day[:-2] + name + day[-1]
     if like and not like[0].isdigit():
         year = "".join("〇一二三四五六七八九"[int(d)] for d in str(value.year))
         return f"{year}年{int_to_cn(value.month)}月{int_to_cn(value.day)}日"

@@ -21,6 +21,7 @@ from knowledge.numerals import DATE_PATTERN, NUMBER_PATTERN, Token, tokens
 _DASHES = dict.fromkeys("—–―−~～－‐‑", "-")
 _SENTENCE_END = "。！？；!?;"
 _WORDS = re.compile(r"[\w\u4e00-\u9fff]")
+_NUMERALS = frozenset("0123456789.〇零一二两三四五六七八九十百千")
 
 
 def fold_char(ch: str) -> str:
@@ -248,6 +249,8 @@ def _difference(quote: str, window: str, limit: int = 2) -> str:
     parts = []
     for tag, i1, i2, j1, j2 in ops:
         old, new = quote[i1:i2], window[lo + j1:lo + j2]
+        if all(ch in _NUMERALS for ch in old + new):
+            continue  # numbers differ: not what makes the change
         if tag == "replace":
             parts.append(f"“{_short(old)}” now “{_short(new)}”")
         elif tag == "delete":

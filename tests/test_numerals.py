@@ -83,3 +83,10 @@ def test_the_closest_sentence_names_what_changed() -> None:
 
 def test_masking_keeps_words_and_hides_numbers() -> None:
     assert mask(fold("近3年（2018年-2020年）统一")) == "近#年(#年-#年)统一"
+
+
+def test_a_weekday_belongs_to_its_date_and_moves_with_it() -> None:
+    (token,) = tokens("网上申报截止时间：2022年10月14日（星期五）")
+    assert token.value == dt.date(2022, 10, 14) and token.text.endswith("（星期五）")
+    assert render_date(dt.date(2023, 10, 13), token.text) == "2023年10月13日（星期五）"
+    assert render_date(dt.date(2023, 10, 15), "2022.10.14(周五)") == "2023.10.15(周日)"
