@@ -85,21 +85,35 @@ def reach(diff: NoticeDiff, old: Notice, new: Notice, applicants: Iterable[Store
 
 
 def broadcast_commands(old_id: str, groups: Counter[Group], everyone: Counter[Group]) -> list[str]:
-    """`zhicheng-bot broadcast` command lines that reach the concerned groups (one per verdict:
-    its levels are alternatives), each with how many it reaches in all."""
+    """`zhicheng-bot broadcast` command lines that reach the concerned groups: one for the finished
+    interviews when its verdicts and levels (alternatives each) reach no one else, else one per
+    verdict; one for the unfinished. Each says how many it reaches in all."""
+    finished = Counter({g: n for g, n in groups.items() if g[0] != UNFINISHED})
+    verdict_sets = [sorted({v for v, _ in finished})]
+    if len(verdict_sets[0]) > 1 and _reached(verdict_sets[0], finished, everyone) != sum(finished.values()):
+        verdict_sets = [[v] for v in verdict_sets[0]]
+    if any(g[0] == UNFINISHED for g in groups):
+        verdict_sets.append([UNFINISHED])
     commands = []
-    for verdict in sorted({v for v, _ in groups}):
-        levels = sorted({lv for v, lv in groups if v == verdict})
+    for verdicts in verdict_sets:
+        if not verdicts:
+            continue
+        chosen = Counter({g: n for g, n in groups.items() if g[0] in verdicts})
+        levels = sorted({lv for _, lv in chosen})
         flags = [f"--notice {old_id}"]
-        flags.append("--unfinished" if verdict == UNFINISHED else f"--verdict {verdict}")
+        flags += ["--unfinished"] if verdicts == [UNFINISHED] else [f"--verdict {v}" for v in verdicts]
         if NO_LEVEL not in levels:
             flags += [f"--level {lv}" for lv in levels]
-        reached = sum(n for (v, lv), n in everyone.items()
-                      if v == verdict and (NO_LEVEL in levels or lv in levels))
-        concerned = sum(n for (v, _), n in groups.items() if v == verdict)
+        reached, concerned = _reached(verdicts, chosen, everyone), sum(chosen.values())
         note = f"  # reaches {reached}, {concerned} concerned" if reached != concerned else f"  # reaches {reached}"
         commands.append("zhicheng-bot broadcast " + " ".join(flags) + " --text-file MSG.html" + note)
     return commands
+
+
+def _reached(verdicts: list[str], chosen: Counter[Group], everyone: Counter[Group]) -> int:
+    """How many applicants the filter for these verdicts and the chosen groups' levels reaches."""
+    levels = {lv for _, lv in chosen}
+    return sum(n for (v, lv), n in everyone.items() if v in verdicts and (NO_LEVEL in levels or lv in levels))
 
 
 def _groups_text(groups: Counter[Group]) -> str:
