@@ -25,7 +25,8 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
-from knowledge.drafting import Draft, _entries, _quote_fields, draft_notice  # noqa: E402
+from knowledge.draft_entries import entries, quote_fields  # noqa: E402
+from knowledge.drafting import Draft, draft_notice  # noqa: E402
 from knowledge.loader import notice_path, read_data, squash  # noqa: E402
 from tests.support.notice_variants import ChangedNumber, numbers_only  # noqa: E402
 
@@ -54,8 +55,8 @@ def caught(draft: Draft, changes: list[ChangedNumber]) -> tuple[int, int]:
     squashed_old = squash(OLD_TEXT)
     holding = handled = 0
     positions = [len(squash(OLD_TEXT[:c.start])) for c in changes]
-    for entry in _entries(data):
-        for _, quote in _quote_fields(str(entry.path[0]), entry.data):
+    for entry in entries(data):
+        for _, quote in quote_fields(str(entry.path[0]), entry.data):
             at = squashed_old.find(squash(quote))
             if at < 0 or not any(at <= p < at + len(squash(quote)) for p in positions):
                 continue

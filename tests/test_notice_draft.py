@@ -18,7 +18,8 @@ import pytest
 
 from bot.cli import main
 from knowledge import KnowledgeError, load_notice
-from knowledge.drafting import Draft, _entries, _quote_fields, _text_fields, draft_notice
+from knowledge.draft_entries import entries, quote_fields, text_fields
+from knowledge.drafting import Draft, draft_notice
 from knowledge.loader import read_data
 from knowledge.numerals import tokens
 from knowledge.textmatch import Folded
@@ -99,8 +100,8 @@ def test_numbers_only_every_quote_holding_a_changed_number_is_updated(numbers: t
     old_folded = Folded.of(OLD_TEXT)
     changed_at = [old_folded.folded_index(c.start) for c in changes]
     checked = 0
-    for entry in _entries(OLD_DATA):
-        for path, quote in _quote_fields(str(entry.path[0]), entry.data):
+    for entry in entries(OLD_DATA):
+        for path, quote in quote_fields(str(entry.path[0]), entry.data):
             at = old_folded.text.find(re.sub(r"\s+", "", quote).replace("（", "(").replace("）", ")")
                                       .replace("：", ":").replace("，", ",").replace("；", ";").replace("－", "-"))
             if at < 0:
@@ -124,10 +125,10 @@ def test_numbers_only_every_changed_number_reaches_the_data(numbers: tuple[str, 
     changed_counts = {(c.token.value, c.token.unit) for c in changes if c.token.kind == "count"}
     flagged = {r.entry for r in draft.report.review}
     seen = 0
-    for old_entry, new_entry in zip(_entries(OLD_DATA), _entries(draft.data), strict=True):
+    for old_entry, new_entry in zip(entries(OLD_DATA), entries(draft.data), strict=True):
         if old_entry.name in flagged or old_entry.name == "notice":
             continue
-        for path, old_text in _text_fields(old_entry.data):
+        for path, old_text in text_fields(old_entry.data):
             new_text = new_entry.data
             for step in path:
                 new_text = new_text[step]

@@ -28,7 +28,8 @@ from conversations.carry_over import NOT_REACHED, QUESTION_CHANGED, QUESTION_GON
 from conversations.outcome import evaluate
 from knowledge import load_notice
 from knowledge.clauses import split_clauses
-from knowledge.drafting import Draft, _entries, _quote_fields, _text_fields, draft_notice
+from knowledge.draft_entries import entries, quote_fields, text_fields
+from knowledge.drafting import Draft, draft_notice
 from knowledge.loader import read_data, squash
 from knowledge.notice_diff import diff_notices
 from tests.conftest import NOTICE_YAML, REPO_DIR, TESTS_DIR
@@ -86,8 +87,8 @@ def test_every_changed_sentence_is_updated_or_flagged_and_no_unchanged_entry_is_
     gone_clauses = set(split_clauses(OLD_TEXT)) - set(split_clauses(NEW_TEXT))
     assert gone_clauses == {"六（三）"}
     changed_quote: set[str] = set()
-    for entry in _entries(old_data):
-        for path, quote in _quote_fields(str(entry.path[0]), entry.data):
+    for entry in entries(old_data):
+        for path, quote in quote_fields(str(entry.path[0]), entry.data):
             if squash(quote) not in new_squashed:
                 changed_quote.add(entry.name)
                 field = re.sub(r"\.\[", "[", ".".join(f"[{p}]" if isinstance(p, int) else p for p in path))
@@ -95,8 +96,8 @@ def test_every_changed_sentence_is_updated_or_flagged_and_no_unchanged_entry_is_
     # A flagged entry rests on something that changed: its own words, a clause gone, words it cites
     # in “…” that the new notice no longer has, or an entry it points at that is flagged.
     reasons: dict[str, str] = {}
-    for entry in _entries(old_data):
-        texts = [t for _, t in _text_fields(entry.data)]
+    for entry in entries(old_data):
+        texts = [t for _, t in text_fields(entry.data)]
         refs = {entry.data.get("ref"), *entry.data.get("see_also", [])}
         cited = [w for t in texts for w in re.findall(r"“([^“”]{4,})”", t)]
         if entry.name in changed_quote:
@@ -105,7 +106,7 @@ def test_every_changed_sentence_is_updated_or_flagged_and_no_unchanged_entry_is_
             reasons[entry.name] = "clause gone"
         elif any(squash(w) in old_squashed and squash(w) not in new_squashed for w in cited):
             reasons[entry.name] = "cited words gone"
-    for entry in _entries(old_data):
+    for entry in entries(old_data):
         kinds = {"item": "items", "interpretation": "interpretations", "rule": "rules", "note": "notes"}
         targets = [f"{kinds.get(k, k)}.{t}" for k, _, t in (p.partition(":") for p in entry.data.get("points_to", []))]
         if entry.name not in reasons and "answer" in entry.data and any(t in reasons for t in targets):
