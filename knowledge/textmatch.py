@@ -218,7 +218,10 @@ class NoticeText:
         chosen = self.sentences[a:b]
         sentence = chosen[0] if len(chosen) == 1 else Sentence(
             chosen[0].start, chosen[-1].end, " ".join(s.text for s in chosen), chosen[0].clause)
-        return score, sentence, _difference(fold(quote), "".join(self.text[x.start:x.end] for x in chosen))
+        end = chosen[-1].end
+        stop = min((i for i in (self.text.find(ch, end) for ch in "。！？\n") if i >= 0), default=len(self.text))
+        window = "".join(self.text[x.start:x.end] for x in chosen)
+        return score, sentence, _difference(fold(quote), window, after=self.text[end:stop])
 
 
 def _token_at(by_span: dict[tuple[int, int], Token], text: str, a: int, b: int, like: Token) -> Token | None:
@@ -237,9 +240,10 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
-def _difference(quote: str, window: str, limit: int = 2) -> str:
+def _difference(quote: str, window: str, limit: int = 2, after: str = "") -> str:
     """What the window says instead of the quote, in the aligned region: “old” → “new”, removed
-    “…”, added “…” (at most `limit` of them)."""
+    “…”, added “…” (at most `limit` of them); and how the sentence goes on where the quote ended
+    (`after`: the notice's words after the window, up to the end of the sentence)."""
     matcher = SequenceMatcher(None, quote, window, autojunk=False)
     blocks = [b for b in matcher.get_matching_blocks() if b.size]
     if not blocks:
@@ -257,6 +261,11 @@ def _difference(quote: str, window: str, limit: int = 2) -> str:
             parts.append(f"removed “{_short(old)}”")
         elif tag == "insert":
             parts.append(f"added “{_short(new)}”")
+    if blocks[-1].a + blocks[-1].size < len(quote):
+        # the quote's end is not there: the sentence goes on differently (…评审；受到警告处分的，…)
+        tail = re.split(r"[。！？]", window[hi:] + after, maxsplit=1)[0]
+        if tail.strip("；;，,"):
+            parts.append(f"now goes on “{_short(tail, 30)}”")
     more = len(parts) - limit
     return "; ".join(parts[:limit]) + (f"; {more} more" if more > 0 else "")
 

@@ -322,3 +322,14 @@ def test_without_an_id_and_without_a_new_year_the_draft_asks_for_one(new_notice:
     assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o",
                  str(tmp_path / "x.yaml")]) == 1
     assert "--id" in capsys.readouterr().err
+
+
+def test_a_sentence_that_goes_on_with_a_new_rule_is_flagged_and_the_rule_listed() -> None:
+    draft = _draft(_edited(("受到记过以上处分的，在受处分期间不得申报职称评审。",
+                            "受到记过以上处分的，在受处分期间不得申报职称评审；受到警告处分的，一年内不得申报。")),
+                   new_id="x-2021")
+    (item,) = [r for r in draft.report.review if r.entry == "rules.under_sanction"]
+    assert "now goes on “;受到警告处分的,一年内不得申报”" in item.reason
+    assert ("二（二）", "受到警告处分的，一年内不得申报。") in {(s.clause, s.text) for s in draft.report.new_sentences}
+    # the answers that point at the rule say the same thing in their own words: checked with it
+    assert {"faq.sanction", "faq.warning_sanction"} <= {r.entry for r in draft.report.review}
