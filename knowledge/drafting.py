@@ -52,6 +52,7 @@ from knowledge.yaml_edit import YamlEditError, YamlEditor, load_strings
 __all__ = ["Draft", "DraftError", "DraftReport", "NewSentence", "ReviewItem", "Update", "draft_notice", "report_text"]
 
 HEADER_FIELDS = ("number", "title", "issuer", "conditions_document", "platform")
+MIN_FOUND = 0.25  # below this share of the old quotes found, the new text is not the same kind of notice
 _SPLIT_NAMES = re.compile(r"[\s、，,；;/]+")
 
 
@@ -355,6 +356,11 @@ class _Drafter:
             section = entry.path[0]
             results[entry.name] = [self.match_quote(path, quote, self.expected_clause(quote))
                                    for path, quote in quote_fields(str(section), entry.data)]
+        quoted = [r for rs in results.values() for r in rs]
+        found = sum(r.status in ("exact", "numbers") for r in quoted)
+        if quoted and found < MIN_FOUND * len(quoted):
+            raise DraftError(f"the new text has only {found} of the old notice's {len(quoted)} quotes, even with other "
+                             "numbers: is it the next notice of the same kind, saved as UTF-8 text?")
         self._sentence_votes()
         self.header()
         self.contacts()

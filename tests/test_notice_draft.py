@@ -333,3 +333,13 @@ def test_a_sentence_that_goes_on_with_a_new_rule_is_flagged_and_the_rule_listed(
     assert ("二（二）", "受到警告处分的，一年内不得申报。") in {(s.clause, s.text) for s in draft.report.new_sentences}
     # the answers that point at the rule say the same thing in their own words: checked with it
     assert {"faq.sanction", "faq.warning_sanction"} <= {r.entry for r in draft.report.review}
+
+
+def test_a_text_that_is_not_the_next_notice_is_refused(new_notice: Callable[[str], Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    for text in ("", "关于做好2022年度春季学期开学工作的通知\n一、总体要求\n各学校要做好开学准备。\n"):
+        out = tmp_path / "x.yaml"
+        assert main(["knowledge", "draft", str(new_notice(text)), "--from", "2021-xinjiang-nonferrous",
+                     "--id", "x-2022", "-o", str(out)]) == 1
+        assert "is it the next notice of the same kind" in capsys.readouterr().err
+        assert not out.exists()
