@@ -21,6 +21,7 @@ from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
 EXIT_INVALID = 2
+NOTICE_TEXT_LIMIT = 1024 * 1024  # a notice is some 10 KiB of text
 
 
 def _knowledge_check(args: argparse.Namespace) -> int:
@@ -64,7 +65,12 @@ def _knowledge_draft(args: argparse.Namespace) -> int:
     text_path, out = Path(args.notice_text), Path(args.output)
     try:
         old = _notice_file(args.old)
-        new_text = text_path.read_text(encoding="utf-8")
+        with text_path.open("rb") as file:
+            raw = file.read(NOTICE_TEXT_LIMIT + 1)
+        if len(raw) > NOTICE_TEXT_LIMIT:
+            print(f"invalid notice text {text_path}: larger than {NOTICE_TEXT_LIMIT // 1024} KiB", file=sys.stderr)
+            return EXIT_INVALID
+        new_text = raw.decode("utf-8")
     except CaseFileError as exc:
         print(f"invalid --from: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_INVALID
