@@ -202,9 +202,7 @@ def test_check_refuses_the_draft_and_passes_the_resolved_file(draft: Draft, tmp_
     assert capsys.readouterr().out.startswith(f"ok: {RESOLVED}")
 
 
-def test_the_bot_refuses_a_draft_that_still_has_review_marks(draft: Draft, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_bot_refuses_a_draft_that_still_has_review_marks(draft: Draft, tmp_path: Path) -> None:
     folder = tmp_path / "notices"
     folder.mkdir()
     (folder / NEW_TEXT_FILE.name).write_text(NEW_TEXT, encoding="utf-8")
