@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/unit_hr.py
 	$(BIN)/python benchmarks/reminders.py
+	$(BIN)/python benchmarks/notice_draft.py
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)

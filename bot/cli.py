@@ -1,4 +1,4 @@
-"""Command-line entry points: `zhicheng-bot [run|console|health|backup|knowledge check|case]`."""
+"""Command-line entry points: `zhicheng-bot [run|console|health|backup|broadcast|knowledge check|draft|diff|case]`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
 EXIT_INVALID = 2
+NOTICE_TEXT_LIMIT = 1024 * 1024  # a notice is some 10 KiB of text
 
 
 def _knowledge_check(args: argparse.Namespace) -> int:
@@ -28,14 +29,109 @@ def _knowledge_check(args: argparse.Namespace) -> int:
     status = 0
     for file in files:
         try:
-            notice = load_notice(file)
+            notice = load_notice(file, allow_review=True)
         except KnowledgeError as exc:
             print(f"invalid: {exc}", file=sys.stderr)
             status = 1
-        else:
-            print(f"ok: {file} ({notice.info.number}: {len(notice.questions)} questions, "
-                  f"{len(notice.rules)} rules, {len(notice.items)} items, {len(notice.deadlines)} deadlines)")
+            continue
+        if notice.reviews:
+            for review in notice.reviews:
+                print(f"review: {file}: {review.entry}: {review.reason}")
+            print(f"not ready: {file} has {len(notice.reviews)} entries marked for review; settle each and delete "
+                  "its review line (the bot refuses a notice with review marks)", file=sys.stderr)
+            status = 1
+            continue
+        print(f"ok: {file} ({notice.info.number}: {len(notice.questions)} questions, "
+              f"{len(notice.rules)} rules, {len(notice.items)} items, {len(notice.deadlines)} deadlines)")
     return status
+
+
+def _notice_file(value: str) -> Path:
+    """A notice given as a bundled id or as the path of a knowledge file."""
+    path = Path(value)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    if "/" in value or not notice_path(value).exists():
+        known = ", ".join(p.stem for p in notice_files())
+        raise CaseFileError("notice", f"unknown notice {value!r}: give a bundled id ({known}) or a .yaml file")
+    return notice_path(value)
+
+
+def _knowledge_draft(args: argparse.Namespace) -> int:
+    import os
+
+    from knowledge.drafting import DraftError, draft_notice, report_text
+
+    text_path, out = Path(args.notice_text), Path(args.output)
+    try:
+        old = _notice_file(args.old)
+        with text_path.open("rb") as file:
+            raw = file.read(NOTICE_TEXT_LIMIT + 1)
+        if len(raw) > NOTICE_TEXT_LIMIT:
+            print(f"invalid notice text {text_path}: larger than {NOTICE_TEXT_LIMIT // 1024} KiB", file=sys.stderr)
+            return EXIT_INVALID
+        new_text = raw.decode("utf-8")
+    except CaseFileError as exc:
+        print(f"invalid --from: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"invalid notice text {text_path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if out.exists() and not args.force:
+        print(f"draft refused: {out} exists (--force replaces it)", file=sys.stderr)
+        return EXIT_INVALID
+    if out.resolve() == old.resolve():
+        print("draft refused: -o must not be the old notice's file", file=sys.stderr)
+        return EXIT_INVALID
+    text_file = os.path.relpath(text_path.resolve(), out.resolve().parent)
+    try:
+        draft = draft_notice(old, new_text, text_file=text_file, new_id=args.id)
+    except DraftError as exc:
+        print(f"draft failed: {exc}", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(draft.yaml_text, encoding="utf-8")
+    if args.format == "json":
+        print(json.dumps(draft.report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(report_text(draft.report, str(out)))
+    try:
+        load_notice(out, allow_review=True)
+    except KnowledgeError as exc:
+        print(f"the draft does not pass the checks beyond its review marks: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _knowledge_diff(args: argparse.Namespace) -> int:
+    from bot.features.notices.changes import StorageError, diff_json, diff_text, reach, stored_applicants
+    from knowledge.notice_diff import diff_notices
+
+    try:
+        old, new = (load_notice(_notice_file(value), allow_review=True) for value in (args.old, args.new))
+    except CaseFileError as exc:
+        print(f"invalid notice: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KnowledgeError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 1
+    diff = diff_notices(old, new)
+    found = None
+    if args.db:
+        try:
+            found = reach(diff, old, new, stored_applicants(Path(args.db), old.id))
+        except StorageError as exc:
+            print(f"invalid --db: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+    if args.format == "json":
+        print(json.dumps(diff_json(diff, found), ensure_ascii=False, indent=2))
+    else:
+        print(diff_text(diff, found))
+    for notice in (old, new):
+        if notice.reviews:
+            print(f"note: {notice.source} is a draft with {len(notice.reviews)} entries marked for review",
+                  file=sys.stderr)
+    return 0
 
 
 def _case_schema(args: argparse.Namespace) -> int:
@@ -267,9 +363,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     knowledge = sub.add_parser("knowledge", help="knowledge files")
     ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
-    check = ksub.add_parser("check", help="validate notice files (default: all bundled ones)")
+    check = ksub.add_parser("check", help="validate notice files (default: all bundled ones)",
+                            description="Exit 0 if every file is valid; 1 if one is invalid or is a draft with "
+                                        "entries still marked for review (each is listed).")
     check.add_argument("files", nargs="*", metavar="FILE")
     check.set_defaults(handler=_knowledge_check)
+    draft = ksub.add_parser(
+        "draft", help="a draft knowledge file for a new notice's text, built on an old notice",
+        description="Entries whose quotes stand verbatim in the new text are carried over; those found with "
+                    "only numbers, dates or names changed are updated with their data (deadlines, copies, "
+                    "certificate years, contacts, number and date) and listed; the others keep the old data and "
+                    "are marked `review: <reason>`, with the closest new sentence in the report. Sentences no "
+                    "entry quotes are listed with their clause. Exit 0 when written, 1 if the old notice does "
+                    "not load, 2 for bad input.")
+    draft.add_argument("notice_text", metavar="NEW_NOTICE.txt", help="the new notice's text (UTF-8)")
+    draft.add_argument("--from", dest="old", required=True, metavar="OLD",
+                       help="the old notice: a bundled id (2021-xinjiang-nonferrous) or a knowledge .yaml file")
+    draft.add_argument("-o", "--output", required=True, metavar="NEW.yaml",
+                       help="where to write the draft (its notice.text_file points at NEW_NOTICE.txt)")
+    draft.add_argument("--id", help="the new notice's id (default: the old id with the new year)")
+    draft.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: the report to work through (default); json: for programs")
+    draft.add_argument("--force", action="store_true", help="replace NEW.yaml if it exists")
+    draft.set_defaults(handler=_knowledge_draft)
+    diff = ksub.add_parser(
+        "diff", help="what changed between two notices, in the applicants' terms",
+        description="Deadlines, who may apply, questions, checklist items by stage (with copies and years), the "
+                    "defence, notes, attachments and contacts; each change once. With --db, the stored "
+                    "applicants under OLD each change concerns, by verdict and level, and the broadcast filters "
+                    "that reach them. A draft with review marks may be compared.")
+    diff.add_argument("old", metavar="OLD", help="a bundled notice id or a knowledge .yaml file")
+    diff.add_argument("new", metavar="NEW", help="a bundled notice id or a knowledge .yaml file")
+    diff.add_argument("--db", metavar="PATH", help="the bot's SQLite database, read-only")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=_knowledge_diff)
     schema = ksub.add_parser("case-schema", help="print the JSON Schema of case files for a notice")
     schema.add_argument("file", nargs="?", metavar="FILE", help="notice file (default: the bundled notice)")
     schema.set_defaults(handler=_case_schema)

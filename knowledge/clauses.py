@@ -9,39 +9,44 @@ from functools import cache
 from knowledge.model import Notice
 
 _SECTION = re.compile(r"^[ \t\u3000]*([一二三四五六七八九十])、", re.M)
-_PARAGRAPH = re.compile(r"^[ \t\u3000]*（([一二三四五六七八九十])）", re.M)
-_POINT = re.compile(r"^[ \t\u3000]*(\d+)[.．]", re.M)
-_ANNEX = re.compile(r"^附件(\d)：", re.M)
+_PARAGRAPH = re.compile(r"^[ \t\u3000]*[（(]([一二三四五六七八九十])[）)]", re.M)  # （一） or (一)
+_POINT = re.compile(r"^[ \t\u3000]*(\d+)[.．、]", re.M)  # 1. or 1、
+_ANNEX = re.compile(r"^附件(\d)[：:]", re.M)
 _CONTACTS_START = "联系人："
 _CONTACTS_END = "附件："
 
 
 def split_clauses(text: str) -> dict[str, str]:
     """Clause ref -> its words. Clauses the text does not lay out this way are simply absent."""
-    clauses: dict[str, str] = {}
+    return {ref: text[start:end] for ref, (start, end) in clause_spans(text).items()}
+
+
+def clause_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Clause ref -> (start, end) of its words in the text, parents before their children."""
+    spans: dict[str, tuple[int, int]] = {}
     start = text.find(_CONTACTS_START)
-    body = text if start < 0 else text[:start]
+    body_end = len(text) if start < 0 else start
     if start >= 0:
         end = text.find(_CONTACTS_END, start)
-        clauses["联系方式"] = text[start:end if end >= 0 else len(text)]
-    sections = list(_SECTION.finditer(body))
+        spans["联系方式"] = (start, end if end >= 0 else len(text))
+    sections = list(_SECTION.finditer(text, 0, body_end))
     for i, sec in enumerate(sections):
-        sec_text = body[sec.start():sections[i + 1].start() if i + 1 < len(sections) else len(body)]
-        clauses[sec.group(1)] = sec_text
-        paragraphs = list(_PARAGRAPH.finditer(sec_text))
+        sec_end = sections[i + 1].start() if i + 1 < len(sections) else body_end
+        spans[sec.group(1)] = (sec.start(), sec_end)
+        paragraphs = list(_PARAGRAPH.finditer(text, sec.start(), sec_end))
         for j, par in enumerate(paragraphs):
-            par_text = sec_text[par.start():paragraphs[j + 1].start() if j + 1 < len(paragraphs) else len(sec_text)]
+            par_end = paragraphs[j + 1].start() if j + 1 < len(paragraphs) else sec_end
             par_ref = f"{sec.group(1)}（{par.group(1)}）"
-            clauses[par_ref] = par_text
-            points = list(_POINT.finditer(par_text))
+            spans[par_ref] = (par.start(), par_end)
+            points = list(_POINT.finditer(text, par.start(), par_end))
             for k, point in enumerate(points):
-                end = points[k + 1].start() if k + 1 < len(points) else len(par_text)
-                clauses[f"{par_ref}{point.group(1)}"] = par_text[point.start():end]
+                end = points[k + 1].start() if k + 1 < len(points) else par_end
+                spans[f"{par_ref}{point.group(1)}"] = (point.start(), end)
     annexes = list(_ANNEX.finditer(text))
     for i, annex in enumerate(annexes):
         end = annexes[i + 1].start() if i + 1 < len(annexes) else len(text)
-        clauses[f"附件{annex.group(1)}"] = text[annex.start():end]
-    return clauses
+        spans[f"附件{annex.group(1)}"] = (annex.start(), end)
+    return spans
 
 
 @cache

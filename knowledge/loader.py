@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -30,6 +31,7 @@ from knowledge.model import (
     NoticeInfo,
     Option,
     Question,
+    Review,
     Rule,
     Season,
     Stage,
@@ -47,6 +49,11 @@ LEVEL_QUESTION = "level"
 PLACEHOLDERS = frozenset({"level"})
 _WHITESPACE = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Where a draft (knowledge.drafting) may mark an entry `review: <reason>` for a person to settle.
+REVIEWABLE_MAPPINGS = ("notice", "contacts", "season")
+REVIEWABLE_SECTIONS = ("deadlines", "working_day_dates", "interpretations", "questions", "rules", "notes", "items",
+                       "attachments", "unit_duties", "faq")
+REVIEW_KEY = "review"
 
 
 class KnowledgeError(Exception):
@@ -115,8 +122,31 @@ def _entry_name(data: Any, path: Iterable[Any]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def read_data(path: Path) -> dict[str, Any]:
-    """Parse the YAML file and check it against the JSON Schema."""
+def take_reviews(path: Path, data: dict[str, Any]) -> list[Review]:
+    """Remove the review marks of a draft from its data, and return them (named as the checks name
+    the entries). A mark is not part of the schema: a notice with marks is a draft, not a notice."""
+    reviews: list[Review] = []
+
+    def take(entry: Any, name: str) -> None:
+        if isinstance(entry, dict) and REVIEW_KEY in entry:
+            reason = entry.pop(REVIEW_KEY)
+            if not isinstance(reason, str) or not reason.strip():
+                raise KnowledgeError(path, f"{name}.{REVIEW_KEY}", "must say, in words, what a person must check")
+            reviews.append(Review(name, reason.strip()))
+
+    for key in REVIEWABLE_MAPPINGS:
+        take(data.get(key), key)
+    for section in REVIEWABLE_SECTIONS:
+        entries = data.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            take(entry, f"{section}[{i}]" + (f" (id={ident})" if isinstance(ident, str) else ""))
+    return reviews
+
+
+def read_data(path: Path, reviews: list[Review] | None = None) -> dict[str, Any]:
+    """Parse the YAML file and check it against the JSON Schema. With `reviews`, a draft's review
+    marks are taken out (and collected there) first; without, a marked entry fails the schema."""
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -134,6 +164,8 @@ def read_data(path: Path) -> dict[str, Any]:
         raise KnowledgeError(path, "(file)", f"is not valid YAML: a malformed value ({type(exc).__name__})") from exc
     if not isinstance(data, dict):
         raise KnowledgeError(path, "(top level)", "must be a mapping of sections")
+    if reviews is not None:
+        reviews.extend(take_reviews(path, data))
     err = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
     if err is not None:
         raise KnowledgeError(path, _entry_name(data, err.absolute_path), err.message)
@@ -159,8 +191,9 @@ def _expr_refs(expr: RawExpr) -> Iterator[tuple[str, Any]]:
 class _Checker:
     """Cross-reference checks the JSON Schema cannot express."""
 
-    def __init__(self, path: Path, data: dict[str, Any], text: str) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], text: str, reviewed: frozenset[str] = frozenset()) -> None:
         self.path = path
+        self.reviewed = reviewed  # entries marked for review: their quotes are the old notice's
         self.data = data
         self.squashed_text = squash(text)
         self.refs = {c["ref"] for c in data["clauses"]}
@@ -283,6 +316,8 @@ class _Checker:
             raise self.fail(entry, f"cites clause '{ref}', which is not listed under clauses")
 
     def _check_quote(self, entry: str, quote: str) -> None:
+        if entry.split(".")[0] in self.reviewed:
+            return
         if squash(quote) not in self.squashed_text:
             raise self.fail(entry, f"quote does not appear in the notice text: '{quote[:40]}'")
 
@@ -430,8 +465,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
     )
 
 
-# Notices loaded, by path: (the files' state when loaded, the notice). One entry a path.
-_LOADED: dict[Path, tuple[tuple[object, ...], Notice]] = {}
+# Notices loaded, by (path, allow_review): (the files' state when loaded, the notice).
+_LOADED: dict[tuple[Path, bool], tuple[tuple[object, ...], Notice]] = {}
 
 
 def _files_state(path: Path) -> tuple[object, ...] | None:
@@ -443,32 +478,45 @@ def _files_state(path: Path) -> tuple[object, ...] | None:
         return None
 
 
-def load_notice(path: Path | str) -> Notice:
-    """Load and fully validate one notice file. Raises KnowledgeError on any problem. A file
-    loaded before and unchanged since (nor the texts beside it) gives the same Notice: every
-    part of the bot (and every test) shares one object and the indexes built for it."""
+def load_notice(path: Path | str, *, allow_review: bool = False) -> Notice:
+    """Load and fully validate one notice file. Raises KnowledgeError on any problem.
+
+    A file loaded before and unchanged since (nor the texts beside it) gives the same Notice:
+    every part of the bot (and every test) shares one object and the indexes built for it.
+
+    A draft (knowledge.drafting) has entries marked `review: <reason>`. It is refused unless
+    `allow_review` (for `knowledge check` and `knowledge diff`): then the marked entries' quotes,
+    which are still the old notice's words, are not checked, and the marks are in Notice.reviews.
+    The bot never loads with allow_review."""
     path = Path(path)
     state = _files_state(path)
-    key = path.resolve() if state is not None else path
+    key = (path.resolve() if state is not None else path, allow_review)
     known = _LOADED.get(key)
     if state is not None and known is not None and known[0] == state:
         return known[1]
-    notice = _load_notice(path)
+    notice = _load_notice(path, allow_review)
     if state is not None:
         _LOADED[key] = (state, notice)
     return notice
 
 
-def _load_notice(path: Path) -> Notice:
-    data = read_data(path)
+def _load_notice(path: Path, allow_review: bool) -> Notice:
+    reviews: list[Review] = []
+    data = read_data(path, reviews)
+    if reviews and not allow_review:
+        first = reviews[0]
+        more = f" (and {len(reviews) - 1} more)" if len(reviews) > 1 else ""
+        raise KnowledgeError(path, first.entry, f"is a draft entry marked for review{more}: {first.reason}; "
+                             "settle it and delete its review line (zhicheng-bot knowledge check lists them)")
     text_path = path.parent / data["notice"]["text_file"]
     try:
         text = text_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"cannot read the notice text '{text_path.name}': {exc}"
         raise KnowledgeError(path, "notice.text_file", problem) from exc
-    _Checker(path, data, text).run()
-    return _build(path, data, text)
+    _Checker(path, data, text, frozenset(r.entry for r in reviews)).run()
+    notice = _build(path, data, text)
+    return dataclasses.replace(notice, reviews=tuple(reviews)) if reviews else notice
 
 
 def notice_files(directory: Path = NOTICES_DIR) -> list[Path]:

@@ -183,6 +183,7 @@ class Question:
     ask_if: Expr = ALWAYS
     help: str | None = None
     see_also: tuple[str, ...] = ()  # further clauses the question rests on
+    carry_over: bool = True  # False: the answer is about this season only; asked anew under the next notice
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -302,6 +303,14 @@ class FaqEntry:
     settled: bool = True
 
 
+@dataclass(frozen=True)
+class Review:
+    """An entry of a draft that a person must still settle (`review: <reason>` in the file)."""
+
+    entry: str  # as the loader names it: items[3] (id=awards), contacts, notice
+    reason: str
+
+
 @dataclass(frozen=True, eq=False)  # identity hash: a loaded notice is a value object
 class Notice:
     source: Path
@@ -324,6 +333,7 @@ class Notice:
     faq: tuple[FaqEntry, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()  # each group's first word stands for the others
     unit_duties: tuple[UnitDuty, ...] = ()
+    reviews: tuple[Review, ...] = ()  # a draft's entries marked for review (load_notice(..., allow_review=True))
 
     @property
     def id(self) -> str:
