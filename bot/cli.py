@@ -16,7 +16,7 @@ from conversations.casefile import CaseFileError, case_schema, read_case_file, v
 from conversations.clock import Clock, ClockError, parse_moment
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
-from conversations.render import outcome_html, outcome_text
+from conversations.render import headline, outcome_html, outcome_text
 from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
@@ -78,11 +78,13 @@ def _case(args: argparse.Namespace) -> int:
     outcome = evaluate(notice, case.answers)
     today = Clock(args.now).today(notice.info.timezone)
     if args.format == "json":
-        data = outcome.to_dict()
+        data = outcome.to_dict()  # the verdict stays what the notice gives, whatever the day
         season = season_of(notice, today)
         data["season"] = None if season is None else {
             "today": today.isoformat(), "name": season.name, "state": season.state,
-            "accepting": season.accepting, "days_left": season.submission.days_left}
+            "accepting": season.accepting, "days_left": season.submission.days_left,
+            "submission_last_day": season.submission.last_day.isoformat() if season.submission.last_day else None}
+        data["headline"] = headline(outcome, args.locale, season)
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.format == "html":
         print(outcome_html(notice, outcome, args.locale, today=today))

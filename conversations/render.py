@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from conversations.i18n import format_day, format_weekday, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
-from conversations.season import deadline_status, season_of, working_day_dates
+from conversations.season import SeasonState, deadline_status, season_of, working_day_dates
 from knowledge.model import Notice
 
 TELEGRAM_LIMIT = 4096
@@ -46,6 +46,44 @@ def html_blanks(text: str) -> Markup:
     return Markup(_wrap_dates(filled))
 
 
+@cache
+def _format_day(day: dt.date, locale: str) -> str:
+    return format_day(day, locale)
+
+
+def headline(outcome: Outcome, locale: str, season: SeasonState | None = None) -> str:
+    """The verdict in a few words. Once the season no longer accepts applications (`season`, where the
+    outcome has a checklist), a verdict that would invite the applicant to apply says the eligibility
+    and the closure together, never "you may apply" alone."""
+    _ = translations(locale).gettext
+    verdict, bar = outcome.verdict, outcome.bar
+    closed = season is not None and not season.accepting and outcome.has_checklist
+    if closed:
+        assert season is not None and season.submission.last_day is not None
+        closure = {"season": season.name, "day": _format_day(season.submission.last_day, locale)}
+        if verdict == "eligible":
+            return _("You meet the conditions to apply, but %(season)s online applications closed on %(day)s") % closure
+        if verdict == "conditional":
+            return _("A condition is still to be met, and %(season)s online applications closed on %(day)s") % closure
+        if verdict == "other_route":
+            return _("Another route may apply; %(season)s online applications under this notice closed on %(day)s") \
+                % closure
+    if verdict == "eligible":
+        return _("You may apply")
+    if verdict == "ineligible":
+        return {"level": _("You may not apply for the chosen level"), "year": _("You may not apply this year"),
+                "period": _("You may not apply at present")}.get(bar or "", _("You may not apply"))
+    if verdict == "conditional":
+        return _("You may apply once a condition is met")
+    if verdict == "other_route" and outcome.has_checklist:
+        if outcome.pending_condition:
+            return _("Another route may apply; you may also apply under this notice once a condition is met")
+        return _("Another route may apply; you may also apply under this notice")
+    if verdict == "other_route":
+        return _("Another route applies to you")
+    return _("This notice does not cover your case")
+
+
 def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environment:
     """An environment for one locale: gettext installed, HTML autoescaped for .tg and .html."""
     env = jinja2.Environment(
@@ -59,6 +97,7 @@ def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
+    env.globals["headline"] = lambda outcome, season=None: headline(outcome, locale, season)
     env.filters["day"] = lambda d: format_day(d, locale) if d else ""
     env.filters["weekday"] = lambda d: format_weekday(d, locale) if d else ""
     env.filters["dates"] = html_dates
@@ -140,8 +179,14 @@ def _context(
     notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None = None
 ) -> dict[str, Any]:
     done = sum(1 for it in outcome.checklist if it.id in ticked)
+    season = season_of(notice, today) if today is not None and outcome.has_checklist else None
+    # From the latest start of a working-day period on (and while applications are accepted), say
+    # what it means: the last day to start it, or that one not yet begun can no longer end in time.
+    late = [w for w in working_day_dates(notice, outcome, today) if w.state != "upcoming"] \
+        if today is not None and season is not None and season.accepting else []
     return {
-        "season": season_of(notice, today) if today is not None and outcome.has_checklist else None,
+        "season": season,
+        "late_dates": late,
         "notice": notice,
         "outcome": outcome,
         "ticked": set(ticked),

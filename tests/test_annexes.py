@@ -142,5 +142,5 @@ def test_a_unit_not_known_leaves_the_seal_line_as_in_the_template() -> None:
 def test_applicants_turned_away_or_not_covered_need_no_attachments() -> None:
     assert needed_attachments(NOTICE, outcome_of(HR_PERSONAS[5])) == ()
     answers = {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-               "submission_status": "no", "level": "full_senior"}
+               "current_title": "none", "submission_status": "no", "level": "full_senior"}
     assert needed_attachments(NOTICE, evaluate(NOTICE, answers)) == ()

@@ -12,6 +12,7 @@ from conversations.casefile import case_schema
 from knowledge import default_notice
 
 ROOT = Path(__file__).resolve().parent.parent
+IN_SEASON = "2021-10-08T10:00:00+08:00"
 CASE = """
 answers:
   employment: in_service
@@ -75,10 +76,10 @@ def test_case_prints_json_with_verdict_reasons_checklist_and_deadlines(
 def test_case_renders_text_and_a_standalone_html_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     case = tmp_path / "case.yaml"
     case.write_text(CASE, "utf-8")
-    assert main(["case", str(case)]) == 0
+    assert main(["case", str(case), "--now", IN_SEASON]) == 0
     text = capsys.readouterr().out
     assert "结论：可以申报" in text and "<b>" not in text
-    assert main(["case", str(case), "--format", "html", "--locale", "en"]) == 0
+    assert main(["case", str(case), "--format", "html", "--locale", "en", "--now", IN_SEASON]) == 0
     html = capsys.readouterr().out
     assert html.startswith("<!DOCTYPE html>") and "@page { size: A4" in html and "You may apply" in html
 
@@ -171,7 +172,11 @@ def test_case_states_the_season_as_of_the_time_given_with_now(
     assert main(["case", str(case), "--now", now]) == 0
     assert words in capsys.readouterr().out
     assert main(["case", str(case), "--now", now, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["season"]["state"] == state
+    data = json.loads(capsys.readouterr().out)
+    assert data["season"]["state"] == state and data["season"]["submission_last_day"] == "2021-10-20"
+    assert data["verdict"] == "eligible"  # the verdict is the notice's, whatever the day
+    assert data["headline"] == ("可以申报" if state != "paper_only"
+                                else "符合申报条件，但2021年度网上申报已于2021年10月20日截止")
 
 
 def test_case_without_now_states_the_season_of_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
