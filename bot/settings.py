@@ -248,8 +248,8 @@ class Settings:
             if problem:
                 bad("TELEGRAM_API_BASE_URL", problem)
             elif "TELEGRAM_API_FILE_URL" not in values and derived_file_url(values["TELEGRAM_API_BASE_URL"]) is None:
-                bad("TELEGRAM_API_BASE_URL", "does not end in /bot; name the server's file URL in TELEGRAM_API_FILE_URL "
-                                             "(for example http://127.0.0.1:8081/file/bot)")
+                bad("TELEGRAM_API_BASE_URL", "does not end in /bot; name the server's file URL in "
+                                             "TELEGRAM_API_FILE_URL (for example http://127.0.0.1:8081/file/bot)")
         if "TELEGRAM_API_FILE_URL" in values:
             problem = _url_problem(values["TELEGRAM_API_FILE_URL"], https_only=False)
             if problem:
