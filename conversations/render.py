@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import jinja2
 from markupsafe import Markup
 
+from conversations.annexes import blank_forms, needed_attachments
 from conversations.i18n import format_day, format_weekday, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
 from conversations.season import SeasonState, deadline_status, season_of, working_day_dates
@@ -25,6 +26,8 @@ T = TypeVar("T")
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 _DATE = re.compile(r"(?:\d{4}|××××)年(?:\d{1,2}|××)月(?:\d{1,2}|××)日|[A-Z][a-z]+ \d{1,2}, \d{4}")
 _GAP = re.compile(r"[ \u3000]{3,}")  # two spaces only spread a label (单  位), three or more are a blank
+_CROSSES = re.compile(r"×+")  # the notice's ××× blanks
+_DATE_LINE = re.compile(r"^年[ \u3000]+月[ \u3000]+日$")  # 年 月 日 to fill: the year is written before 年
 
 
 def _wrap_dates(escaped: str) -> str:
@@ -36,14 +39,22 @@ def html_dates(text: str) -> Markup:
     return Markup(_wrap_dates(str(Markup.escape(text))))
 
 
+def _blank(width: float) -> str:
+    return f'<span class="blank" style="min-width:{width:g}em"></span>'
+
+
 def html_blanks(text: str) -> Markup:
-    """HTML: the blanks of a form (runs of spaces, a label ending in a colon) as lines to fill in."""
-    escaped = str(Markup.escape(text))
-    filled = _GAP.sub(lambda m: f'<span class="blank" style="min-width:{max(len(m.group(0)), 3)}em"></span>',
-                      escaped)
+    """HTML: the blanks of a form as lines to fill in: the notice's ××× (about as wide as what goes
+    there: a name, an 18-character ID number, a year), runs of three spaces or more, a label ending in
+    a colon, and the year before a bare 年 月 日. Dates stay on one line."""
+    escaped = _wrap_dates(str(Markup.escape(text)))
+    filled = _CROSSES.sub(lambda m: _blank(max(2.5, len(m.group(0)) * 1.25)), escaped)
+    filled = _GAP.sub(lambda m: _blank(max(len(m.group(0)), 3)), filled)
+    if _DATE_LINE.match(text.strip()):
+        filled = _blank(3) + filled.strip()
     if filled.rstrip().endswith("："):
         filled = filled.rstrip() + '<span class="blank fill"></span>'
-    return Markup(_wrap_dates(filled))
+    return Markup(filled)
 
 
 @cache
@@ -252,8 +263,11 @@ def outcome_html(
     generated: str | None = None,
     today: dt.date | None = None,
 ) -> str:
-    """A standalone HTML checklist to open on a phone or print on A4."""
-    return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked, today))
+    """A standalone HTML checklist to open on a phone or print on A4, with the notice's attachments
+    the checklist asks for, blank, as the notice prints them."""
+    forms = blank_forms(notice, needed_attachments(notice, outcome))
+    return render("checklist.html", locale, generated=generated, forms=forms,
+                  **_context(notice, outcome, ticked, today))
 
 
 def season_text(notice: Notice, today: dt.date, locale: str) -> str:
