@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -16,7 +17,7 @@ from conversations.casefile import CaseFileError, case_schema, read_case_file, v
 from conversations.clock import Clock, ClockError, parse_moment
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
-from conversations.render import outcome_html, outcome_text
+from conversations.render import headline, outcome_html, outcome_text
 from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
@@ -144,8 +145,20 @@ def _case_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_NOTICE_BYTES = 4 * 1024 * 1024  # a knowledge file is some 100 KiB; a device or a huge file is refused unread
+
+
 def _notice_for_case(data: object, override: str | None) -> Notice:
     if override:
+        path = Path(override)
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError as exc:
+            raise CaseFileError("--notice", f"{override}: cannot be read ({exc.strerror or exc})") from exc
+        if size is not None and size > MAX_NOTICE_BYTES:
+            raise CaseFileError("--notice", f"{override}: is larger than {MAX_NOTICE_BYTES} bytes")
+        if size is None and path.exists() and not path.is_dir():
+            raise CaseFileError("--notice", f"{override}: is not a regular file")
         try:
             return load_notice(override)
         except KnowledgeError as exc:
@@ -174,11 +187,13 @@ def _case(args: argparse.Namespace) -> int:
     outcome = evaluate(notice, case.answers)
     today = Clock(args.now).today(notice.info.timezone)
     if args.format == "json":
-        data = outcome.to_dict()
+        data = outcome.to_dict()  # the verdict stays what the notice gives, whatever the day
         season = season_of(notice, today)
         data["season"] = None if season is None else {
             "today": today.isoformat(), "name": season.name, "state": season.state,
-            "accepting": season.accepting, "days_left": season.submission.days_left}
+            "accepting": season.accepting, "days_left": season.submission.days_left,
+            "submission_last_day": season.submission.last_day.isoformat() if season.submission.last_day else None}
+        data["headline"] = headline(outcome, args.locale, season)
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.format == "html":
         print(outcome_html(notice, outcome, args.locale, today=today))
@@ -277,19 +292,44 @@ def _broadcast(args: argparse.Namespace) -> int:
     return asyncio.run(broadcast_from_command_line(args, settings))
 
 
+BACKUP_MODE = 0o600  # as the database itself: applicants' answers are personal data
+
+
+def _cannot_write(target: Path, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return (f"backup failed: cannot write {target} ({reason}); run it as the bot's user "
+            f"(sudo -u zhicheng …) into a folder that user can write")
+
+
 def _backup(args: argparse.Namespace) -> int:
-    """Copy the database with SQLite's online backup API: safe while the bot runs."""
+    """Copy the database with SQLite's online backup API: safe while the bot runs. The copy is
+    created readable by its owner only (0600), like the database."""
     settings = Settings.load(args.config)
     source, target = settings.db_path, Path(args.file)
     if not source.is_file():
         print(f"backup failed: storage {source} does not exist", file=sys.stderr)
         return 1
-    if target.exists() and not args.force:
+    try:
+        exists = target.exists()
+    except OSError as exc:
+        print(_cannot_write(target, exc), file=sys.stderr)
+        return 1
+    if exists and not args.force:
         print(f"backup refused: {target} exists (--force replaces it)", file=sys.stderr)
         return EXIT_INVALID
+    if not target.parent.is_dir():
+        print(f"backup failed: folder {target.parent} does not exist", file=sys.stderr)
+        return 1
     partial = target.with_name(target.name + ".partial")
     try:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        # Created 0600 before SQLite opens it: the copy is never readable by others, not even briefly.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, BACKUP_MODE))
+    except OSError as exc:
+        print(_cannot_write(target, exc), file=sys.stderr)
+        return 1
+    try:
         with contextlib.closing(sqlite3.connect(_read_only(source), uri=True, timeout=30)) as src, \
                 contextlib.closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
@@ -299,11 +339,16 @@ def _backup(args: argparse.Namespace) -> int:
         if check != "ok":
             print(f"backup failed: the copy does not pass SQLite's integrity check ({check})", file=sys.stderr)
             return 1
+        os.chmod(partial, BACKUP_MODE)
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
-        partial.unlink(missing_ok=True)
-        print(f"backup failed: {exc}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        print(f"backup failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()  # left only after a failure; gone once replaced
     print(f"backup: {source} -> {target} ({users} users, {target.stat().st_size} bytes)")
     return 0
 

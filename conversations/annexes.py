@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from conversations.i18n import format_day
+from conversations.interview import interview_for
 from conversations.outcome import Outcome
 from conversations.unit_duties import PublicityPeriod
+from knowledge.loader import squash
 from knowledge.model import Attachment, Notice
 
 ANNEX1, ANNEX2, ANNEX3 = "附件1", "附件2", "附件3"
@@ -177,6 +181,27 @@ def annex2_paragraphs(notice: Notice, fill: AnnexFill) -> list[str]:
     return result
 
 
+_CLAUSE_REF = re.compile(r"（[一二三四五六七八九十]+（[一二三四五六七八九十]+）\d*）|（附件\d）")
+
+
+def form_field(text: str) -> str:
+    """A value for a field of a form: the applicant's facts only, never a clause reference."""
+    return _CLAUSE_REF.sub("", text).strip()
+
+
+def exemption_reason(notice: Notice, outcome: Outcome) -> str | None:
+    """附件3's 免考理由: the applicant's answer to the question that exempts them (六（一）), in its words,
+    without a clause reference; None without an exemption."""
+    if not outcome.exemptions:
+        return None
+    exempted = {e.id for e in outcome.exemptions}
+    predicates = interview_for(notice).predicates
+    asked = {q.id for item in notice.items if item.id in exempted and item.exempt_when is not None
+             for q in notice.questions if q.id in predicates.questions_of(item.exempt_when)}
+    answered = [a for a in outcome.answers if a.id in asked]
+    return "；".join(form_field(a.answer) for a in answered) or None
+
+
 def annex3_values(fill: AnnexFill) -> dict[str, str]:
     """附件3's fields that follow from what HR typed and the applicant's answers; the others stay blank."""
     birth = fill.identity.birth
@@ -189,22 +214,145 @@ def annex3_values(fill: AnnexFill) -> dict[str, str]:
         "拟申报专业技术职务": f"工程系列有色金属专业{fill.level_name}",
         "免考理由": fill.exemption_reason or "",
     }
-    return values
+    return {field: form_field(value) for field, value in values.items()}
+
+
+def annex_file_name(fill: AnnexFill, extension: str) -> str:
+    """The file's name: whose attachments and which, for example 张三_附件1、附件2.docx."""
+    refs = "、".join(a.ref for a in fill.attachments if a.ref != ANNEX1 or fill.period is not None)
+    return f"{fill.identity.name}_{refs}.{extension}"
+
+
+# --- the forms as the notice prints them: lines with their place, or a table ---
+
+
+@dataclass(frozen=True)
+class FormLine:
+    text: str
+    place: str  # "text": a paragraph of text (first line indented); "right" or "left": a line set there
+
+
+@dataclass(frozen=True)
+class Form:
+    """One attachment laid out as the notice's template: its paragraphs as lines (附件1, 附件2), or its
+    table of fields with the opinion rows and the notes under it (附件3). Blanks not filled stay as the
+    template has them (××× or spaces), to be drawn as lines."""
+
+    annex: Attachment
+    lines: tuple[FormLine, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    values: dict[str, str] = field(default_factory=dict)
+    opinions: tuple[str, ...] = ()
+    seal_lines: tuple[str, ...] = ()  # what each opinion cell holds: 公 章, 年 月 日
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.rows)
+
+
+LONG_PARAGRAPH = 30  # characters: a paragraph of text, not a signature, seal or date line
+RIGHT_INDENT = 8  # spaces before a line in the notice's text: set on the right
+
+
+@cache
+def _places(notice: Notice, ref: str) -> tuple[str, ...]:
+    """Where each paragraph of an attachment stands, read off the notice's text: text for a paragraph,
+    right for a line the notice indents far (申报人：, 单位名称（公章）, a date), left for the others."""
+    annex = notice.attachment(ref)
+    assert annex is not None
+    lines = notice.text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith(f"{ref}：")), 0)
+    places = []
+    for paragraph in annex.paragraphs:
+        wanted = squash(paragraph)
+        if len(wanted) > LONG_PARAGRAPH:
+            places.append("text")
+            continue
+        found = next((i for i in range(start, len(lines)) if squash(lines[i]) == wanted), None)
+        if found is None:
+            places.append("left")
+            continue
+        start = found + 1
+        indent = len(lines[found]) - len(lines[found].lstrip())
+        places.append("right" if indent >= RIGHT_INDENT else "left")
+    return tuple(places)
+
+
+def _lined(notice: Notice, annex: Attachment, paragraphs: list[str]) -> tuple[FormLine, ...]:
+    return tuple(FormLine(text, place) for text, place in zip(paragraphs, _places(notice, annex.ref), strict=True))
+
+
+def _table_form(annex: Attachment, values: dict[str, str]) -> Form:
+    return Form(annex, rows=tuple(annex3_rows(annex)), values=values, opinions=annex.paragraphs[:2],
+                notes=annex.paragraphs[2:4], seal_lines=annex.paragraphs[4:6])
+
+
+def blank_forms(notice: Notice, attachments: tuple[Attachment, ...]) -> list[Form]:
+    """The attachments as the notice prints them, every blank empty: for the applicant's checklist."""
+    forms = []
+    for annex in attachments:
+        if annex.fields:
+            forms.append(_table_form(annex, {}))
+        else:
+            forms.append(Form(annex, lines=_lined(notice, annex, list(annex.paragraphs))))
+    return forms
+
+
+def filled_forms(notice: Notice, fill: AnnexFill) -> list[Form]:
+    """The attachments filled for one applicant (附件1 only with a publicity period)."""
+    forms = []
+    if fill.has(ANNEX1) and fill.period is not None:
+        annex = notice.attachment(ANNEX1)
+        assert annex is not None
+        forms.append(Form(annex, lines=_lined(notice, annex, annex1_paragraphs(notice, fill))))
+    if fill.has(ANNEX2):
+        annex = notice.attachment(ANNEX2)
+        assert annex is not None
+        forms.append(Form(annex, lines=_lined(notice, annex, annex2_paragraphs(notice, fill))))
+    if fill.has(ANNEX3):
+        annex = notice.attachment(ANNEX3)
+        assert annex is not None
+        forms.append(_table_form(annex, annex3_values(fill)))
+    return forms
 
 
 # --- .docx ---
 
+DOCUMENT_LANGUAGE = "zh-CN"  # LibreOffice and Word pick the simplified Chinese glyphs by it
+TABLE_FONT_SIZE = 10.5  # 五号, the size of Chinese forms
+# 附件3's six columns (label, value, label, value, label, value) on A4 within margins of 25 mm: the
+# value beside 身份证号 holds 18 characters on one line.
+TABLE_COLUMNS_MM = (20, 44, 18, 28, 20, 30)
+
+
+def _language(properties: Any) -> None:
+    """w:lang with the East Asian language in run properties (w:rPr of a run, a style or the defaults)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    lang = properties.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        properties.append(lang)  # after the properties python-docx sets: the schema's order
+    lang.set(qn("w:val"), DOCUMENT_LANGUAGE)
+    lang.set(qn("w:eastAsia"), DOCUMENT_LANGUAGE)
+
 
 def annexes_docx(notice: Notice, fill: AnnexFill) -> bytes:
-    """The needed attachments as one Word document, each on pages of its own, A4."""
+    """The needed attachments as one Word document, each on pages of its own, A4, in Chinese (zh-CN)."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
     document = Document()
+    document.core_properties.language = DOCUMENT_LANGUAGE
+    document.core_properties.title = "、".join(a.ref for a in fill.attachments)
+    document.core_properties.author = ""
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -214,90 +362,93 @@ def annexes_docx(notice: Notice, fill: AnnexFill) -> bytes:
     normal.font.size = Pt(14)
     normal.font.name = "SimSun"
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    default_run = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}") if defaults is not None else None
+    if default_run is not None:
+        _language(default_run)
+    for style in document.styles:
+        _language(style.element.get_or_add_rPr())
+    places = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "left": WD_ALIGN_PARAGRAPH.LEFT}
 
-    def line(text: str, *, align: WD_ALIGN_PARAGRAPH | None = None, bold: bool = False, size: int | None = None,
-             indent: bool = False) -> None:
-        paragraph = document.add_paragraph()
+    def run_in(paragraph: Any, text: str, *, bold: bool = False, size: float | None = None) -> None:
         run = paragraph.add_run(text)
         run.bold = bold
         if size:
             run.font.size = Pt(size)
-        if align is not None:
-            paragraph.alignment = align
-        if indent:
+        _language(run._r.get_or_add_rPr())
+
+    def line(text: str, *, place: str = "left", bold: bool = False, size: float | None = None,
+             centred: bool = False) -> None:
+        paragraph = document.add_paragraph()
+        run_in(paragraph, text, bold=bold, size=size)
+        if centred:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif place in places:
+            paragraph.alignment = places[place]
+        if place == "text":
             paragraph.paragraph_format.first_line_indent = Pt(28)
         paragraph.paragraph_format.line_spacing = 1.5
 
-    def heading(annex: Attachment) -> None:
+    def cell_text(cell: Any, text: str, *, no_wrap: bool = False) -> None:
+        paragraph = cell.paragraphs[0]
+        for i, part in enumerate(text.split("\n")):
+            if i:
+                paragraph = cell.add_paragraph()
+            run_in(paragraph, part, size=TABLE_FONT_SIZE)
+        if no_wrap:  # an ID number stays on one line
+            properties = cell._tc.get_or_add_tcPr()
+            properties.append(OxmlElement("w:noWrap"))
+
+    for index, form in enumerate(filled_forms(notice, fill)):
+        if index:
+            page_break = document.add_paragraph().add_run()
+            page_break.add_break(WD_BREAK.PAGE)
+            _language(page_break._r.get_or_add_rPr())
+        annex = form.annex
         line(f"{annex.ref}：")
         for text in annex.heading or (annex.title,):
-            line(text, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=18)
-
-    first = True
-
-    def new_page() -> None:
-        nonlocal first
-        if not first:
-            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        first = False
-
-    if fill.has(ANNEX1) and fill.period is not None:
-        new_page()
-        annex = notice.attachment(ANNEX1)
-        assert annex is not None
-        text, seal, date_line = annex1_paragraphs(notice, fill)
-        heading(annex)
-        line(text, indent=True)
-        line("")
-        line(seal, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        line(date_line, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    if fill.has(ANNEX2):
-        new_page()
-        annex = notice.attachment(ANNEX2)
-        assert annex is not None
-        heading(annex)
-        body, applicant, certificate, leader, seal = annex2_paragraphs(notice, fill)
-        line(body, indent=True)
-        line(applicant, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        line("年    月    日", align=WD_ALIGN_PARAGRAPH.RIGHT)
-        line("")
-        line(certificate, indent=True)
-        line(leader)
-        line(seal)
-        line("年    月    日", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    if fill.has(ANNEX3):
-        new_page()
-        annex = notice.attachment(ANNEX3)
-        assert annex is not None
-        heading(annex)
-        values = annex3_values(fill)
-        table = document.add_table(rows=0, cols=6)
+            line(text, bold=True, size=18, centred=True)
+        for form_line in form.lines:
+            line(form_line.text, place=form_line.place)
+        if not form.is_table:
+            continue
+        table = document.add_table(rows=0, cols=len(TABLE_COLUMNS_MM))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for row_fields in annex3_rows(annex):
+        table.autofit = False
+        for column, width in zip(table.columns, TABLE_COLUMNS_MM, strict=True):
+            column.width = Mm(width)
+        for row_fields in form.rows:
             cells = table.add_row().cells
+            for cell, width in zip(cells, TABLE_COLUMNS_MM, strict=True):
+                cell.width = Mm(width)
             if len(row_fields) == 1:  # a field whose value spans the row
-                cells[0].text = row_fields[0]
-                merged = cells[1].merge(cells[5])
-                merged.text = values.get(row_fields[0], "")
+                cell_text(cells[0], row_fields[0])
+                cell_text(cells[1].merge(cells[5]), form.values.get(row_fields[0], ""))
             elif len(row_fields) == 2:
-                cells[0].text = row_fields[0]
-                cells[1].merge(cells[2]).text = values.get(row_fields[0], "")
-                cells[3].text = row_fields[1]
-                cells[4].merge(cells[5]).text = values.get(row_fields[1], "")
+                cell_text(cells[0], row_fields[0])
+                cell_text(cells[1].merge(cells[2]), form.values.get(row_fields[0], ""))
+                cell_text(cells[3], row_fields[1])
+                cell_text(cells[4].merge(cells[5]), form.values.get(row_fields[1], ""))
             else:
-                for i, field in enumerate(row_fields):
-                    cells[2 * i].text = field
-                    cells[2 * i + 1].text = values.get(field, "")
-        for opinion in annex.paragraphs[:2]:
+                for i, name in enumerate(row_fields):
+                    cell_text(cells[2 * i], name)
+                    cell_text(cells[2 * i + 1], form.values.get(name, ""), no_wrap=name == ID_FIELD)
+        for opinion in form.opinions:
             cells = table.add_row().cells
-            cells[0].merge(cells[1]).text = opinion
-            cells[2].merge(cells[5]).text = "\n\n公 章\n\n年    月    日"
-        line("注：1、" + annex.paragraphs[2], size=10)
-        line("2、" + annex.paragraphs[3], size=10)
+            cell_text(cells[0].merge(cells[1]), opinion)
+            seal = cells[2].merge(cells[5])
+            cell_text(seal, "\n\n" + "\n\n".join(form.seal_lines))
+            for paragraph in seal.paragraphs:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for number, note in enumerate(form.notes, start=1):
+            line(("注：" if number == 1 else "") + f"{number}、{note}", size=10)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+ID_FIELD = "身份证号"
 
 
 def annex3_rows(annex: Attachment) -> list[tuple[str, ...]]:
@@ -312,23 +463,3 @@ def annex3_rows(annex: Attachment) -> list[tuple[str, ...]]:
         fields = fields[size:]
     rows.extend((f,) for f in fields)
     return rows
-
-
-# --- the HTML page for printing ---
-
-
-def annexes_html(notice: Notice, fill: AnnexFill, locale: str) -> str:
-    """The same attachments as a page to open on a phone or print on A4."""
-    from conversations.render import render
-
-    annex1 = notice.attachment(ANNEX1) if fill.has(ANNEX1) and fill.period is not None else None
-    annex2 = notice.attachment(ANNEX2) if fill.has(ANNEX2) else None
-    annex3 = notice.attachment(ANNEX3) if fill.has(ANNEX3) else None
-    text, seal, date_line = annex1_paragraphs(notice, fill) if annex1 is not None else ("", "", "")
-    return render(
-        "annexes.html", locale, notice=notice,
-        annex1=annex1, annex1_text=text, annex1_seal=seal, annex1_date=date_line,
-        annex2=annex2, annex2_text=annex2_paragraphs(notice, fill) if annex2 is not None else [],
-        annex3=annex3, annex3_rows=annex3_rows(annex3) if annex3 is not None else [],
-        annex3_values=annex3_values(fill),
-    )

@@ -17,7 +17,11 @@ from knowledge.model import BARS, VERDICTS, Item, Notice, Rule, Variant
 # (for example direct recognition, 六（二）) keeps the checklist as the fallback.
 ACTIONABLE_VERDICTS = frozenset({"eligible", "conditional", "other_route"})
 # The reasons an outcome shows: those of its verdict, then those of milder verdicts that still hold.
+# Another route (六（二）) is shown whatever ended the interview: it does not rest on this evaluation
+# (interpretation recognition_independent).
 SUPPORTING_VERDICTS = {
+    "ineligible": ("other_route",),
+    "not_covered": ("other_route",),
     "conditional": ("eligible",),
     "other_route": ("conditional", "eligible"),
 }
@@ -94,6 +98,7 @@ class Outcome:
     ignored_answers: tuple[str, ...] = field(default=())
     bar: str | None = None  # ineligible: what is barred (knowledge.model.BARS)
     retry: str | None = None  # a question to answer anew (for example another level)
+    pending_condition: bool = False  # a condition must still be met before applying under this notice
 
     @property
     def has_checklist(self) -> bool:
@@ -224,6 +229,7 @@ def evaluate(notice: Notice, answers: Mapping[str, str]) -> Outcome:
         ignored_answers=tuple(sorted(k for k in answers if k not in facts)),
         bar=BARS[bar] if bar is not None else None,
         retry=retry,
+        pending_condition=verdict in ACTIONABLE_VERDICTS and any(rule.verdict == "conditional" for _, rule, _ in fired),
     )
 
 

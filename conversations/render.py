@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 import jinja2
 from markupsafe import Markup
 
+from conversations.annexes import AnnexFill, blank_forms, filled_forms, needed_attachments
 from conversations.i18n import format_day, format_weekday, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
-from conversations.season import deadline_status, season_of, working_day_dates
+from conversations.season import SeasonState, deadline_status, season_of, working_day_dates
+from conversations.unit_duties import UnitDuties
 from knowledge.model import Notice
 
 TELEGRAM_LIMIT = 4096
@@ -25,6 +27,8 @@ T = TypeVar("T")
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a)(\s[^>]*)?>")
 _DATE = re.compile(r"(?:\d{4}|××××)年(?:\d{1,2}|××)月(?:\d{1,2}|××)日|[A-Z][a-z]+ \d{1,2}, \d{4}")
 _GAP = re.compile(r"[ \u3000]{3,}")  # two spaces only spread a label (单  位), three or more are a blank
+_CROSSES = re.compile(r"×+")  # the notice's ××× blanks
+_DATE_LINE = re.compile(r"^年[ \u3000]+月[ \u3000]+日$")  # 年 月 日 to fill: the year is written before 年
 
 
 def _wrap_dates(escaped: str) -> str:
@@ -36,14 +40,60 @@ def html_dates(text: str) -> Markup:
     return Markup(_wrap_dates(str(Markup.escape(text))))
 
 
+def _blank(width: float) -> str:
+    return f'<span class="blank" style="min-width:{width:g}em"></span>'
+
+
 def html_blanks(text: str) -> Markup:
-    """HTML: the blanks of a form (runs of spaces, a label ending in a colon) as lines to fill in."""
-    escaped = str(Markup.escape(text))
-    filled = _GAP.sub(lambda m: f'<span class="blank" style="min-width:{max(len(m.group(0)), 3)}em"></span>',
-                      escaped)
+    """HTML: the blanks of a form as lines to fill in: the notice's ××× (about as wide as what goes
+    there: a name, an 18-character ID number, a year), runs of three spaces or more, a label ending in
+    a colon, and the year before a bare 年 月 日. Dates stay on one line."""
+    escaped = _wrap_dates(str(Markup.escape(text)))
+    filled = _CROSSES.sub(lambda m: _blank(max(2.5, len(m.group(0)) * 1.25)), escaped)
+    filled = _GAP.sub(lambda m: _blank(max(len(m.group(0)), 3)), filled)
+    if _DATE_LINE.match(text.strip()):
+        filled = _blank(3) + filled.strip()
     if filled.rstrip().endswith("："):
         filled = filled.rstrip() + '<span class="blank fill"></span>'
-    return Markup(_wrap_dates(filled))
+    return Markup(filled)
+
+
+@cache
+def _format_day(day: dt.date, locale: str) -> str:
+    return format_day(day, locale)
+
+
+def headline(outcome: Outcome, locale: str, season: SeasonState | None = None) -> str:
+    """The verdict in a few words. Once the season no longer accepts applications (`season`, where the
+    outcome has a checklist), a verdict that would invite the applicant to apply says the eligibility
+    and the closure together, never "you may apply" alone."""
+    _ = translations(locale).gettext
+    verdict, bar = outcome.verdict, outcome.bar
+    closed = season is not None and not season.accepting and outcome.has_checklist
+    if closed:
+        assert season is not None and season.submission.last_day is not None
+        closure = {"season": season.name, "day": _format_day(season.submission.last_day, locale)}
+        if verdict == "eligible":
+            return _("You meet the conditions to apply, but %(season)s online applications closed on %(day)s") % closure
+        if verdict == "conditional":
+            return _("A condition is still to be met, and %(season)s online applications closed on %(day)s") % closure
+        if verdict == "other_route":
+            return _("Another route may apply; %(season)s online applications under this notice closed on %(day)s") \
+                % closure
+    if verdict == "eligible":
+        return _("You may apply")
+    if verdict == "ineligible":
+        return {"level": _("You may not apply for the chosen level"), "year": _("You may not apply this year"),
+                "period": _("You may not apply at present")}.get(bar or "", _("You may not apply"))
+    if verdict == "conditional":
+        return _("You may apply once a condition is met")
+    if verdict == "other_route" and outcome.has_checklist:
+        if outcome.pending_condition:
+            return _("Another route may apply; you may also apply under this notice once a condition is met")
+        return _("Another route may apply; you may also apply under this notice")
+    if verdict == "other_route":
+        return _("Another route applies to you")
+    return _("This notice does not cover your case")
 
 
 def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environment:
@@ -59,6 +109,7 @@ def make_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(SPLIT=SPLIT, locale=normalize_locale(locale))
+    env.globals["headline"] = lambda outcome, season=None: headline(outcome, locale, season)
     env.filters["day"] = lambda d: format_day(d, locale) if d else ""
     env.filters["weekday"] = lambda d: format_weekday(d, locale) if d else ""
     env.filters["dates"] = html_dates
@@ -140,8 +191,14 @@ def _context(
     notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None = None
 ) -> dict[str, Any]:
     done = sum(1 for it in outcome.checklist if it.id in ticked)
+    season = season_of(notice, today) if today is not None and outcome.has_checklist else None
+    # From the latest start of a working-day period on (and while applications are accepted), say
+    # what it means: the last day to start it, or that one not yet begun can no longer end in time.
+    late = [w for w in working_day_dates(notice, outcome, today) if w.state != "upcoming"] \
+        if today is not None and season is not None and season.accepting else []
     return {
-        "season": season_of(notice, today) if today is not None and outcome.has_checklist else None,
+        "season": season,
+        "late_dates": late,
         "notice": notice,
         "outcome": outcome,
         "ticked": set(ticked),
@@ -207,8 +264,11 @@ def outcome_html(
     generated: str | None = None,
     today: dt.date | None = None,
 ) -> str:
-    """A standalone HTML checklist to open on a phone or print on A4."""
-    return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked, today))
+    """A standalone HTML checklist to open on a phone or print on A4, with the notice's attachments
+    the checklist asks for, blank, as the notice prints them."""
+    forms = blank_forms(notice, needed_attachments(notice, outcome))
+    return render("checklist.html", locale, generated=generated, forms=forms,
+                  **_context(notice, outcome, ticked, today))
 
 
 def season_text(notice: Notice, today: dt.date, locale: str) -> str:
@@ -263,3 +323,14 @@ def qa_messages(notice: Notice, answer: Any, locale: str, limit: int = TELEGRAM_
 def qa_text(notice: Notice, answer: Any, locale: str) -> str:
     """The answer as plain text (console chat)."""
     return "\n\n".join(to_plain(m) for m in qa_messages(notice, answer, locale, limit=10**9))
+
+
+def annexes_html(notice: Notice, fill: AnnexFill, locale: str) -> str:
+    """The attachments filled in (conversations.annexes) as a page to open on a phone or print on A4."""
+    return render("annexes.html", locale, notice=notice, forms=filled_forms(notice, fill))
+
+
+def duties_messages(notice: Notice, duties: UnitDuties, locale: str, subject: str) -> list[str]:
+    """The unit's duties (conversations.unit_duties) as Telegram HTML messages within the message
+    limit; `subject` names whose they are."""
+    return pack(render("unit_duties.tg", locale, notice=notice, duties=duties, subject=subject).split(SPLIT))

@@ -25,6 +25,9 @@ REMINDER_TIME = dt.time(10, 0)  # in the notice's time zone
 
 
 def last_day(due: dt.date | None, inclusive: bool) -> dt.date | None:
+    """The last day on which a step can still be done: the due date itself (interpretation
+    online_day_inclusive), or the day before it for a deadline written "…前" (interpretation
+    paper_deadline_last_day). None for a deadline without a date (另行通知)."""
     if due is None:
         return None
     return due if inclusive else due - dt.timedelta(days=1)
@@ -136,6 +139,7 @@ class WorkingDayDateStatus:
     official: bool  # computed with the official holiday calendar
     days_left: int
     interpretation: str | None = None
+    deadline_day: dt.date | None = None  # the last day of the deadline the period must end before
 
     @property
     def state(self) -> str:
@@ -160,8 +164,10 @@ def working_day_dates(notice: Notice, outcome: Outcome | None, today: dt.date) -
         if facts is not None and predicates.compile(entry.when)(facts) is not True:
             continue
         deadline = notice.deadline(entry.end_before)
-        assert deadline is not None and deadline.last_day is not None  # checked at load
-        period = latest_start(entry.working_days, deadline.last_day)
+        assert deadline is not None  # checked at load
+        end = last_day(deadline.due, deadline.inclusive)
+        assert end is not None  # checked at load: a working-day date ends before a dated deadline
+        period = latest_start(entry.working_days, end)
         result.append(
             WorkingDayDateStatus(
                 id=entry.id,
@@ -174,6 +180,7 @@ def working_day_dates(notice: Notice, outcome: Outcome | None, today: dt.date) -
                 official=period.official,
                 days_left=(period.start - today).days,
                 interpretation=entry.interpretation,
+                deadline_day=end,
             )
         )
     return result

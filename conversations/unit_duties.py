@@ -161,10 +161,3 @@ def publicity_period(notice: Notice, start: dt.date, end: dt.date | None = None)
         raise PublicityError(f"{days} working days, fewer than {minimum}")
     return PublicityPeriod(start, end, days, minimum, latest.day if latest else None,
                            latest.end if latest else None)
-
-
-def duties_messages(notice: Notice, duties: UnitDuties, locale: str, subject: str) -> list[str]:
-    """The duties as Telegram HTML messages within the message limit; `subject` names whose they are."""
-    from conversations.render import SPLIT, pack, render
-
-    return pack(render("unit_duties.tg", locale, notice=notice, duties=duties, subject=subject).split(SPLIT))

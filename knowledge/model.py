@@ -125,14 +125,6 @@ class Deadline:
     when: Expr = ALWAYS
     note: str | None = None
 
-    @property
-    def last_day(self) -> dt.date | None:
-        """The last day on which the step can still be done: the date itself, or the day before it
-        for a deadline written "…前" (interpretation paper_deadline_last_day)."""
-        if self.due is None:
-            return None
-        return self.due if self.inclusive else self.due - dt.timedelta(days=1)
-
 
 @dataclass(frozen=True)
 class Season:

@@ -93,6 +93,16 @@ def test_the_fanghuiju_example_is_exempted_from_the_specialty_course_and_keeps_a
     assert {e.id for e in outcome.exemptions} == {"ce_specialty_2021"}
     defence = next(item for item in outcome.checklist if item.id == "defence")
     assert "可免除现场答辩" in defence.title and defence.ref == "六（一）"
+    # Its comment says what it gets: the on-site defence may be waived, the defence line stays.
+    comment = "".join(line for line in (EXAMPLES_DIR / "fanghuiju-associate-senior.yaml").read_text("utf-8")
+                      .splitlines() if line.startswith("#"))
+    assert "defence stays" in comment and "defence exempted" not in comment and "and the defence" not in comment
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.suffix == ".yaml"], ids=lambda p: p.stem)
+def test_each_yaml_example_states_in_its_comment_the_verdict_it_gets(path):
+    first = path.read_text("utf-8").split("Expected: ", 1)[1].split()[0].strip(";,.")
+    assert first == EXPECTED_EXAMPLE_VERDICTS[path.stem] == evaluate(NOTICE, load_case(path, NOTICE).answers).verdict
 
 
 def test_a_complete_yaml_case_loads(tmp_path):

@@ -113,8 +113,19 @@ window.addEventListener("load", () => {
   const blanks = Array.from(document.querySelectorAll(".annex .blank")).map((e) => ({
     width: e.getBoundingClientRect().width / fontSize,
     line: getComputedStyle(e).borderBottomStyle + " " + getComputedStyle(e).borderBottomWidth}));
+  const annexes = Array.from(document.querySelectorAll(".annex .annex-doc")).map((a) => ({
+    id: a.id, text: a.innerText,
+    blanks: Array.from(a.querySelectorAll(".blank")).filter((e) => getComputedStyle(e).borderBottomStyle === "solid"
+      && e.getBoundingClientRect().width > fontSize * 2).length,
+    boxes: Array.from(a.querySelectorAll("td.value")).filter((td) => td.innerText.trim() === ""
+      && getComputedStyle(td).borderTopStyle === "solid" && td.getBoundingClientRect().height > fontSize * 1.5).length,
+    placed: Array.from(a.querySelectorAll("p.right, p.left, p.text")).map((p) => ({
+      place: p.className, text: p.innerText.trim(), align: getComputedStyle(p).textAlign,
+      indent: parseFloat(getComputedStyle(p).textIndent) / fontSize})),
+    title: (a.querySelector(".annex-title") || {}).innerText || "",
+    titleAlign: a.querySelector(".annex-title") ? getComputedStyle(a.querySelector(".annex-title")).textAlign : ""}));
   const result = {width: window.innerWidth, verdict: top(".verdict"), checklist: top(".checklist"),
-                  situation: top(".situation"), glyphs, dates, blanks, fontFamily: body.fontFamily,
+                  situation: top(".situation"), glyphs, dates, blanks, annexes, fontFamily: body.fontFamily,
                   overflow: document.documentElement.scrollWidth - window.innerWidth};
   const out = document.createElement("pre"); out.id = "probe"; out.textContent = JSON.stringify(result);
   document.body.appendChild(out);
@@ -221,14 +232,13 @@ def test_an_a4_print_keeps_each_attachment_title_with_its_text(tmp_path: Path, c
     notice = default_notice()
     shown = 0
     for attachment in notice.attachments:
-        title = f"{attachment.ref} {attachment.title}"
         for lines in pages:
             for i, line in enumerate(lines):
-                if line.startswith(title):
+                if line == f"{attachment.ref}：":  # the form begins as in the notice: 附件1： then its title
                     shown += 1
-                    assert i < len(lines) - 1, f"{title} is alone at the bottom of its page"
-                    first = re.sub(r"\s", "", (attachment.fields or attachment.paragraphs)[0])[:4]
-                    assert first in re.sub(r"\s", "", lines[i + 1]), (title, lines[i + 1])
+                    assert i < len(lines) - 2, f"{attachment.ref}'s title is alone at the bottom of its page"
+                    heading = re.sub(r"\s", "", attachment.heading[0])
+                    assert heading in re.sub(r"\s", "", lines[i + 1]), (attachment.ref, lines[i + 1])
     assert shown == (3 if case == WITH_ANNEX3 else 2)
 
 
@@ -253,4 +263,43 @@ def test_blanks_are_gaps_of_three_spaces_or_more_and_labels_ending_in_a_colon() 
 
     assert str(html_blanks("单  位（盖章）：")) == '单  位（盖章）：<span class="blank fill"></span>'
     assert str(html_blanks("专业       级")) == '专业<span class="blank" style="min-width:7em"></span>级'
-    assert str(html_blanks("<b>2021年××月××日</b>")) == '&lt;b&gt;<span class="date">2021年××月××日</span>&lt;/b&gt;'
+    assert str(html_blanks("<b>2021年××月××日</b>")) == ('&lt;b&gt;<span class="date">2021年<span class="blank" '
+                                                       'style="min-width:2.5em"></span>月<span class="blank" '
+                                                       'style="min-width:2.5em"></span>日</span>&lt;/b&gt;')
+    assert str(html_blanks("×××同志（身份证号码：××××××××）")).count('class="blank"') == 2
+    assert 'style="min-width:10em"' in str(html_blanks("××××××××"))  # wide enough for 18 characters
+    assert str(html_blanks("年    月    日")).startswith('<span class="blank" style="min-width:3em"></span>年')
+    assert "×" not in str(html_blanks("同意推荐×××同志申报…×（高、中、初）级"))
+
+
+def _template_lines(clause: str) -> list[str]:
+    """The lines of an attachment's template in the notice's text, whitespace and ××× taken out."""
+    lines = [re.sub(r"[\s×]", "", line) for line in clause.splitlines()]
+    return [line for line in lines if line and not line.isdigit()]  # the page number of the notice (7)
+
+
+@needs_chromium
+def test_the_attachments_are_the_notices_templates_word_for_word_with_lines_and_boxes_to_fill(
+    measured: dict[int, dict[str, object]], clause_text: dict[str, str]
+) -> None:
+    annexes = measured[PHONE]["annexes"]
+    assert isinstance(annexes, list)
+    by_ref = {a["text"].split("：", 1)[0].strip(): a for a in annexes}
+    assert set(by_ref) == {"附件1", "附件2", "附件3"}
+    # Blank lines the notice's ××× and gaps ask for, and 附件3's empty boxes (12 fields).
+    expected_blanks = {"附件1": 12, "附件2": 11, "附件3": 6}
+    for ref, annex in by_ref.items():
+        shown = re.sub(r"\s", "", annex["text"])
+        missing = [line for line in _template_lines(clause_text[ref]) if line not in shown]
+        assert missing == [], (ref, missing)
+        assert "×" not in annex["text"], ref
+        assert annex["blanks"] >= expected_blanks[ref], (ref, annex["blanks"])
+        assert annex["titleAlign"] == "center"
+    assert by_ref["附件3"]["boxes"] == 12
+    assert sum(1 for line in by_ref["附件3"]["text"].splitlines() if line.strip() == "公 章") == 2
+    places = {p["text"]: p for a in annexes for p in a["placed"]}
+    for right in ("单位名称（公章）", "申报人："):
+        assert places[right]["align"] == "right", places[right]
+    assert places["负责人（签字）："]["align"] in ("left", "start")
+    body = next(p for p in by_ref["附件1"]["placed"] if p["place"] == "text")
+    assert body["indent"] >= 1.9  # two characters, as the notice's paragraphs

@@ -12,6 +12,7 @@ from conversations.casefile import case_schema
 from knowledge import default_notice
 
 ROOT = Path(__file__).resolve().parent.parent
+IN_SEASON = "2021-10-08T10:00:00+08:00"
 CASE = """
 answers:
   employment: in_service
@@ -75,10 +76,10 @@ def test_case_prints_json_with_verdict_reasons_checklist_and_deadlines(
 def test_case_renders_text_and_a_standalone_html_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     case = tmp_path / "case.yaml"
     case.write_text(CASE, "utf-8")
-    assert main(["case", str(case)]) == 0
+    assert main(["case", str(case), "--now", IN_SEASON]) == 0
     text = capsys.readouterr().out
     assert "结论：可以申报" in text and "<b>" not in text
-    assert main(["case", str(case), "--format", "html", "--locale", "en"]) == 0
+    assert main(["case", str(case), "--format", "html", "--locale", "en", "--now", IN_SEASON]) == 0
     html = capsys.readouterr().out
     assert html.startswith("<!DOCTYPE html>") and "@page { size: A4" in html and "You may apply" in html
 
@@ -171,7 +172,11 @@ def test_case_states_the_season_as_of_the_time_given_with_now(
     assert main(["case", str(case), "--now", now]) == 0
     assert words in capsys.readouterr().out
     assert main(["case", str(case), "--now", now, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["season"]["state"] == state
+    data = json.loads(capsys.readouterr().out)
+    assert data["season"]["state"] == state and data["season"]["submission_last_day"] == "2021-10-20"
+    assert data["verdict"] == "eligible"  # the verdict is the notice's, whatever the day
+    assert data["headline"] == ("可以申报" if state != "paper_only"
+                                else "符合申报条件，但2021年度网上申报已于2021年10月20日截止")
 
 
 def test_case_without_now_states_the_season_of_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -190,3 +195,61 @@ def test_a_now_without_a_utc_offset_is_a_usage_error_naming_the_form(
         main([*command, "--now", "2021-10-13 09:59"])
     assert caught.value.code == 2
     assert "2021-10-13T09:59:30+08:00" in capsys.readouterr().err
+
+
+NOTICE_YAML = ROOT / "knowledge" / "notices" / "2021-xinjiang-nonferrous.yaml"
+
+
+def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
+    """Every kind of bad input to `case`, each as the arguments that give it."""
+    ok = tmp / "ok.yaml"
+    ok.write_text("answers: {employment: retired}\n", "utf-8")
+    files = {
+        "empty.yaml": b"", "binary.yaml": b"\xff\xfe\x00bad", "gbk.yaml": "answers:\n  level: 中级\n".encode("gbk"),
+        "trailing.json": b'{"answers": {"employment": "retired"}} trailing', "null.yaml": b"answers: null\n",
+        "list.yaml": b"answers: [a, b]\n", "int-notice.yaml": b"notice: 5\nanswers: {employment: retired}\n",
+        "int-key.yaml": b"answers: {1: x}\n", "extra.yaml": b"answers: {employment: retired}\nextra: 1\n",
+        "colons.yaml": b": : :\n", "deep.json": b"[" * 5000 + b"]" * 5000, "big.yaml": b"#" * 70_000,
+        "not-yaml-notice.yaml": b"not: [yaml\n",
+    }
+    for name, content in files.items():
+        (tmp / name).write_bytes(content)
+    (tmp / "folder").mkdir()
+    broken = tmp / "broken-notice.yaml"
+    false_quote = NOTICE_YAML.read_text("utf-8").replace("quote: 离退休人员不得申报参加职称评审。", "quote: XYZ。", 1)
+    broken.write_text(false_quote, "utf-8")
+    (tmp / "2021-xinjiang-nonferrous-notice.txt").write_text(
+        (NOTICE_YAML.parent / "2021-xinjiang-nonferrous-notice.txt").read_text("utf-8"), "utf-8")
+    inputs = {name: [str(tmp / name)] for name in files if name != "not-yaml-notice.yaml"}
+    inputs |= {
+        "missing file": [str(tmp / "missing.yaml")],
+        "a folder": [str(tmp / "folder")],
+        "an endless file": ["/dev/zero"],
+        "--notice missing": [str(ok), "--notice", str(tmp / "missing.yaml")],
+        "--notice a folder": [str(ok), "--notice", str(tmp / "folder")],
+        "--notice not YAML": [str(ok), "--notice", str(tmp / "not-yaml-notice.yaml")],
+        "--notice a case file": [str(ok), "--notice", str(ok)],
+        "--notice with a false quote": [str(ok), "--notice", str(broken)],
+        "--notice endless": [str(ok), "--notice", "/dev/zero"],
+        "--format unknown": [str(ok), "--format", "pdf"],
+        "--locale unknown": [str(ok), "--locale", "fr"],
+        "--now not a time": [str(ok), "--now", "yesterday"],
+    }
+    return inputs
+
+
+def test_every_bad_input_to_case_exits_2_with_nothing_on_standard_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failures = []
+    for what, args in _bad_inputs(tmp_path).items():
+        try:
+            code = main(["case", *args])
+        except SystemExit as exit_:  # argparse: the usage and exit 2
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        usage = len(args) > 1 and args[-2] in ("--format", "--locale", "--now")
+        one_line = err.count("\n") == 1 and err.startswith("invalid ")
+        if code != 2 or out or not (usage or one_line):
+            failures.append(f"{what}: exit {code}, {err[-300:]!r}")
+    assert failures == []

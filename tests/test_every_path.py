@@ -9,6 +9,7 @@ outcome) follows each of its options.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 
 from conversations.outcome import SUPPORTING_VERDICTS
+from conversations.render import headline
+from conversations.season import season_of
 from knowledge.model import BARS, DECISIVE_VERDICTS, VERDICTS
 
 ACTIONABLE = {"eligible", "conditional", "other_route"}
@@ -43,7 +46,15 @@ CHECKS = (
     "publicity_comes_before_its_upload",
     "done_steps_are_not_to_dos",
     "unit_duty_is_information_not_an_item",
+    "six_two_is_heard_whatever_ended_the_interview",
+    "junior_is_never_offered_another_level",
+    "no_headline_invites_to_apply_out_of_season",
+    "the_headline_invites_to_apply_in_season",
 )
+# After the online deadline (paper materials only), and after the season.
+OUT_OF_SEASON = (dt.date(2021, 10, 21), dt.date(2021, 11, 5))
+IN_SEASON = dt.date(2021, 10, 8)
+INVITATIONS = ("可以申报", "可按本通知申报", "You may apply", "you may also apply")
 
 
 @dataclass
@@ -73,6 +84,10 @@ def survey(notice, every_outcome) -> Survey:
     stage_order = {st.id: i for i, st in enumerate(notice.stages)}
     item_ids = {it.id for it in notice.items}
     labels = {(q.id, o.id): o.label for q in notice.questions for o in q.options}
+    closed = [season_of(notice, day) for day in OUT_OF_SEASON]
+    assert all(s is not None and not s.accepting for s in closed)
+    open_season = season_of(notice, IN_SEASON)
+    assert open_season is not None and open_season.accepting
 
     for answers, out in every_outcome:
         s.paths += 1
@@ -146,33 +161,49 @@ def survey(notice, every_outcome) -> Survey:
             out.verdict in ACTIONABLE and "unit_accountability" not in {n.id for n in out.notes}
         ):
             s.fail("unit_duty_is_information_not_an_item", answers, f"{ids}")
+        six_two = {r.ref for r in out.reasons} | {n.ref for n in out.notes}
+        if answers.get("direct_recognition") == "yes" and "六（二）" not in six_two:
+            s.fail("six_two_is_heard_whatever_ended_the_interview", answers, f"{out.verdict}: refs {sorted(six_two)}")
+        if answers.get("level") == "junior" and out.retry == "level":
+            s.fail("junior_is_never_offered_another_level", answers, f"retry {out.retry}")
+        for season in closed:
+            for locale in ("zh_Hans", "en"):
+                words = headline(out, locale, season)
+                if any(w in words for w in INVITATIONS) or (out.has_checklist and "截止" not in words
+                                                             and "closed" not in words):
+                    s.fail("no_headline_invites_to_apply_out_of_season", answers, f"{season.state}: {words}")
+        if out.verdict == "eligible" and headline(out, "zh_Hans", open_season) != "可以申报":
+            s.fail("the_headline_invites_to_apply_in_season", answers, headline(out, "zh_Hans", open_season))
     return s
 
 
 # --- the paths as a whole ---------------------------------------------------------------
 
-def test_there_are_exactly_125486_reachable_paths(survey):
-    # From the interview's structure. The 14 ways to the tail of 2021 grassroots service (6 answers) ×
-    # education (2) × awards (2) × publications (4) = 96 completions each. Per level and conditions answer
-    # (confirmed or unsure): no title 96 × e, or a title (2) × direct recognition (3, all go on) × e ×
-    # (2 specialty answers × 96 + 1 same-level transfer), with e = 1 for 初级 and 2 (七（四） asked) above:
-    # 初级 96 + 1158 = 1254, 中级 and 副高级 192 + 2316 = 2508 each, so 6270. Per way to the level question:
-    # 正高级 1 + 不符合条件 3 + 2 × 6270 = 12544. Per way to the sanction question: 处分期 1 + banned 2 +
-    # 第3次退回 1 + 12544 = 12548. Per employment (in_service, high_skill): 5 ways (自治区内; three letter
-    # answers; 援疆 serving) × 12548 + 2 援疆 ends = 62742. With retired and not_technical: 2 × 62742 + 2.
-    assert survey.paths == 125486
+def test_there_are_exactly_125786_reachable_paths(survey):
+    # From the interview's structure. The ways to the tail of 2021 grassroots service (6 answers) ×
+    # education (2) × awards (2) × publications (4) = 96 completions each. The current title and direct
+    # recognition (六（二）) are asked before the submission count and the level: 7 title answers (none, or
+    # 2 titles × 3 recognition answers, all going on). Per level and conditions answer (confirmed or unsure):
+    # no title e × 96, a title e × (2 specialty answers × 96 + 1 same-level transfer) = e × 193, with e = 1
+    # for 初级 and 2 (七（四） asked) above. Per level, 不符合条件 ends (1): without a title 正高级 1 + 初级
+    # (1 + 2 × 96) + 中级, 副高级 (1 + 2 × 192) each = 964; with a title 1 + (1 + 2 × 193) + 2 × (1 + 2 × 386)
+    # = 1934. Per title answer add 第3次退回 (1): 965 and 1935. Per way to the sanction question: 处分期 1 +
+    # banned 2 + 965 + 6 × 1935 = 12578. Per employment (in_service, high_skill): 5 ways (自治区内; three
+    # letter answers; 援疆 serving) × 12578 + 2 援疆 ends = 62892. With retired and not_technical: 2 × 62892 + 2.
+    assert survey.paths == 2 * (5 * (3 + 965 + 6 * 1935) + 2) + 2 == 125786
 
 
 def test_ineligible_paths_are_exactly_those_the_notice_excludes(survey):
     # 离退休, 非专业技术人员 (2) + per employment: 援疆 under a year or ended (2, 二（三）) and per way in:
-    # 处分期 1 + 弄虚作假 individual/unit 2 + 第3次提交后退回 1 + 不符合所选级别条件 at 3 levels = 7.
-    assert survey.verdicts["ineligible"] == 2 + 2 * (2 + 5 * 7)
+    # 处分期 1 + 弄虚作假 individual/unit 2, then per title answer (7): 第3次提交后退回 1 + 不符合所选级别条件
+    # at 3 levels.
+    assert survey.verdicts["ineligible"] == 2 + 2 * (2 + 5 * (3 + 7 * 4))
 
 
 def test_not_covered_paths_are_full_senior_and_same_level_transfers(survey):
-    # Per employment and way in: 正高级 (1) + 同级转评 for title holders (2 titles × 3 recognition answers ×
-    # e, for 初级 e = 1 and 中级, 副高级 e = 2: 6 + 12 + 12 = 30) per conditions answer (2).
-    assert survey.verdicts["not_covered"] == 2 * 5 * (1 + 2 * 30)
+    # Per employment, way in and title answer (7): 正高级 (1); and for the 6 title holders 同级转评 at e per
+    # level (初级 1, 中级 and 副高级 2) per conditions answer (2): 2 × 5 = 10.
+    assert survey.verdicts["not_covered"] == 2 * 5 * (7 + 6 * 10)
 
 
 def test_other_route_paths_are_the_direct_recognitions_of_six_two_which_still_reach_the_checklist(survey):
@@ -285,8 +316,8 @@ class TestSanctionQuestion:
 
 
 class TestMisconductQuestion:
-    def test_someone_never_dealt_with_or_whose_period_is_over_is_asked_about_this_years_submissions(self, survey):
-        assert _follows(survey, "misconduct", "none") == {"submission_status"}
+    def test_someone_never_dealt_with_or_whose_period_is_over_is_asked_about_the_current_title(self, survey):
+        assert _follows(survey, "misconduct", "none") == {"current_title"}
 
     @pytest.mark.parametrize("option", ["individual_banned", "unit_banned"])
     def test_a_banned_person_or_unit_may_not_apply(self, survey, option):
@@ -314,8 +345,10 @@ class TestLevelQuestion:
 
 class TestMeetsConditionsQuestion:
     @pytest.mark.parametrize("option", ["confirmed", "unsure"])
-    def test_confirmed_or_unsure_goes_on_to_the_current_title(self, survey, option):
-        assert _follows(survey, "meets_conditions", option) == {"current_title"}
+    def test_confirmed_or_unsure_goes_on_to_the_first_evaluation_specialty_or_grassroots_question(self, survey, option):
+        # 中级以上 are asked 七（四）; 初级 with a title the 六（三） specialty question; 初级 without one 六（一）.
+        assert _follows(survey, "meets_conditions", option) == {"evaluated_before", "specialty_change",
+                                                                 "grassroots_service"}
 
     def test_not_meeting_the_conditions_ends_ineligible_for_the_chosen_level(self, survey):
         # 二（一）
@@ -323,9 +356,9 @@ class TestMeetsConditionsQuestion:
 
 
 class TestCurrentTitleQuestion:
-    def test_without_a_title_the_first_evaluation_or_grassroots_question_follows(self, survey):
-        # No title: no 六（二） recognition and no 六（三） change; 中级以上 is asked 七（四）, 初级 is not.
-        assert _follows(survey, "current_title", "none") == {"evaluated_before", "grassroots_service"}
+    def test_without_a_title_the_submission_question_follows(self, survey):
+        # No title: no 六（二） recognition to ask about.
+        assert _follows(survey, "current_title", "none") == {"submission_status"}
 
     @pytest.mark.parametrize("option", ["xinjiang", "other_province"])
     def test_a_title_holder_is_asked_about_direct_recognition(self, survey, option):
@@ -335,9 +368,10 @@ class TestCurrentTitleQuestion:
 class TestDirectRecognitionQuestion:
     @pytest.mark.parametrize("option", ["no", "yes", "exam_specialty"])
     def test_every_answer_goes_on_with_the_evaluation(self, survey, option):
-        # 六（二） recognition is decided by the HR bureau: the evaluation stays open as the fallback.
-        # 中级以上 are asked 七（四） next; 初级 go to the 六（三） specialty question.
-        assert _follows(survey, "direct_recognition", option) == {"evaluated_before", "specialty_change"}
+        # 六（二） recognition is decided by the HR bureau: the evaluation stays open as the fallback. It is
+        # asked before the answers that can end the interview (submissions, level, conditions), since the
+        # route does not rest on them (interpretation recognition_independent).
+        assert _follows(survey, "direct_recognition", option) == {"submission_status"}
 
 
 class TestEvaluatedBeforeQuestion:

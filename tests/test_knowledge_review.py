@@ -23,6 +23,12 @@ def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
     return path
 
 
+def item_entry(item_id: str) -> str:
+    """How the loader names an item of the bundled file: items[<index>] (id=<id>)."""
+    index = next(i for i, item in enumerate(load_notice(NOTICE_YAML).items) if item.id == item_id)
+    return f"items[{index}] (id={item_id})"
+
+
 MARKED = ("  - id: scans_as_jpg\n", "  - id: scans_as_jpg\n    review: the notice now asks for PDF\n")
 OLD_WORDS = ("需扫描后保存为图片（*.jpg）格式再正向上传。", "需扫描后保存为PDF格式再正向上传。")
 
@@ -31,10 +37,10 @@ def test_a_marked_entry_keeps_its_old_words_and_is_listed(tmp_path: Path) -> Non
     path = _variant(tmp_path, MARKED, OLD_WORDS)
     notice = load_notice(path, allow_review=True)
     assert [(r.entry, r.reason) for r in notice.reviews] == [
-        ("items[8] (id=scans_as_jpg)", "the notice now asks for PDF")]
+        (item_entry("scans_as_jpg"), "the notice now asks for PDF")]
     with pytest.raises(KnowledgeError) as caught:
         load_notice(path)
-    assert caught.value.entry == "items[8] (id=scans_as_jpg)"
+    assert caught.value.entry == item_entry("scans_as_jpg")
     assert "marked for review" in caught.value.problem and "the notice now asks for PDF" in caught.value.problem
 
 
@@ -43,7 +49,7 @@ def test_a_mark_excuses_only_its_own_entry(tmp_path: Path) -> None:
     path = _variant(tmp_path, MARKED, OLD_WORDS, wrong)
     with pytest.raises(KnowledgeError) as caught:
         load_notice(path, allow_review=True)
-    assert caught.value.entry == "items[15] (id=work_history)"
+    assert caught.value.entry == item_entry("work_history")
     assert "does not appear in the notice text" in caught.value.problem
 
 

@@ -59,7 +59,7 @@ def _write(tmp_path: Path, draft: Draft, text: str) -> Path:
 def test_the_same_text_carries_every_entry_over_unchanged() -> None:
     draft = _draft(OLD_TEXT, new_id=OLD_DATA["notice"]["id"])
     report = draft.report
-    assert report.entries == 188 and report.carried == report.entries
+    assert report.entries == len(list(entries(OLD_DATA))) > 150 and report.carried == report.entries
     assert report.review == [] and report.new_sentences == []
     assert draft.data == {**OLD_DATA, "notice": {**OLD_DATA["notice"], "text_file": "new.txt"}}
 

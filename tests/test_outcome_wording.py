@@ -9,7 +9,7 @@ from knowledge import default_notice
 
 NOTICE = default_notice()
 IN_SERVICE = {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-              "submission_status": "no"}
+              "current_title": "xinjiang", "direct_recognition": "no", "submission_status": "no"}
 TAIL = {"evaluated_before": "before", "specialty_change": "same", "grassroots_service": "none",
         "education_verifiable": "yes", "awards": "no", "publications": "none"}
 

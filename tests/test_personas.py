@@ -44,6 +44,11 @@ PERSONA_SCHEMA: dict[str, Any] = {
         "copies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
         "detail_contains": {"type": "object",
                             "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        "reasons_contain": {"type": "object",
+                            "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        "notes_exclude": ID_LIST,
+        "stages": {"type": "object", "additionalProperties": {"type": "string"}},
+        "pending_condition": {"type": "boolean"},
         "deadlines": ID_LIST,
         "bar": {"enum": ["level", "year", "period", "person"]},
         "retry": {"type": "string"},
@@ -113,7 +118,9 @@ def test_the_persona_names_only_real_questions_options_items_and_clauses(path, n
     assert named <= item_ids, named - item_ids
     assert not set(p["must_include"]) & set(p["must_exclude"])
     assert set(p.get("reasons", [])) <= {r.id for r in notice.rules}
-    assert set(p.get("notes", [])) <= {n.id for n in notice.notes}
+    assert set(p.get("notes", [])) | set(p.get("notes_exclude", [])) <= {n.id for n in notice.notes}
+    assert set(p.get("reasons_contain", {})) <= {r.id for r in notice.rules}
+    assert set(p.get("stages", {})) <= item_ids and set(p.get("stages", {}).values()) <= {s.id for s in notice.stages}
     assert set(p.get("deadlines", [])) <= {d.id for d in notice.deadlines}
     assert set(p["covers"]) <= {c.ref for c in notice.clauses}
 
@@ -182,6 +189,36 @@ def test_the_persona_checklist_details_carry_the_notices_words(path):
 
 
 @personas
+def test_the_persona_reasons_carry_the_expected_words(path):
+    reasons = {r.id: r.text for r in outcome_of(path).reasons}
+    for rule, phrases in persona(path).get("reasons_contain", {}).items():
+        assert rule in reasons, rule
+        assert [ph for ph in phrases if ph not in reasons[rule]] == [], rule
+
+
+@personas
+def test_the_persona_is_not_shown_notes_that_do_not_concern_them(path):
+    notes = {n.id for n in outcome_of(path).notes}
+    assert [n for n in persona(path).get("notes_exclude", []) if n in notes] == []
+
+
+@personas
+def test_the_persona_meets_each_item_at_its_stage(path):
+    items = _items(outcome_of(path))
+    for item, stage in persona(path).get("stages", {}).items():
+        assert item in items, item
+        assert items[item].stage == stage, item
+
+
+@personas
+def test_the_persona_is_told_whether_a_condition_is_still_pending(path):
+    # Stated where a condition and another route meet; otherwise pending exactly for a conditional verdict.
+    p = persona(path)
+    expected = p.get("pending_condition", p["verdict"] == "conditional")
+    assert outcome_of(path).pending_condition is expected
+
+
+@personas
 def test_the_persona_is_given_exactly_the_expected_deadlines(path):
     expected = persona(path).get("deadlines")
     if expected is None:
@@ -222,5 +259,6 @@ def test_the_personas_together_reach_all_five_verdicts():
 @pytest.mark.parametrize("path", [PERSONA_DIR / "14-fanghuiju-associate-senior.yaml",
                                   PERSONA_DIR / "16-temple-management.yaml"], ids=["fanghuiju", "temple"])
 def test_someone_still_serving_is_told_the_exemption_form_also_needs_the_supervising_units_seal(path):
-    detail = _items(outcome_of(path))["paper_ce_exemption_form"].detail
-    assert "主管单位" in detail
+    # The seal rules are cited to 附件3 (its table and its notes), not to 六（一）.
+    seals = _items(outcome_of(path))["ce_exemption_form_seals"]
+    assert "主管单位" in seals.detail and seals.ref == "附件3" and seals.stage == "before_applying"

@@ -95,7 +95,32 @@ def test_the_season_is_worded_by_the_day_before_of_and_after_each_deadline(day, 
 
 def test_after_the_season_the_outcome_says_so_beside_the_verdict():
     head = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2026-11-28"))[0]
-    assert "结论：可以申报" in head and "2021年度申报已结束" in head
+    assert "结论：符合申报条件，但2021年度网上申报已于2021年10月20日截止" in head and "2021年度申报已结束" in head
+    assert "可以申报" not in head
+
+
+def test_once_the_online_deadline_has_passed_the_headline_says_eligibility_and_closure_together():
+    head = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-21"))[0]
+    assert head.startswith("<b>结论：符合申报条件，但2021年度网上申报已于2021年10月20日截止</b>")
+    assert "纸质材料须于2021年10月30日前报送" in head and "可以申报" not in head
+
+
+def test_on_the_last_day_of_the_online_applications_the_headline_still_invites_to_apply():
+    head = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-20"))[0]
+    assert "结论：可以申报" in head and "今天（2021年10月20日）截止" in head
+
+
+def test_from_the_latest_publicity_start_on_the_outcome_says_what_is_left_of_the_publicity():
+    before = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-12"))[0]
+    assert "单位内部公示最迟开始" not in before
+    on_the_day = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-13"))[0]
+    assert "单位内部公示最迟开始：今天（2021年10月13日）" in on_the_day
+    after = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-14"))[0]
+    assert "单位内部公示最迟开始：2021年10月13日，已过" in after
+    assert "尚未开始的，已无法在2021年10月20日前满5个工作日" in after
+    assert "publicity_latest_start" in after  # marked as the assistant's reckoning
+    closed = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-21"))[0]
+    assert "单位内部公示最迟开始" not in closed  # the closure says it all
 
 
 def test_the_open_notice_is_offered_and_a_finished_one_is_kept_when_none_is_open():

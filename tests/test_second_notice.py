@@ -120,6 +120,7 @@ def test_every_path_of_the_second_notice_uses_only_its_own_dates_and_levels(seco
 def test_evaluating_the_second_notice_leaves_the_default_notice_unchanged(second, notice):
     evaluate(second, {"employment": "in_service", "level": "full_senior"})
     outcome = evaluate(notice, {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no",
-                                "misconduct": "none", "submission_status": "no", "level": "full_senior"})
+                                "misconduct": "none", "current_title": "none", "submission_status": "no",
+                                "level": "full_senior"})
     assert outcome.verdict == "not_covered"
     assert outcome.notice_id == "2021-xinjiang-nonferrous"

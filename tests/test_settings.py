@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import DEFAULT_API_BASE_URL, KEYS, Settings, SettingsError
+from bot.settings import DEFAULT_API_BASE_URL, KEYS, PROXY_VARIABLES, Settings, SettingsError
 
-VARIABLES = ("ZHICHENG_CONFIG", *KEYS)
+VARIABLES = ("ZHICHENG_CONFIG", *KEYS, *PROXY_VARIABLES)
 SALT = "0123456789abcdef0123456789abcdef"
 
 
@@ -170,3 +170,52 @@ def test_contact_ids_reminder_time_and_grace_are_read_and_checked() -> None:
             "ZHICHENG_CONTACT_IDS", "ZHICHENG_REMINDER_TIME", "ZHICHENG_REMINDER_GRACE_HOURS"]
     else:
         raise AssertionError("bad values were accepted")
+
+
+def test_without_config_the_services_settings_file_is_read_so_operator_commands_find_its_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.settings
+
+    service_file = tmp_path / "zhicheng-bot.env"  # stands for /etc/zhicheng-bot/zhicheng-bot.env
+    service_file.write_text(f"ZHICHENG_DB={tmp_path / 'service.sqlite3'}\nTZ=Asia/Urumqi\n", "utf-8")
+    monkeypatch.setattr(bot.settings, "DEFAULT_CONFIG_FILE", service_file)
+    assert Settings.load().db_path == tmp_path / "service.sqlite3"
+    assert main(["health"]) == 1
+    assert capsys.readouterr().out == f"unhealthy: storage {tmp_path / 'service.sqlite3'} does not exist\n"
+    other = tmp_path / "other.env"
+    other.write_text(f"ZHICHENG_DB={tmp_path / 'other.sqlite3'}\n", "utf-8")
+    assert Settings.load(other).db_path == tmp_path / "other.sqlite3"  # --config names another
+    monkeypatch.setattr(bot.settings, "DEFAULT_CONFIG_FILE", tmp_path / "absent.env")
+    assert Settings.load().db_path == Path("data/zhicheng.sqlite3")
+
+
+def test_a_settings_file_accepts_the_services_other_variables_but_not_a_misspelt_setting_of_the_bot(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "bot.env"
+    file.write_text("HTTPS_PROXY=http://proxy.office:3128\nNO_PROXY=localhost\nTZ=Asia/Shanghai\n"
+                    "PYTHONUNBUFFERED=1\nexport LANG=C.UTF-8\n", "utf-8")
+    assert Settings.load(file).proxy == "http://proxy.office:3128"
+    file.write_text("TELEGRAM_TOKEN=1:x\n", "utf-8")
+    with pytest.raises(SettingsError, match="line 1: unknown setting TELEGRAM_TOKEN"):
+        Settings.load(file)
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("ftp://proxy:21", "must be a proxy URL"), ("http://", "must be a proxy URL"), ("http://proxy:99999", "bad port"),
+])
+def test_a_bad_proxy_is_named_without_its_value_which_may_hold_a_password(value: str, problem: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_values({"ZHICHENG_PROXY": value})
+    assert caught.value.problems[0].startswith("ZHICHENG_PROXY ") and problem in caught.value.problems[0]
+    assert f"({value!r})" not in caught.value.problems[0] and value not in caught.value.problems[0].split(" ")[:3]
+
+
+def test_unsafe_debug_is_a_flag_and_a_base_url_not_ending_in_bot_needs_its_file_url() -> None:
+    assert Settings.from_values({"ZHICHENG_LOG_UNSAFE_DEBUG": "1"}).log_unsafe_debug is True
+    assert Settings.from_values({}).log_unsafe_debug is False
+    with pytest.raises(SettingsError, match="ZHICHENG_LOG_UNSAFE_DEBUG"):
+        Settings.from_values({"ZHICHENG_LOG_UNSAFE_DEBUG": "sure"})
+    with pytest.raises(SettingsError, match="TELEGRAM_API_FILE_URL"):
+        Settings.from_values({"TELEGRAM_API_BASE_URL": "http://10.0.0.1/api"})

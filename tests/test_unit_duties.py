@@ -17,10 +17,9 @@ from conversations.annexes import needed_attachments
 from conversations.casefile import validate_case
 from conversations.interview import interview_for
 from conversations.outcome import Outcome, evaluate
-from conversations.render import to_plain
+from conversations.render import duties_messages, to_plain
 from conversations.unit_duties import (
     PublicityError,
-    duties_messages,
     paper_totals,
     publicity_period,
     unit_duties,

@@ -86,12 +86,15 @@ def build_telegram_application(
         ApplicationBuilder()
         .token(settings.token or "")
         .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)  # files (case files sent as documents) from the same server
         .defaults(DEFAULTS)
         .context_types(ContextTypes(bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif settings.proxy:  # an office's outbound proxy, for the bot's requests and for getUpdates alike
+        builder = builder.proxy(settings.proxy).get_updates_proxy(settings.proxy)
     if rate_limit:
         builder = builder.rate_limiter(PriorityRateLimiter(bulk_per_second=bulk_per_second))
     application: App = builder.post_init(post_init).post_shutdown(post_shutdown).build()

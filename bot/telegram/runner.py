@@ -15,11 +15,13 @@ import argparse
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import re
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,12 +47,28 @@ HEARTBEAT_SECONDS = 30.0
 HEALTH_PATH = "/healthz"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; nginx's example allows 1 MiB too
+REAL_IP_HEADER = "X-Real-IP"  # set by the reverse proxy in front (deploy/nginx-zhicheng-bot.conf)
 
 
 
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
+
+
+def client_address(remote_ip: str, real_ip: str | None) -> str:
+    """The client's address: the reverse proxy's X-Real-IP when the request comes from this machine
+    (nginx in front), else the peer's own address (a header from elsewhere could be forged)."""
+    try:
+        local = ipaddress.ip_address(remote_ip).is_loopback
+    except ValueError:
+        local = False
+    if local and real_ip:
+        try:
+            return str(ipaddress.ip_address(real_ip.strip()))
+        except ValueError:
+            return remote_ip
+    return remote_ip
 
 
 def heartbeat_path(db_path: Path) -> Path:
@@ -146,9 +164,12 @@ async def with_retries(action: Callable[[], Awaitable[object]], what: str, stop:
 async def health_line(application: App) -> tuple[bool, str]:
     """(healthy, one line) for the running application: storage reachable, notice loaded."""
     service = application.bot_data.service
-    if service is None or not service.storage.is_open:
-        return False, "unhealthy: storage not open"
+    if service is None:
+        return False, "unhealthy: the bot has not started"
     storage = service.storage
+    # Deleted or moved away: the open connection would still answer from the unlinked file.
+    if str(storage.path) != ":memory:" and not storage.path.is_file():
+        return False, f"unhealthy: storage {storage.path} is gone"
     try:  # through the storage lock, like every transaction
         migrations = await storage.atomically(
             lambda db: int(db.execute("SELECT count(*) FROM applied_migrations").fetchone()[0]))
@@ -172,7 +193,7 @@ class WebhookServer:
                 given = self.request.headers.get(SECRET_HEADER, "").encode()
                 if not hmac.compare_digest(given, expected):
                     log.warning("webhook request without the right secret token from %s refused",
-                                self.request.remote_ip)
+                                client_address(self.request.remote_ip or "", self.request.headers.get(REAL_IP_HEADER)))
                     self.send_error(403)
                     return
                 try:
@@ -257,9 +278,12 @@ async def serve(application: App, settings: Settings, webhook_url: str | None,
             server = WebhookServer(application, urlsplit(webhook_url).path, settings.webhook_secret or "")
             server.listen(settings.webhook_listen, settings.webhook_port)
 
+            # A self-signed certificate (ZHICHENG_WEBHOOK_CERT) is uploaded so that Telegram trusts it.
+            certificate = settings.webhook_cert.read_bytes() if settings.webhook_cert else None
+
             async def set_webhook() -> None:
                 await application.bot.set_webhook(webhook_url, secret_token=settings.webhook_secret,
-                                                  allowed_updates=Update.ALL_TYPES)
+                                                  allowed_updates=Update.ALL_TYPES, certificate=certificate)
 
             if not await with_retries(set_webhook, "setting the webhook", stop, status):
                 return 0
@@ -302,7 +326,7 @@ async def serve(application: App, settings: Settings, webhook_url: str | None,
 def run(args: argparse.Namespace, build_application: Callable[..., App]) -> int:
     """`zhicheng-bot run [--webhook URL]` with the Application `build_application(settings, clock=…)` makes."""
     settings = Settings.load(getattr(args, "config", None))
-    configure_logging(settings.log_level, settings.log_salt)
+    configure_logging(settings.log_level, settings.log_salt, unsafe_debug=settings.log_unsafe_debug)
     install_log_filter(settings)
     if not settings.token:
         log.error("TELEGRAM_BOT_TOKEN is not set; `zhicheng-bot console` runs the chat without Telegram")
@@ -329,3 +353,6 @@ def run(args: argparse.Namespace, build_application: Callable[..., App]) -> int:
     except OSError as exc:  # the database folder or the webhook port
         log.error("cannot start: %s", one_line(exc))
         return EXIT_INVALID
+    except sqlite3.Error as exc:  # a migration that failed (rolled back), a damaged database
+        log.error("cannot start: the database %s (%s)", settings.db_path, one_line(exc))
+        return 1

@@ -475,9 +475,8 @@ async def _fresh(bot: BotUnderTest) -> None:
 
 async def _level_reached_by_back(bot: BotUnderTest) -> None:
     await bot.text(USER, "/start")
-    await answer_all(bot, ANSWERS[:8])  # now at direct_recognition
-    await bot.press(USER, callbacks.back("direct_recognition"))
-    await bot.press(USER, callbacks.back("current_title"))
+    await answer_all(bot, ANSWERS[:9])  # now at evaluated_before
+    await bot.press(USER, callbacks.back("evaluated_before"))
     await bot.press(USER, callbacks.back("meets_conditions"))
     assert stored(bot.db_path).current_question == "level"
 
@@ -485,7 +484,7 @@ async def _level_reached_by_back(bot: BotUnderTest) -> None:
 async def _english_at_level(bot: BotUnderTest) -> None:
     await _lang_en(bot)
     await bot.text(USER, "/start")
-    await answer_all(bot, ANSWERS[:5])
+    await answer_all(bot, ANSWERS[:7])
 
 
 async def _outcome_with_a_tick(bot: BotUnderTest) -> None:
@@ -574,7 +573,7 @@ async def test_junk_in_every_state_is_answered_changes_nothing_and_the_user_can_
         await fuzz.stop()
 
 
-@pytest.mark.parametrize("state", ["q06_level", "after_the_outcome", "fresh_user"])
+@pytest.mark.parametrize("state", ["q08_level", "after_the_outcome", "fresh_user"])
 async def test_a_repeated_message_update_makes_no_bot_api_call_and_no_change(state: str, tmp_path: Path) -> None:
     fuzz = await Fuzzer.start(tmp_path / "z.sqlite3")
     try:
@@ -612,7 +611,7 @@ async def test_a_repeated_button_press_makes_no_bot_api_call(tmp_path: Path) -> 
         await fuzz.stop()
 
 
-@pytest.mark.parametrize("state", ["q06_level", "after_the_outcome"])
+@pytest.mark.parametrize("state", ["q08_level", "after_the_outcome"])
 async def test_del_yes_without_a_confirmation_shown_deletes_nothing(state: str, tmp_path: Path) -> None:
     fuzz = await Fuzzer.start(tmp_path / "z.sqlite3")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from conversations.clock import Clock, parse_moment
 from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
 from tests.support import buttons as callbacks
 
@@ -15,11 +16,11 @@ ANSWERS = [
     ("unit_type", "xinjiang"),
     ("sanction", "no"),
     ("misconduct", "none"),
+    ("current_title", "other_province"),
+    ("direct_recognition", "no"),
     ("submission_status", "no"),
     ("level", "associate_senior"),
     ("meets_conditions", "confirmed"),
-    ("current_title", "other_province"),
-    ("direct_recognition", "no"),
     ("evaluated_before", "before"),
     ("specialty_change", "same"),
     ("grassroots_service", "fhj_serving"),
@@ -51,11 +52,31 @@ async def test_start_greets_names_the_notice_and_asks_the_first_question(chat_bo
     assert "在职专业技术人员" in labels and "重新开始" in labels
 
 
-async def test_a_full_interview_ends_with_the_checklist_and_its_document(chat_bot: BotUnderTest) -> None:
+async def test_a_full_interview_ends_with_the_checklist_and_its_document(tmp_path: Path) -> None:
+    chat_bot = await start_bot(tmp_path / "z.sqlite3", clock=Clock(parse_moment("2021-10-08T10:00:00+08:00")))
+    try:
+        await _full_interview_ends_with_the_checklist_and_its_document(chat_bot)
+    finally:
+        await stop_bot(chat_bot)
+
+
+async def test_after_the_online_deadline_the_outcome_never_says_you_may_apply(tmp_path: Path) -> None:
+    bot = await start_bot(tmp_path / "z.sqlite3", clock=Clock(parse_moment("2021-10-21T10:00:00+08:00")))
+    try:
+        await bot.text(USER, "/start")
+        await answer_all(bot, ANSWERS)
+        sent = "\n".join(texts(bot.api.calls))
+        assert "结论：符合申报条件，但2021年度网上申报已于2021年10月20日截止" in sent
+        assert "可以申报" not in sent and "纸质材料须于2021年10月30日前报送" in sent
+    finally:
+        await stop_bot(bot)
+
+
+async def _full_interview_ends_with_the_checklist_and_its_document(chat_bot: BotUnderTest) -> None:
     await chat_bot.text(USER, "/start")
     await answer_all(chat_bot, ANSWERS)
     sent = "\n".join(texts(chat_bot.api.calls))
-    assert "结论： 可以申报" in sent or "结论：可以申报" in sent
+    assert "结论：可以申报" in sent
     assert "（依据：二（二））" in sent
     # 六（一）: exempt from the 2021 specialty certificate and from the defence; 附件3 one copy.
     assert "免除事项" in sent
@@ -89,12 +110,12 @@ async def test_going_back_to_change_an_answer_keeps_the_later_answers_that_still
     chat_bot: BotUnderTest,
 ) -> None:
     await chat_bot.text(USER, "/start")
-    await answer_all(chat_bot, ANSWERS[:7])  # now at current_title
-    await chat_bot.press(USER, callbacks.back("current_title"))  # back to meets_conditions
+    await answer_all(chat_bot, ANSWERS[:9])  # now at evaluated_before
+    await chat_bot.press(USER, callbacks.back("evaluated_before"))  # back to meets_conditions
     await chat_bot.press(USER, callbacks.back("meets_conditions"))  # back to level
     calls = await chat_bot.press(USER, callbacks.answer("level", "intermediate"))
-    # meets_conditions still applies and stays answered: the next question is current_title.
-    assert any("您现有的专业技术任职资格" in t for t in texts(calls))
+    # meets_conditions still applies and stays answered: the next question is evaluated_before.
+    assert any("您以前是否参加过专业技术职务任职资格评审" in t for t in texts(calls))
     stored = dict(rows(chat_bot.db_path, "SELECT question_id, option_id FROM answers WHERE user_id = ?", USER))
     assert stored["level"] == "intermediate" and stored["meets_conditions"] == "confirmed"
 
@@ -103,7 +124,7 @@ async def test_a_restart_of_the_application_resumes_at_the_same_question(tmp_pat
     db = tmp_path / "z.sqlite3"
     bot = await start_bot(db)
     await bot.text(USER, "/start")
-    await answer_all(bot, ANSWERS[:5])
+    await answer_all(bot, ANSWERS[:7])
     await stop_bot(bot)
 
     bot = await start_bot(db, updates=bot.updates)
@@ -111,7 +132,7 @@ async def test_a_restart_of_the_application_resumes_at_the_same_question(tmp_pat
         calls = await bot.text(USER, "随便说说")
         joined = "\n".join(texts(calls))
         assert "请点击问题下方的按钮作答" in joined
-        assert "第6题" in joined and "您拟申报哪一级别" in joined
+        assert "第8题" in joined and "您拟申报哪一级别" in joined
         await bot.press(USER, callbacks.answer("level", "junior"))
         stored = dict(rows(db, "SELECT question_id, option_id FROM answers WHERE user_id = ?", USER))
         assert stored["level"] == "junior" and stored["employment"] == "in_service"

@@ -178,22 +178,22 @@ def test_after_kill_9_at_the_prompt_the_user_continues_at_the_same_question_with
     with console(db) as proc:
         shown = proc.until_prompt()
         assert "第1题" in shown
-        for question_id, option_id in ANSWERS[:5]:
+        for question_id, option_id in ANSWERS[:7]:
             shown = answer_by_number(proc, shown, question_id, option_id)
-        assert "第6题" in shown and level.text in shown
+        assert "第8题" in shown and level.text in shown
         proc.kill9()  # while it waits for the next line
 
-    assert stored_answers(db) == dict(ANSWERS[:5])
+    assert stored_answers(db) == dict(ANSWERS[:7])
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     with console(db) as proc:
         shown = proc.until_prompt()  # the console greets with /start: the question it stopped at
-        assert "第6题" in shown and level.text in shown and "第1题" not in shown
+        assert "第8题" in shown and level.text in shown and "第1题" not in shown
         shown = proc.say("我刚才断线了")
         assert "请点击问题下方的按钮作答。" in shown
-        assert "第6题" in shown and level.text in shown
+        assert "第8题" in shown and level.text in shown
         shown = answer_by_number(proc, shown, "level", "junior")
-        assert "第7题" in shown
-    assert stored_answers(db) == {**dict(ANSWERS[:5]), "level": "junior"}
+        assert "第9题" in shown
+    assert stored_answers(db) == {**dict(ANSWERS[:7]), "level": "junior"}
 
 
 def test_after_kill_9_the_chosen_language_and_the_question_survive(tmp_path: Path) -> None:

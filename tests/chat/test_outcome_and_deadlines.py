@@ -25,7 +25,7 @@ async def test_a_retiree_sees_the_reason_and_contacts_but_no_checklist_or_checkl
 
 async def test_not_meeting_the_conditions_offers_another_level_and_asks_the_level_again(chat_bot: BotUnderTest) -> None:
     await chat_bot.text(USER, "/start")
-    await answer_all(chat_bot, ANSWERS[:6])  # up to the level question
+    await answer_all(chat_bot, ANSWERS[:7])  # up to the level question
     await chat_bot.press(USER, callbacks.answer("level", "associate_senior"))
     calls = await chat_bot.press(USER, callbacks.answer("meets_conditions", "not_met"))
     assert "结论：不能申报所选级别" in "\n".join(texts(calls))
@@ -34,7 +34,7 @@ async def test_not_meeting_the_conditions_offers_another_level_and_asks_the_leve
     assert any("您拟申报哪一级别" in t for t in texts(calls))
     await chat_bot.press(USER, callbacks.answer("level", "intermediate"))
     calls = await chat_bot.press(USER, callbacks.answer("meets_conditions", "confirmed"))
-    assert any("现有的专业技术任职资格" in t for t in texts(calls))
+    assert any("您以前是否参加过专业技术职务任职资格评审" in t for t in texts(calls))
 
 
 async def test_deadlines_give_the_season_and_a_calendar_file_with_the_applicants_dates(chat_bot: BotUnderTest) -> None:

@@ -397,13 +397,14 @@ async def test_the_attachments_are_filled_from_one_message_and_nothing_typed_is_
     caplog.set_level(logging.INFO)
     calls = await bot.text(HR_A, f"买买提江 {ID} 2021年10月11日")
     documents = {next(iter(c.files)): next(iter(c.files.values())) for c in calls if c.method == "sendDocument"}
-    assert set(documents) == {"attachments.docx", "attachments.html"}
-    document = docx.Document(io.BytesIO(documents["attachments.docx"]))
+    # the files say whose attachments they are and which (the name goes to the chat, never to storage)
+    assert set(documents) == {"买买提江_附件1、附件2.docx", "买买提江_附件1、附件2.html"}
+    document = docx.Document(io.BytesIO(documents["买买提江_附件1、附件2.docx"]))
     text = "\n".join(p.text for p in document.paragraphs)
     assert f"买买提江同志（身份证号码：{ID}）申报材料于2021年10月11日至2021年10月15日在本单位公示5天" in text
     assert "同意推荐买买提江同志申报工程系列有色金属专业高级专业技术任职资格" in text
     assert "甲单位有限公司（公章）" in text and "兹证明 买买提江 同志" in text
-    assert ID in documents["attachments.html"].decode("utf-8")
+    assert ID in documents["买买提江_附件1、附件2.html"].decode("utf-8")
     assert "公示期：2021年10月11日至2021年10月15日，共5个工作日" in joined(calls)
     assert "买买提江" not in joined(calls) and ID not in joined(calls)  # only in the documents
     # nothing typed is in the database (its file and write-ahead log) or the log
@@ -437,8 +438,8 @@ async def test_a_case_gives_the_attachments_with_the_unit_name_of_its_hr(bot: Bo
     calls = await bot.press(HR_A, CaseAttachments().pack())
     assert "可打印的附件：附件1、附件2、附件3" in joined(calls)
     calls = await bot.text(HR_A, f"张三 {ID}")
-    [docx_call] = [c for c in calls if c.method == "sendDocument" and "attachments.docx" in c.files]
-    document = docx.Document(io.BytesIO(docx_call.files["attachments.docx"]))
+    [docx_call] = [c for c in calls if c.method == "sendDocument" and "张三_附件1、附件2、附件3.docx" in c.files]
+    document = docx.Document(io.BytesIO(docx_call.files["张三_附件1、附件2、附件3.docx"]))
     cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
     assert {"张三", ID, "甲单位有限公司", "工程系列有色金属专业副高级"} <= cells
     assert "2021年10月13日至2021年10月19日" in "\n".join(p.text for p in document.paragraphs)  # the latest start

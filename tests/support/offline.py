@@ -88,6 +88,10 @@ class OfflineBotAPI(BaseRequest):
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile and the file URL
+        # Where the bot reaches this Bot API (scheme, host and port of its method calls): files are
+        # downloaded from this same server only, as from a self-hosted Bot API server that is the only
+        # one the bot can reach; a download from anywhere else gets 404.
+        self.server: str | None = None
         self._ids = itertools.count(1)
 
     async def initialize(self) -> None:
@@ -217,9 +221,12 @@ class OfflineBotAPI(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         if "/file/bot" in url:  # a download of a file getFile named (File.download_*)
             if self.record:
-                self.calls.append(Call("downloadFile", {"file_id": api_method}))
+                self.calls.append(Call("downloadFile", {"file_id": api_method, "url": url}))
+            if self.server is not None and not url.startswith(f"{self.server}/file/bot"):
+                return 404, b"Not Found"  # another server than the Bot API the bot talks to
             content = self.files.get(api_method)
             return (200, content) if content is not None else (404, b"Not Found")
+        self.server = url.rsplit("/bot", 1)[0]  # base_url ends in /bot, the token follows
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:

@@ -22,8 +22,8 @@ from bot.chat.turn import Turn
 from bot.features.units.hr import HR_OR_CONTACT, AnnexDraft, ask_for_identity, attachments_possible
 from conversations.casefile import MAX_CASE_BYTES, CaseFileError, parse_case_bytes, validate_case
 from conversations.outcome import Outcome, evaluate
-from conversations.render import checklist_messages, head_messages, outcome_html, tail_messages
-from conversations.unit_duties import duties_messages, unit_duties
+from conversations.render import checklist_messages, duties_messages, head_messages, outcome_html, tail_messages
+from conversations.unit_duties import unit_duties
 from knowledge.model import Question
 
 AWAIT_CASE = "case"

@@ -33,18 +33,18 @@ from conversations.annexes import (
     ANNEX1,
     AnnexFill,
     AnnexInputError,
+    annex_file_name,
     annexes_docx,
-    annexes_html,
+    exemption_reason,
     needed_attachments,
     parse_annex_input,
 )
 from conversations.outcome import Outcome, evaluate
-from conversations.render import SPLIT, pack
+from conversations.render import SPLIT, annexes_html, duties_messages, pack
 from conversations.season import WorkingDayDateStatus, working_day_dates
 from conversations.unit_duties import (
     PUBLICITY_DATE,
     PublicityError,
-    duties_messages,
     paper_totals,
     publicity_period,
     unit_duties,
@@ -320,7 +320,7 @@ def on_identity(event: Event, turn: Turn) -> None:
             return
     level_id = dict((a.id, a.answer_id) for a in outcome.answers)["level"]
     fill = AnnexFill(identity=identity, level_id=level_id, level_name=outcome.level, unit_name=unit_name,
-                     period=period, attachments=attachments, exemption_reason=_exemption_reason(turn, outcome))
+                     period=period, attachments=attachments, exemption_reason=exemption_reason(turn.notice, outcome))
     refs = [a.ref for a in attachments]
     notice, locale = turn.notice, turn.locale
     captions = (turn._("Attachments %(refs)s filled in, as a Word file") % {"refs": "、".join(refs)},
@@ -328,9 +328,10 @@ def on_identity(event: Event, turn: Turn) -> None:
     done = message("annex_done", locale, notice=notice, period=period, defaulted=start is None, refs=refs)
 
     def documents() -> list[Action]:  # built once the transaction has ended; held in memory only
-        return [SendDocument(filename="attachments.docx", content=annexes_docx(notice, fill), caption=captions[0]),
-                SendDocument(filename="attachments.html", content=annexes_html(notice, fill, locale).encode("utf-8"),
-                             caption=captions[1]),
+        return [SendDocument(filename=annex_file_name(fill, "docx"), content=annexes_docx(notice, fill),
+                             caption=captions[0]),
+                SendDocument(filename=annex_file_name(fill, "html"),
+                             content=annexes_html(notice, fill, locale).encode("utf-8"), caption=captions[1]),
                 Send(done)]
 
     turn.actions.append(Later(documents))
@@ -339,15 +340,6 @@ def on_identity(event: Event, turn: Turn) -> None:
         turn.state.await_input("case", answers=draft.case)
     else:
         turn.state.await_input(None)
-
-
-def _exemption_reason(turn: Turn, outcome: Outcome) -> str | None:
-    """附件3's 免考理由: the applicant's answer to the 六（一） question, with its clause."""
-    answered = next((a for a in outcome.answers if a.id == "grassroots_service"), None)
-    if answered is None or not outcome.exemptions:
-        return None
-    question = turn.notice.question(answered.id)
-    return f"{answered.answer}（{question.ref if question else '六（一）'}）"
 
 
 UNIT_LABEL = N_("🏢 My unit's applicants")
