@@ -107,7 +107,7 @@ def _understand(args: argparse.Namespace) -> int:
         else:
             text = args.text
         notice = load_notice(args.notice or notice_path())
-        stored = validate_case(read_case_file(args.answers), notice).answers if args.answers else {}
+        stored = validate_case(read_case_file(args.answers), notice, complete=False).answers if args.answers else {}
     except UnicodeDecodeError:
         print("invalid text: standard input is not UTF-8 text", file=sys.stderr)
         return EXIT_INVALID

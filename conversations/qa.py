@@ -46,6 +46,8 @@ ROUTE_THRESHOLD = 0.75
 OUTSIDE_OVERRIDE = 2.0
 # Routes within this much of the best one are offered beside it as alternatives.
 ROUTE_CLOSE = 0.0
+# A route scoring below this rests on general words only: the closest other entries are offered too.
+WEAK_ROUTE = 1.0
 # The fallback ranking: an answer is given only when the best entry covers this share of the question.
 CONFIDENCE_THRESHOLD = 0.33
 # A second entry scoring at least this share of the best one is offered beside it (kind "choose").
@@ -475,10 +477,12 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     selections = {**answers, **index.reader.selections(reading)}
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
-        close = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
-        alternatives = tuple(_candidate(index, r.target, r.score, min(1.0, r.score / 2)) for r in [top, *close]) \
-            if close else ()
-        composed = _compose(index, top.target, question, "choose" if close else "answer", min(1.0, best / 2),
+        tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
+        others = [_candidate(index, r.target, r.score, min(1.0, r.score / 2)) for r in tied]
+        if not others and best < WEAK_ROUTE:  # only general words (材料, 申报): offer the closest entries too
+            others = [c for c in candidates(notice, text) if c.key != top.target][:MAX_ALTERNATIVES - 1]
+        alternatives = (_candidate(index, top.target, top.score, min(1.0, best / 2)), *others) if others else ()
+        composed = _compose(index, top.target, question, "choose" if alternatives else "answer", min(1.0, best / 2),
                             alternatives, answers, selections, today, via="route")
         if reading.open_points:  # the entry is the nearest, but the detail asked is not settled
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts,

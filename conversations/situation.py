@@ -62,10 +62,26 @@ def read_situation(notice: Notice, text: str) -> Situation:
     ordered = sorted(chosen.values(), key=lambda f: order.get(f.question, len(order)))
     return Situation(
         answers={f.question: f.option for f in ordered},
-        evidence={f.question: f.words for f in ordered},
+        evidence={f.question: _widened(norm, f, findings) for f in ordered},
         findings=tuple(findings),
         truncated=len(text) > READ_LIMIT,
     )
+
+
+def _widened(norm: Normalised, f: Finding, findings: list[Finding]) -> str:
+    """The words of a finding, joined with those of the same answer right next to it (央企 + 驻疆单位)."""
+    start, end = f.start, f.end
+    changed = True
+    while changed:
+        changed = False
+        for other in findings:
+            if (other.question, other.option) != (f.question, f.option):
+                continue
+            if other.end <= start and start - other.end <= 1 and other.start < start:
+                start, changed = other.start, True
+            elif other.start >= end and other.start - end <= 1 and other.end > end:
+                end, changed = other.end, True
+    return norm.words(start, end)
 
 
 def _rivals(f: Finding, other: Finding) -> bool:
