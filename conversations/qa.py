@@ -160,6 +160,7 @@ class Answer:
     contacts: Contacts | None = None  # given whenever the notice does not settle the question
     outside: str | None = None  # for kind outside: the subject recognised (fees, results …, or a thing)
     open_point: str | None = None  # words asking for a detail the notice does not settle (then kind unsettled)
+    open_case: bool = False  # asks what happens in a case the entry does not deal with (then kind unsettled)
     via: str = ""  # how it was found: route, ranking, outside, none (for the benchmark and the logs)
 
     @property
@@ -487,6 +488,8 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         if reading.open_points:  # the entry is the nearest, but the detail asked is not settled
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts,
                            open_point=reading.open_points[0])
+        if _asks_an_open_case(index, reading, top):
+            return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_case=True)
         return composed
     if not question.replace(" ", ""):
         return Answer(kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none",
@@ -503,6 +506,19 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     kind = "choose" if close_candidates else "answer"
     alternatives = tuple(found[: 1 + len(close_candidates)]) if close_candidates else ()
     return _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today, via="ranking")
+
+
+def _asks_an_open_case(index: QaIndex, reading: Reading, top: Routed) -> bool:
+    """A question of what happens in a case (公示期间有人提意见怎么办) answered with a checklist item, which
+    says what to provide: the notice does not settle the case unless the item answers that kind of
+    question itself or the question's words select one of its variants (学信网查不到怎么办)."""
+    asked = set(reading.kinds) & index.reader.contingencies
+    if not asked or top.kind in asked or not top.target.startswith("item:"):
+        return False
+    named = index.reader.selections(reading)
+    item = next(it for it in index.notice.items if f"item:{it.id}" == top.target)
+    compile_ = index.predicates.compile
+    return not any(compile_(v.when)(named) is True for v in item.variants)
 
 
 def _break_tie(index: QaIndex, text: str, tied: list[Routed]) -> Routed:

@@ -103,6 +103,7 @@ class Reader:
         self.past_re = _alternation(squash(w) for w in lexicon.past)
         self.year_words = {squash(w): offset for w, offset in lexicon.years.items()}
         self.year_re = _alternation(self.year_words)
+        self.contingencies = {k.id for k in lexicon.kinds if k.contingency}
         self.kind_of: dict[str, str] = {}
         for kind in lexicon.kinds:
             for marker in kind.markers:

@@ -220,7 +220,8 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         negations=tuple(data.get("negations", [])),
         past=tuple(data.get("past", [])),
         years=MappingProxyType(dict(data.get("years", {}))),
-        kinds=tuple(QuestionKind(k["id"], tuple(k["markers"])) for k in data["kinds"]),
+        kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)))
+                    for k in data["kinds"]),
         things=tuple(
             Thing(
                 id=t["id"],

@@ -389,6 +389,7 @@ class QuestionKind:
 
     id: str
     markers: tuple[str, ...]
+    contingency: bool = False  # asks what happens in a case (怎么办): an item says what to provide, not that
 
 
 @dataclass(frozen=True)
