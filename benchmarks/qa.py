@@ -190,7 +190,8 @@ def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", dest="set_name", choices=("tuning", "heldout", "dev"), default="tuning",
-                        help="which half of the evaluation set (default tuning; dev: the developer's own phrasings, not independent)")
+                        help="which half of the evaluation set (default tuning); dev: the developer's own phrasings, "
+                             "not independent")
     parser.add_argument("--misses", action="store_true", help="list the questions and situations scored wrong")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds over every text")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
