@@ -56,10 +56,15 @@ def squash(text: str) -> str:
 
 
 def load(set_name: str, kind: str) -> list[dict[str, Any]]:
-    path = EVAL_DIR / set_name / f"{kind}.yaml"
-    if not path.exists():
-        return []
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """The situations (situations.yaml) or the questions (every other .yaml file) of a set."""
+    folder = EVAL_DIR / set_name
+    paths = [folder / "situations.yaml"] if kind == "situations" else \
+        [p for p in sorted(folder.glob("*.yaml")) if p.name != "situations.yaml"]
+    cases: list[dict[str, Any]] = []
+    for path in paths:
+        if path.exists():
+            cases += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return cases
 
 
 def clause_matches(cited: str, expected: str) -> bool:

@@ -485,9 +485,9 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         alternatives = (_candidate(index, top.target, top.score, min(1.0, best / 2)), *others) if others else ()
         composed = _compose(index, top.target, question, "choose" if alternatives else "answer", min(1.0, best / 2),
                             alternatives, answers, selections, today, via="route")
-        if reading.open_points:  # the entry is the nearest, but the detail asked is not settled
-            return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts,
-                           open_point=reading.open_points[0])
+        open_point = _open_point(index, reading, top)
+        if open_point is not None:  # the entry is the nearest, but the detail asked is not settled
+            return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
         if _asks_an_open_case(index, reading, top):
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_case=True)
         return composed
@@ -506,6 +506,17 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     kind = "choose" if close_candidates else "answer"
     alternatives = tuple(found[: 1 + len(close_candidates)]) if close_candidates else ()
     return _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today, via="ranking")
+
+
+def _open_point(index: QaIndex, reading: Reading, top: Routed) -> str | None:
+    """Words asking for a detail the notice does not settle: an open point of the lexicon (底色), or the
+    words of a kind of question the lexicon says the notice leaves open about a thing the answer is
+    for (the format of the proof of years: 年限证明的格式)."""
+    if reading.open_points:
+        return reading.open_points[0]
+    things = index.reader.things
+    open_kinds = {k for t in top.things for k in things[t].open_kinds}
+    return next((words for kind, words in reading.kind_words if kind in open_kinds), None)
 
 
 def _asks_an_open_case(index: QaIndex, reading: Reading, top: Routed) -> bool:
@@ -710,7 +721,8 @@ def _item_part(index: QaIndex, item: Item, selections: Mapping[str, str]) -> Par
     if chosen is not None:
         return Part(key=key, title=_fill(chosen.title or item.title, values),
                     sentences=(_fill(chosen.detail or item.detail, values),), quote=chosen.quote,
-                    refs=tuple(dict.fromkeys(r for r in (chosen.ref, item.ref) if r)), variant=chosen.label)
+                    refs=tuple(dict.fromkeys(r for r in (chosen.ref, item.ref) if r)), variant=chosen.label,
+                    settled=not chosen.unclear)
     base_refs = tuple(dict.fromkeys(r for r in (item.base_ref, item.ref) if r))
     if all(state is False for state in states):
         return Part(key=key, title=_fill(item.title, values), sentences=(_fill(item.detail, values),),

@@ -58,6 +58,7 @@ class Reading:
     uncovered: tuple[str, ...]  # things named that the notice does not cover (兵团)
     open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle, as typed
     truncated: bool = False
+    kind_words: tuple[tuple[str, str], ...] = ()  # (kind, the words marking it as typed), in the text's order
 
     @property
     def things(self) -> tuple[str, ...]:
@@ -150,13 +151,16 @@ class Reader:
                 past=bool(self.past_re and self.past_re.search(s, seg_start, start)),
                 year=self.year_of(clause), fuzzy=fuzzy,
             ))
-        marked = {self.kind_of[m.group(0)] for m in self._free(self.kinds_re, s, spans)}
+        kind_words = [(self.kind_of[m.group(0)], norm.words(m.start(), m.end()))
+                      for m in self._free(self.kinds_re, s, spans)]
+        marked = {kind for kind, _ in kind_words}
         kinds = [k.id for k in self.lexicon.kinds if k.id in marked]
         outside = [self.outside_of[m.group(0)] for m in self._free(self.outside_re, s, spans)]
         open_points = [norm.words(m.start(), m.end()) for m in self._free(self.open_re, s, spans)]
         uncovered = [m.thing for m in mentions if not self.things[m.thing].covered]
         return Reading(norm, tuple(mentions), tuple(kinds), tuple(dict.fromkeys(outside)),
-                       tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated)
+                       tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated,
+                       tuple(kind_words))
 
     @staticmethod
     def _free(pattern: re.Pattern[str] | None, s: str, spans: list[tuple[str, int, int, bool]]) -> list[re.Match[str]]:
@@ -170,8 +174,17 @@ class Reader:
     def _find_things(self, s: str) -> list[tuple[str, int, int, bool]]:
         found: list[tuple[str, int, int, bool]] = []
         if self.forms_re is not None:
-            for m in self.forms_re.finditer(s):
-                found.append((self.form_of[m.group(0)], m.start(), m.end(), False))
+            # Every form at every place, then the longest first where they overlap (单位公示的结果: 公示的结果).
+            candidates = []
+            for i in range(len(s)):
+                m = self.forms_re.match(s, i)
+                if m is not None:
+                    candidates.append((m.end() - m.start(), m.start(), m.end()))
+            taken = [False] * len(s)
+            for _, start, end in sorted(candidates, key=lambda c: (-c[0], c[1])):
+                if not any(taken[start:end]):
+                    taken[start:end] = [True] * (end - start)
+                    found.append((self.form_of[s[start:end]], start, end, False))
         if self.fuzzy:
             # A homophone of a longer form wins over shorter forms found inside it (公示结过: 公示结果).
             sounds = pinyin(s)

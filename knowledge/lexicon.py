@@ -167,6 +167,9 @@ class _Checker:
                 self._target(f"{name}.answers.{kind}", target)
             if "sets" in thing:
                 self._answers(f"{name}.sets", thing["sets"])
+            for kind in thing.get("open_kinds", []):
+                if kind not in kinds:
+                    raise LexiconError(f"{name}.open_kinds", f"'{kind}' is not a question kind")
         for i, route in enumerate(d.get("routes", [])):
             name = f"routes[{i}]"
             for thing_id in route["things"]:
@@ -231,6 +234,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 parents=tuple(t.get("is", [])),
                 weight=float(t.get("weight", 1.0)),
                 covered=bool(t.get("covered", True)),
+                open_kinds=tuple(t.get("open_kinds", [])),
             )
             for t in data["things"]
         ),

@@ -234,6 +234,7 @@ class Variant:
     copies: int | None = None
     ref: str | None = None  # the clause this variant rests on, if not the item's
     label: str | None = None  # who the variant is for, as an answer names it (初级)
+    unclear: bool = False  # the notice leaves this case open: an answer naming it gives the contacts
 
 
 @dataclass(frozen=True)
@@ -381,6 +382,7 @@ class Thing:
     parents: tuple[str, ...] = ()  # broader things it counts as in routes (管寺 is a grassroots service)
     weight: float = 1.0  # how much a mention says about what is asked (low for 申报, 材料)
     covered: bool = True  # False: the notice does not cover it (兵团): the answer says so
+    open_kinds: tuple[str, ...] = ()  # kinds of question about it the notice leaves open (the format of a proof)
 
 
 @dataclass(frozen=True)
