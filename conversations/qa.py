@@ -485,7 +485,7 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         alternatives = (_candidate(index, top.target, top.score, min(1.0, best / 2)), *others) if others else ()
         composed = _compose(index, top.target, question, "choose" if alternatives else "answer", min(1.0, best / 2),
                             alternatives, answers, selections, today, via="route")
-        open_point = _open_point(index, reading, top)
+        open_point = _open_point(index, reading, top) or _unstated(index, reading, composed)
         if open_point is not None:  # the entry is the nearest, but the detail asked is not settled
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
         if _asks_an_open_case(index, reading, top):
@@ -517,6 +517,19 @@ def _open_point(index: QaIndex, reading: Reading, top: Routed) -> str | None:
     things = index.reader.things
     open_kinds = {k for t in top.things for k in things[t].open_kinds}
     return next((words for kind, words in reading.kind_words if kind in open_kinds), None)
+
+
+def _unstated(index: QaIndex, reading: Reading, composed: Answer) -> str | None:
+    """The words of the main kind of question when the answer does not state what that kind asks for
+    (多久 answered without a number of days, 几楼 without a floor): the notice does not give it."""
+    if not reading.kinds or reading.kinds[0] not in index.reader.expects:
+        return None
+    kind = reading.kinds[0]
+    shown = " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
+                                                          *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
+    if composed.deadline is not None or index.reader.expects[kind].search(shown):
+        return None
+    return next((words for k, words in reading.kind_words if k == kind), None)
 
 
 def _asks_an_open_case(index: QaIndex, reading: Reading, top: Routed) -> bool:

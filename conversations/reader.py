@@ -105,6 +105,7 @@ class Reader:
         self.year_words = {squash(w): offset for w, offset in lexicon.years.items()}
         self.year_re = _alternation(self.year_words)
         self.contingencies = {k.id for k in lexicon.kinds if k.contingency}
+        self.expects = {k.id: re.compile("|".join(f"(?:{p})" for p in k.expects)) for k in lexicon.kinds if k.expects}
         self.kind_of: dict[str, str] = {}
         for kind in lexicon.kinds:
             for marker in kind.markers:

@@ -223,7 +223,8 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         negations=tuple(data.get("negations", [])),
         past=tuple(data.get("past", [])),
         years=MappingProxyType(dict(data.get("years", {}))),
-        kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)))
+        kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)),
+                                 tuple(k.get("expects", [])))
                     for k in data["kinds"]),
         things=tuple(
             Thing(
@@ -262,6 +263,12 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
     _Checker(data, notice).run()
     lexicon = build_lexicon(path, data)
     year = int(str(notice["notice"]["date"])[:4])
+    for i, kind in enumerate(lexicon.kinds):
+        for j, pattern in enumerate(kind.expects):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise LexiconError(f"kinds[{i}] (id={kind.id}).expects[{j}]", f"is not a valid pattern: {exc}") from exc
     for i, rule in enumerate(lexicon.situations):
         for j, pattern in enumerate(rule.patterns):
             try:

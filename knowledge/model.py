@@ -392,6 +392,7 @@ class QuestionKind:
     id: str
     markers: tuple[str, ...]
     contingency: bool = False  # asks what happens in a case (怎么办): an item says what to provide, not that
+    expects: tuple[str, ...] = ()  # patterns one of which an answer of this kind states (a date, a number of days)
 
 
 @dataclass(frozen=True)
