@@ -45,9 +45,9 @@ from knowledge import Notice, default_notice  # noqa: E402
 
 EVAL_DIR = ROOT / "tests" / "qa" / "eval"
 CONTACT_PHONE = "0991－4841923"
-CONFIDENT = ("answer", "choose")
-HONEST = ("unsettled", "not_found", "outside")
-FALLBACK = ("not_found", "outside")
+CONFIDENT = qa.CONFIDENT_KINDS
+FALLBACK = qa.FALLBACK_KINDS
+HONEST = ("unsettled", *FALLBACK)
 _WHITESPACE = re.compile(r"\s+")
 
 

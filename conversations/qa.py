@@ -4,37 +4,35 @@
    the kind of question; the entry that answers that pair answers. A question that names a subject
    the notice does not deal with (fees, results, salaries, other series, 兵团 …) is answered as
    outside the notice (本通知未涉及此问题) with the contacts.
-2. Otherwise the entries are ranked as whole texts (BM25 over character and pinyin bigrams, the
-   lexicon's forms folded into one word): the fallback for what the things and kinds do not decide.
+2. Otherwise the entries are ranked as whole texts (conversations.ranking: BM25 over character and
+   pinyin bigrams, the lexicon's forms folded into one word): the fallback for what the things and kinds do not decide.
    Below CONFIDENCE_THRESHOLD nothing is claimed: 未找到与此对应的条款, with the contacts.
 
-The answer is composed from the knowledge file: an item with variants names the variant that the
-question's words or the asker's answers select (管寺 → 统战部门; 初级 → 一式一份), else gives every
-variant side by side; placeholders ({level}) are filled, never shown. What the notice leaves open is
-answered as such (kind unsettled) with the contacts. Deadlines carry their state from
-conversations.season."""
+The answer is composed from the knowledge file (conversations.compose): an item with variants names the
+variant that the question's words or the asker's answers select (管寺 → 统战部门; 初级 → 一式一份), else
+gives every variant side by side; placeholders ({level}) are filled, never shown. What the notice leaves
+open is answered as such (kind unsettled) with the contacts: an interpretation, a topic or a variant
+marked so, a detail the lexicon lists as open (底色), a kind of question the answer does not state (多久
+answered without a number of days), or what happens in a case asked of a checklist item (怎么办)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from conversations.compose import Case, Composer, Part, Personal, parts_of, personal
 from conversations.interview import interview_for
-from conversations.outcome import IncompleteAnswers, KnowledgeGap, Outcome, evaluate
+from conversations.ranking import Entry, Ranking
 from conversations.reader import Reader, Reading, Routed, reader_for
-from conversations.season import DeadlineStatus, deadline_status
-from conversations.textnorm import normalise, pinyin_table, simplified
-from knowledge.clauses import clause_texts
-from knowledge.loader import LEVEL_QUESTION
-from knowledge.model import CONTACTS_TARGET, Contacts, Deadline, Item, Notice
+from conversations.season import DeadlineStatus
+from conversations.textnorm import normalise, simplified
+from knowledge.model import CONTACTS_TARGET, Contacts, Notice
 
 __all__ = ["Answer", "Candidate", "Case", "Part", "Personal", "answer", "answer_entry", "candidates", "index_for",
            "looks_like_question", "most_frequent", "normalise", "targets_of", "today_in", "unanswered_key",
@@ -52,34 +50,21 @@ WEAK_ROUTE = 1.0
 CONFIDENCE_THRESHOLD = 0.33
 # A second entry scoring at least this share of the best one is offered beside it (kind "choose").
 CLOSE_RATIO = 0.9
-MAX_ALTERNATIVES = 3
-BUTTON_LABEL_LIMIT = 30
-# Field weights of the three token kinds in BM25.
-WEIGHTS = {"bi": 1.0, "uni": 0.35, "py": 0.45}
-# The notice's clause texts rank below entries that say the same thing more directly.
-CLAUSE_FACTOR = 0.85
-# The interview's questions and the annexes are found too, below the entries that answer.
-QUESTION_FACTOR = 0.8
 # An alternative is offered only if it covers the question about as well as the best entry.
 CLOSE_CONFIDENCE = 0.1
-# How much the share of the question's bigrams the notice never uses lowers the confidence.
-UNSEEN_PENALTY = 0.5
-K1 = 1.2
-B = 0.75
+MAX_ALTERNATIVES = 3
+BUTTON_LABEL_LIMIT = 30
 LOG_TEXT_LIMIT = 200
 # Only the start of a very long message is matched (a question is short; this bounds the time).
 QUERY_LIMIT = 200
-# A clause quoted whole is cut after this many characters.
-CLAUSE_QUOTE_LIMIT = 1200
 
-_CJK = re.compile(r"[\u3400-\u9fff]+|[0-9a-z]+")
 _LONG_NUMBER = re.compile(r"\d{6,}")
 _SPACES = re.compile(r"\s+")
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
-# Answer kinds: an entry answers (answer; choose when close entries are offered beside it); the notice
-# leaves it open (unsettled); nothing answers well enough (not_found); a subject outside the notice (outside).
-ENTRY_KINDS = ("answer", "choose", "unsettled")
+# Answer kinds: an entry answers as settled (answer; choose when close entries are offered beside it); an
+# entry answers but the notice leaves the point open (unsettled); nothing answers well enough (not_found); a
+# subject outside the notice (outside). The last three give the contacts.
+CONFIDENT_KINDS = ("answer", "choose")
 FALLBACK_KINDS = ("not_found", "outside")
 
 
@@ -96,52 +81,6 @@ class Candidate:
     score: float
     confidence: float = 0.0
     label: str = ""
-
-
-@dataclass(frozen=True)
-class Personal:
-    """The answer for the applicant's own answers. kind: in_checklist (text is the item as it applies
-    to them, where that differs from the general wording), on_checklist, exempt (text is the reason),
-    not_in_checklist, no_checklist (their outcome has none),
-    applies (a rule or note that holds for them), not_applies, deadline (it applies; text its date)."""
-
-    kind: str
-    text: str = ""
-    ref: str = ""
-
-
-@dataclass(frozen=True)
-class Case:
-    """One variant of an item, given side by side with the others when nothing selects one."""
-
-    label: str
-    title: str
-    detail: str
-    quote: str
-    ref: str
-
-
-@dataclass(frozen=True)
-class Part:
-    """One entry of an answer: its title, its direct sentences, the notice's own words (quote) and the
-    clauses cited (refs, the main one first). `variant` names the variant the answer gives (初级);
-    `cases` holds every variant instead when nothing selects one. A deadline part has `deadline`,
-    and with today's date its `status` (conversations.season)."""
-
-    key: str
-    title: str
-    sentences: tuple[str, ...] = ()
-    quote: str = ""
-    refs: tuple[str, ...] = ()
-    variant: str | None = None
-    cases: tuple[Case, ...] = ()
-    deadline: Deadline | None = None
-    status: DeadlineStatus | None = None
-    settled: bool = True
-
-    @property
-    def ref(self) -> str:
-        return self.refs[0] if self.refs else ""
 
 
 @dataclass(frozen=True)
@@ -235,204 +174,23 @@ def most_frequent(texts: Iterable[str], limit: int = 20) -> list[tuple[str, int]
     return [(wordings[key].most_common(1)[0][0], n) for key, n in counts.most_common(limit)]
 
 
-class _Analyzer:
-    """Text -> tokens, with the lexicon's forms of one thing folded into its first name and its fillers dropped."""
-
-    def __init__(self, notice: Notice) -> None:
-        lexicon = notice.lexicon
-        self.canonical: dict[str, str] = {}
-        for thing in lexicon.things if lexicon else ():
-            words = [normalise(w).replace(" ", "") for w in thing.names]
-            for word in words:  # the first maps to itself: it is cut out as a word of its own
-                if word:
-                    self.canonical.setdefault(word, words[0])
-        self.synonym_re = _alternation(self.canonical)
-        self.filler_re = _alternation(normalise(w).replace(" ", "") for w in (lexicon.fillers if lexicon else ()))
-        self.pinyin = pinyin_table()
-
-    def pieces(self, text: str) -> list[str]:
-        text = normalise(text)
-        if self.synonym_re is not None:
-            text = self.synonym_re.sub(lambda m: " " + self.canonical[m.group(0)] + " ", text)
-        # The canonical words stay whole: a filler inside one (了 in 退了休) is not removed.
-        out: list[str] = []
-        canonical = set(self.canonical.values())
-        for chunk in text.split():
-            if chunk in canonical:
-                out.append(chunk)
-            elif self.filler_re is not None:
-                out.extend(self.filler_re.sub(" ", chunk).split())
-            else:
-                out.append(chunk)
-        return out
-
-    def tokens(self, text: str) -> dict[str, Counter[str]]:
-        fields: dict[str, Counter[str]] = {"bi": Counter(), "uni": Counter(), "py": Counter()}
-        for piece in self.pieces(text):
-            for run in _CJK.findall(piece):
-                if run[0].isascii():
-                    fields["bi"][run] += 1
-                    continue
-                fields["uni"].update(run)
-                fields["bi"].update(run[i:i + 2] for i in range(len(run) - 1))
-                syllables = [self.pinyin.get(ch, ch) for ch in run]
-                if len(run) == 1:
-                    fields["py"][syllables[0]] += 1
-                fields["py"].update(f"{a}_{b}" for a, b in itertools.pairwise(syllables))
-        return fields
-
-
-def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-
-# ---------------------------------------------------------------- the entries
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """Something an answer can be: a rule, note, item, deadline, interpretation, interview question,
-    attachment, topic, clause or the contacts, with its title and the texts it is found by."""
-
-    key: str
-    title: str
-    texts: tuple[str, ...]
-    factor: float = 1.0
-    settled: bool = True
-    label: str = ""
-
-
-def _entries(notice: Notice) -> list[_Entry]:
-    headings = {cl.ref: cl.heading for cl in notice.clauses}
-    entries: list[_Entry] = []
-    for r in notice.rules:
-        entries.append(_Entry(f"rule:{r.id}", headings.get(r.ref, r.ref), (r.reason, r.quote),
-                              settled=r.verdict != "not_covered"))
-    for n in notice.notes:
-        entries.append(_Entry(f"note:{n.id}", headings.get(n.ref, n.ref), (n.text, n.quote)))
-    for it in notice.items:
-        texts = [it.title, _fill(it.detail, it.generic), it.quote]
-        for v in it.variants:
-            texts += [t for t in (v.title, v.detail) if t]
-        entries.append(_Entry(f"item:{it.id}", _fill(it.title, it.generic), tuple(texts)))
-    for d in notice.deadlines:
-        entries.append(_Entry(f"deadline:{d.id}", d.title, (f"{d.title} {d.due_text}", d.quote)))
-    for i in notice.interpretations:
-        entries.append(_Entry(f"interpretation:{i.id}", i.question.rstrip("。"), (i.question, i.choice),
-                              settled=False))
-    for q in notice.questions:
-        texts = [q.text, *(o.label for o in q.options)] + ([q.help] if q.help else [])
-        entries.append(_Entry(f"question:{q.id}", q.text, tuple(texts), QUESTION_FACTOR))
-    for a in notice.attachments:
-        entries.append(_Entry(f"attachment:{a.id}", f"{a.ref} {a.title}", (a.title, *a.paragraphs), 0.9))
-    c = notice.contacts
-    contact_text = f"联系人 {' '.join(c.people)} 联系电话 {' '.join(c.phones)} 材料报送地址 {c.address}"
-    entries.append(_Entry(CONTACTS_TARGET, headings.get(c.ref, "联系方式"), (contact_text,)))
-    for ref, text in clause_texts(notice).items():
-        entries.append(_Entry(f"clause:{ref}", headings[ref], (headings[ref], text), CLAUSE_FACTOR))
-    titles = {e.key: e.title for e in entries}
-    for t in notice.topics:
-        title = t.title or (headings.get(t.ref or "") if t.ref else None) or next(
-            (titles[k] for k in t.points_to if k in titles), t.id)
-        topic_texts = tuple(x for x in (t.title, t.answer, t.quote) if x) or (title,)
-        entries.append(_Entry(f"topic:{t.id}", title, topic_texts, settled=t.settled, label=title))
-    # How people name things: a thing's forms find the entry that answers it by default.
-    lexicon = notice.lexicon
-    by_key = {e.key: e for e in entries}
-    for thing in lexicon.things if lexicon else ():
-        target = thing.answers.get("default")
-        if target in by_key:
-            e = by_key[target]
-            by_key[target] = _Entry(e.key, e.title, (*e.texts, " ".join(thing.names)), e.factor, e.settled, e.label)
-    return list(by_key.values())
-
-
-@dataclass
-class _Field:
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    lengths: list[int] = field(default_factory=list)
-    idf: dict[str, float] = field(default_factory=dict)
-    avgdl: float = 1.0
-    unseen_idf: float = 0.0
+# ---------------------------------------------------------------- the index
 
 
 class QaIndex:
-    """Every entry of a notice, the texts it is found by and the reader. Built once per notice (index_for)."""
+    """What answering needs of a notice, built once (index_for): the reader, the ranking of entries and
+    the composer."""
 
     def __init__(self, notice: Notice) -> None:
         self.notice = notice
         self.reader: Reader = reader_for(notice)
-        self.analyzer = _Analyzer(notice)
-        self.entries: dict[str, _Entry] = {}
-        self.doc_entry: list[str] = []
-        self.doc_factor: list[float] = []
-        self.fields = {name: _Field() for name in WEIGHTS}
-        for entry in _entries(notice):
-            self.entries[entry.key] = entry
-            for text in entry.texts:
-                self._add(entry.key, text, entry.factor)
-        n = len(self.doc_entry)
-        for f in self.fields.values():
-            f.avgdl = (sum(f.lengths) / n) if n else 1.0
-            f.idf = {t: _idf(n, len(p)) for t, p in f.postings.items()}
-            f.unseen_idf = _idf(n, 0)
-            f.postings = dict(f.postings)
+        self.ranking = Ranking(notice)
+        self.entries: dict[str, Entry] = self.ranking.entries
         self.predicates = interview_for(notice).predicates
-
-    def _add(self, key: str, text: str, factor: float) -> None:
-        doc = len(self.doc_entry)
-        self.doc_entry.append(key)
-        self.doc_factor.append(factor)
-        for name, counts in self.analyzer.tokens(text).items():
-            f = self.fields[name]
-            f.lengths.append(sum(counts.values()))
-            for token, tf in counts.items():
-                f.postings[token].append((doc, tf))
+        self.composer = Composer(notice, {k: e.title for k, e in self.entries.items()}, self.predicates.compile)
 
     def rank(self, text: str) -> list[tuple[str, float, float]]:
-        """(entry key, BM25 score, confidence) best first, one per entry (its best document)."""
-        query = self.analyzer.tokens(text[:QUERY_LIMIT])
-        scores: dict[int, float] = defaultdict(float)
-        matched: dict[str, dict[int, float]] = {name: defaultdict(float) for name in WEIGHTS}
-        totals: dict[str, float] = {}
-        for name, counts in query.items():
-            f, w = self.fields[name], WEIGHTS[name]
-            totals[name] = 0.0
-            for token in counts:
-                idf = f.idf.get(token, f.unseen_idf)
-                totals[name] += idf
-                for doc, tf in f.postings.get(token, ()):
-                    norm = K1 * (1 - B + B * f.lengths[doc] / f.avgdl)
-                    scores[doc] += w * idf * tf * (K1 + 1) / (tf + norm)
-                    matched[name][doc] += idf
-
-        # Words of the question the notice never uses, not even as a homophone, make every match
-        # less certain: a question about something else shares only its frame (要哪几年) with the notice.
-        bigrams = [t for t in query["bi"] if not t.isascii()]
-        unseen = sum(1 for t in bigrams if t not in self.fields["bi"].idf and self._pinyin_pair(t) not in
-                     self.fields["py"].idf)
-        certainty = 1.0 - UNSEEN_PENALTY * (unseen / len(bigrams)) if bigrams else 1.0
-
-        def share(name: str, doc: int) -> float:
-            return matched[name].get(doc, 0.0) / totals[name] if totals.get(name) else 0.0
-
-        best: dict[str, tuple[float, float]] = {}
-        for doc, score in scores.items():
-            key = self.doc_entry[doc]
-            score *= self.doc_factor[doc]
-            confidence = certainty * (0.5 * share("uni", doc) + 0.5 * max(share("bi", doc), share("py", doc)))
-            if key not in best or score > best[key][0]:
-                best[key] = (score, confidence)
-        return sorted(((k, s, c) for k, (s, c) in best.items()), key=lambda x: -x[1])
-
-    def _pinyin_pair(self, bigram: str) -> str:
-        table = self.analyzer.pinyin
-        return f"{table.get(bigram[0], bigram[0])}_{table.get(bigram[1], bigram[1])}"
-
-
-def _idf(n: int, df: int) -> float:
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return self.ranking.rank(text)
 
 
 @cache
@@ -639,7 +397,7 @@ def _compose(
     via: str,
 ) -> Answer:
     notice = index.notice
-    parts = _parts(index, key, selections, today)
+    parts = parts_of(index.composer, key, selections, today)
     settled = all(p.settled for p in parts) and index.entries[key].settled
     targets = targets_of(notice, key) or (key,)
     main = targets[0]
@@ -652,146 +410,12 @@ def _compose(
         parts=parts,
         settled=settled,
         confidence=round(confidence, 3),
-        personal=_personal(notice, main, answers) if answers else None,
+        personal=personal(notice, main, answers) if answers else None,
         today=today,
         alternatives=alternatives,
         contacts=notice.contacts if (not settled or CONTACTS_TARGET in targets) else None,
         via=via,
     )
-
-
-def _parts(index: QaIndex, key: str, selections: Mapping[str, str], today: dt.date | None) -> tuple[Part, ...]:
-    notice = index.notice
-    kind, _, ident = key.partition(":")
-    if kind != "topic":
-        part = _part(index, key, selections, today)
-        return (part,) if part else ()
-    topic = next(t for t in notice.topics if t.id == ident)
-    if topic.answer is None:
-        return tuple(p for k in topic.points_to if (p := _part(index, k, selections, today)) is not None)
-    resting = [p for k in topic.points_to if (p := _part(index, k, selections, today)) is not None]
-    quote = topic.quote or next((p.quote for p in resting if p.quote and not p.key.startswith("interpretation:")), "")
-    refs = ((topic.ref,) if topic.ref else ()) + tuple(r for p in resting for r in p.refs)
-    title = index.entries[key].title
-    deadline = next((p for p in resting if p.deadline is not None), None)
-    return (Part(key=key, title=title, sentences=(topic.answer,), quote=quote, refs=tuple(dict.fromkeys(refs)),
-                 deadline=deadline.deadline if deadline else None, status=deadline.status if deadline else None,
-                 settled=topic.settled),)
-
-
-def _part(index: QaIndex, key: str, selections: Mapping[str, str], today: dt.date | None) -> Part | None:
-    notice = index.notice
-    headings = {cl.ref: cl.heading for cl in notice.clauses}
-    kind, _, ident = key.partition(":")
-    if key == CONTACTS_TARGET:
-        c = notice.contacts
-        return Part(key=key, title=headings.get(c.ref, c.ref), quote=c.quote, refs=(c.ref,))
-    if kind == "rule":
-        r = next(x for x in notice.rules if x.id == ident)
-        return Part(key=key, title=headings.get(r.ref, r.ref), sentences=(r.reason,), quote=r.quote, refs=(r.ref,),
-                    settled=r.verdict != "not_covered")
-    if kind == "note":
-        n = next(x for x in notice.notes if x.id == ident)
-        return Part(key=key, title=headings.get(n.ref, n.ref), sentences=(n.text,), quote=n.quote, refs=(n.ref,))
-    if kind == "item":
-        return _item_part(index, next(x for x in notice.items if x.id == ident), selections)
-    if kind == "deadline":
-        d = next(x for x in notice.deadlines if x.id == ident)
-        return Part(key=key, title=d.title, sentences=(d.note,) if d.note else (), quote=d.quote, refs=(d.ref,),
-                    deadline=d, status=deadline_status(d, today) if today is not None and d.due else None)
-    if kind == "interpretation":
-        i = next(x for x in notice.interpretations if x.id == ident)
-        return Part(key=key, title=i.question.rstrip("。"), sentences=(i.choice,), refs=(i.ref,), settled=False)
-    if kind == "question":
-        q = next(x for x in notice.questions if x.id == ident)
-        return Part(key=key, title=q.text, sentences=(q.help,) if q.help else (), refs=q.refs)
-    if kind == "attachment":
-        a = next(x for x in notice.attachments if x.id == ident)
-        return Part(key=key, title=f"{a.ref} {a.title}", quote=" ".join(" ".join(p.split()) for p in a.paragraphs),
-                    refs=(a.ref,))
-    if kind == "clause":
-        text = clause_texts(notice).get(ident, "")
-        quote = text if len(text) <= CLAUSE_QUOTE_LIMIT else text[:CLAUSE_QUOTE_LIMIT] + "……"
-        return Part(key=key, title=headings.get(ident, ident), quote=quote, refs=(ident,))
-    return None
-
-
-def _item_part(index: QaIndex, item: Item, selections: Mapping[str, str]) -> Part:
-    """An item as the selections make it: the variant they select (or the item's own case when they
-    rule out every variant), else every case side by side. Placeholders are filled with the level
-    selected, else with the item's generic words."""
-    key = f"item:{item.id}"
-    values = dict(item.generic)
-    level = index.notice.level(selections.get(LEVEL_QUESTION, ""))
-    if level is not None:
-        values["level"] = level.name
-    if not item.variants:
-        return Part(key=key, title=_fill(item.title, values), sentences=(_fill(item.detail, values),),
-                    quote=item.quote, refs=(item.ref,))
-    compile_ = index.predicates.compile
-    states = [compile_(v.when)(selections) for v in item.variants]
-    chosen = next((v for v, state in zip(item.variants, states, strict=True) if state is True), None)
-    if chosen is not None:
-        return Part(key=key, title=_fill(chosen.title or item.title, values),
-                    sentences=(_fill(chosen.detail or item.detail, values),), quote=chosen.quote,
-                    refs=tuple(dict.fromkeys(r for r in (chosen.ref, item.ref) if r)), variant=chosen.label,
-                    settled=not chosen.unclear)
-    base_refs = tuple(dict.fromkeys(r for r in (item.base_ref, item.ref) if r))
-    if all(state is False for state in states):
-        return Part(key=key, title=_fill(item.title, values), sentences=(_fill(item.detail, values),),
-                    quote=item.base_quote or item.quote, refs=base_refs, variant=item.base_label)
-    cases = [Case(item.base_label or "", _fill(item.title, values), _fill(item.detail, values),
-                  item.base_quote or item.quote, base_refs[0])]
-    for v in item.variants:
-        cases.append(Case(v.label or "", _fill(v.title or item.title, values), _fill(v.detail or item.detail, values),
-                          v.quote, v.ref or item.ref))
-    heading = index.notice.clause(item.ref)
-    return Part(key=key, title=heading.heading if heading else item.ref,
-                refs=tuple(dict.fromkeys((*base_refs, *(c.ref for c in cases)))), cases=tuple(cases))
-
-
-def _fill(text: str, values: Mapping[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-def _personal(notice: Notice, key: str, answers: Mapping[str, str]) -> Personal | None:
-    try:
-        outcome = evaluate(notice, answers)
-    except (IncompleteAnswers, KnowledgeGap):
-        return None
-    kind, _, entry_id = key.partition(":")
-    if kind == "item":
-        return _personal_item(notice, outcome, entry_id)
-    if kind == "rule":
-        fired = next((r for r in outcome.reasons if r.id == entry_id), None)
-        return Personal("applies", fired.text, fired.ref) if fired else Personal("not_applies")
-    if kind == "note":
-        note = next((n for n in outcome.notes if n.id == entry_id), None)
-        return Personal("applies", note.text, note.ref) if note else None
-    if kind == "deadline":
-        if not outcome.has_checklist:
-            return Personal("no_checklist")
-        d = next((x for x in outcome.deadlines if x.id == entry_id), None)
-        return Personal("deadline", d.due_text, d.ref) if d else Personal("not_in_checklist")
-    return None
-
-
-def _personal_item(notice: Notice, outcome: Outcome, item_id: str) -> Personal:
-    if not outcome.has_checklist:
-        return Personal("no_checklist")
-    item = next((it for it in outcome.checklist if it.id == item_id), None)
-    if item is not None:
-        # The item as it applies to them, when that differs from the general wording.
-        generic = next((it for it in notice.items if it.id == item_id), None)
-        if generic is not None and item.title != _fill(generic.title, generic.generic):
-            return Personal("in_checklist", item.title, item.ref)
-        if generic is not None and item.detail != _fill(generic.detail, generic.generic):
-            return Personal("in_checklist", item.detail, item.ref)
-        return Personal("on_checklist", "", item.ref)
-    exemption = next((ex for ex in outcome.exemptions if ex.id == item_id), None)
-    if exemption is not None:
-        return Personal("exempt", exemption.reason, exemption.ref)
-    return Personal("not_in_checklist")
 
 
 def today_in(notice: Notice, now: dt.datetime | None = None) -> dt.date:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from conversations.textnorm import Normalised, normalise, normalised, pinyin, squash
+from conversations.textnorm import Normalised, alternation, normalised, pinyin, squash
 from knowledge.lexicon import DEFAULT_ANSWER, expand_pattern
 from knowledge.model import Lexicon, Notice
 
@@ -75,11 +74,6 @@ class Routed:
     kind: str | None = None
 
 
-def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-
 class Reader:
     """A notice's lexicon compiled for reading (built once per notice: reader_for)."""
 
@@ -94,30 +88,30 @@ class Reader:
         for thing in lexicon.things:
             for name in thing.names:
                 self.form_of.setdefault(squash(name), thing.id)
-        self.forms_re = _alternation(self.form_of)
+        self.forms_re = alternation(self.form_of)
         self.fuzzy: dict[tuple[str, ...], str] = {}
         for form, thing_id in self.form_of.items():
             if len(form) >= FUZZY_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
                 self.fuzzy.setdefault(pinyin(form), thing_id)
         self.fuzzy_lengths = sorted({len(k) for k in self.fuzzy}, reverse=True)
-        self.negation_re = _alternation(squash(w) for w in lexicon.negations)
-        self.past_re = _alternation(squash(w) for w in lexicon.past)
+        self.negation_re = alternation(squash(w) for w in lexicon.negations)
+        self.past_re = alternation(squash(w) for w in lexicon.past)
         self.year_words = {squash(w): offset for w, offset in lexicon.years.items()}
-        self.year_re = _alternation(self.year_words)
+        self.year_re = alternation(self.year_words)
         self.contingencies = {k.id for k in lexicon.kinds if k.contingency}
         self.expects = {k.id: re.compile("|".join(f"(?:{p})" for p in k.expects)) for k in lexicon.kinds if k.expects}
         self.kind_of: dict[str, str] = {}
         for kind in lexicon.kinds:
             for marker in kind.markers:
                 self.kind_of.setdefault(squash(marker), kind.id)
-        self.kinds_re = _alternation(self.kind_of)
+        self.kinds_re = alternation(self.kind_of)
         self.outside_of: dict[str, str] = {}
         for topic in lexicon.outside:
             for marker in topic.markers:
                 self.outside_of.setdefault(squash(marker), topic.id)
-        self.outside_re = _alternation(self.outside_of)
-        self.open_re = _alternation(squash(w) for w in lexicon.open_points)
-        self.several_re = _alternation(squash(w) for w in lexicon.several)
+        self.outside_re = alternation(self.outside_of)
+        self.open_re = alternation(squash(w) for w in lexicon.open_points)
+        self.several_re = alternation(squash(w) for w in lexicon.several)
         self.ancestors = {t.id: self._ancestors(t.id) for t in lexicon.things}
         self.situation_patterns = [
             (rule, [re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)) for p in rule.patterns])
@@ -312,9 +306,3 @@ def _segment_of(segments: list[tuple[int, int]], pos: int) -> tuple[int, int]:
 def reader_for(notice: Notice) -> Reader:
     """The reader of a notice, built on first use and kept."""
     return Reader(notice)
-
-
-def fillers_re(notice: Notice) -> re.Pattern[str] | None:
-    """The lexicon's fillers as one pattern over normalised text."""
-    lexicon = notice.lexicon
-    return _alternation(normalise(w).replace(" ", "") for w in lexicon.fillers) if lexicon else None

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -94,3 +95,9 @@ def pinyin(text: str) -> tuple[str, ...]:
     """Each character's toneless pinyin (the character itself where it has none)."""
     table = pinyin_table()
     return tuple(table.get(ch, ch) for ch in text)
+
+
+def alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of the words, the longest first (None for no words)."""
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
