@@ -25,6 +25,10 @@ READ_LIMIT = 1000
 NEGATION_REACH = 6
 # Homophones are matched for forms of at least this many characters (shorter ones collide too often).
 FUZZY_MIN = 3
+# A form of at least this many characters is also found with one character after its first mistyped
+# (继绩教育 for 继续教育), within the first NEAR_LIMIT characters of a message.
+NEAR_MIN = 4
+NEAR_LIMIT = 200
 # What naming the kind of question adds to an answer of that kind: the first kind in the lexicon's order
 # (the more specific: when before where, so 几号之前要送到 asks when) counts in full, the others by half.
 KIND_BONUS = 0.5
@@ -93,7 +97,13 @@ class Reader:
         for form, thing_id in self.form_of.items():
             if len(form) >= FUZZY_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
                 self.fuzzy.setdefault(pinyin(form), thing_id)
-        self.fuzzy_lengths = sorted({len(k) for k in self.fuzzy}, reverse=True)
+        near: dict[str, set[str]] = {}
+        for form, thing_id in self.form_of.items():
+            if len(form) >= NEAR_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
+                for k in range(1, len(form)):
+                    near.setdefault(form[:k] + "\0" + form[k + 1:], set()).add(thing_id)
+        self.near = {key: ids.pop() for key, ids in near.items() if len(ids) == 1}
+        self.fuzzy_lengths = sorted({len(k) for k in self.fuzzy} | {len(k) for k in self.near}, reverse=True)
         self.negation_re = alternation(squash(w) for w in lexicon.negations)
         self.past_re = alternation(squash(w) for w in lexicon.past)
         self.year_words = {squash(w): offset for w, offset in lexicon.years.items()}
@@ -190,6 +200,8 @@ class Reader:
                     if i + length > len(s) or s[i:i + length] in self.form_of:
                         continue
                     thing_id = self.fuzzy.get(sounds[i:i + length])
+                    if thing_id is None and not any(f[1] < i + length and f[2] > i for f in found):
+                        thing_id = self._near(s, i, length)  # a mistyped character only where nothing was found
                     if thing_id is None:
                         continue
                     inside = [f for f in found if f[1] >= i and f[2] <= i + length]
@@ -204,6 +216,19 @@ class Reader:
                 else:
                     i += 1
         return sorted(found, key=lambda f: f[1])
+
+    def _near(self, s: str, i: int, length: int) -> str | None:
+        """The thing whose form the text at i differs from in one character after the first, if any."""
+        if i >= NEAR_LIMIT or length < NEAR_MIN:
+            return None
+        piece = s[i:i + length]
+        if not all("\u3400" <= ch <= "\u9fff" for ch in piece):
+            return None
+        for k in range(1, length):
+            thing_id = self.near.get(piece[:k] + "\0" + piece[k + 1:])
+            if thing_id is not None:
+                return thing_id
+        return None
 
     def _negated(self, s: str, seg_start: int, start: int) -> bool:
         if self.negation_re is None:

@@ -71,6 +71,8 @@ def _all_keys() -> list[str]:
          ["专业技术职务任职资格评审表", "《公示结果》（附件1）1份", "承诺书》（附件2）1份"], []),
         ("網上申報截止時間是哪天", "deadline:online_submission", "一", ["2021年10月20日"], []),
         ("我退修了还能申报吗", "rule:retired", "二（二）", ["离退休人员不得申报参加职称评审"], []),
+        ("评审标交几份", "item:paper_evaluation_form", "五（五）1", ["一式二份", "一式一份"], []),  # a homophone
+        ("继绩教育证书要哪年的", "topic:ce_years", "五（一）8", ["2021年度"], []),  # one character mistyped
     ],
 )
 def test_a_question_gets_the_entry_its_things_and_kind_select_with_the_clause_and_the_right_variant(
