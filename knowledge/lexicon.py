@@ -33,6 +33,7 @@ RESERVED_MACROS = ("this_year", "earlier_year", "negation")
 # The forms of a thing, all of which it is found by.
 FORMS = ("names", "abbreviations", "colloquial", "typos", "traditional")
 _MACRO = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
 
 
 class LexiconError(Exception):
@@ -82,7 +83,7 @@ def read_lexicon_data(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise LexiconError("(file)", "is not UTF-8 text") from exc
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
