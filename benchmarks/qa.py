@@ -55,9 +55,8 @@ def squash(text: str) -> str:
     return _WHITESPACE.sub("", str(text))
 
 
-def load(set_name: str, kind: str) -> list[dict[str, Any]]:
-    """The situations (situations.yaml) or the questions (every other .yaml file) of a set."""
-    folder = EVAL_DIR / set_name
+def load(folder: Path, kind: str) -> list[dict[str, Any]]:
+    """The situations (situations.yaml) or the questions (every other .yaml file) of a set's folder."""
     paths = [folder / "situations.yaml"] if kind == "situations" else \
         [p for p in sorted(folder.glob("*.yaml")) if p.name != "situations.yaml"]
     cases: list[dict[str, Any]] = []
@@ -197,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="set_name", choices=("tuning", "heldout", "dev"), default="tuning",
                         help="which half of the evaluation set (default tuning); dev: the developer's own phrasings, "
                              "not independent")
+    parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, metavar="DIR",
+                        help="the folder holding the sets (default tests/qa/eval)")
     parser.add_argument("--misses", action="store_true", help="list the questions and situations scored wrong")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds over every text")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
@@ -210,10 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         understand(notice, "援派两年想报高工要交什么")
         print((tracemalloc.get_traced_memory()[0] - before) / 2**20)
         return 0
-    questions = load(args.set_name, "questions")
-    situations = load(args.set_name, "situations")
+    folder = args.eval_dir / args.set_name
+    questions = load(folder, "questions")
+    situations = load(folder, "situations")
     if not questions and not situations:
-        print(f"no evaluation set under {EVAL_DIR / args.set_name}")
+        print(f"no evaluation set under {folder}")
         return 1
     added_mb = float(subprocess.run([sys.executable, __file__, "--memory-only"], check=True, capture_output=True,
                                     text=True).stdout)
