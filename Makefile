@@ -38,9 +38,9 @@ bench: $(STAMP)
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ --no-location --sort-output -w 120 \
 		--project zhicheng-bot -o conversations/locale/messages.pot .
-	$(BIN)/pybabel update -i conversations/locale/messages.pot -d conversations/locale --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i conversations/locale/messages.pot -d conversations/locale --no-fuzzy-matching --ignore-obsolete -w 120
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Command-line entry points: `zhicheng-bot [run|console|health|backup|broadcast|knowledge check|draft|diff|case]`."""
+"""Command-line entry points: `zhicheng-bot [run|console|health|backup|broadcast|knowledge|case|understand]`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from conversations.casefile import CaseFileError, case_schema, read_case_file, v
 from conversations.clock import Clock, ClockError, parse_moment
 from conversations.i18n import DEFAULT_LOCALE, LOCALES
 from conversations.outcome import evaluate
-from conversations.render import headline, outcome_html, outcome_text
+from conversations.reader import READ_LIMIT
+from conversations.render import headline, outcome_html, outcome_text, understanding_text
 from conversations.season import season_of
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
@@ -90,8 +91,9 @@ def _knowledge_draft(args: argparse.Namespace) -> int:
     except DraftError as exc:
         print(f"draft failed: {exc}", file=sys.stderr)
         return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(draft.yaml_text, encoding="utf-8")
+    draft.write(out)  # and its lexicon beside it: the words of typed questions, under the new notice's name
+    for removed in draft.lexicon_removed:
+        print(f"lexicon: left out {removed}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(draft.report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -199,6 +201,49 @@ def _case(args: argparse.Namespace) -> int:
         print(outcome_html(notice, outcome, args.locale, today=today))
     else:
         print(outcome_text(notice, outcome, args.locale, today=today))
+    return 0
+
+
+MAX_TEXT_BYTES = 64 * 1024
+
+
+def _understand(args: argparse.Namespace) -> int:
+    """What a typed description says about the applicant's case: interview answers with their words."""
+    try:
+        if args.text == "-":
+            raw = sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+            if len(raw) > MAX_TEXT_BYTES:
+                print(f"invalid text: standard input is larger than {MAX_TEXT_BYTES} bytes", file=sys.stderr)
+                return EXIT_INVALID
+            text = raw.decode("utf-8-sig")
+        else:
+            text = args.text
+        notice = load_notice(args.notice or notice_path())
+        stored = validate_case(read_case_file(args.answers), notice, complete=False).answers if args.answers else {}
+    except UnicodeDecodeError:
+        print("invalid text: standard input is not UTF-8 text", file=sys.stderr)
+        return EXIT_INVALID
+    except CaseFileError as exc:
+        print(f"invalid case file {args.answers}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KnowledgeError as exc:
+        print(f"invalid knowledge file: {exc}", file=sys.stderr)
+        return 1
+    from conversations.understand import understand
+
+    today = Clock(args.now).today(notice.info.timezone)
+    understood = understand(notice, text, stored, today=today)
+    if understood.truncated:
+        print(f"note: only the first {READ_LIMIT} characters were read", file=sys.stderr)
+    if args.format == "json":
+        data: dict[str, object] = {"answers": understood.answers, "evidence": understood.evidence,
+                                   "notice": notice.id}
+        if args.answers:
+            data["contradictions"] = [{"question": c.question, "stored": c.stored, "found": c.found,
+                                       "words": c.words} for c in understood.contradictions]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(understanding_text(notice, understood, args.locale))
     return 0
 
 
@@ -462,6 +507,24 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--now", type=_moment, metavar="TIME",
                       help=NOW_HELP + "; the season (open, closing, closed) is stated as of that day")
     case.set_defaults(handler=_case)
+
+    understand = sub.add_parser(
+        "understand", help="read a typed description: the interview answers it states, with their words",
+        description="Prints the interview answers a description states explicitly (question id -> option id, as in "
+                    "the case-file schema) with the words each rests on. Only explicit words count: the level "
+                    "applied for is not the title held, 去年/今年 are read against the notice's year, negations "
+                    "are respected. Exit 0 (an empty result for text that states nothing), 2 for unreadable input.")
+    understand.add_argument("text", metavar="TEXT", help="the description; - reads standard input (at most 64 KiB)")
+    understand.add_argument("--format", choices=("text", "json"), default="text",
+                            help="text: the confirmation message, as in the chat (default); json: "
+                                 '{"answers": {...}, "evidence": {...}, "notice": id}')
+    understand.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
+                            help=f"language of the interface (default {DEFAULT_LOCALE})")
+    understand.add_argument("--notice", metavar="NOTICE_FILE", help="use this notice file instead of the bundled one")
+    understand.add_argument("--answers", metavar="CASE_FILE",
+                            help="answers given before (a case file): contradictions are listed, never overwritten")
+    understand.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
+    understand.set_defaults(handler=_understand)
     return parser
 
 

@@ -119,8 +119,9 @@ def _field_name(path: Any) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def validate_case(data: Any, notice: Notice) -> Case:
-    """Check parsed case data against the notice; every answer the interview needs must be there."""
+def validate_case(data: Any, notice: Notice, *, complete: bool = True) -> Case:
+    """Check parsed case data against the notice; every answer the interview needs must be there
+    (unless complete=False: answers given so far, as `zhicheng-bot understand --answers` takes them)."""
     if not isinstance(data, Mapping):
         raise CaseFileError("(top level)", "must be a mapping with an 'answers' field")
     for key in data:
@@ -144,7 +145,7 @@ def validate_case(data: Any, notice: Notice) -> Case:
     assert isinstance(answers, Mapping)
     clean = {str(k): str(v) for k, v in answers.items()}
     position = interview_for(notice).position(clean)
-    if position.question is not None:
+    if complete and position.question is not None:
         q = position.question
         options = ", ".join(f"{o.id}（{o.label}）" for o in q.options)
         raise CaseFileError(f"answers.{q.id}", f"is required: “{q.text}” Options: {options}")

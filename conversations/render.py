@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from markupsafe import Markup
 from conversations.annexes import AnnexFill, blank_forms, filled_forms, needed_attachments
 from conversations.i18n import format_day, format_weekday, normalize_locale, translations
 from conversations.outcome import ChecklistItem, Outcome
+from conversations.reader import READ_LIMIT
 from conversations.season import SeasonState, deadline_status, season_of, working_day_dates
 from conversations.unit_duties import UnitDuties
 from knowledge.model import Notice
@@ -334,3 +336,35 @@ def duties_messages(notice: Notice, duties: UnitDuties, locale: str, subject: st
     """The unit's duties (conversations.unit_duties) as Telegram HTML messages within the message
     limit; `subject` names whose they are."""
     return pack(render("unit_duties.tg", locale, notice=notice, duties=duties, subject=subject).split(SPLIT))
+
+
+@dataclass(frozen=True)
+class _Contradicted:
+    question: str
+    stored: str
+    found: str
+    words: str
+
+
+def understanding_message(notice: Notice, understanding: Any, locale: str) -> str:
+    """What a typed description was understood to say (conversations.understand.Understanding), as
+    Telegram HTML to confirm: 我理解为：身份 在职专业技术人员；拟申报 副高级（高级工程师）…, then each
+    contradiction with an earlier answer as a question. Question names and option labels are the
+    knowledge file's."""
+    def label(question_id: str, option_id: str) -> tuple[str, str]:
+        q = notice.question(question_id)
+        option = q.option(option_id) if q else None
+        return (q.name if q else question_id), (option.label if option else option_id)
+
+    items = [" ".join(label(q, o)) for q, o in understanding.answers.items()]
+    contradicted = []
+    for c in understanding.contradictions:
+        name, stored = label(c.question, c.stored)
+        contradicted.append(_Contradicted(name, stored, label(c.question, c.found)[1], c.words))
+    return render("understanding.tg", locale, u=understanding, items=items, contradictions=contradicted,
+                  limit=READ_LIMIT).strip()
+
+
+def understanding_text(notice: Notice, understanding: Any, locale: str) -> str:
+    """The same as plain text (command line, console)."""
+    return to_plain(understanding_message(notice, understanding, locale))

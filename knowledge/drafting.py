@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import time
 from collections import defaultdict
@@ -44,6 +45,7 @@ from knowledge.draft_entries import (
     text_fields,
 )
 from knowledge.draft_report import DraftReport, NewSentence, ReviewItem, Update, report_text
+from knowledge.lexicon import draft_lexicon, read_lexicon_data, retarget
 from knowledge.loader import REVIEW_KEY, load_notice, read_data, squash
 from knowledge.numerals import Token, render_like, tokens
 from knowledge.textmatch import Found, NoticeText, fold, mask
@@ -65,6 +67,25 @@ class Draft:
     data: dict[str, Any]  # the draft's data, review marks included
     yaml_text: str
     report: DraftReport
+    lexicon: dict[str, Any] | None = None  # the old notice's lexicon for the new one (notice.lexicon_file)
+    lexicon_removed: tuple[str, ...] = ()  # what of it pointed at what the new notice no longer has
+
+    def write(self, path: Path) -> list[Path]:
+        """The draft at `path`, and its lexicon beside it under the name notice.lexicon_file gives."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.yaml_text, encoding="utf-8")
+        written = [path]
+        if self.lexicon is not None:
+            lexicon = path.parent / self.data["notice"]["lexicon_file"]
+            lexicon.write_text(LEXICON_HEADER + yaml.safe_dump(self.lexicon, allow_unicode=True, sort_keys=False,
+                                                               width=120), encoding="utf-8")
+            written.append(lexicon)
+        return written
+
+
+LEXICON_HEADER = ("# The words people type about this notice, carried over from the old notice's lexicon by\n"
+                  "# `zhicheng-bot knowledge draft`; adapt it to the new notice\n"
+                  "# (README: Questions in plain Chinese).\n")
 
 
 # --- the drafter ---
@@ -396,7 +417,7 @@ class _Drafter:
         sections = {"item": "items", "rule": "rules", "note": "notes", "deadline": "deadlines",
                     "question": "questions", "interpretation": "interpretations", "attachment": "attachments"}
         for entry in entries:
-            if entry.path[0] != "faq" or entry.name in flagged or not ({"answer", "quote"} & set(entry.data)):
+            if entry.path[0] != "topics" or entry.name in flagged or not ({"answer", "quote"} & set(entry.data)):
                 continue  # an entry that only points at others shows their words
             targets = [f"{sections.get(kind, kind)}.{target_id}"
                        for kind, _, target_id in (t.partition(":") for t in entry.data.get("points_to", []))]
@@ -485,7 +506,7 @@ class _Drafter:
             self.change(base, name, ("id",), entry.data["id"], renamed[entry.data["id"]], "")
         self._numbers(entry, results)
         problems = self._refs(entry)
-        if entry.path[0] == "faq":
+        if entry.path[0] == "topics":
             for k, target in enumerate(entry.data.get("points_to", [])):
                 kind, _, target_id = target.partition(":")
                 if kind == "item" and target_id in renamed:
@@ -702,8 +723,27 @@ def draft_notice(old_path: Path | str, new_text: str, *, text_file: str, new_id:
     drafter = _Drafter(data, old_notice.text, new_text, new_id, text_file)
     draft = drafter.run()
     old_yaml = old_path.read_text(encoding="utf-8")
+    lexicon_file = data["notice"].get("lexicon_file")
+    if lexicon_file:  # the words people type carry over; a file of the new notice's name beside the draft
+        new_lexicon = f"{draft.data['notice']['id']}.lexicon.yaml"
+        draft.data["notice"]["lexicon_file"] = new_lexicon
+        renamed = {f"item:{u.old}": f"item:{u.new}" for u in draft.report.updated
+                   if u.entry.startswith("items.") and u.field == "id"}
+        old_lexicon = retarget(read_lexicon_data(old_path.parent / lexicon_file), renamed)
+        draft.lexicon, removed = draft_lexicon(old_lexicon, _without_reviews(draft.data))
+        draft.lexicon_removed = tuple(removed)
     draft.yaml_text = render_yaml(old_yaml, data, draft.data, data["notice"]["number"], draft.data["notice"]["number"])
+    if lexicon_file:
+        draft.yaml_text = draft.yaml_text.replace(f"lexicon_file: {lexicon_file}",
+                                                  f"lexicon_file: {draft.data['notice']['lexicon_file']}")
     draft.report.seconds = time.perf_counter() - started
     return draft
+
+
+def _without_reviews(data: dict[str, Any]) -> dict[str, Any]:
+    """The draft's data as the lexicon checker reads a notice: its review marks left out."""
+    result: dict[str, Any] = json.loads(json.dumps(data, default=str),
+                                        object_hook=lambda d: {k: v for k, v in d.items() if k != REVIEW_KEY})
+    return result
 
 

@@ -15,17 +15,18 @@ from typing import Any
 import jsonschema
 import yaml
 
+from knowledge.lexicon import LexiconError, load_lexicon
 from knowledge.model import (
     CONTACTS_TARGET,
-    FAQ_TARGET_SECTIONS,
+    TARGET_SECTIONS,
     Attachment,
     Clause,
     Contacts,
     Deadline,
-    FaqEntry,
     Interpretation,
     Item,
     Level,
+    Lexicon,
     Note,
     Notice,
     NoticeInfo,
@@ -35,6 +36,7 @@ from knowledge.model import (
     Rule,
     Season,
     Stage,
+    Topic,
     UnitDuty,
     Variant,
     WorkingDayDate,
@@ -52,7 +54,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Where a draft (knowledge.drafting) may mark an entry `review: <reason>` for a person to settle.
 REVIEWABLE_MAPPINGS = ("notice", "contacts", "season")
 REVIEWABLE_SECTIONS = ("deadlines", "working_day_dates", "interpretations", "questions", "rules", "notes", "items",
-                       "attachments", "unit_duties", "faq")
+                       "attachments", "unit_duties", "topics")
 REVIEW_KEY = "review"
 
 
@@ -251,14 +253,13 @@ class _Checker:
                     self._check_item(name, entry, stages)
         self._check_unit_duties(stages, deadline_ids)
         self._check_question_order()
-        self._check_faq()
-        self._check_synonyms()
+        self._check_topics()
 
-    def _check_faq(self) -> None:
-        ids = {section: {e["id"] for e in self.data[section]} for section in FAQ_TARGET_SECTIONS.values()}
+    def _check_topics(self) -> None:
+        ids = {section: {e["id"] for e in self.data[section]} for section in TARGET_SECTIONS.values()}
         seen: set[str] = set()
-        for i, entry in enumerate(self.data.get("faq", [])):
-            name = f"faq[{i}] (id={entry['id']})"
+        for i, entry in enumerate(self.data.get("topics", [])):
+            name = f"topics[{i}] (id={entry['id']})"
             if entry["id"] in seen:
                 raise self.fail(name, f"duplicate id '{entry['id']}'")
             seen.add(entry["id"])
@@ -268,7 +269,10 @@ class _Checker:
                 if target == CONTACTS_TARGET:
                     continue
                 kind, _, target_id = target.partition(":")
-                if target_id not in ids[FAQ_TARGET_SECTIONS[kind]]:
+                if kind == "clause":
+                    self._check_ref(f"{name}.points_to[{j}]", target_id)
+                    continue
+                if target_id not in ids[TARGET_SECTIONS[kind]]:
                     raise self.fail(f"{name}.points_to[{j}]",
                                     f"'{target}': there is no {kind} with id '{target_id}'")
             if "ref" in entry:
@@ -276,6 +280,8 @@ class _Checker:
                 self._check_quote(name, entry["quote"])
             if entry.get("settled") is False and "answer" not in entry:
                 raise self.fail(name, "an unsettled question needs an answer saying what the notice leaves open")
+            if _PLACEHOLDER.search(entry.get("answer", "")):
+                raise self.fail(name, "an answer of its own takes no placeholder")
 
     def _check_unit_duties(self, stages: set[str], deadline_ids: set[str]) -> None:
         interpretations = {x["id"] for x in self.data["interpretations"]}
@@ -302,14 +308,6 @@ class _Checker:
             for j, reading in enumerate(entry.get("interpretations", [])):
                 if reading not in interpretations:
                     raise self.fail(f"{name}.interpretations[{j}]", f"'{reading}' is not an interpretation")
-
-    def _check_synonyms(self) -> None:
-        group_of: dict[str, int] = {}
-        for i, group in enumerate(self.data.get("synonyms", [])):
-            for word in group:
-                if word in group_of and group_of[word] != i:
-                    raise self.fail(f"synonyms[{i}]", f"'{word}' is already in synonyms[{group_of[word]}]")
-                group_of[word] = i
 
     def _check_ref(self, entry: str, ref: str) -> None:
         if ref not in self.refs:
@@ -382,16 +380,27 @@ class _Checker:
         if "exempt_ref" in item:
             self._check_ref(name + ".exempt_ref", item["exempt_ref"])
         texts = [item["title"], item["detail"]]
+        if item.get("variants") and "base_label" not in item:
+            raise self.fail(name, "an item with variants needs a base_label (who its own wording is for)")
+        if "base_quote" in item:
+            self._check_quote(name + ".base_quote", item["base_quote"])
+        if "base_ref" in item:
+            self._check_ref(name + ".base_ref", item["base_ref"])
         for j, variant in enumerate(item.get("variants", [])):
             self._check_expr(f"{name}.variants[{j}].when", variant["when"])
             self._check_quote(f"{name}.variants[{j}]", variant["quote"])
             if "ref" in variant:
                 self._check_ref(f"{name}.variants[{j}].ref", variant["ref"])
+            if "label" not in variant:
+                raise self.fail(f"{name}.variants[{j}]", "needs a label (who the variant is for)")
             texts += [variant.get("title", ""), variant.get("detail", "")]
         for text in texts:
             for placeholder in _PLACEHOLDER.findall(text):
                 if placeholder not in PLACEHOLDERS:
                     raise self.fail(name, f"unknown placeholder '{{{placeholder}}}'")
+                if placeholder not in item.get("generic", {}):
+                    raise self.fail(name, f"placeholder '{{{placeholder}}}' needs its generic words (generic: "
+                                          f"{{{placeholder}: …}}), said when no applicant is known")
 
     def _check_question_order(self) -> None:
         """A question may only depend on the answers of questions asked before it."""
@@ -427,7 +436,7 @@ def _typed(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: (parse_expr(v) if k in _EXPR_KEYS and v is not None else v) for k, v in entry.items()}
 
 
-def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
+def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) -> Notice:
     info = dict(d["notice"])
     info["date"] = dt.date.fromisoformat(info["date"])
     return Notice(
@@ -446,7 +455,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
                         for q in d["questions"]),
         rules=tuple(Rule(**_typed(r)) for r in d["rules"]),
         notes=tuple(Note(**_typed(n)) for n in d["notes"]),
-        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", []))})
+        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", [])),
+                            "generic": MappingProxyType(dict(it.get("generic", {})))})
                     for it in d["items"]),
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
                                         "fields": tuple(a.get("fields", [])), "heading": tuple(a.get("heading", [])),
@@ -456,12 +466,11 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         text=text,
         season=Season(**d["season"]) if "season" in d else None,
         working_day_dates=tuple(WorkingDayDate(**_typed(x)) for x in d.get("working_day_dates", [])),
-        faq=tuple(FaqEntry(**{**f, "phrasings": tuple(f["phrasings"]), "points_to": tuple(f.get("points_to", []))})
-                  for f in d.get("faq", [])),
-        synonyms=tuple(tuple(group) for group in d.get("synonyms", [])),
+        topics=tuple(Topic(**{**t, "points_to": tuple(t.get("points_to", []))}) for t in d.get("topics", [])),
         unit_duties=tuple(UnitDuty(**{**_typed(u), "see_also": tuple(u.get("see_also", [])),
                                        "interpretations": tuple(u.get("interpretations", []))})
                           for u in d.get("unit_duties", [])),
+        lexicon=lexicon,
     )
 
 
@@ -470,10 +479,10 @@ _LOADED: dict[tuple[Path, bool], tuple[tuple[object, ...], Notice]] = {}
 
 
 def _files_state(path: Path) -> tuple[object, ...] | None:
-    """What says a notice file and the texts beside it are unchanged: their sizes and times."""
+    """What says a notice file and the texts and lexicons beside it are unchanged: their sizes and times."""
     try:
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                     for p in sorted([path, *path.parent.glob("*.txt")]))
+        beside = {path, *path.parent.glob("*.txt"), *path.parent.glob(f"*{LEXICON_SUFFIX}")}
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(beside))
     except OSError:
         return None
 
@@ -515,12 +524,23 @@ def _load_notice(path: Path, allow_review: bool) -> Notice:
         problem = f"cannot read the notice text '{text_path.name}': {exc}"
         raise KnowledgeError(path, "notice.text_file", problem) from exc
     _Checker(path, data, text, frozenset(r.entry for r in reviews)).run()
-    notice = _build(path, data, text)
+    lexicon = None
+    if "lexicon_file" in data["notice"]:
+        lexicon_path = path.parent / data["notice"]["lexicon_file"]
+        try:
+            lexicon = load_lexicon(lexicon_path, data)
+        except LexiconError as exc:
+            raise KnowledgeError(lexicon_path, exc.entry, exc.problem) from exc
+    notice = _build(path, data, text, lexicon)
     return dataclasses.replace(notice, reviews=tuple(reviews)) if reviews else notice
 
 
+LEXICON_SUFFIX = ".lexicon.yaml"
+
+
 def notice_files(directory: Path = NOTICES_DIR) -> list[Path]:
-    return sorted(directory.glob("*.yaml"))
+    """The notice files of a folder (a notice's lexicon beside it is part of that notice)."""
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.endswith(LEXICON_SUFFIX))
 
 
 def load_notices(directory: Path = NOTICES_DIR) -> tuple[list[Notice], list[KnowledgeError]]:

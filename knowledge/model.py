@@ -83,6 +83,7 @@ class NoticeInfo:
     text_file: str
     conditions_document: str
     platform: str
+    lexicon_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,12 @@ class Question:
     help: str | None = None
     see_also: tuple[str, ...] = ()  # further clauses the question rests on
     carry_over: bool = True  # False: the answer is about this season only; asked anew under the next notice
+    short: str | None = None  # the question in a word or two, for a summary (身份, 拟申报)
+
+    @property
+    def name(self) -> str:
+        """The question's short name, else its text."""
+        return self.short or self.text.rstrip("？?")
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -219,6 +226,8 @@ class Variant:
     detail: str | None = None
     copies: int | None = None
     ref: str | None = None  # the clause this variant rests on, if not the item's
+    label: str | None = None  # who the variant is for, as an answer names it (初级)
+    unclear: bool = False  # the notice leaves this case open: an answer naming it gives the contacts
 
 
 @dataclass(frozen=True)
@@ -235,6 +244,10 @@ class Item:
     exempt_reason: str | None = None
     exempt_ref: str | None = None
     variants: tuple[Variant, ...] = ()
+    base_label: str | None = None  # who the item's own wording is for, when it has variants (高、中级)
+    base_quote: str | None = None  # the notice's words for the item's own case alone (its quote covers all)
+    base_ref: str | None = None  # the clause of base_quote, if not the item's
+    generic: Mapping[str, str] = field(default_factory=dict)  # placeholder -> its words when no one is known
 
 
 @dataclass(frozen=True)
@@ -268,8 +281,9 @@ class UnitDuty:
     unclear: bool = False  # the notice leaves part of it open: say so and give the contacts
 
 
-# What an FAQ entry may point at: "rule:retired", "item:awards", … or "contacts".
-FAQ_TARGET_SECTIONS = {
+# What a topic or the lexicon may point at: "rule:retired", "item:awards", … or "contacts"
+# (the lexicon also at "topic:ID" and "clause:REF").
+TARGET_SECTIONS = {
     "rule": "rules",
     "note": "notes",
     "item": "items",
@@ -282,13 +296,14 @@ CONTACTS_TARGET = "contacts"
 
 
 @dataclass(frozen=True)
-class FaqEntry:
-    """A question as people ask it, pointing at the entries that answer it (first: the main one)
-    and/or at a clause with its words. settled=False: the notice does not settle it."""
+class Topic:
+    """An answer composed of the entries it points at (the first is the main one), or with words
+    of its own (`answer`, with `ref` and `quote` when it quotes a clause). settled=False: the notice
+    does not settle it, the answer says so and gives the contacts."""
 
     id: str
-    phrasings: tuple[str, ...]
     points_to: tuple[str, ...] = ()
+    title: str | None = None
     answer: str | None = None
     ref: str | None = None
     quote: str | None = None
@@ -322,10 +337,10 @@ class Notice:
     text: str = field(repr=False, default="")
     season: Season | None = None
     working_day_dates: tuple[WorkingDayDate, ...] = ()
-    faq: tuple[FaqEntry, ...] = ()
-    synonyms: tuple[tuple[str, ...], ...] = ()  # each group's first word stands for the others
+    topics: tuple[Topic, ...] = ()
     unit_duties: tuple[UnitDuty, ...] = ()
     reviews: tuple[Review, ...] = ()  # a draft's entries marked for review (load_notice(..., allow_review=True))
+    lexicon: Lexicon | None = field(repr=False, default=None)  # how people type about it (knowledge.lexicon)
 
     @property
     def id(self) -> str:
@@ -352,3 +367,82 @@ class Notice:
     def attachment(self, ref: str) -> Attachment | None:
         """The attachment by its clause ref (附件1) or id."""
         return next((a for a in self.attachments if ref in (a.ref, a.id)), None)
+
+
+# --- the lexicon: how people type about a notice (knowledge/lexicon.py loads and checks it) ---
+
+
+@dataclass(frozen=True)
+class Thing:
+    """Something the notice is about (a document, a deadline, a level, a kind of unit …), with every
+    form people type for it: names, abbreviations, colloquial forms, common typos, traditional forms."""
+
+    id: str
+    names: tuple[str, ...]
+    answers: Mapping[str, str] = field(default_factory=dict)  # question kind or "default" -> target
+    sets: Mapping[str, str] = field(default_factory=dict)  # interview question -> the option a mention selects
+    parents: tuple[str, ...] = ()  # broader things it counts as in routes (管寺 is a grassroots service)
+    weight: float = 1.0  # how much a mention says about what is asked (low for 申报, 材料)
+    covered: bool = True  # False: the notice does not cover it (兵团): the answer says so
+    open_kinds: tuple[str, ...] = ()  # kinds of question about it the notice leaves open (the format of a proof)
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    """A kind of question (when, how many copies, which seal …) and the words that mark it."""
+
+    id: str
+    markers: tuple[str, ...]
+    contingency: bool = False  # asks what happens in a case (怎么办): an item says what to provide, not that
+    expects: tuple[str, ...] = ()  # patterns one of which an answer of this kind states (a date, a number of days)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The target that answers a question naming all of `things` (or things that count as them),
+    asked as one of `kinds` (empty: any kind)."""
+
+    things: tuple[str, ...]
+    answer: str
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutsideTopic:
+    """A subject the notice does not deal with at all (fees, results, salaries, other series …)."""
+
+    id: str
+    markers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SituationRule:
+    """Interview answers a description states: `sets` when one of `patterns` (regular expressions
+    over the normalised text, with {macro} for a thing's names or a word list) matches; `negated`
+    instead when a negation stands right before the match (nothing is set if it is absent); `earlier`
+    instead when the clause speaks of a year before the notice's (去年, 2019年)."""
+
+    sets: Mapping[str, str]
+    patterns: tuple[str, ...]
+    negated: Mapping[str, str] | None = None
+    earlier: Mapping[str, str] | None = None  # what it sets instead for a clause about a year before the notice's
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    source: Path
+    fillers: tuple[str, ...]  # words that carry nothing in a question (您好, 请问, 一下)
+    negations: tuple[str, ...]  # 没有, 未, 不是 …
+    past: tuple[str, ...]  # words that put a statement in the past (原来, 以前): a later statement wins
+    years: Mapping[str, int]  # relative years: 今年 0, 去年 -1 … (against the notice's year)
+    kinds: tuple[QuestionKind, ...]
+    things: tuple[Thing, ...]
+    routes: tuple[Route, ...] = ()
+    outside: tuple[OutsideTopic, ...] = ()
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word lists for situation patterns
+    open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle (底色, 电子签名)
+    several: tuple[str, ...] = ()  # words saying a description is about several people (两个人): rivals are dropped
+    situations: tuple[SituationRule, ...] = ()
+
+    def thing(self, thing_id: str) -> Thing | None:
+        return next((t for t in self.things if t.id == thing_id), None)

@@ -24,6 +24,7 @@ NOTICE_YAML = REPO_DIR / "knowledge" / "notices" / "2021-xinjiang-nonferrous.yam
 # there). The copy beside the YAML must be the same text.
 OFFICIAL_NOTICE_TXT = REPO_DIR.parent / "shared" / "notices" / "2021-xinjiang-nonferrous-notice.txt"
 BUNDLED_NOTICE_TXT = REPO_DIR / "knowledge" / "notices" / "2021-xinjiang-nonferrous-notice.txt"
+BUNDLED_LEXICON = REPO_DIR / "knowledge" / "notices" / "2021-xinjiang-nonferrous.lexicon.yaml"
 FIXTURES_DIR = TESTS_DIR / "fixtures"
 EXAMPLES_DIR = REPO_DIR / "examples" / "cases"
 
@@ -69,6 +70,12 @@ def split_clauses(text: str) -> dict[str, str]:
         end = annexes[i + 1].start() if i + 1 < len(annexes) else len(text)
         clauses[f"附件{annex.group(1)}"] = text[annex.start():end]
     return clauses
+
+
+def copy_companions(directory: Path) -> None:
+    """Copy the files a variant of the bundled notice needs beside it: the notice text and the lexicon."""
+    for path in (BUNDLED_NOTICE_TXT, BUNDLED_LEXICON):
+        (directory / path.name).write_bytes(path.read_bytes())
 
 
 def notice_text() -> str:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from knowledge import KnowledgeError, load_notice
-from tests.conftest import BUNDLED_NOTICE_TXT, NOTICE_YAML
+from tests.conftest import BUNDLED_LEXICON, BUNDLED_NOTICE_TXT, NOTICE_YAML
 
 ORIGINAL_TEXT = NOTICE_YAML.read_text(encoding="utf-8")
 ORIGINAL: dict[str, Any] = yaml.safe_load(ORIGINAL_TEXT)
@@ -43,6 +43,7 @@ def write_variant(tmp_path: Path) -> Callable[..., Path]:
         path.write_text(text, encoding="utf-8")
         if copy_notice_text:
             shutil.copy(BUNDLED_NOTICE_TXT, tmp_path / BUNDLED_NOTICE_TXT.name)
+        shutil.copy(BUNDLED_LEXICON, tmp_path / BUNDLED_LEXICON.name)
         return path
 
     return write

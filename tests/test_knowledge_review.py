@@ -3,13 +3,12 @@ refuses them otherwise, so that the bot never runs on a draft."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from knowledge import KnowledgeError, load_notice
-from tests.conftest import BUNDLED_NOTICE_TXT, NOTICE_YAML
+from tests.conftest import NOTICE_YAML, copy_companions
 
 
 def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
@@ -19,7 +18,7 @@ def _variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
         text = text.replace(old, new, 1)
     path = tmp_path / "draft.yaml"
     path.write_text(text, encoding="utf-8")
-    shutil.copy(BUNDLED_NOTICE_TXT, tmp_path / BUNDLED_NOTICE_TXT.name)
+    copy_companions(tmp_path)
     return path
 
 

@@ -49,7 +49,7 @@ def _entry(draft: Draft, section: str, entry_id: str) -> dict[str, Any]:
 def _write(tmp_path: Path, draft: Draft, text: str) -> Path:
     (tmp_path / "new.txt").write_text(text, encoding="utf-8")
     path = tmp_path / "new.yaml"
-    path.write_text(draft.yaml_text, encoding="utf-8")
+    draft.write(path)  # with the lexicon carried over beside it
     return path
 
 
@@ -173,7 +173,7 @@ def test_numbers_only_the_draft_loads_and_only_its_review_marks_stop_it(numbers:
     text, draft, _ = numbers
     path = _write(tmp_path, draft, text)
     notice = load_notice(path, allow_review=True)
-    assert {r.entry.split(" ")[0].split("[")[0] for r in notice.reviews} <= {"interpretations", "faq", "rules",
+    assert {r.entry.split(" ")[0].split("[")[0] for r in notice.reviews} <= {"interpretations", "topics", "rules",
                                                                              "items", "questions", "notes"}
     assert len(notice.reviews) == draft.report.flagged_entries
     if notice.reviews:
@@ -185,8 +185,8 @@ def test_numbers_only_the_day_before_a_deadline_moves_with_it(numbers: tuple[str
     _, draft, _ = numbers
     reading = _entry(draft, "interpretations", "paper_deadline_last_day")
     assert "最迟于2022年10月24日办结" in reading["choice"] and "“2022年10月25日前”" in reading["choice"]
-    faq = _entry(draft, "faq", "paper_last_day")
-    assert faq["phrasings"][:2] == ["10月25日当天还能送吗", "25号算不算在期限内"]
+    topic = _entry(draft, "topics", "paper_last_day")  # an answer in words of its own follows the dates too
+    assert "“2022年10月25日前”" in topic["answer"] and "最迟于2022年10月24日办结" in topic["answer"]
 
 
 # --- each way a sentence can change ---
@@ -332,7 +332,7 @@ def test_a_sentence_that_goes_on_with_a_new_rule_is_flagged_and_the_rule_listed(
     assert "now goes on “;受到警告处分的,一年内不得申报”" in item.reason
     assert ("二（二）", "受到警告处分的，一年内不得申报。") in {(s.clause, s.text) for s in draft.report.new_sentences}
     # the answers that point at the rule say the same thing in their own words: checked with it
-    assert {"faq.sanction", "faq.warning_sanction"} <= {r.entry for r in draft.report.review}
+    assert {"topics.sanction", "topics.warning_sanction"} <= {r.entry for r in draft.report.review}
 
 
 def test_a_text_that_is_not_the_next_notice_is_refused(new_notice: Callable[[str], Path], tmp_path: Path,

@@ -59,9 +59,10 @@ EXPECTED_REVIEW = {
     "items.scans_as_jpg",  # JPG -> PDF
     "items.defence",  # on site only
     "interpretations.defence_exemption_open",  # cites the words on video defences
-    "faq.grassroots_defence", "faq.defence_others",  # answers pointing at the two above
+    "topics.grassroots_defence", "topics.defence_others", "topics.defence_other_levels",  # answers pointing at
+    # the two above
     "rules.same_level_transfer", "notes.specialty_changed",  # 六（三） removed
-    "questions.specialty_change", "interpretations.transfer_higher_only", "faq.same_level_transfer",
+    "questions.specialty_change", "interpretations.transfer_higher_only", "topics.same_level_transfer",
     "interpretations.recognition_independent",  # mentions the 3rd submission: the 2nd now
 }
 
@@ -143,7 +144,7 @@ def test_check_refuses_the_draft_and_passes_the_resolved_file(draft: Draft, tmp_
     assert main(["knowledge", "draft", str(tmp_path / NEW_TEXT_FILE.name), "--from", "2021-xinjiang-nonferrous",
                  "--id", NEW_ID, "-o", str(out)]) == 0
     report = capsys.readouterr().out
-    assert "11 marked for review" in report and "New sentences that no entry quotes (2)" in report
+    assert "12 marked for review" in report and "New sentences that no entry quotes (2)" in report
     assert main(["knowledge", "check", str(out)]) == 1
     listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("review: ")]
     assert len(listed) == len(EXPECTED_REVIEW)
@@ -155,7 +156,7 @@ def test_the_bot_refuses_a_draft_that_still_has_review_marks(draft: Draft, tmp_p
     folder = tmp_path / "notices"
     folder.mkdir()
     (folder / NEW_TEXT_FILE.name).write_text(NEW_TEXT, encoding="utf-8")
-    (folder / f"{NEW_ID}.yaml").write_text(draft.yaml_text, encoding="utf-8")
+    draft.write(folder / f"{NEW_ID}.yaml")
     from knowledge import KnowledgeError, load_notices
 
     notices, problems = load_notices(folder)

@@ -53,7 +53,7 @@ def resolve(data: dict[str, Any]) -> dict[str, Any]:
     drop("questions", "specialty_change")
     drop("rules", "same_level_transfer")
     drop("notes", "specialty_changed")
-    drop("faq", "same_level_transfer", "specialty_change")
+    drop("topics", "same_level_transfer")
     del data["predicates"]["specialty_changed"], data["predicates"]["same_level_transfer"]
     data["clauses"] = [c for c in data["clauses"] if c["ref"] != "六（三）"]
     next(c for c in data["clauses"] if c["ref"] == "五（五）4")["heading"] = "社会保险缴纳证明复印件"
@@ -69,9 +69,10 @@ def resolve(data: dict[str, Any]) -> dict[str, Any]:
     defence["variants"][0]["detail"] = defence["variants"][0]["detail"].replace(
         "适时采取现场或视频答辩方式进行；免除如何办理、是否仍须参加视频答辩", "采取现场答辩方式进行；免除如何办理")
     defence["variants"][1]["detail"] = defence["variants"][1]["detail"].replace("现场或视频方式", "现场答辩方式")
-    settle("faq", "grassroots_defence",
+    settle("topics", "grassroots_defence",
            answer="六（一）规定可免除现场答辩，七（五）规定答辩采取现场答辩方式进行；免除如何办理，本通知未写明，请向联系人确认，并留意答辩通知。")
-    settle("faq", "defence_others")
+    settle("topics", "defence_others")
+    settle("topics", "defence_other_levels")  # 七（五）'s scope of the defence is unchanged
     # 四（三）: returned after the 2nd submission now (was the 3rd)
     recognition = entry("interpretations", "recognition_independent")
     settle("interpretations", "recognition_independent",
@@ -80,7 +81,6 @@ def resolve(data: dict[str, Any]) -> dict[str, Any]:
     settle("items", "scans_as_jpg", id="scans_as_pdf", title="附件扫描为PDF格式并正向上传",
            detail="要求上传的附件材料扫描后保存为PDF格式，再正向上传；材料虚假、不清晰或漏报、错报导致无法评审的，后果由申报人承担。",
            quote="网上要求上传的附件材料，需扫描后保存为PDF格式再正向上传。")
-    entry("faq", "scan_format")["points_to"] = ["item:scans_as_pdf"]
     # the two new sentences: a new requirement, online and on paper
     insert_after("items", "aid_approval_upload", {
         "id": "social_insurance_upload", "stage": "online", "title": "近1年在现工作单位的社会保险缴纳证明",
@@ -90,15 +90,22 @@ def resolve(data: dict[str, Any]) -> dict[str, Any]:
         "id": "paper_social_insurance", "stage": "paper", "title": "社会保险缴纳证明复印件1份",
         "detail": "纸质复印件1份，由单位人事（职改）部门在“通过形式审核”后统一报送。", "ref": "五（五）4",
         "quote": "4.社会保险缴纳证明复印件1份。", "copies": 1})
-    entry("faq", "paper_list")["points_to"].append("item:paper_social_insurance")
-    insert_after("faq", "work_history", {
-        "id": "social_insurance", "phrasings": ["社保证明", "社会保险缴纳证明", "社保要交吗", "社保缴费记录要几年"],
-        "points_to": ["item:social_insurance_upload", "item:paper_social_insurance"]})
-    faq = data["faq"]
-    data["faq"] = [*[f for f in faq if f["id"] != "social_insurance"]]
-    data["faq"].insert(next(i for i, f in enumerate(data["faq"]) if f["id"] == "work_history"),
-                       next(f for f in faq if f["id"] == "social_insurance"))
+    entry("topics", "paper_list")["points_to"].append("item:paper_social_insurance")
+    data["topics"].append({"id": "social_insurance",
+                           "points_to": ["item:social_insurance_upload", "item:paper_social_insurance"]})
     return data
+
+
+def resolve_lexicon(lexicon: dict[str, Any], resolved: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The draft's lexicon after the decisions: the renamed item followed, what was dropped left out,
+    and the words for the new requirement."""
+    from knowledge.lexicon import draft_lexicon, retarget
+
+    lexicon = retarget(lexicon, {"item:scans_as_jpg": "item:scans_as_pdf"})
+    lexicon["things"].append({"id": "social_insurance", "names": ["社会保险缴纳证明", "社保证明", "社保缴费证明",
+                                                                    "社保缴费记录", "社保", "社会保险"],
+                              "answers": {"default": "topic:social_insurance"}})
+    return draft_lexicon(lexicon, resolved)
 
 
 def main() -> None:
@@ -108,9 +115,16 @@ def main() -> None:
 
     draft = draft_notice(notice_path(), NEW_TEXT_FILE.read_text(encoding="utf-8"), text_file=NEW_TEXT_FILE.name,
                          new_id=NEW_ID)
-    text = yaml.safe_dump(resolve(draft.data), allow_unicode=True, sort_keys=False, width=1000)
-    RESOLVED.write_text(HEADER + text, encoding="utf-8")
+    resolved = resolve(draft.data)
+    RESOLVED.write_text(HEADER + yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False, width=1000),
+                        encoding="utf-8")
     print(f"wrote {RESOLVED.relative_to(REPO)}")
+    if draft.lexicon is not None:
+        lexicon, removed = resolve_lexicon(draft.lexicon, resolved)
+        path = HERE / resolved["notice"]["lexicon_file"]
+        path.write_text(yaml.safe_dump(lexicon, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+        print(f"wrote {path.relative_to(REPO)}" + "".join(f"\n  left out {r}" for r in [*draft.lexicon_removed,
+                                                                                     *removed]))
 
 
 if __name__ == "__main__":
