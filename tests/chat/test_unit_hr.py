@@ -24,6 +24,7 @@ from bot.features.case.handlers import CaseAnswer, CaseAttachments, CaseChecklis
 from bot.features.units.buttons import (
     AllUnits,
     Attachments,
+    ConfirmRevokeHr,
     NewInvitation,
     RevokeHr,
     RevokeInvitation,
@@ -181,7 +182,7 @@ async def test_hr_and_applicants_cannot_use_the_contact_persons_unit_commands_or
         assert "无权限" in joined(await bot.text(HR_A, command))
         assert "无权限" in joined(await bot.text(APPLICANT_A, command))
     for data in (UnitDetail(1).pack(), RevokeInvitation(1).pack(), RevokeHr(1, HR_A).pack(),
-                 NewInvitation(1).pack(), AllUnits().pack()):
+                 ConfirmRevokeHr(1, HR_A).pack(), NewInvitation(1).pack(), AllUnits().pack()):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)] and not texts(calls)
     with db(bot) as conn:
@@ -223,7 +224,9 @@ async def test_revoking_hr_rights_takes_effect_at_the_next_tap(bot: BotUnderTest
     await bot.text(CONTACT, "/units")
     await bot.press(CONTACT, UnitDetail(1).pack())
     revoke = next(d for label, d in bot.buttons(CONTACT) if label == f"撤销人事联系人 {HR_A}")
-    assert ("已撤销人事权限", False) in toasts(await bot.press(CONTACT, revoke))
+    await bot.press(CONTACT, revoke)
+    confirm = next(d for label, d in bot.buttons(CONTACT) if label == "确认撤销")
+    assert ("已撤销人事权限，并已通知该人员", False) in toasts(await bot.press(CONTACT, confirm))
     assert "无权限" in joined(await bot.text(HR_A, "/unit"))
     assert toasts(await bot.press(HR_A, ShowApplicant(1, 1).pack())) == [("无权限", True)]
     assert ("hr.revoke", {"unit": 1, "user": HR_A}) in audit_actions(bot)
