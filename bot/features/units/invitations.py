@@ -181,7 +181,7 @@ def on_revoke_hr(event: ButtonPressed[RevokeHr], turn: Turn) -> None:
     turn.actions.append(Toast(""))
     text = _render(turn, "hr_revoke_confirm", officer=officer)
     keyboard = ((ConfirmRevokeHr(unit_id, user_id).button(turn._("Confirm: revoke")),
-                 UnitDetail(unit_id).button(turn._("◀ Back"))),)
+                 UnitDetail(unit_id).button(turn._("◀ Back to the unit"))),)
     turn.actions.append(EditOrigin(text, keyboard))
     return None
 
