@@ -215,6 +215,27 @@ async def test_wait_prints_the_progress_and_the_report_the_chat_shows_while_the_
                       "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。"]
     progress = [line for line in lines if line.startswith("广播 #1 · ")]
     assert progress and all("待发" in line for line in progress)
+    assert progress[-1] == ("广播 #1 · 发送完毕。 · 已发送 39 / 失败 1 / 待发 0 · "
+                            "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。")
     tried = [c.params["chat_id"] for c in bot.api.calls
              if c.method == "sendMessage" and c.params.get("text") == "请于10月20日前完成网上申报。"]
     assert sorted(tried) == sorted(p.chat_id for p in people)  # the blocked one was tried once and refused (403)
+
+
+async def test_wait_ends_with_exit_1_when_the_broadcast_is_cancelled_in_the_chat(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(command_line, "POLL_SECONDS", 0.02)
+    waiting = asyncio.create_task(asyncio.to_thread(
+        main, ["broadcast", "--all", "--text-file", _message(tmp_path, "通知"), "--now", NOW,
+               "--at", "2021-10-15T10:00:00+08:00", "--wait"]))
+    while not _count(db_path, "broadcasts") and not waiting.done():
+        await asyncio.sleep(0.01)
+    storage = await Storage(db_path).open()
+    try:  # a contact person taps 取消广播 while it is still scheduled
+        assert await storage.atomically(broadcasts.cancel, 1, 9001, dt.datetime(2021, 10, 13, tzinfo=dt.UTC)) == 0
+    finally:
+        await storage.close()
+    assert await waiting == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "广播 #1 · 已取消。 · 已发送 0 / 失败 0 / 待发 0"  # no report: nothing was sent

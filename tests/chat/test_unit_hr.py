@@ -581,3 +581,11 @@ async def test_revoking_hr_asks_for_confirmation_and_tells_the_officer_through_t
     audit_text = joined(await bot.text(CONTACT, "/audit"))
     assert f"撤销人事权限 {HR_A} · 甲单位有限公司" in audit_text and "创建人事邀请 · 甲单位有限公司" in audit_text
     assert "hr.revoke" not in audit_text and "invitation.create" not in audit_text
+
+
+async def test_an_invitation_used_gives_the_new_officer_hrs_command_menu_at_once(bot: BotUnderTest) -> None:
+    payload = await invite(bot, "甲单位有限公司")
+    calls = await bot.text(HR_A, f"/start {payload}")
+    menus = [c for c in calls if c.method == "setMyCommands"]
+    assert menus and all(c.params["scope"]["chat_id"] == HR_A for c in menus)
+    assert all("unit" in str(c.params["commands"]) and "broadcast" not in str(c.params["commands"]) for c in menus)

@@ -174,8 +174,8 @@ def one_line(text: str) -> str:
 
 async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO,
                  poll: float = POLL_SECONDS) -> int:
-    """Print the broadcast's progress (a line whenever its figures change) until it has ended, then
-    the report its author gets in the chat. 0 when it was delivered, 1 when it was cancelled."""
+    """Print the broadcast's progress (a line at once, then whenever its figures change) until it has
+    ended, then the report its author gets in the chat. 0 when it was delivered, 1 when it was cancelled."""
     def read(db: sqlite3.Connection) -> tuple[Broadcast | None, Tally]:
         return broadcasts.get(db, broadcast_id), broadcasts.tally(db, broadcast_id)
 
@@ -185,9 +185,8 @@ async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO
         if broadcast is None:
             print(f"broadcast {broadcast_id} no longer exists", file=out)
             return EXIT_NOT_SENT
-        ended = broadcast.status in ("done", "cancelled")
         line = one_line(progress_view(LOCALE, timezone, broadcast, tally)[0])
-        if line != shown and (not ended or broadcast.status == "cancelled"):
+        if line != shown:  # as the chat's progress message, edited when its figures change
             print(line, file=out, flush=True)
             shown = line
         if broadcast.status == "done":
