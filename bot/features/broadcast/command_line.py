@@ -172,8 +172,8 @@ def one_line(text: str) -> str:
     return " · ".join(line.strip() for line in to_plain(text).splitlines() if line.strip())
 
 
-async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO,
-                 poll: float = POLL_SECONDS) -> int:
+async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO, recipients: int,
+                 poll: float | None = None) -> int:
     """Print the broadcast's progress (a line at once, then whenever its figures change) until it has
     ended, then the report its author gets in the chat. 0 when it was delivered, 1 when it was cancelled."""
     def read(db: sqlite3.Connection) -> tuple[Broadcast | None, Tally]:
@@ -185,7 +185,7 @@ async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO
         if broadcast is None:
             print(f"broadcast {broadcast_id} no longer exists", file=out)
             return EXIT_NOT_SENT
-        line = one_line(progress_view(LOCALE, timezone, broadcast, tally)[0])
+        line = one_line(progress_view(LOCALE, timezone, broadcast, tally, recipients)[0])
         if line != shown:  # as the chat's progress message, edited when its figures change
             print(line, file=out, flush=True)
             shown = line
@@ -194,7 +194,7 @@ async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO
             return 0
         if broadcast.status == "cancelled":
             return EXIT_NOT_SENT
-        await asyncio.sleep(poll)
+        await asyncio.sleep(POLL_SECONDS if poll is None else poll)
 
 
 def _request(args: argparse.Namespace, settings: Settings, notices: Mapping[str, Notice]) -> Request:
@@ -259,6 +259,6 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
             print(f"follow it with /broadcasts in the chat (broadcast #{broadcast_id}), or write it with --wait "
                   "to see its progress here", file=out)
             return 0
-        return await follow(storage, broadcast_id, timezone, out)
+        return await follow(storage, broadcast_id, timezone, out, recipients)
     finally:
         await storage.close()
