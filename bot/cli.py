@@ -328,13 +328,17 @@ def _health(args: argparse.Namespace) -> int:
 
 
 def _broadcast(args: argparse.Namespace) -> int:
-    """Queue a broadcast for the running bot to send (or, with --dry-run, count its recipients)."""
+    """Write a broadcast for the running bot to send (--dry-run: count its recipients; --wait: follow it)."""
     import asyncio
 
     from bot.features.broadcast.command_line import broadcast_from_command_line
 
     settings = Settings.load(args.config)
-    return asyncio.run(broadcast_from_command_line(args, settings))
+    try:
+        return asyncio.run(broadcast_from_command_line(args, settings))
+    except KeyboardInterrupt:
+        print("interrupted; a broadcast already written goes on (see /broadcasts in the chat)", file=sys.stderr)
+        return 130
 
 
 BACKUP_MODE = 0o600  # as the database itself: applicants' answers are personal data
@@ -427,26 +431,36 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=_backup)
 
     broadcast = sub.add_parser(
-        "broadcast", help="send a message to all applicants or a segment (through the running bot's outbox)",
-        description="Writes a broadcast into the outbox of the database (ZHICHENG_DB); the running bot sends it "
-                    "at bulk priority (at most 30 messages a second, one a second per chat). Dimensions combine "
-                    "(and); repeated values of one dimension are alternatives (or). Exit 2 for bad input.")
-    broadcast.add_argument("--to", choices=("all", "segment"), default="segment",
-                           help="all: every reachable applicant; segment (default): as the options below select")
+        "broadcast", help="a message to chosen applicants, or --all, written for the running bot to send",
+        description="Writes a broadcast into the database (ZHICHENG_DB), as the chat's /broadcast does; the running "
+                    "bot (zhicheng-bot run) queues and sends it at bulk priority (at most 30 messages a second, one "
+                    "a second per chat): this command sends nothing itself. Choose the recipients with the filters "
+                    "(repeated values of one filter are alternatives, or; filters combine, and) or give --all. "
+                    "--wait then prints the progress and the report, as the chat shows them. Exit 0 when written "
+                    "(with --wait: when delivered), 1 when nobody matches or the broadcast was cancelled while "
+                    "waiting, 2 for bad input (one line naming the option).")
     broadcast.add_argument("--text-file", metavar="FILE", required=True,
                            help="the message, Telegram HTML (<b>, <i>, <a href>, …), at most 4,096 characters")
+    broadcast.add_argument("--all", action="store_true", help="every reachable applicant (no filter)")
+    broadcast.add_argument("--to", choices=("all", "segment"), help=argparse.SUPPRESS)  # --to all: --all, as before
     broadcast.add_argument("--notice", action="append", default=[], metavar="ID", help="applicants of this notice")
     broadcast.add_argument("--level", action="append", default=[], metavar="ID",
                            help="applicants of this level (junior, intermediate, associate_senior, full_senior)")
     broadcast.add_argument("--verdict", action="append", default=[], metavar="VERDICT",
-                           choices=("eligible", "conditional", "other_route", "ineligible", "not_covered"),
-                           help="applicants with this verdict")
+                           help="applicants with this verdict (eligible, conditional, other_route, ineligible, "
+                                "not_covered)")
     broadcast.add_argument("--unit", action="append", default=[], metavar="UNIT",
                            help="applicants linked to this unit: its id or exact name (see /units in the chat)")
     broadcast.add_argument("--unticked", action="store_true", help="only those with checklist items not yet ticked")
     broadcast.add_argument("--unfinished", action="store_true", help="only those who never finished the questions")
     broadcast.add_argument("--at", type=_moment, metavar="TIME",
-                           help="send at this ISO 8601 time with its UTC offset (default: now)")
+                           help="send at this ISO 8601 time with its UTC offset, ahead of now (default: now)")
+    broadcast.add_argument("--now", type=_moment, metavar="TIME",
+                           help=NOW_HELP + "; the time of writing, the default send time and the season printed")
+    broadcast.add_argument("--wait", action="store_true",
+                           help="after writing, follow the broadcast until the running bot has sent it: a progress "
+                                "line whenever its figures change, then the report (Ctrl-C stops waiting; the "
+                                "broadcast goes on)")
     broadcast.add_argument("--dry-run", action="store_true", help="print the number of recipients and the message; "
                                                                   "write nothing")
     broadcast.set_defaults(handler=_broadcast)

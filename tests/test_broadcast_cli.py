@@ -1,4 +1,7 @@
-"""`zhicheng-bot broadcast` for scripts: it writes to the same outbox as the chat wizard."""
+"""`zhicheng-bot broadcast` for scripts: it writes the same row as the chat wizard, checks every
+filter before writing (exit 2, one line), needs --all for everyone, takes --now, and with --wait
+prints the progress and the report the chat shows while the running bot (the real Application,
+here) sends it."""
 
 from __future__ import annotations
 
@@ -11,8 +14,15 @@ import pytest
 
 from bot.cli import main
 from bot.delivery import broadcasts
+from bot.features.broadcast import command_line
 from bot.store.storage import Storage
+from conversations.clock import Clock
+from tests.chat.conftest import start_bot, stop_bot
+from tests.support.applicants import Seeded, path, seed
+from tests.support.offline import OfflineBotAPI
 from tests.test_office import populate
+
+NOW = "2021-10-12T10:00:00+08:00"
 
 
 @pytest.fixture
@@ -35,41 +45,51 @@ def _message(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
+def _count(db_path: Path, table: str) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
 def test_a_dry_run_counts_the_audience_and_writes_nothing(db_path: Path, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     msg = _message(tmp_path, "<b>提醒</b>：网上申报2021年10月20日截止。")
-    assert main(["broadcast", "--to", "all", "--text-file", msg, "--dry-run"]) == 0
-    out = capsys.readouterr().out
-    count = int(out.split()[0])
+    assert main(["broadcast", "--all", "--text-file", msg, "--dry-run", "--now", NOW]) == 0
+    out = capsys.readouterr().out.splitlines()
     with sqlite3.connect(db_path) as conn:
         reachable = conn.execute(
             "SELECT COUNT(*) FROM users WHERE chat_id NOT IN (SELECT chat_id FROM unreachable_chats)").fetchone()[0]
-        assert conn.execute("SELECT COUNT(*) FROM broadcasts").fetchone()[0] == 0
-    assert count == reachable and "<b>提醒</b>" in out
+    assert out[0] == f"{reachable} recipients; nothing written (--dry-run)"
+    assert out[1] == ("season as of 2021-10-12T10:00+08:00: "
+                      "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有8天。")
+    assert out[2] == "<b>提醒</b>：网上申报2021年10月20日截止。"
+    assert _count(db_path, "broadcasts") == 0
 
 
-def test_a_segment_broadcast_is_stored_audited_and_queued_by_the_bot_at_its_time(
+def test_a_segment_broadcast_is_stored_audited_at_the_commands_clock_and_queued_by_the_bot_at_its_time(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     msg = _message(tmp_path, "请副高级申报人留意答辩通知。")
-    assert main(["broadcast", "--text-file", msg, "--level", "associate_senior", "--unticked",
-                 "--at", "2030-01-01T10:00:00+08:00"]) == 0
-    assert "queued for 2030-01-01T10:00" in capsys.readouterr().out
+    assert main(["broadcast", "--text-file", msg, "--level", "associate_senior", "--unticked", "--now", NOW,
+                 "--at", "2021-10-15T10:00:00+08:00"]) == 0
+    out = capsys.readouterr().out
+    assert "written for 2021-10-15T10:00+08:00" in out and "the running bot sends it" in out
+    assert "follow it with /broadcasts in the chat (broadcast #1)" in out
     with sqlite3.connect(db_path) as conn:
-        (status, audience), = conn.execute("SELECT status, audience FROM broadcasts").fetchall()
-        (action, actor), = conn.execute("SELECT action, actor_id FROM audit_log").fetchall()
-    assert status == "scheduled"
+        (status, audience, created), = conn.execute("SELECT status, audience, created_at FROM broadcasts").fetchall()
+        (action, actor, at), = conn.execute("SELECT action, actor_id, at FROM audit_log").fetchall()
+    assert status == "scheduled" and created.startswith("2021-10-12T02:00") and at.startswith("2021-10-12T02:00")
     assert '"levels": ["associate_senior"]' in audience and '"unticked_only": true' in audience
     assert (action, actor) == ("broadcast.schedule", 0)  # a later time: audited as scheduled
 
-    async def queue() -> int:
+    async def queue(now: dt.datetime) -> list[int]:
         storage = await Storage(db_path).open()
-        [bid] = await broadcasts.queue_due(storage, dt.datetime(2030, 1, 1, 2, tzinfo=dt.UTC))
-        count = (await storage.atomically(broadcasts.get, bid)).recipients  # type: ignore[union-attr]
-        await storage.close()
-        return int(count or 0)
+        try:
+            return await broadcasts.queue_due(storage, now)
+        finally:
+            await storage.close()
 
-    assert asyncio.run(queue()) > 0
+    assert asyncio.run(queue(dt.datetime(2021, 10, 15, 1, 59, tzinfo=dt.UTC))) == []  # not yet its time
+    assert asyncio.run(queue(dt.datetime(2021, 10, 15, 2, 0, tzinfo=dt.UTC))) == [1]
 
 
 @pytest.mark.parametrize(("text", "problem"), [
@@ -81,19 +101,55 @@ def test_a_segment_broadcast_is_stored_audited_and_queued_by_the_bot_at_its_time
 def test_a_message_telegram_would_refuse_is_refused_before_anything_is_written(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, problem: str
 ) -> None:
-    assert main(["broadcast", "--to", "all", "--text-file", _message(tmp_path, text)]) == 2
-    assert problem in capsys.readouterr().err
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM broadcasts").fetchone()[0] == 0
-
-
-def test_all_with_a_segment_or_an_unknown_notice_is_refused(db_path: Path, tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    msg = _message(tmp_path, "通知")
-    assert main(["broadcast", "--to", "all", "--level", "junior", "--text-file", msg]) == 2
-    assert main(["broadcast", "--notice", "1999-nothing", "--text-file", msg]) == 2
+    assert main(["broadcast", "--all", "--text-file", _message(tmp_path, text)]) == 2
     err = capsys.readouterr().err
-    assert "--to all takes no other selection" in err and "known: 2021-xinjiang-nonferrous" in err
+    assert problem in err and err.count("\n") == 1
+    assert _count(db_path, "broadcasts") == 0
+
+
+@pytest.mark.parametrize(("options", "line"), [
+    ([], "invalid audience: choose the recipients with --level, --verdict, --notice, --unit, --unticked or "
+         "--unfinished, or give --all to send to every applicant"),
+    (["--all", "--level", "junior"], "invalid audience: --all takes no other selection"),
+    (["--to", "all", "--unticked"], "invalid audience: --all takes no other selection"),
+    (["--level", "senior"], "invalid --level senior: known: junior, intermediate, associate_senior, full_senior"),
+    (["--level", "junior", "--level", "x"], "invalid --level x: known: junior, intermediate, associate_senior, "
+                                            "full_senior"),
+    (["--verdict", "maybe"], "invalid --verdict maybe: known: eligible, conditional, other_route, ineligible, "
+                             "not_covered"),
+    (["--notice", "1999-nothing"], "invalid --notice 1999-nothing: known: 2021-xinjiang-nonferrous"),
+    (["--unit", "没有这个单位"], "invalid --unit 没有这个单位: known: none yet"),
+    (["--unticked", "--unfinished"], "invalid audience: --unticked (questions finished, items not yet ticked) and "
+                                     "--unfinished (questions not finished) exclude each other"),
+    (["--all", "--now", NOW, "--at", "2021-10-12T09:59:00+08:00"],
+     "invalid --at 2021-10-12T09:59:00+08:00: it has passed (now 2021-10-12T10:00+08:00); leave --at out to send now"),
+])
+def test_every_filter_is_checked_before_anything_is_written_with_one_line_and_exit_2(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], line: str
+) -> None:
+    assert main(["broadcast", "--text-file", _message(tmp_path, "通知"), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == line + "\n" and captured.out == ""
+    assert _count(db_path, "broadcasts") == 0 and _count(db_path, "audit_log") == 0
+
+
+def test_everyone_needs_all_and_the_older_to_all_still_means_it(db_path: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    msg = _message(tmp_path, "通知")
+    assert main(["broadcast", "--text-file", msg]) == 2
+    assert main(["broadcast", "--all", "--text-file", msg]) == 0
+    assert main(["broadcast", "--to", "all", "--text-file", msg]) == 0
+    with sqlite3.connect(db_path) as conn:
+        audiences = [a for (a,) in conn.execute("SELECT audience FROM broadcasts")]
+    assert len(audiences) == 2 and all('"levels": []' in a and '"verdicts": []' in a for a in audiences)
+
+
+def test_an_audience_nobody_matches_writes_nothing_and_exits_1(db_path: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["broadcast", "--text-file", _message(tmp_path, "通知"), "--level", "full_senior",
+                 "--verdict", "eligible"]) == 1
+    assert capsys.readouterr().err == "no applicant matches this audience now: nothing written\n"
+    assert _count(db_path, "broadcasts") == 0
 
 
 def test_a_broadcast_to_a_unit_names_it_by_id_or_name_and_refuses_an_unknown_unit(
@@ -119,5 +175,67 @@ def test_a_broadcast_to_a_unit_names_it_by_id_or_name_and_refuses_an_unknown_uni
     capsys.readouterr()
     assert main(["broadcast", "--text-file", msg, "--unit", "没有这个单位"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("invalid --unit 没有这个单位: known: 1 新疆有色测试有限公司") and err.count("\n") == 1
-    assert main(["broadcast", "--to", "all", "--text-file", msg, "--unit", "1"]) == 2
+    assert err == "invalid --unit 没有这个单位: known: 1 新疆有色测试有限公司\n"
+    assert main(["broadcast", "--all", "--text-file", msg, "--unit", "1"]) == 2
+
+
+# --- --wait, against the real Application sending from the same database ------------------------
+
+BLOCKED = 103  # this applicant blocked the bot
+
+
+async def test_wait_prints_the_progress_and_the_report_the_chat_shows_while_the_bot_sends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "z.sqlite3"
+    monkeypatch.setenv("ZHICHENG_DB", str(db))
+    monkeypatch.setattr(command_line, "POLL_SECONDS", 0.02)
+    bot = await start_bot(db, api=OfflineBotAPI(blocked={BLOCKED}), clock=Clock(dt.datetime.fromisoformat(NOW)),
+                          sender_interval=0)
+    try:
+        people = [Seeded(100 + i, path("intermediate", "eligible", i)) for i in range(40)]
+        await bot.app.bot_data.chat.storage.atomically(lambda conn: seed(conn, people))
+        msg = _message(tmp_path, "请于10月20日前完成网上申报。")
+        waiting = asyncio.create_task(asyncio.to_thread(
+            main, ["broadcast", "--level", "intermediate", "--text-file", msg, "--now", NOW, "--wait"]))
+        while not _count(db, "broadcasts") and not waiting.done():
+            await asyncio.sleep(0.01)  # until the command has written its broadcast
+        sender = bot.app.bot_data.sender
+        assert sender is not None
+        await sender.tick()  # the running bot queues it, sends it, settles it
+        assert await waiting == 0
+    finally:
+        await stop_bot(bot)
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("broadcast 1 to 40 recipients") and lines[1].startswith("season as of 2021-10-12")
+    assert "note: no bot is running on" in captured.err  # start_bot writes no heartbeat: said plainly
+    report = lines[lines.index("广播 #1 发送完毕"):]
+    assert report == ["广播 #1 发送完毕", "接收人 40 名；已发送 39，失败 1。",
+                      "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。"]
+    progress = [line for line in lines if line.startswith("广播 #1 · ")]
+    assert progress and all("待发" in line for line in progress)
+    assert progress[-1] == ("广播 #1 · 发送完毕。 · 已发送 39 / 失败 1 / 待发 0 · "
+                            "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。")
+    tried = [c.params["chat_id"] for c in bot.api.calls
+             if c.method == "sendMessage" and c.params.get("text") == "请于10月20日前完成网上申报。"]
+    assert sorted(tried) == sorted(p.chat_id for p in people)  # the blocked one was tried once and refused (403)
+
+
+async def test_wait_ends_with_exit_1_when_the_broadcast_is_cancelled_in_the_chat(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(command_line, "POLL_SECONDS", 0.02)
+    waiting = asyncio.create_task(asyncio.to_thread(
+        main, ["broadcast", "--all", "--text-file", _message(tmp_path, "通知"), "--now", NOW,
+               "--at", "2021-10-15T10:00:00+08:00", "--wait"]))
+    while not _count(db_path, "broadcasts") and not waiting.done():
+        await asyncio.sleep(0.01)
+    storage = await Storage(db_path).open()
+    try:  # a contact person taps 取消广播 while it is still scheduled
+        assert await storage.atomically(broadcasts.cancel, 1, 9001, dt.datetime(2021, 10, 13, tzinfo=dt.UTC)) == 0
+    finally:
+        await storage.close()
+    assert await waiting == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "广播 #1 · 已取消。 · 已发送 0 / 失败 0 / 待发 0"  # no report: nothing was sent

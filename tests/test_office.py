@@ -18,7 +18,7 @@ from bot.chat.actions import CopyMessage, Send
 from bot.delivery import broadcasts, outbox
 from bot.features.contacts.handlers import audit_csv
 from bot.features.contacts.queries import RoleError, add_contact, contacts, remove_contact
-from bot.features.stats.handlers import stats_csv
+from bot.features.stats.handlers import Names, stats_csv
 from bot.store import population as store_population
 from bot.store.audit import audit_entries
 from bot.store.migrations import migrate
@@ -225,8 +225,11 @@ async def test_stats_count_by_notice_level_verdict_and_readiness_band(storage: S
     assert s.finished == sum(s.by_verdict.values()) == sum(1 for a in applicants if a.finished)
     assert set(s.readiness) <= set(READINESS_BANDS)
     assert sum(s.readiness.values()) == sum(1 for a in applicants if a.items)
-    rows = stats_csv(s).decode("utf-8-sig").splitlines()
-    assert rows[0] == "measure,key,count" and f"applicants,,{150}" in rows
+    rows = stats_csv(s, "zh_Hans", Names({}, {}, {})).decode("utf-8-sig").splitlines()
+    assert rows[0] == "类别,项目,数量" and "申报人,,150" in rows
+    assert f"按通知,{NOTICE.id},150" in rows  # a notice the names do not know keeps its id
+    english = stats_csv(s, "en", Names({NOTICE.id: NOTICE.info.number}, {}, {})).decode("utf-8-sig").splitlines()
+    assert english[0] == "Measure,Item,Count" and f"By notice,{NOTICE.info.number},150" in english
 
 
 async def _link_some(storage: Storage, every: int) -> dict[int, int]:
@@ -257,9 +260,10 @@ async def test_stats_give_the_readiness_by_unit_of_linked_applicants(storage: St
     assert dict(s.linked_by_unit) == {u: list(linked.values()).count(u) for u in set(linked.values())}
     for unit_id, bands in s.readiness_by_unit.items():
         assert sum(bands.values()) == sum(1 for a in applicants if a.unit_id == unit_id and a.items)
-    rows = stats_csv(s, names).decode("utf-8-sig").splitlines()
-    assert f"linked:甲单位,,{s.linked_by_unit[1]}" in rows
-    assert any(r.startswith("readiness:乙单位,") for r in rows)
+    rows = stats_csv(s, "zh_Hans", Names({}, {}, names)).decode("utf-8-sig").splitlines()
+    assert f"关联单位的申报人,甲单位,{s.linked_by_unit[1]}" in rows
+    second = [r for r in rows if r.startswith("材料准备进度（已勾选比例）：乙单位,")]
+    assert len(second) == 5 and sum(int(r.rsplit(",", 1)[1]) for r in second) == sum(s.readiness_by_unit[2].values())
 
 
 async def test_a_broadcast_by_unit_reaches_only_that_units_linked_applicants(storage: Storage) -> None:
@@ -340,15 +344,68 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
     assert state.get("pending", 0) == 0 and state.get("failed", 0) == 0
 
 
-def test_the_stats_chart_is_a_png_with_chinese_labels_where_a_cjk_font_is_installed() -> None:
+def _system_cjk_fonts() -> list[str]:
+    """Font files fontconfig says cover Chinese (fonts-noto-cjk …), read without matplotlib."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return []
+    listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=False).stdout
+    return [line.split(":")[0] for line in listed.splitlines() if line.strip()]
+
+
+def _chart_stats():  # type: ignore[no-untyped-def]
     from collections import Counter
 
-    from bot.features.stats.chart import cjk_font, stats_chart
     from bot.store.population import Stats
 
-    s = Stats(applicants=10, finished=8, by_verdict=Counter({"eligible": 5, "conditional": 3}),
-              readiness=Counter({"0–25%": 2, "100%": 6}))
-    png = stats_chart(s)
+    return Stats(applicants=10, finished=8, by_verdict=Counter({"eligible": 5, "conditional": 3}),
+                 readiness=Counter({"0–25%": 2, "100%": 6}))
+
+
+def test_the_stats_chart_is_a_png_with_chinese_labels_where_a_cjk_font_is_installed() -> None:
+    import warnings
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from bot.features.stats.chart import chart_labels, cjk_font, stats_chart
+
+    s = _chart_stats()
+    if not _system_cjk_fonts():
+        assert cjk_font() is None and chart_labels(s, "zh_Hans").title.startswith("Applicants")
+        pytest.skip("no CJK font installed (fonts-noto-cjk adds one): the chart is labelled in English")
+    font = cjk_font()
+    assert font is not None, "fontconfig lists a CJK font, but the chart does not find it"
+    labels = chart_labels(s, "zh_Hans")
+    assert labels.title == "申报人 10 名；已完成问答 8 名"  # the words of /stats: 问答, never 访谈
+    assert labels.verdict_title == "按结论（已完成问答）" and labels.readiness_title == "材料准备进度（已勾选比例）"
+    assert labels.verdicts == [("可以申报", 5), ("满足条件后可以申报", 3)]
+    face = FT2Font(font_manager.findfont(font_manager.FontProperties(family=font), fallback_to_default=False))
+    words = labels.title + labels.verdict_title + labels.readiness_title + "".join(n for n, _ in labels.verdicts)
+    assert all(face.get_char_index(ord(c)) for c in words if not c.isspace())  # every glyph is in the font
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for boxes
+        png = stats_chart(s)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
-    if cjk_font() is None:
-        pytest.skip("no CJK font installed: the chart is labelled in English (fonts-noto-cjk adds one)")
+
+
+def test_a_cjk_font_installed_after_matplotlib_built_its_cache_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is built once; fonts-noto-cjk installed later is not in it. The chart reads the
+    system's font files itself when the cache names no CJK font."""
+    from matplotlib import font_manager
+
+    from bot.features.stats import chart
+
+    if not _system_cjk_fonts():
+        pytest.skip("no CJK font installed (fonts-noto-cjk adds one)")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in chart.CJK_FONTS and "CJK" not in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)  # as if cached before the fonts came
+    chart.cjk_font.cache_clear()
+    try:
+        assert chart._known(font_manager) is None
+        assert chart.cjk_font() in chart.CJK_FONTS
+        assert any(f.name == chart.cjk_font() for f in font_manager.fontManager.ttflist)
+    finally:
+        chart.cjk_font.cache_clear()

@@ -137,14 +137,14 @@ class Turn:
             self.say("stale")
             self.ask()
         else:
-            self.say("idle", finished=self.finished())
+            self.say("idle", finished=self.finished(), roles=self.roles)
 
     def reprompt(self, kind: str) -> None:
         if self.in_interview():
             self.say("reprompt", kind=kind)
             self.ask()
         else:
-            self.say("idle", finished=self.finished())
+            self.say("idle", finished=self.finished(), roles=self.roles)
 
     def question_message(self, question: Question) -> tuple[str, Keyboard]:
         answers = self.state.answers

@@ -41,6 +41,7 @@ from knowledge import load_notice, notice_path
 
 log = logging.getLogger("zhicheng.console")
 GONE_BUTTON = N_("That button is no longer on screen.")
+SHOWN_ABOVE = N_("What /start shows is just above: type a number to choose, or another command.")
 CONSOLE_LOCALE = "zh_Hans"  # the notices are Chinese; /lang changes the conversation, not these lines
 
 
@@ -63,6 +64,12 @@ class ConsoleChat:
         self._texts: list[str] = []  # the plain text of each message on screen
         self._pressed: int | None = None  # the message whose button was typed last
         self._labels: dict[int, str] = {}  # the label shown for each number
+        self.welcomed = False  # the console's own /start is the last thing shown
+
+    async def welcome(self) -> None:
+        """The console's own /start, at the beginning; a /start typed right after it shows nothing twice."""
+        await self.send_line("/start")
+        self.welcomed = True
 
     @property
     def user_documents(self) -> Path:
@@ -84,6 +91,10 @@ class ConsoleChat:
         return Text(uid, uid, update_id, text=line)
 
     async def send_line(self, line: str) -> None:
+        welcomed, self.welcomed = self.welcomed, False
+        if welcomed and line.strip().lower() == "/start":
+            print("\n" + gettext(CONSOLE_LOCALE, SHOWN_ABOVE), file=self.out)
+            return
         event = self.event_for(line)
         if isinstance(event, Text) and line.strip().isdigit() and 1 <= int(line.strip()) <= len(self.choices):
             print("\n" + gettext(CONSOLE_LOCALE, GONE_BUTTON), file=self.out)
@@ -186,7 +197,7 @@ async def _console(
         await service.refresh_summaries()
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
         print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-C or Ctrl-D to leave)", file=out)
-        await chat.send_line("/start")
+        await chat.welcome()
         lines = _lines_of(stdin)
         while True:
             print("\n> ", end="", file=out, flush=True)

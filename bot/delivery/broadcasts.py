@@ -20,11 +20,13 @@ from bot.delivery import outbox
 from bot.store import population
 from bot.store.audit import audit
 from bot.store.population import Audience
+from bot.store.population import Tally as Tally  # a broadcast's figures, counted as /stats counts them
 from bot.store.times import iso
 
 if TYPE_CHECKING:
     from bot.store.storage import Storage
 
+KIND = "broadcast"  # the outbox kind of a broadcast's messages
 CHUNK = 500
 OPEN = ("scheduled", "queued")  # the states a broadcast can still be cancelled in
 
@@ -44,20 +46,6 @@ class Broadcast:
     progress_final: bool = False
 
 
-@dataclass(frozen=True)
-class Tally:
-    """A broadcast's outbox rows as its author sees them."""
-
-    sent: int = 0
-    failed: int = 0  # given up, or the chat blocked the bot
-    waiting: int = 0  # pending or being sent
-    withdrawn: int = 0  # cancelled with the broadcast
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.waiting + self.withdrawn
-
-
 def _broadcast(row: Sequence[Any]) -> Broadcast:
     return Broadcast(row[0], row[1], row[2], dt.datetime.fromisoformat(row[3]), Audience.from_json(row[4]),
                      outbox.decode(row[5]), row[6], row[7], row[8], dt.datetime.fromisoformat(row[9]), bool(row[10]))
@@ -73,11 +61,6 @@ _SET_PROGRESS = "UPDATE broadcasts SET progress_message = ? WHERE id = ?"
 _CANCEL = "UPDATE broadcasts SET status = 'cancelled' WHERE id = ? AND status IN ('scheduled', 'queued')"
 _WITHDRAW = ("UPDATE outbox SET status = 'cancelled', last_error = 'broadcast cancelled' "
              "WHERE kind = 'broadcast' AND ref = ? AND status = 'pending'")
-_TALLY = (
-    "SELECT CASE WHEN status IN ('pending', 'sending') THEN 'waiting' WHEN status = 'sent' THEN 'sent' "
-    "WHEN status = 'failed' OR last_error LIKE 'unreachable%' THEN 'failed' ELSE 'withdrawn' END, COUNT(*) "
-    "FROM outbox WHERE kind = 'broadcast' AND ref = ? GROUP BY 1"
-)
 
 
 def _created(at: dt.datetime, now: dt.datetime, audience: Audience, broadcast_id: int) -> tuple[str, dict[str, Any]]:
@@ -142,7 +125,8 @@ def progress(db: sqlite3.Connection, broadcast_id: int) -> dict[str, int]:
 
 
 def tally(db: sqlite3.Connection, broadcast_id: int) -> Tally:
-    return Tally(**{k: v for k, v in db.execute(_TALLY, (str(broadcast_id),))})
+    """The broadcast's rows by outcome, counted as /stats counts them (bot.store.population.OUTCOME)."""
+    return population.tally(db, KIND, str(broadcast_id))
 
 
 def due(db: sqlite3.Connection, now: dt.datetime) -> list[Broadcast]:
@@ -161,7 +145,7 @@ def _queue_chunk(db: sqlite3.Connection, broadcast: Broadcast, contact_ids: Coll
     part = population.recipients(db, broadcast.audience, contact_ids, after_user=after_user, limit=chunk)
     if not part:
         return None
-    outbox.enqueue_many(db, kind="broadcast", ref=str(broadcast.id), recipients=part, messages=broadcast.messages,
+    outbox.enqueue_many(db, kind=KIND, ref=str(broadcast.id), recipients=part, messages=broadcast.messages,
                         not_before=now, now=now)
     return part[-1][1]
 

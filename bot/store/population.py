@@ -1,7 +1,10 @@
 """The applicants as the office sees them, as SQL over the applicant summaries
 (bot.store.summaries): the audiences of broadcasts, their counts, the statistics of /stats
 (readiness by unit among them) and a unit's applicants. Contact persons (added in the chat, or
-the settings' ids) are never applicants. No personal data beyond what the bot stores."""
+the settings' ids) are never applicants. No personal data beyond what the bot stores.
+
+Also the one count of what became of messages sent outside a reply (Tally): a broadcast's
+progress and report, /stats and its CSV all count outbox rows with OUTCOME, so that they agree."""
 
 from __future__ import annotations
 
@@ -12,6 +15,22 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 READINESS_BANDS = ("0–25%", "25–50%", "50–75%", "75–99%", "100%")
+
+# What became of an outbox row, as everyone counts it:
+# - sent: Telegram accepted it;
+# - blocked (failed): the chat blocked the bot (a 403): the row, and every other row still queued
+#   for the chat, is cancelled with last_error "unreachable…" (bot.store.users.set_unreachable);
+# - undeliverable (failed): Telegram refused it for good (chat not found, a bad request), passing
+#   failures (network, time-outs, flood waits) went on through every retry, or an unexpected error;
+# - waiting: pending, or being sent;
+# - withdrawn: cancelled on purpose (the broadcast was cancelled, the user turned reminders off).
+# Rows of a user who deleted their data (/delete_me) are gone and counted nowhere.
+OUTCOMES = ("sent", "blocked", "undeliverable", "waiting", "withdrawn")
+OUTCOME = (
+    "CASE WHEN status = 'sent' THEN 'sent' WHEN status IN ('pending', 'sending') THEN 'waiting' "
+    "WHEN status = 'failed' THEN 'undeliverable' WHEN last_error LIKE 'unreachable%' THEN 'blocked' "
+    "ELSE 'withdrawn' END"
+)
 # The band of an applicant with a checklist: 100% when all is ticked, else the quarter reached.
 _BAND = "CASE WHEN s.ticked >= s.items THEN 4 ELSE MIN((4 * s.ticked) / s.items, 3) END"
 
@@ -147,6 +166,40 @@ def answers_of(db: sqlite3.Connection, user_ids: Collection[int]) -> dict[int, d
     return result
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Outbox rows (a broadcast's, or all of one kind) by what became of them (OUTCOME)."""
+
+    sent: int = 0
+    blocked: int = 0  # failed: the chat blocked the bot
+    undeliverable: int = 0  # failed: refused by Telegram, or given up after every retry
+    waiting: int = 0  # pending or being sent
+    withdrawn: int = 0  # cancelled on purpose (the broadcast cancelled, reminders turned off)
+
+    @property
+    def failed(self) -> int:
+        return self.blocked + self.undeliverable
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.waiting + self.withdrawn
+
+
+def tally(db: sqlite3.Connection, kind: str, ref: str | None = None) -> Tally:
+    """The rows of one kind (of one `ref`, a broadcast's id), by outcome."""
+    sql = f"SELECT {OUTCOME}, COUNT(*) FROM outbox WHERE kind = ?" + (" AND ref = ?" if ref is not None else "")
+    params = (kind, ref) if ref is not None else (kind,)
+    return Tally(**{outcome: n for outcome, n in db.execute(sql + " GROUP BY 1", params)})
+
+
+def tallies(db: sqlite3.Connection) -> dict[str, Tally]:
+    """Every kind's rows, by outcome."""
+    found: dict[str, dict[str, int]] = {}
+    for kind, outcome, n in db.execute(f"SELECT kind, {OUTCOME}, COUNT(*) FROM outbox GROUP BY 1, 2"):
+        found.setdefault(kind, {})[outcome] = n
+    return {kind: Tally(**counts) for kind, counts in found.items()}
+
+
 @dataclass
 class Stats:
     applicants: int = 0
@@ -156,7 +209,7 @@ class Stats:
     by_level: Counter[str] = field(default_factory=Counter)
     by_verdict: Counter[str] = field(default_factory=Counter)
     readiness: Counter[str] = field(default_factory=Counter)  # finished applicants with a checklist
-    outbox: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> count
+    outbox: dict[str, Tally] = field(default_factory=dict)  # kind -> its rows by outcome
     # unit id -> readiness bands of its linked applicants with a checklist (unlinked ones are not here)
     readiness_by_unit: dict[int, Counter[str]] = field(default_factory=dict)
     linked_by_unit: Counter[int] = field(default_factory=Counter)  # unit id -> applicants linked
@@ -183,15 +236,7 @@ def stats(db: sqlite3.Connection, contact_ids: Collection[int] = ()) -> Stats:
             f"SELECT s.unit_id, {_BAND}, COUNT(*) {frm} AND s.unit_id IS NOT NULL AND s.items > 0 GROUP BY 1, 2",
             params):
         result.readiness_by_unit.setdefault(unit_id, Counter())[READINESS_BANDS[band]] = n
-    result.outbox = outbox_counts(db)
-    return result
-
-
-def outbox_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
-    """Outbox rows by kind and status."""
-    result: dict[str, dict[str, int]] = {}
-    for kind, status, n in db.execute("SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status"):
-        result.setdefault(kind, {})[status] = n
+    result.outbox = tallies(db)
     return result
 
 

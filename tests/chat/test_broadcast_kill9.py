@@ -76,7 +76,7 @@ def test_kill_9_during_a_broadcast_then_restart_every_reachable_recipient_gets_i
     with BotAPIEmulator(delays={"sendMessage": 0.1}) as emulator:
         emulator.api.blocked = set(BLOCKED)
         env = environment(tmp_path, emulator.base_url)
-        written = subprocess.run([sys.executable, "-m", "bot.cli", "broadcast", "--to", "all", "--text-file",
+        written = subprocess.run([sys.executable, "-m", "bot.cli", "broadcast", "--all", "--text-file",
                                   str(message)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert written.returncode == 0 and f"to {RECIPIENTS} recipients" in written.stdout, written.stderr
 

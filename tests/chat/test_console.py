@@ -151,6 +151,20 @@ async def test_commands_are_typed_as_in_telegram(console: Console) -> None:
     assert "How to use this bot" in shown
 
 
+async def test_start_typed_right_after_the_consoles_own_welcome_does_not_show_it_twice(console: Console) -> None:
+    await console.chat.welcome()
+    welcome = console.out.getvalue()
+    assert welcome.count("欢迎使用职称申报助手") == 1
+    console._read = len(welcome)
+    shown = await console.say("/start")
+    assert "欢迎使用职称申报助手" not in shown and "第1题" not in shown
+    assert shown.strip() == "/start 的内容就在上方：请输入编号选择，或输入其他命令。"
+    shown = await console.say("1")  # the numbers of the welcome's question still work
+    assert "第2题" in shown
+    shown = await console.say("/start")  # typed later, /start answers as always
+    assert "第2题" in shown
+
+
 async def test_html_of_the_messages_is_shown_as_plain_text(console: Console) -> None:
     shown = await console.say("/start")
     assert "<b>" not in shown and "</b>" not in shown

@@ -297,9 +297,10 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
     await broadcasts.queue_due(storage, NOW, contact_ids={CONTACT})
     queued = len(expected_chats(office))
     calls = await office.text(CONTACT, "/broadcasts")
-    assert "#1 · 发送中" in texts(calls)[0]
+    assert f"<b>#1</b> · 发送中 · 2021年10月12日 10:00\n已发送 0 / 失败 0 / 待发 {queued}" in texts(calls)[0]
     calls = await tap(office, CONTACT, "取消广播 #1")
-    assert toasts(calls) == ["已取消广播 #1"] and "#1 · 已取消" in texts(calls)[-1]
+    assert toasts(calls) == ["已取消广播 #1"] and "<b>#1</b> · 已取消" in texts(calls)[-1]
+    assert f"已撤回 {queued}" in texts(calls)[-1]
     assert rows(office, "SELECT status FROM outbox GROUP BY status") == [("cancelled",)]
     assert rows(office, "SELECT action, detail FROM audit_log WHERE action = 'broadcast.cancel'") == [
         ("broadcast.cancel", json.dumps({"broadcast": 1, "withdrawn": queued}))]
@@ -399,7 +400,7 @@ async def test_stats_counts_the_seeded_population_and_sends_a_chart_and_a_csv(of
     calls = await office.text(CONTACT, "/stats")
     [message, photo, document] = calls
     text = str(message.params["text"])
-    assert "申报人 40 名；已完成问答 34 名；无法送达（已屏蔽本助手）2 名。" in text
+    assert "申报人：40\n已完成问答：34\n无法送达（已屏蔽本助手）：2" in text
     assert "中级：14" in text and "副高级：10" in text and "初级：10" in text  # the unfinished have no level yet
     assert "可以申报：22" in text and "满足条件后可以申报：8" in text and "适用其他途径：4" in text
     bands = dict.fromkeys(["0–25%", "25–50%", "50–75%", "75–99%", "100%"], 0)
@@ -411,12 +412,18 @@ async def test_stats_counts_the_seeded_population_and_sends_a_chart_and_a_csv(of
     assert bands["25–50%"] and bands["100%"] == 2
     for band, count in bands.items():
         assert f"{band}：{count}" in text
-    assert "提醒</b> 已发送 2，失败 1" in text
+    assert "<b>提醒</b> 已发送 2，失败 1（已屏蔽本助手 0，无法送达 1），待发 0，已撤回 0" in text
+    assert "访谈" not in text
     assert photo.method == "sendPhoto" and next(iter(photo.files.values())).startswith(b"\x89PNG")
     assert document.method == "sendDocument"
     table = list(csv.reader(io.StringIO(next(iter(document.files.values())).decode("utf-8-sig"))))
-    assert ["applicants", "", "40"] in table and ["finished", "", "34"] in table
-    assert ["readiness", "100%", "2"] in table and ["outbox:reminder", "failed", "1"] in table
+    assert table[0] == ["类别", "项目", "数量"]
+    assert ["申报人", "", "40"] in table and ["已完成问答", "", "34"] in table
+    assert ["无法送达（已屏蔽本助手）", "", "2"] in table
+    assert ["按结论（已完成问答）", "满足条件后可以申报", "8"] in table and ["按级别", "中级", "14"] in table
+    assert ["材料准备进度（已勾选比例）", "100%", "2"] in table
+    assert ["提醒", "失败（无法送达）", "1"] in table and ["提醒", "已发送", "2"] in table
+    assert ["广播消息", "失败（已屏蔽本助手）", "0"] in table
     assert rows(office, "SELECT action, actor_id FROM audit_log") == [("stats.export", CONTACT)]
 
 

@@ -24,6 +24,7 @@ from bot.features.case.handlers import CaseAnswer, CaseAttachments, CaseChecklis
 from bot.features.units.buttons import (
     AllUnits,
     Attachments,
+    ConfirmRevokeHr,
     NewInvitation,
     RevokeHr,
     RevokeInvitation,
@@ -181,7 +182,7 @@ async def test_hr_and_applicants_cannot_use_the_contact_persons_unit_commands_or
         assert "无权限" in joined(await bot.text(HR_A, command))
         assert "无权限" in joined(await bot.text(APPLICANT_A, command))
     for data in (UnitDetail(1).pack(), RevokeInvitation(1).pack(), RevokeHr(1, HR_A).pack(),
-                 NewInvitation(1).pack(), AllUnits().pack()):
+                 ConfirmRevokeHr(1, HR_A).pack(), NewInvitation(1).pack(), AllUnits().pack()):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)] and not texts(calls)
     with db(bot) as conn:
@@ -223,7 +224,9 @@ async def test_revoking_hr_rights_takes_effect_at_the_next_tap(bot: BotUnderTest
     await bot.text(CONTACT, "/units")
     await bot.press(CONTACT, UnitDetail(1).pack())
     revoke = next(d for label, d in bot.buttons(CONTACT) if label == f"撤销人事联系人 {HR_A}")
-    assert ("已撤销人事权限", False) in toasts(await bot.press(CONTACT, revoke))
+    await bot.press(CONTACT, revoke)
+    confirm = next(d for label, d in bot.buttons(CONTACT) if label == "确认撤销")
+    assert ("已撤销人事权限，并已通知该人员", False) in toasts(await bot.press(CONTACT, confirm))
     assert "无权限" in joined(await bot.text(HR_A, "/unit"))
     assert toasts(await bot.press(HR_A, ShowApplicant(1, 1).pack())) == [("无权限", True)]
     assert ("hr.revoke", {"unit": 1, "user": HR_A}) in audit_actions(bot)
@@ -513,3 +516,77 @@ async def test_a_unit_name_with_an_ampersand_is_shown_safely_everywhere(bot: Bot
     await bot.text(APPLICANT_A, "/myunit")
     assert "A&amp;B有色金属公司" in joined(await bot.press(APPLICANT_A, Unlink().pack()))
     assert "A&amp;B有色金属公司" in joined(await bot.text(HR_A, "/unit"))
+
+
+# --- HR's screens in words, revoking with a confirmation (issue 18) ---
+
+
+def internal_ids() -> set[str]:
+    """Ids of the knowledge file that are no words (annex1_level_word, publicity_latest_start …)."""
+    found = {x.id for x in NOTICE.interpretations} | {w.id for w in NOTICE.working_day_dates}
+    found |= {i.id for i in NOTICE.items} | {r.id for r in NOTICE.rules} | {q.id for q in NOTICE.questions}
+    found |= {d.id for d in NOTICE.deadlines} | {a.id for a in NOTICE.attachments} | {d.id for d in NOTICE.unit_duties}
+    return {i for i in found if "_" in i}
+
+
+async def test_hrs_screens_word_every_reading_from_the_knowledge_file_and_show_no_internal_id(
+    bot: BotUnderTest,
+) -> None:
+    await two_units(bot)
+    shown = joined(await bot.text(HR_A, "/unit"))
+    shown += joined(await bot.press(HR_A, ShowApplicant(1, 1).pack()))
+    shown += joined(await bot.press(HR_A, Attachments(1, 1).pack()))
+    done = joined(await bot.text(HR_A, f"买买提江 {ID} 2021年10月18日"))  # ends after the latest end: late
+    shown += done
+    leaked = sorted(i for i in internal_ids() if i in shown)
+    assert not leaked, leaked
+    for reading in ("annex1_level_word", "annex1_publicity_days", "publicity_latest_start"):
+        interpretation = NOTICE.interpretation(reading)
+        assert interpretation is not None and html.escape(interpretation.choice, quote=False) in done
+    assert "如有疑问，请咨询评审办公室联系人。" in done
+
+
+async def test_revoking_hr_asks_for_confirmation_and_tells_the_officer_through_the_outbox(bot: BotUnderTest) -> None:
+    await two_units(bot)
+    await bot.text(CONTACT, "/units")
+    await bot.press(CONTACT, UnitDetail(1).pack())
+    revoke = next(d for label, d in bot.buttons(CONTACT) if label == f"撤销人事联系人 {HR_A}")
+    asked = joined(await bot.press(CONTACT, revoke))
+    assert f"确认撤销 Telegram 用户 {HR_A} 在甲单位有限公司的人事联系人权限？" in asked
+    assert [label for label, _ in bot.buttons(CONTACT)] == ["确认撤销", "◀ 返回单位"]
+    assert "1号" in joined(await bot.text(HR_A, "/unit"))  # nothing revoked by the first tap
+    back = next(d for label, d in bot.buttons(CONTACT) if label == "◀ 返回单位")
+    assert "人事联系人" in joined(await bot.press(CONTACT, back))
+    with db(bot) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM unit_hr WHERE revoked_at IS NOT NULL").fetchone() == (0,)
+
+    await bot.press(CONTACT, revoke)
+    confirm = next(d for label, d in bot.buttons(CONTACT) if label == "确认撤销")
+    calls = await bot.press(CONTACT, confirm)
+    assert ("已撤销人事权限，并已通知该人员", False) in toasts(calls)
+    menus = [c for c in calls if c.method == "deleteMyCommands"]
+    assert menus and all(c.params["scope"]["chat_id"] == HR_A for c in menus)  # everyone's menu again
+    assert not [c for c in calls if c.method == "sendMessage" and c.params["chat_id"] == HR_A]  # not in the reply
+    with db(bot) as conn:
+        assert conn.execute("SELECT kind, chat_id, status FROM outbox WHERE kind = 'hr_revoked'").fetchall() == [
+            ("hr_revoked", HR_A, "pending")]
+    assert ("hr.revoke", {"unit": 1, "user": HR_A}) in audit_actions(bot)
+    sender = bot.app.bot_data.sender
+    assert sender is not None
+    bot.api.clear()
+    await sender.tick()
+    [told] = [str(c.params["text"]) for c in bot.api.sent("sendMessage") if c.params["chat_id"] == HR_A]
+    assert "评审办公室已撤销您在本助手中作为甲单位有限公司人事联系人的权限" in told
+    assert all(person in told for person in NOTICE.contacts.people) and NOTICE.contacts.phones[0] in told
+    assert "无权限" in joined(await bot.text(HR_A, "/unit"))
+    audit_text = joined(await bot.text(CONTACT, "/audit"))
+    assert f"撤销人事权限 {HR_A} · 甲单位有限公司" in audit_text and "创建人事邀请 · 甲单位有限公司" in audit_text
+    assert "hr.revoke" not in audit_text and "invitation.create" not in audit_text
+
+
+async def test_an_invitation_used_gives_the_new_officer_hrs_command_menu_at_once(bot: BotUnderTest) -> None:
+    payload = await invite(bot, "甲单位有限公司")
+    calls = await bot.text(HR_A, f"/start {payload}")
+    menus = [c for c in calls if c.method == "setMyCommands"]
+    assert menus and all(c.params["scope"]["chat_id"] == HR_A for c in menus)
+    assert all("unit" in str(c.params["commands"]) and "broadcast" not in str(c.params["commands"]) for c in menus)

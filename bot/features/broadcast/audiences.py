@@ -31,6 +31,7 @@ class AudienceFilter:
     title: str  # msgid: what the filter selects by
     options: Callable[[Turn], list[tuple[str, str]]]  # (value, label) to choose among
     narrow: Callable[[Audience, frozenset[str]], Audience]  # the audience with the values chosen
+    chosen: Callable[[Audience], frozenset[str]]  # the values an audience holds (narrow's inverse)
     exclusive: bool = False  # at most one value (choosing one drops the other)
 
 
@@ -59,15 +60,24 @@ def progress_options(turn: Turn) -> list[tuple[str, str]]:
     return [(UNTICKED, turn._("Items not yet ticked")), (UNFINISHED, turn._("Questions not finished"))]
 
 
+def _progress_chosen(audience: Audience) -> frozenset[str]:
+    return frozenset(value for value, on in ((UNTICKED, audience.unticked_only),
+                                             (UNFINISHED, audience.unfinished_only)) if on)
+
+
 FILTERS: tuple[AudienceFilter, ...] = (
-    AudienceFilter("n", N_("Notice"), notice_options, lambda a, v: dataclasses.replace(a, notices=v)),
-    AudienceFilter("l", N_("Level"), level_options, lambda a, v: dataclasses.replace(a, levels=v)),
-    AudienceFilter("v", N_("Verdict"), verdict_options, lambda a, v: dataclasses.replace(a, verdicts=v)),
+    AudienceFilter("n", N_("Notice"), notice_options, lambda a, v: dataclasses.replace(a, notices=v),
+                   lambda a: a.notices),
+    AudienceFilter("l", N_("Level"), level_options, lambda a, v: dataclasses.replace(a, levels=v),
+                   lambda a: a.levels),
+    AudienceFilter("v", N_("Verdict"), verdict_options, lambda a, v: dataclasses.replace(a, verdicts=v),
+                   lambda a: a.verdicts),
     AudienceFilter("u", N_("Unit"), unit_options,
-                   lambda a, v: dataclasses.replace(a, units=frozenset(int(u) for u in v))),
+                   lambda a, v: dataclasses.replace(a, units=frozenset(int(u) for u in v)),
+                   lambda a: frozenset(str(u) for u in a.units)),
     AudienceFilter("p", N_("Progress"), progress_options,
                    lambda a, v: dataclasses.replace(a, unticked_only=UNTICKED in v, unfinished_only=UNFINISHED in v),
-                   exclusive=True),
+                   _progress_chosen, exclusive=True),
 )
 BY_KEY = {f.key: f for f in FILTERS}
 
@@ -83,6 +93,11 @@ def audience_of(choices: Choices) -> Audience:
     return audience
 
 
+def choices_of(audience: Audience) -> dict[str, list[str]]:
+    """The wizard's choices that make this audience (a stored broadcast's, described in words)."""
+    return {entry.key: sorted(values) for entry in FILTERS if (values := entry.chosen(audience))}
+
+
 def toggled(choices: Choices, key: str, value: str) -> dict[str, list[str]]:
     """The choices with `value` of filter `key` switched on or off."""
     entry = BY_KEY[key]
@@ -96,14 +111,23 @@ def toggled(choices: Choices, key: str, value: str) -> dict[str, list[str]]:
     return {k: v for k, v in result.items() if v}
 
 
-def describe(turn: Turn, choices: Choices) -> str:
-    """The audience in words: 全部申报人, or each filter with its values (and between filters)."""
+Labels = dict[str, dict[str, str]]  # filter key -> value -> label
+
+
+def labels_of(turn: Turn) -> Labels:
+    """Every filter's values and their labels, as the wizard's buttons show them."""
+    return {entry.key: dict(entry.options(turn)) for entry in FILTERS}
+
+
+def describe(turn: Turn, choices: Choices, labels: Labels | None = None) -> str:
+    """The audience in words: 全部申报人, or each filter with its values (and between filters).
+    `labels` (labels_of) saves looking the values up again when describing several audiences."""
     parts = []
     for entry in FILTERS:
         chosen = choices.get(entry.key, ())
         if chosen:
-            labels = dict(entry.options(turn))
-            values = turn._(", ").join(labels.get(v, v) for v in chosen)
+            names = labels[entry.key] if labels is not None else dict(entry.options(turn))
+            values = turn._(", ").join(names.get(v, v) for v in chosen)
             parts.append(turn._("%(filter)s: %(values)s") % {"filter": turn._(entry.title), "values": values})
     return turn._("; ").join(parts) if parts else turn._("All applicants")
 

@@ -36,15 +36,27 @@ from bot.chat.turn import Turn
 from bot.delivery import broadcasts
 from bot.delivery.broadcasts import Broadcast, Tally
 from bot.delivery.outbox import Message
-from bot.features.broadcast.audiences import FILTERS, Choices, audience_of, describe, toggled, valid
+from bot.features.broadcast.audiences import (
+    FILTERS,
+    Choices,
+    audience_of,
+    choices_of,
+    describe,
+    labels_of,
+    toggled,
+    valid,
+)
 from bot.store import population
 from conversations.i18n import format_day
+from conversations.render import to_plain
 
 WIZARD = "broadcast"  # the awaited input's key
 # What may be copied as a broadcast besides text (the Telegram adapter's attachment kinds).
 COPYABLE = frozenset({"document", "photo", "video", "audio", "voice", "animation"})
 BUTTONS_PER_ROW = 3
 LISTED = 10  # broadcasts shown by /broadcasts
+TEXT_START = 60  # characters of a broadcast's text shown by /broadcasts
+AUDIENCE_SHOWN = 120  # characters of a broadcast's audience in words shown by /broadcasts (many units)
 _MOMENT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s*T\s*|\s+)"
                      r"(\d{1,2})\s*[:：]\s*(\d{2})")
 STATUS_NAMES = {"scheduled": N_("scheduled"), "queued": N_("sending"), "done": N_("finished"),
@@ -191,16 +203,23 @@ def _message_received(event: Text | Attachment, turn: Turn, draft: BroadcastDraf
 # --- step 2: the audience ---------------------------------------------------------------------
 
 def _audience_message(turn: Turn, token: str, choices: Choices) -> tuple[str, Keyboard]:
+    """The recipients' step: ☑ 全部申报人, then one group of toggle buttons per filter that has values
+    (each group starts a new row), 下一步 and 取消; the text names the groups in the same order and
+    says how they combine, so that it describes exactly the buttons shown."""
     rows: list[tuple[Button, ...]] = [(AllApplicants(token).button(("☑ " if not choices else "☐ ")
                                                                    + turn._("All applicants")),)]
+    groups = []
     for entry in FILTERS:
+        options = entry.options(turn)
+        if not options:
+            continue  # no unit created yet: no group of units
         chosen = choices.get(entry.key, ())
         buttons = [Filter(token, entry.key, value).button(("☑ " if value in chosen else "☐ ") + label)
-                   for value, label in entry.options(turn)]
+                   for value, label in options]
         rows += [tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+        groups.append({"title": turn._(entry.title), "exclusive": entry.exclusive})
     rows.append((ToPreview(token).button(turn._("Next ▶")), Quit(token).button(turn._("Cancel"))))
-    text = message("broadcast_audience", turn.locale, filters=[turn._(f.title) for f in FILTERS],
-                   audience=describe(turn, choices))
+    text = message("broadcast_audience", turn.locale, groups=groups, audience=describe(turn, choices))
     return text, tuple(rows)
 
 
@@ -366,18 +385,50 @@ def progress_view(locale: str, timezone: str, broadcast: Broadcast, tally: Tally
 
 
 def report_text(locale: str, broadcast: Broadcast, tally: Tally) -> str:
-    """The report sent to the author when a broadcast has been delivered."""
-    return message("broadcast_report", locale, b=broadcast, t=tally)
+    """The report sent to the author when a broadcast has been delivered. Recipients who deleted
+    their data meanwhile (their rows went with it) are named apart, so that the figures add up."""
+    gone = max((broadcast.recipients or 0) - tally.total, 0)
+    return message("broadcast_report", locale, b=broadcast, t=tally, gone=gone)
+
+
+def text_start(locale: str, messages: list[Message], limit: int = TEXT_START) -> str:
+    """The start of a broadcast's message as plain text (escaped where it is shown), or what a copy is."""
+    first = messages[0] if messages else Send("")
+    if isinstance(first, CopyMessage):
+        return gettext(locale, N_("(a copy of a message: a file, a photo or a forwarded message)"))
+    return _shortened(" ".join(to_plain(first.text).split()), limit)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A broadcast as /broadcasts shows it."""
+
+    b: Broadcast
+    t: Tally
+    counted: int | None  # a scheduled broadcast's recipients, counted now from the summaries
+    audience: str  # in the wizard's words
+    start: str  # the start of the message, plain text
 
 
 def _listing(turn: Turn) -> tuple[str, Keyboard | None]:
+    """The latest broadcasts: state, time, figures (or, for one still scheduled, its recipients as
+    counted now), audience in the wizard's words and the start of the message."""
     db = turn.database
-    shown = [(b, broadcasts.tally(db, b.id)) for b in broadcasts.listing(db, LISTED)]
+    labels = labels_of(turn)
+    shown = [Listed(b, broadcasts.tally(db, b.id),
+                    population.count(db, b.audience, turn.env.contact_ids) if b.status == "scheduled" else None,
+                    _shortened(describe(turn, choices_of(b.audience), labels), AUDIENCE_SHOWN),
+                    text_start(turn.locale, b.messages))
+             for b in broadcasts.listing(db, LISTED)]
     timezone = turn.notice.info.timezone
     text = message("broadcast_list", turn.locale, shown=shown, status=STATUS_NAMES,
                    when=lambda moment: _when(moment, turn.locale, timezone))
-    rows = tuple((CancelBroadcast(b.id, "l").button(turn._("Cancel #%(id)s") % {"id": b.id}),)
-                 for b, _ in shown if b.status in broadcasts.OPEN)
+    rows = tuple((CancelBroadcast(s.b.id, "l").button(turn._("Cancel #%(id)s") % {"id": s.b.id}),)
+                 for s in shown if s.b.status in broadcasts.OPEN)
     return text, rows or None
 
 

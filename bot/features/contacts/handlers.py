@@ -18,6 +18,7 @@ from bot.chat.registry import N_, Registry
 from bot.chat.texts import csv_with_bom, message
 from bot.chat.turn import Turn
 from bot.features.contacts.queries import RoleError, add_contact, contacts, remove_contact
+from bot.store import population
 from bot.store.audit import AuditEntry, audit, audit_entries
 from conversations.i18n import format_day
 
@@ -31,6 +32,13 @@ ACTION_NAMES = {
     "contact.remove": N_("contact person removed"),
     "stats.export": N_("statistics viewed and exported"),
     "audit.export": N_("audit log viewed and exported"),
+    "invitation.create": N_("HR invitation created"),
+    "invitation.revoke": N_("HR invitation revoked"),
+    "invitation.use": N_("HR invitation used"),
+    "invitation.refused": N_("HR invitation refused"),
+    "hr.revoke": N_("HR rights revoked"),
+    "unit.export": N_("unit's applicants exported (CSV)"),
+    "annex.generate": N_("attachments filled in"),
 }
 
 
@@ -121,7 +129,7 @@ def on_audit(event: Event, turn: Turn) -> None:
     audit(db, turn.state.user_id, "audit.export", turn.clock())
     entries = audit_entries(db)
     shown = [(e, _local(turn, e.at), ACTION_NAMES.get(e.action, e.action)) for e in entries[:AUDIT_SHOWN]]
-    turn.say("audit", shown=shown, total=len(entries))
+    turn.say("audit", shown=shown, total=len(entries), units=population.unit_names(db))
     stamp = f"{turn.clock().astimezone(ZoneInfo(turn.notice.info.timezone)):%Y%m%d-%H%M}"
     turn.actions.append(SendDocument(f"audit-{stamp}.csv", audit_csv(entries),
                                      turn._("The whole audit log as CSV (times in UTC)")))

@@ -57,6 +57,9 @@ def _keyboard(turn: Turn) -> Keyboard | None:
 
 def on_deadlines(event: Event, turn: Turn) -> None:
     outcome = turn.outcome() if turn.finished() else None
+    if outcome is not None and not outcome.deadlines:  # turned away: say why, not an empty list
+        turn.say("no_deadlines", outcome=outcome)
+        return
     text = deadlines_message(turn.notice, outcome, turn.today(), turn.locale)
     turn.actions.append(Send(text, _keyboard(turn)))
 

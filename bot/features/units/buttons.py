@@ -81,6 +81,16 @@ class RevokeInvitation(CallbackData, prefix="un.revoke_inv"):
 
 @dataclass(frozen=True)
 class RevokeHr(CallbackData, prefix="un.revoke_hr"):
+    """撤销人事联系人: asks to confirm."""
+
+    unit: int
+    user: int
+
+
+@dataclass(frozen=True)
+class ConfirmRevokeHr(CallbackData, prefix="un.revoke_hr_ok"):
+    """确认撤销: revokes the rights and tells the officer."""
+
     unit: int
     user: int
 

@@ -45,11 +45,12 @@ from conversations.season import WorkingDayDateStatus, working_day_dates
 from conversations.unit_duties import (
     PUBLICITY_DATE,
     PublicityError,
+    PublicityPeriod,
     paper_totals,
     publicity_period,
     unit_duties,
 )
-from knowledge.model import Notice
+from knowledge.model import Interpretation, Notice
 
 AWAIT_ANNEX = "annex"
 APPLICANT_BUTTONS = 50
@@ -325,7 +326,8 @@ def on_identity(event: Event, turn: Turn) -> None:
     notice, locale = turn.notice, turn.locale
     captions = (turn._("Attachments %(refs)s filled in, as a Word file") % {"refs": "、".join(refs)},
                 turn._("The same as a page to open on the phone or print on A4"))
-    done = message("annex_done", locale, notice=notice, period=period, defaulted=start is None, refs=refs)
+    done = message("annex_done", locale, notice=notice, period=period, defaulted=start is None, refs=refs,
+                   readings=annex_readings(notice, refs, period))
 
     def documents() -> list[Action]:  # built once the transaction has ended; held in memory only
         return [SendDocument(filename=annex_file_name(fill, "docx"), content=annexes_docx(notice, fill),
@@ -340,6 +342,20 @@ def on_identity(event: Event, turn: Turn) -> None:
         turn.state.await_input("case", answers=draft.case)
     else:
         turn.state.await_input(None)
+
+
+def annex_readings(notice: Notice, refs: list[str], period: PublicityPeriod | None) -> list[Interpretation]:
+    """The readings taken to fill these attachments (the knowledge file's interpretations, shown in
+    their words, never by id), and the publicity's latest end when the period given ends later."""
+    ids: list[str] = []
+    for ref in refs:
+        attachment = notice.attachment(ref)
+        ids += attachment.interpretations if attachment else ()
+    publicity = next((w for w in notice.working_day_dates if w.id == PUBLICITY_DATE), None)
+    if period is not None and period.late and publicity is not None and publicity.interpretation:
+        ids.append(publicity.interpretation)
+    return [x for x in map(notice.interpretation, dict.fromkeys(ids)) if x is not None]
+
 
 
 UNIT_LABEL = N_("🏢 My unit's applicants")

@@ -10,19 +10,29 @@ from zoneinfo import ZoneInfo
 
 from telegram.helpers import create_deep_linked_url
 
-from bot.chat.actions import Button, EditOrigin, Keyboard, Send, Toast
+from bot.chat.actions import Button, EditOrigin, Keyboard, Send, SetCommands, Toast, WakeSender
 from bot.chat.events import ButtonPressed, Command, Event, Text
 from bot.chat.registry import N_, Registry
-from bot.chat.roles import CONTACT
+from bot.chat.roles import CONTACT, roles_of
 from bot.chat.texts import message
 from bot.chat.turn import Turn
+from bot.delivery import outbox
 from bot.features.units import queries as units
-from bot.features.units.buttons import AllUnits, NewInvitation, RevokeHr, RevokeInvitation, UnitDetail
+from bot.features.units.buttons import (
+    AllUnits,
+    ConfirmRevokeHr,
+    NewInvitation,
+    RevokeHr,
+    RevokeInvitation,
+    UnitDetail,
+)
 from bot.store.audit import audit
+from bot.store.users import locale_of
 
 AWAIT_UNIT_NAME = "invite_name"
 UNITS_LISTED = 40  # unit buttons in /units
 INVITATIONS_LISTED = 10  # a unit's latest invitations shown
+REVOKED_KIND = "hr_revoked"  # the outbox kind of the message telling an officer their rights were revoked
 
 
 def deep_link(turn: Turn, payload: str) -> str:
@@ -154,15 +164,47 @@ def on_revoke_invitation(event: ButtonPressed[RevokeInvitation], turn: Turn) -> 
     return None
 
 
+def _officer(turn: Turn, unit_id: int, user_id: int) -> units.HrOfficer | None:
+    return next((o for o in units.hr_officers(turn.database, unit_id) if o.user_id == user_id), None)
+
+
 def on_revoke_hr(event: ButtonPressed[RevokeHr], turn: Turn) -> None:
+    """撤销人事联系人: what it does, then 确认撤销 or ◀ 返回."""
+    unit_id, user_id = event.button.unit, event.button.user
+    officer = _officer(turn, unit_id, user_id)
+    if officer is None:
+        turn.actions.append(Toast(turn._("This user is no longer HR of the unit")))
+        detail = _unit_detail(turn, unit_id)
+        if detail is not None:
+            turn.actions.append(EditOrigin(*detail))
+        return None
+    turn.actions.append(Toast(""))
+    text = _render(turn, "hr_revoke_confirm", officer=officer)
+    keyboard = ((ConfirmRevokeHr(unit_id, user_id).button(turn._("Confirm: revoke")),
+                 UnitDetail(unit_id).button(turn._("◀ Back to the unit"))),)
+    turn.actions.append(EditOrigin(text, keyboard))
+    return None
+
+
+def on_revoke_hr_confirmed(event: ButtonPressed[ConfirmRevokeHr], turn: Turn) -> None:
+    """Revoke the rights (from the next tap on), tell the officer through the outbox at bulk
+    priority, and give their chat the menu of the roles they still have."""
     unit_id, user_id = event.button.unit, event.button.user
     db = turn.database
     now = turn.clock()
-    if units.revoke_hr(db, unit_id, user_id, turn.state.user_id, now):
-        audit(db, turn.state.user_id, "hr.revoke", now, unit=unit_id, user=user_id)
-        turn.actions.append(Toast(turn._("HR rights revoked")))
-    else:
+    officer = _officer(turn, unit_id, user_id)
+    if officer is None or not units.revoke_hr(db, unit_id, user_id, turn.state.user_id, now):
         turn.actions.append(Toast(turn._("This user is no longer HR of the unit")))
+    else:
+        audit(db, turn.state.user_id, "hr.revoke", now, unit=unit_id, user=user_id)
+        locale = locale_of(db, user_id) or turn.locale
+        notice_text = message("hr_revoked", locale, notice=turn.notice, unit_name=officer.unit_name,
+                              still_hr=bool(units.units_of_hr(db, user_id)))
+        outbox.enqueue(db, kind=REVOKED_KIND, ref=f"{unit_id}:{now.isoformat()}", chat_id=officer.chat_id,
+                       user_id=user_id, messages=[Send(notice_text)], not_before=now, now=now)
+        turn.actions.append(SetCommands(officer.chat_id, roles_of(db, user_id, turn.env.contact_ids)))
+        turn.actions.append(WakeSender())
+        turn.actions.append(Toast(turn._("HR rights revoked; the officer is told")))
     detail = _unit_detail(turn, unit_id)
     if detail is not None:
         turn.actions.append(EditOrigin(*detail))
@@ -204,6 +246,7 @@ def on_invitation_link(event: Command, turn: Turn) -> None:
     audit(db, user_id, "invitation.use", now, invitation=invitation.id, unit=invitation.unit_id)
     turn.remember = True
     turn.say("hr_welcome", unit_name=invitation.unit_name, again=False)
+    turn.actions.append(SetCommands(event.chat_id, roles_of(db, user_id, turn.env.contact_ids)))  # HR's menu now
 
 
 def register(registry: Registry) -> None:
@@ -216,5 +259,6 @@ def register(registry: Registry) -> None:
     registry.on_button(UnitDetail, on_unit_pressed, role=CONTACT)
     registry.on_button(RevokeInvitation, on_revoke_invitation, role=CONTACT)
     registry.on_button(RevokeHr, on_revoke_hr, role=CONTACT)
+    registry.on_button(ConfirmRevokeHr, on_revoke_hr_confirmed, role=CONTACT)
     registry.on_button(NewInvitation, on_new_invitation, role=CONTACT)
     registry.on_deep_link(units.HR_LINK_PREFIX, on_invitation_link)
