@@ -31,6 +31,7 @@ ACTION_NAMES = {
     "contact.remove": N_("contact person removed"),
     "stats.export": N_("statistics viewed and exported"),
     "audit.export": N_("audit log viewed and exported"),
+    "notices.view": N_("notices compared, with the applicants each change concerns"),
 }
 
 
