@@ -36,6 +36,8 @@ from conversations.render import SPLIT, pack, to_plain
 from knowledge.model import Notice
 
 MAX_MESSAGES = 4  # a longer diff: the first messages, and the whole as a text document
+UNFINISHED_NAME = N_("Questions not finished")
+NO_LEVEL_NAME = N_("no level")
 
 
 def newest_pair(loaded: list[Notice]) -> tuple[Notice, Notice] | None:
@@ -47,11 +49,11 @@ def newest_pair(loaded: list[Notice]) -> tuple[Notice, Notice] | None:
 def _group_name(group: Group, notice: Notice, locale: str) -> tuple[str, str]:
     verdict, level_id = group
     if verdict == UNFINISHED:
-        verdict_name = gettext(locale, "Questions not finished")
+        verdict_name = gettext(locale, UNFINISHED_NAME)
     else:
         verdict_name = gettext(locale, VERDICT_NAMES.get(verdict, verdict))
     level = notice.level(level_id)
-    level_name = level.name if level is not None else (gettext(locale, "no level") if level_id == NO_LEVEL
+    level_name = level.name if level is not None else (gettext(locale, NO_LEVEL_NAME) if level_id == NO_LEVEL
                                                         else level_id)
     return verdict_name, level_name
 
