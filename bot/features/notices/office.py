@@ -35,7 +35,7 @@ from bot.store.audit import audit
 from conversations.render import SPLIT, pack, to_plain
 from knowledge.model import Notice
 
-MAX_MESSAGES = 4  # a longer diff: the first messages, and the whole as a text document
+MAX_MESSAGES = 4  # a longer comparison: this many messages, and the whole as a text document
 UNFINISHED_NAME = N_("Questions not finished")
 NO_LEVEL_NAME = N_("no level")
 
@@ -118,8 +118,8 @@ def _diff_later(turn: Turn, old: Notice, new: Notice, stored: list[tuple[Group, 
         chunks, csv = diff_messages(old, new, found, locale)
         actions: list[Action] = []
         if len(chunks) > MAX_MESSAGES:
-            actions += [Send(chunk) for chunk in chunks[:MAX_MESSAGES - 1]]
-            actions.append(Send(message("notices_more", locale, shown=MAX_MESSAGES - 1, total=len(chunks))))
+            actions += [Send(chunk) for chunk in chunks[:MAX_MESSAGES]]
+            actions.append(Send(message("notices_more", locale, shown=MAX_MESSAGES, total=len(chunks))))
             whole = "\n\n".join(to_plain(chunk) for chunk in chunks)
             actions.append(SendDocument(f"notices-{old.id}-{new.id}-{stamp}.txt", whole.encode("utf-8"),
                                         captions["txt"]))
