@@ -107,14 +107,14 @@ def diff_messages(old: Notice, new: Notice, found: Reach, locale: str) -> tuple[
     return pack(text.split(SPLIT)), csv_with_bom(rows)
 
 
-def _diff_later(turn: Turn, old: Notice, new: Notice, stored: list[tuple[Group, dict[str, str]]]) -> Later:
+def _diff_later(turn: Turn, old: Notice, new: Notice, stored: list[queries.Row]) -> Later:
     locale = turn.locale
     stamp = f"{turn.clock().astimezone(ZoneInfo(new.info.timezone)):%Y%m%d-%H%M}"
     captions = {"csv": turn._("Each change with the stored applicants it concerns, by result and level (CSV)"),
                 "txt": turn._("The whole comparison as text")}
 
     def render() -> list[Action]:
-        found = reach_groups(diff_of(old, new), old, new, stored)
+        found = reach_groups(diff_of(old, new), old, new, queries.applicants_of(stored))
         chunks, csv = diff_messages(old, new, found, locale)
         actions: list[Action] = []
         if len(chunks) > MAX_MESSAGES:

@@ -1,9 +1,11 @@
 """What /notices reads, in the update's short transaction: the applicants by notice, and those
-under one notice with their group (verdict, level) from the summary rows and their answers.
-Contact persons are never applicants."""
+under one notice with their group (verdict, level) from the summary rows and their answers (one
+row each, the answers as JSON text, parsed after the transaction). Contact persons are never
+applicants."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Collection
@@ -25,22 +27,22 @@ def applicants_by_notice(db: sqlite3.Connection, contact_ids: Collection[int]) -
     return Counter({str(notice_id): int(n) for notice_id, n in rows})
 
 
-def stored_under(db: sqlite3.Connection, notice_id: str, contact_ids: Collection[int]
-                 ) -> list[tuple[Group, dict[str, str]]]:
-    """The applicants under the notice: their group (verdict or UNFINISHED, level or NO_LEVEL) from
-    the summary, and their answers; two queries, nothing worked out here."""
+Row = tuple[int, str | None, str | None, str | None]  # finished, verdict, level, answers as a JSON object
+
+
+def stored_under(db: sqlite3.Connection, notice_id: str, contact_ids: Collection[int]) -> list[Row]:
+    """The applicants under the notice, one row each: their summary's finished, verdict and level,
+    and their answers as one JSON text (parsed by `applicants_of`, after the transaction)."""
     condition, params = _applicants(contact_ids)
-    groups: dict[int, Group] = {}
-    for user_id, finished, verdict, level in db.execute(
-            f"SELECT s.user_id, s.finished, s.verdict, s.level FROM applicant_summaries s "
-            f"WHERE s.notice_id = ? AND {condition}", [notice_id, *params]):
-        groups[int(user_id)] = (str(verdict) if finished and verdict else UNFINISHED, str(level or NO_LEVEL))
-    answers: dict[int, dict[str, str]] = {user_id: {} for user_id in groups}
-    for user_id, question_id, option_id in db.execute(
-            f"SELECT a.user_id, a.question_id, a.option_id FROM answers a "
-            f"JOIN applicant_summaries s ON s.user_id = a.user_id WHERE s.notice_id = ? AND {condition}",
-            [notice_id, *params]):
-        given = answers.get(int(user_id))
-        if given is not None:
-            given[str(question_id)] = str(option_id)
-    return [(groups[user_id], answers[user_id]) for user_id in sorted(groups)]
+    rows = db.execute(
+        "SELECT s.finished, s.verdict, s.level, (SELECT json_group_object(a.question_id, a.option_id) "
+        f"FROM answers a WHERE a.user_id = s.user_id) FROM applicant_summaries s WHERE s.notice_id = ? AND {condition}",
+        [notice_id, *params])
+    return [(int(finished), verdict, level, given) for finished, verdict, level, given in rows]
+
+
+def applicants_of(rows: list[Row]) -> list[tuple[Group, dict[str, str]]]:
+    """Each applicant's group (verdict or UNFINISHED, level or NO_LEVEL) and answers."""
+    return [((str(verdict) if finished and verdict else UNFINISHED, str(level or NO_LEVEL)),
+             {str(q): str(o) for q, o in json.loads(given).items()} if given else {})
+            for finished, verdict, level, given in rows]
