@@ -41,9 +41,9 @@ def offer_newer_notice(turn: Turn) -> None:
     newer = turn.newer_notice
     if newer is None:
         return
-    move = plan(turn.notice, newer, turn.state.answers, turn.state.ticks, turn.locale)
+    move = plan(turn.notice, newer, turn.state.answers, turn.state.ticks, turn.locale) if turn.state.answers else None
     text = message("notice_newer", turn.locale, notice=turn.notice, newer=newer, move=move,
-                   sections=sections(list(move.lines)))
+                   sections=sections(list(move.lines)) if move is not None else [])
     chunks = pack(text.split(SPLIT))
     for i, chunk in enumerate(chunks):
         turn.actions.append(Send(chunk, ((_start_button(turn),),) if i == len(chunks) - 1 else None))
