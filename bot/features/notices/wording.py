@@ -22,7 +22,7 @@ from knowledge.notice_diff import Change, FieldChange, phrase_changes
 
 # Fields whose change the applicant cannot see as such (conditions): named, never shown as expressions.
 CONDITIONS = {"when": "applies", "ask_if": "asked", "exempt_when": "exempt", "end_before": "ends",
-              "ends_interview": "ends", "bar": "bar", "retry": "retry", "carry_over": "carry"}
+              "ends_interview": "decisive", "bar": "bar", "retry": "retry", "carry_over": "carry"}
 LONG_TEXT = 40  # a text longer than this shows only the phrases that changed
 
 
@@ -215,9 +215,9 @@ def _question_line(change: Change, old: Notice, new: Notice, moved: CarryOver) -
     return None  # the answer carries over: nothing to do
 
 
-def _applies_line(change: Change, old: Notice, new: Notice, locale: str, old_answers: Mapping[str, str],
-                  moved: CarryOver) -> Line | None:
-    """Deadlines, rules, notes, attachments: their texts and dates as they changed."""
+def _entry_line(change: Change, old: Notice, new: Notice, locale: str) -> Line | None:
+    """Deadlines, rules, notes, attachments: their texts and dates as they changed (their conditions
+    aside: the change concerns the applicant, and its other cases are not theirs)."""
     line = for_office(change, old, new, locale)
     if change.kind != "changed":
         return line
@@ -239,7 +239,7 @@ def for_applicant(change: Change, old: Notice, new: Notice, locale: str, old_ans
         return _question_line(change, old, new, moved)
     if change.topic == "contacts":
         return for_office(change, old, new, locale)
-    return _applies_line(change, old, new, locale, old_answers, moved)
+    return _entry_line(change, old, new, locale)
 
 
 @dataclass(frozen=True)
