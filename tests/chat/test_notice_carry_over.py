@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import json
+import random
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
@@ -402,3 +403,40 @@ async def test_with_one_notice_loaded_there_is_nothing_to_compare(db: Path, seed
         assert not [c for c in calls if c.method == "sendDocument"]
     finally:
         await stop_bot(bot)
+
+
+# --- any pair of notices ---
+
+
+def _notice_files() -> list[Path]:
+    return [NOTICE_YAML, EXAMPLE, OTHER_2022]
+
+
+@pytest.mark.parametrize("old_path", _notice_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("new_path", _notice_files(), ids=lambda p: p.stem)
+def test_any_pair_of_notices_is_worded_within_telegrams_limits(old_path: Path, new_path: Path) -> None:
+    """Whatever the next notice changes, the offer and /notices render (both languages) in messages
+    of at most 4,096 characters, and an applicant's lines are among the changes that concern them."""
+    from bot.chat.texts import message
+    from bot.features.notices.moving import plan
+    from bot.features.notices.wording import sections
+    from conversations.render import SPLIT, pack
+
+    old_notice, new_notice = load_notice(old_path), load_notice(new_path)
+    found = notice_changes.reach_groups(diff_of(old_notice, new_notice), old_notice, new_notice, [])
+    for locale in ("zh_Hans", "en"):
+        chunks, table = office.diff_messages(old_notice, new_notice, found, locale)
+        assert chunks and all(0 < len(c) <= 4096 for c in chunks) and table.startswith("\ufeff".encode())
+    rng = random.Random(f"{old_path.stem}-{new_path.stem}")
+    interview = interview_for(old_notice)
+    for _ in range(40):  # random paths through the old interview, finished or not
+        answers: dict[str, str] = {}
+        while (question := interview.position(answers).question) is not None and rng.random() > 0.03:
+            answers[question.id] = rng.choice(question.options).id
+        move = plan(old_notice, new_notice, answers, {i.id for i in old_notice.items}, "zh_Hans")
+        concerned = {c.key for c in move.carried.changes}
+        assert {line.key for line in move.lines} <= concerned
+        text = message("notice_newer", "zh_Hans", notice=old_notice, newer=new_notice, move=move,
+                       sections=sections(list(move.lines)))
+        assert all(len(c) <= 4096 for c in pack(text.split(SPLIT)))
+        assert move.ticks <= {i.id for i in new_notice.items}
