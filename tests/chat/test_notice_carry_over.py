@@ -440,3 +440,19 @@ def test_any_pair_of_notices_is_worded_within_telegrams_limits(old_path: Path, n
                        sections=sections(list(move.lines)))
         assert all(len(c) <= 4096 for c in pack(text.split(SPLIT)))
         assert move.ticks <= {i.id for i in new_notice.items}
+
+
+def test_a_rule_whose_verdict_changed_is_named_in_the_offices_words() -> None:
+    from bot.chat.texts import _environment
+    from bot.features.notices.wording import for_office, sections
+    from knowledge.notice_diff import FieldChange
+
+    old_notice = load_notice(NOTICE_YAML)
+    rule = old_notice.rules[0]
+    change = Change("eligibility", "changed", "rules", rule.id, rule.id, "某项规定", rule.ref,
+                    fields=(FieldChange("verdict", "eligible", "ineligible"), FieldChange("when", "a", "b")))
+    line = for_office(change, old_notice, old_notice, "zh_Hans")
+    template = _environment("zh_Hans").from_string('{% import "notice_lines.tg" as c %}{{ c.sections(s) }}')
+    shown = template.render(s=sections([line]))
+    assert "某项规定" in shown and "适用范围有改动" in shown
+    assert "结论：可以申报 → 不能申报" in shown

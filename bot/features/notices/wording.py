@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.chat.texts import gettext
+from bot.features.broadcast.audiences import VERDICT_NAMES
 from conversations.carry_over import CarryOver
 from conversations.i18n import format_day
 from conversations.interview import interview_for
@@ -83,6 +85,9 @@ def _field_fact(change: FieldChange, locale: str) -> Fact | None:
         return Fact("variant", variant=variant)
     if base == "inclusive":
         return Fact("inclusive", variant=variant)
+    if base == "verdict":  # as the office names verdicts
+        names = [gettext(locale, VERDICT_NAMES.get(str(v), str(v))) if v else None for v in (change.old, change.new)]
+        return Fact("verdict", names[0], names[1])
     old, new = _value(change.old, locale), _value(change.new, locale)
     if isinstance(change.old, str) and isinstance(change.new, str):
         fact = text_fact(base, old, new)
