@@ -82,8 +82,9 @@ def carry_over(old: Notice, new: Notice, answers: Mapping[str, str], diff: Notic
     old_outcome = _outcome(old, answers)
     new_outcome = _outcome(new, carried) if position.finished else None
     changes = diff if diff is not None else diff_notices(old, new)
+    old_counted = interview_for(old).position(answers).answers  # answers off the old path do not count
     concerned = tuple(c for c in changes.changes
-                      if concerns(c, old, new, answers, carried, old_outcome, new_outcome))
+                      if _concerns(c, old, new, old_counted, carried, old_outcome, new_outcome))
     return CarryOver(old.id, new.id, carried, tuple(dropped), tuple(to_ask),
                      position.question.id if position.question else None, concerned, old_outcome, new_outcome)
 
@@ -127,9 +128,15 @@ def concerns(change: Change, old: Notice, new: Notice, old_answers: Mapping[str,
     their outcome under the old or the new notice: a deadline or item of theirs, a rule that holds for
     them, a question they answered or will be asked, a note they are shown; the notice itself and its
     contacts concern everyone."""
+    return _concerns(change, old, new, interview_for(old).position(old_answers).answers, new_answers, old_outcome,
+                     new_outcome)
+
+
+def _concerns(change: Change, old: Notice, new: Notice, old_counted: Mapping[str, str],
+              new_answers: Mapping[str, str], old_outcome: Outcome | None, new_outcome: Outcome | None) -> bool:
+    """concerns(), with the old answers that count on the old path worked out once per applicant."""
     if change.topic in ("notice", "contacts"):
         return True
-    old_counted = interview_for(old).position(old_answers).answers  # answers off the old path do not count
     return any(_side(change, notice, counted, outcome, entry_id)
                for notice, counted, outcome, entry_id in ((old, old_counted, old_outcome, change.old_id),
                                                           (new, new_answers, new_outcome, change.new_id))

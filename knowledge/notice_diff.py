@@ -291,17 +291,27 @@ def expr_text(expr: Expr | None) -> str:
 _PHRASE = re.compile(r"[^，。；：、,;:（）()“”《》\s]+|[，。；：、,;:（）()“”《》\s]")
 
 
-def text_change(old: str, new: str, limit: int = 3) -> str:
-    """The phrases of a text that changed: “old” → “new”, removed “…”, added “…”."""
+def phrase_changes(old: str, new: str) -> list[tuple[str, str]]:
+    """The phrases of a text that changed, as (before, after): "" before for an added phrase, ""
+    after for a removed one."""
     a, b = _PHRASE.findall(old), _PHRASE.findall(new)
     parts = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         before, after = "".join(a[i1:i2]).strip(), "".join(b[j1:j2]).strip()
-        if tag == "replace":
+        if tag != "equal" and (before or after):
+            parts.append((before, after))
+    return parts
+
+
+def text_change(old: str, new: str, limit: int = 3) -> str:
+    """The phrases of a text that changed: “old” → “new”, removed “…”, added “…”."""
+    parts = []
+    for before, after in phrase_changes(old, new):
+        if before and after:
             parts.append(f"“{before}” → “{after}”")
-        elif tag == "delete" and before:
+        elif before:
             parts.append(f"removed “{before}”")
-        elif tag == "insert" and after:
+        else:
             parts.append(f"added “{after}”")
     more = len(parts) - limit
     return "; ".join(parts[:limit]) + (f"; and {more} more" if more > 0 else "")

@@ -118,7 +118,7 @@ def test_from_the_latest_publicity_start_on_the_outcome_says_what_is_left_of_the
     after = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-14"))[0]
     assert "单位内部公示最迟开始：2021年10月13日，已过" in after
     assert "尚未开始的，已无法在2021年10月20日前满5个工作日" in after
-    assert "publicity_latest_start" in after  # marked as the assistant's reckoning
+    assert "此日期为本助手按工作日推算" in after  # marked as the assistant's reckoning, in words (no reading id)
     closed = outcome_messages(NOTICE, OUTCOME, "zh_Hans", today=D("2021-10-21"))[0]
     assert "单位内部公示最迟开始" not in closed  # the closure says it all
 

@@ -94,7 +94,7 @@ class ChatService:
         notice = self.notices.get(state.notice_id)
         roles = roles_of(db, event.user_id, self.env.contact_ids)
         turn = Turn(state, notice or offered, interview_for(notice or offered), self.clock, roles=roles, db=db,
-                    env=self.env, offered=offered, notice_gone=notice is None)
+                    env=self.env, offered=offered, notice_gone=notice is None, loaded=self.notices)
         if isinstance(event, Command) and state.awaiting is not None:
             state.await_input(None)  # a command ends any wizard waiting for input
         route = self.registry.route_for(event, roles=roles, awaiting=state.awaiting)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
@@ -70,6 +70,7 @@ class Turn:
     env: Environment = field(default_factory=Environment)
     offered: Notice | None = None  # the notice new interviews follow today (None: this turn's notice)
     notice_gone: bool = False  # the user's stored notice is no longer loaded; `notice` is the offered one
+    loaded: Mapping[str, Notice] = field(default_factory=dict)  # every notice loaded, by id
 
     @property
     def newer_notice(self) -> Notice | None:

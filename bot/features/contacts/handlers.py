@@ -39,6 +39,7 @@ ACTION_NAMES = {
     "hr.revoke": N_("HR rights revoked"),
     "unit.export": N_("unit's applicants exported (CSV)"),
     "annex.generate": N_("attachments filled in"),
+    "notices.view": N_("notices compared, with the applicants each change concerns"),
 }
 
 

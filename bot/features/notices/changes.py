@@ -8,12 +8,12 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conversations.carry_over import carry_over
+from conversations.carry_over import carry_over, outcome_of
 from knowledge.model import Notice
 from knowledge.notice_diff import TOPIC_TITLES, Change, NoticeDiff
 
@@ -72,29 +72,58 @@ class Reach:
 
 
 def reach(diff: NoticeDiff, old: Notice, new: Notice, applicants: Iterable[StoredApplicant]) -> Reach:
+    """Who each change concerns, the group of each applicant from their outcome under the old notice."""
+    verdicts: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def group(answers: dict[str, str]) -> Group:
+        key = tuple(sorted(answers.items()))
+        if key not in verdicts:
+            outcome = outcome_of(old, answers)
+            verdicts[key] = outcome.verdict if outcome is not None else UNFINISHED
+        return verdicts[key], answers.get("level") or NO_LEVEL
+
+    return reach_groups(diff, old, new, ((group(a.answers), a.answers) for a in applicants))
+
+
+def reach_groups(diff: NoticeDiff, old: Notice, new: Notice,
+                 applicants: Iterable[tuple[Group, Mapping[str, str]]]) -> Reach:
+    """Who each change concerns, for applicants whose group (verdict, level) is known (the summary
+    rows); applicants with the same answers share one carry-over."""
     result = Reach({c.key: Counter() for c in diff.changes})
-    for applicant in applicants:
-        carried = carry_over(old, new, applicant.answers, diff)
-        outcome = carried.old_outcome
-        group = (outcome.verdict if outcome is not None else UNFINISHED,
-                 applicant.answers.get("level") or NO_LEVEL)
+    concerned: dict[tuple[tuple[str, str], ...], tuple[str, ...]] = {}
+    for group, answers in applicants:
+        key = tuple(sorted(answers.items()))
+        keys = concerned.get(key)
+        if keys is None:
+            keys = concerned[key] = tuple(c.key for c in carry_over(old, new, answers, diff).changes)
         result.everyone[group] += 1
-        for change in carried.changes:
-            result.by_change[change.key][group] += 1
+        for change_key in keys:
+            result.by_change[change_key][group] += 1
     return result
 
 
-def broadcast_commands(old_id: str, groups: Counter[Group], everyone: Counter[Group]) -> list[str]:
-    """`zhicheng-bot broadcast` command lines that reach the concerned groups: one for the finished
-    interviews when its verdicts and levels (alternatives each) reach no one else, else one per
-    verdict; one for the unfinished. Each says how many it reaches in all."""
+@dataclass(frozen=True)
+class BroadcastFilter:
+    """A `zhicheng-bot broadcast` audience for the applicants a change concerns."""
+
+    flags: tuple[str, ...]
+    reached: int  # how many applicants under the old notice it reaches
+    concerned: int  # of them, how many the change concerns
+
+    def command(self) -> str:
+        return "zhicheng-bot broadcast " + " ".join(self.flags) + " --text-file MSG.html"
+
+
+def broadcast_filters(old_id: str, groups: Counter[Group], everyone: Counter[Group]) -> list[BroadcastFilter]:
+    """Audiences that reach the concerned groups: one for the finished interviews when its verdicts
+    and levels (alternatives each) reach no one else, else one per verdict; one for the unfinished."""
     finished = Counter({g: n for g, n in groups.items() if g[0] != UNFINISHED})
     verdict_sets = [sorted({v for v, _ in finished})]
     if len(verdict_sets[0]) > 1 and _reached(verdict_sets[0], finished, everyone) != sum(finished.values()):
         verdict_sets = [[v] for v in verdict_sets[0]]
     if any(g[0] == UNFINISHED for g in groups):
         verdict_sets.append([UNFINISHED])
-    commands = []
+    filters = []
     for verdicts in verdict_sets:
         if not verdicts:
             continue
@@ -104,9 +133,17 @@ def broadcast_commands(old_id: str, groups: Counter[Group], everyone: Counter[Gr
         flags += ["--unfinished"] if verdicts == [UNFINISHED] else [f"--verdict {v}" for v in verdicts]
         if NO_LEVEL not in levels:
             flags += [f"--level {lv}" for lv in levels]
-        reached, concerned = _reached(verdicts, chosen, everyone), sum(chosen.values())
-        note = f"  # reaches {reached}, {concerned} concerned" if reached != concerned else f"  # reaches {reached}"
-        commands.append("zhicheng-bot broadcast " + " ".join(flags) + " --text-file MSG.html" + note)
+        filters.append(BroadcastFilter(tuple(flags), _reached(verdicts, chosen, everyone), sum(chosen.values())))
+    return filters
+
+
+def broadcast_commands(old_id: str, groups: Counter[Group], everyone: Counter[Group]) -> list[str]:
+    """The filters as command lines, each saying how many it reaches in all."""
+    commands = []
+    for found in broadcast_filters(old_id, groups, everyone):
+        note = f"  # reaches {found.reached}, {found.concerned} concerned" if found.reached != found.concerned \
+            else f"  # reaches {found.reached}"
+        commands.append(found.command() + note)
     return commands
 
 
