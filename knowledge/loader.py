@@ -30,6 +30,8 @@ from knowledge.model import (
     NoticeInfo,
     Option,
     Question,
+    Recognition,
+    RecognizedDocument,
     Rule,
     Season,
     Stage,
@@ -47,6 +49,10 @@ LEVEL_QUESTION = "level"
 PLACEHOLDERS = frozenset({"level"})
 _WHITESPACE = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Years and bounds as a quote writes them: 2016-2020年度, 2018年-2020年, 2021年度; 2000-3000字.
+_YEAR_RANGE = re.compile(r"((?:19|20)\d\d)\s*年?\s*[-–—~至到]\s*((?:19|20)\d\d)\s*年")
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+_CHARACTER_BOUNDS = re.compile(r"(\d+)\s*[-–—~至到]\s*(\d+)\s*字")
 
 
 class KnowledgeError(Exception):
@@ -73,6 +79,23 @@ _StringDateLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def quoted_years(quote: str) -> tuple[int, ...]:
+    """The years a quote asks for: every year of a range (2016-2020年度), else each year named."""
+    ranges = _YEAR_RANGE.findall(quote)
+    if ranges:
+        return tuple(sorted({y for a, b in ranges for y in range(int(a), int(b) + 1)}))
+    return tuple(sorted({int(y) for y in _YEAR.findall(quote)}))
+
+
+def quoted_character_bounds(quote: str) -> tuple[int, int] | None:
+    """The least and most 字数 a quote names (字数2000-3000字), or None."""
+    found = _CHARACTER_BOUNDS.search(quote)
+    if found is None:
+        return None
+    low, high = int(found.group(1)), int(found.group(2))
+    return (low, high) if low <= high else None
 
 
 def squash(text: str) -> str:
@@ -346,6 +369,8 @@ class _Checker:
             raise self.fail(name, f"stage '{item['stage']}' is not listed under stages")
         if "exempt_ref" in item:
             self._check_ref(name + ".exempt_ref", item["exempt_ref"])
+        if "recognize" in item:
+            self._check_recognize(name + ".recognize", item)
         texts = [item["title"], item["detail"]]
         for j, variant in enumerate(item.get("variants", [])):
             self._check_expr(f"{name}.variants[{j}].when", variant["when"])
@@ -357,6 +382,21 @@ class _Checker:
             for placeholder in _PLACEHOLDER.findall(text):
                 if placeholder not in PLACEHOLDERS:
                     raise self.fail(name, f"unknown placeholder '{{{placeholder}}}'")
+
+    def _check_recognize(self, name: str, item: dict[str, Any]) -> None:
+        recognize, quote = item["recognize"], item["quote"]
+        if "kind" in recognize and squash(recognize["kind"]) not in squash(quote):
+            raise self.fail(name + ".kind", f"'{recognize['kind']}' is not in the item's quote")
+        if recognize.get("dated") and not quoted_years(quote):
+            raise self.fail(name + ".dated", "the item's quote names no year (2021年度, 2016-2020年度)")
+        if recognize.get("counted") and quoted_character_bounds(quote) is None:
+            raise self.fail(name + ".counted", "the item's quote names no bounds of 字数 (2000-3000字)")
+        if "interpretation" in recognize and recognize["interpretation"] not in {
+                x["id"] for x in self.data["interpretations"]}:
+            raise self.fail(name + ".interpretation", f"'{recognize['interpretation']}' is not an interpretation")
+        names = [d["name"] for d in recognize["documents"]]
+        if len(set(names)) != len(names):
+            raise self.fail(name + ".documents", "duplicate document name")
 
     def _check_question_order(self) -> None:
         """A question may only depend on the answers of questions asked before it."""
@@ -392,6 +432,20 @@ def _typed(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: (parse_expr(v) if k in _EXPR_KEYS and v is not None else v) for k, v in entry.items()}
 
 
+def _recognition(item: dict[str, Any]) -> Recognition | None:
+    raw = item.get("recognize")
+    if raw is None:
+        return None
+    return Recognition(
+        documents=tuple(RecognizedDocument(d["name"], tuple(d["words"]), bool(d.get("sensitive", False)))
+                        for d in raw["documents"]),
+        kind=raw.get("kind"),
+        years=quoted_years(item["quote"]) if raw.get("dated") else (),
+        characters=quoted_character_bounds(item["quote"]) if raw.get("counted") else None,
+        interpretation=raw.get("interpretation"),
+    )
+
+
 def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
     info = dict(d["notice"])
     info["date"] = dt.date.fromisoformat(info["date"])
@@ -411,7 +465,8 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
                         for q in d["questions"]),
         rules=tuple(Rule(**_typed(r)) for r in d["rules"]),
         notes=tuple(Note(**_typed(n)) for n in d["notes"]),
-        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", []))})
+        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", [])),
+                            "recognize": _recognition(it)})
                     for it in d["items"]),
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
                                         "fields": tuple(a.get("fields", [])), "heading": tuple(a.get("heading", [])),

@@ -229,6 +229,28 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class RecognizedDocument:
+    """A document an upload may be: its name and words printed on it."""
+
+    name: str
+    words: tuple[str, ...]
+    sensitive: bool = False  # only its presence is confirmed (an ID card)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """How an upload is recognised as an item: the documents it may be, the word that tells it from
+    another item of the same document (专业科目/公需科目), the years and the 字数 bounds the item's
+    quote names (read at load)."""
+
+    documents: tuple[RecognizedDocument, ...]
+    kind: str | None = None
+    years: tuple[int, ...] = ()  # dated items: every year asked for (2016-2020: five years)
+    characters: tuple[int, int] | None = None  # counted items: the least and most 字数
+    interpretation: str | None = None  # id of the reading the check rests on
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     stage: str
@@ -242,6 +264,7 @@ class Item:
     exempt_reason: str | None = None
     exempt_ref: str | None = None
     variants: tuple[Variant, ...] = ()
+    recognize: Recognition | None = None
 
 
 @dataclass(frozen=True)
