@@ -18,6 +18,7 @@ from knowledge.model import (
     CONTACTS_TARGET,
     FAQ_TARGET_SECTIONS,
     Attachment,
+    Cited,
     Clause,
     Contacts,
     Deadline,
@@ -36,6 +37,7 @@ from knowledge.model import (
     Season,
     Stage,
     UnitDuty,
+    UploadRules,
     Variant,
     WorkingDayDate,
     parse_expr,
@@ -240,6 +242,9 @@ class _Checker:
                 if section == "items":
                     self._check_item(name, entry, stages)
         self._check_unit_duties(stages, deadline_ids)
+        for key, rule in self.data.get("uploads", {}).items():
+            self._check_ref(f"uploads.{key}", rule["ref"])
+            self._check_quote(f"uploads.{key}", rule["quote"])
         self._check_question_order()
         self._check_faq()
         self._check_synonyms()
@@ -446,6 +451,16 @@ def _recognition(item: dict[str, Any]) -> Recognition | None:
     )
 
 
+def _upload_rules(d: dict[str, Any]) -> UploadRules | None:
+    raw = d.get("uploads")
+    if raw is None:
+        return None
+    fmt = raw["format"]
+    return UploadRules(formats=tuple(fmt["formats"]), label=fmt.get("label", "/".join(fmt["formats"])),
+                       format=Cited(fmt["ref"], fmt["quote"]), upright=Cited(**raw["upright"]),
+                       legible=Cited(**raw["legible"]))
+
+
 def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
     info = dict(d["notice"])
     info["date"] = dt.date.fromisoformat(info["date"])
@@ -482,6 +497,7 @@ def _build(path: Path, d: dict[str, Any], text: str) -> Notice:
         unit_duties=tuple(UnitDuty(**{**_typed(u), "see_also": tuple(u.get("see_also", [])),
                                        "interpretations": tuple(u.get("interpretations", []))})
                           for u in d.get("unit_duties", [])),
+        uploads=_upload_rules(d),
     )
 
 

@@ -268,6 +268,26 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Cited:
+    """A requirement with the clause and the notice's words it rests on."""
+
+    ref: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """What the notice requires of uploaded scans: the formats the platform takes as they are (as the
+    notice writes them: `label`), upright, legible."""
+
+    formats: tuple[str, ...]
+    label: str
+    format: Cited
+    upright: Cited
+    legible: Cited
+
+
+@dataclass(frozen=True)
 class Attachment:
     id: str
     ref: str
@@ -347,6 +367,7 @@ class Notice:
     faq: tuple[FaqEntry, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()  # each group's first word stands for the others
     unit_duties: tuple[UnitDuty, ...] = ()
+    uploads: UploadRules | None = None
 
     @property
     def id(self) -> str:
