@@ -280,7 +280,8 @@ def _commitment(rng: random.Random) -> Image.Image:
     page = _Page((1240, 1754), tone=rng.randint(244, 255))
     page.center(170, "专业技术职务任职资格评审材料真实性", 46, bold=True)
     page.center(260, "承  诺  书", 60, bold=True)
-    y = page.paragraph(110, 380, f"本人申报工程系列有色金属专业{rng.choice(('中', '副高'))}级专业技术职务任职资格。本人承诺："
+    level = rng.choice(("中", "副高"))
+    y = page.paragraph(110, 380, f"本人申报工程系列有色金属专业{level}级专业技术职务任职资格。本人承诺："
                        "所提供的个人信息、相关证书、文件、业绩成果、论文等证明材料真实有效，并已如实填报任职以来所有奖惩情况。"
                        "如有任何不实或违反有关规定的，五年内不得申报相应职称评审并承担一切责任。", 34, 1020)
     page.text((700, y + 40), f"申报人：{_name(rng)}", 34)

@@ -76,7 +76,7 @@ def check_upload(
     filename: str,
     content: bytes,
     *,
-    engine: TesseractEngine | None | object = _FIND,
+    engine: TesseractEngine | object | None = _FIND,
     time_limit: float = DEFAULT_TIME_LIMIT,
     clock: Callable[[], float] = time.monotonic,
 ) -> UploadReport:

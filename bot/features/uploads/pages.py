@@ -97,7 +97,7 @@ def _render_scale(page: pdfium.PdfPage) -> float:
             best = (right - left) * (top - bottom)
             scale = px_w / (right - left)
     scale = min(scale, PDF_MAX_SIDE / max(width_pt, height_pt, 1))
-    return max(scale, 72 / 72)
+    return max(float(scale), 1.0)
 
 
 def open_pdf(content: bytes, max_pages: int = PDF_MAX_PAGES) -> Pages:
