@@ -23,6 +23,8 @@ from knowledge.model import Item, Notice, RecognizedDocument
 
 # Telegram's Bot API lets a bot download files of at most 20 MB; larger ones are refused at once.
 MAX_UPLOAD_BYTES = 20 * 2**20
+# Seconds of work on one file; recognition stops when they run out (the other checks still report).
+DEFAULT_TIME_LIMIT = 20.0
 # Pixels of one image or rendered page (a 24-megapixel phone photo passes; a decompression bomb does not).
 MAX_PIXELS = 60_000_000
 # A document counts as recognised when the words found on it weigh at least this much (characters
@@ -339,7 +341,8 @@ def check_summary(notice: Notice, text: str) -> SummaryCheck | None:
 # --- the report ---
 
 FORMAT_NAMES = {"jpeg": "JPG", "png": "PNG", "heic": "HEIC", "webp": "WebP", "gif": "GIF", "bmp": "BMP",
-                "tiff": "TIFF", "pdf": "PDF", "docx": "Word (.docx)", "txt": "text", "unknown": "?"}
+                "tiff": "TIFF", "pdf": "PDF", "docx": "Word (.docx)", "txt": ".txt", "doc": "Word (.doc)",
+                "unknown": "?"}
 IMAGE_FORMATS = frozenset({"jpeg", "png", "heic", "webp", "gif", "bmp", "tiff"})
 TEXT_FORMATS = frozenset({"docx", "txt"})
 

@@ -16,6 +16,7 @@ from bot.features.uploads.ocr import OcrTimeout, TesseractEngine, find_engine
 from bot.features.uploads.sniff import detect_format
 from conversations.outcome import Outcome
 from conversations.uploads import (
+    DEFAULT_TIME_LIMIT,
     IMAGE_FORMATS,
     MAX_UPLOAD_BYTES,
     TEXT_FORMATS,
@@ -34,7 +35,6 @@ from knowledge.model import Notice
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIME_LIMIT = 20.0  # seconds per file; recognition stops when it runs out
 # Tesseract's orientation confidence: below VERIFY_BELOW the page is read both ways up and the
 # better reading wins; on an illegible page an orientation is believed only from TRUST_ILLEGIBLE.
 VERIFY_BELOW = 3.5
