@@ -9,9 +9,9 @@ is a plain synchronous function: the chat runs it in a worker thread, the comman
 chat, report_text and report_json for the command line). Images, PDF pages and text stay in memory;
 nothing read from a file is stored or logged."""
 
-from bot.features.uploads.check import DEFAULT_TIME_LIMIT, check_upload, oversized
+from bot.features.uploads.check import check_upload, oversized
 from bot.features.uploads.ocr import TesseractEngine, find_engine
-from conversations.uploads import MAX_UPLOAD_BYTES, UploadReport
+from conversations.uploads import DEFAULT_TIME_LIMIT, MAX_UPLOAD_BYTES, UploadReport
 
 __all__ = ["DEFAULT_TIME_LIMIT", "MAX_UPLOAD_BYTES", "TesseractEngine", "UploadReport", "check_upload",
            "find_engine", "oversized"]
