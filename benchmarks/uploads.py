@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,27 @@ from tests.support.scans import Scan, full_set  # noqa: E402
 
 NOTICE = default_notice()
 LEGIBLE_VARIANTS = ("upright", "rot90", "rot180", "rot270", "exif")
+
+
+class Ticker(threading.Thread):
+    """A thread that wakes every 5 ms, as the chat's event loop would: how long the checks in the
+    worker threads keep it from running (work that holds Python's GIL)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.gaps: list[float] = []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        last = time.perf_counter()
+        while not self._stop_event.wait(0.005):
+            now = time.perf_counter()
+            self.gaps.append(now - last - 0.005)
+            last = now
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
 
 
 @dataclass
@@ -77,6 +99,8 @@ def main() -> int:
     scans = list(full_set(args.seeds))
     log(f"{len(scans)} files in {time.perf_counter() - t0:.0f} s; checking with {args.workers} worker(s) …")
     loop_ms = reference_loop_ms()
+    ticker = Ticker()
+    ticker.start()
     t0 = time.perf_counter()
     with ThreadPoolExecutor(args.workers) as pool:
         results = []
@@ -85,6 +109,7 @@ def main() -> int:
             if i % 50 == 0:
                 log(f"  {i}/{len(scans)}")
     wall = time.perf_counter() - t0
+    ticker.stop()
 
     print("Upload checks on the generated set (benchmarks/uploads.py)")
     print(f"  machine: {os.cpu_count()} cores, shared with other work; reference loop {loop_ms:.0f} ms "
@@ -101,6 +126,12 @@ def main() -> int:
         by_format[r.scan.format].append(r.seconds)
     print("  by format: " + "; ".join(f"{f} p50 {percentile(v, 0.5):.2f} s p95 {percentile(v, 0.95):.2f} s"
                                        for f, v in sorted(by_format.items())))
+
+    gaps = ticker.gaps
+    if gaps:
+        print(f"  a thread waking every 5 ms meanwhile (the chat's event loop): late by p50 "
+              f"{percentile(gaps, 0.5) * 1e3:.1f} ms, p99 {percentile(gaps, 0.99) * 1e3:.1f} ms, "
+              f"max {max(gaps) * 1e3:.0f} ms")
 
     legible = [r for r in results if r.scan.variant in LEGIBLE_VARIANTS]
     upright = [r for r in results if r.scan.variant == "upright"]

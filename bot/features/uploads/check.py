@@ -35,10 +35,6 @@ from knowledge.model import Notice
 
 logger = logging.getLogger(__name__)
 
-# Tesseract's orientation confidence: below VERIFY_BELOW the page is read both ways up and the
-# better reading wins; on an illegible page an orientation is believed only from TRUST_ILLEGIBLE.
-VERIFY_BELOW = 3.5
-TRUST_ILLEGIBLE = 6.0
 MIN_SECONDS_FOR_OSD = 1.0
 # A text with this many Chinese characters is a document to count (the work summary), whatever it mentions.
 SUMMARY_MIN_HAN = 1000
@@ -162,12 +158,14 @@ def _check_scan(
             worst = measured
         rotation: int | None = None
         if ocr is not None and budget.left() > MIN_SECONDS_FOR_OSD:
-            rotation, confidence = _orientation(ocr, image, measured.legible)
+            turn = ocr.orientation(image)
             if index == 0 and recognition == "on":
                 try:
-                    rotation, match = _read(notice, ocr, image, rotation, confidence, scope, titles, budget)
+                    turn, match = _read(notice, ocr, image, turn, measured.legible, scope, titles, budget)
                 except OcrTimeout:
                     recognition = "timeout"
+            # An illegible page's orientation is not believed (Tesseract guesses on blurred text).
+            rotation = turn if measured.legible else None
         elif ocr is not None and recognition == "on":
             recognition = "timeout"
         rotations.append(rotation)
@@ -186,34 +184,31 @@ def _check_scan(
                    recognition=recognition, match=match, converted=converted)
 
 
-def _orientation(ocr: TesseractEngine, image: Image.Image, legible: bool) -> tuple[int | None, float]:
-    found = ocr.orientation(image)
-    if found is None or (not legible and found.confidence < TRUST_ILLEGIBLE):
-        return None, 0.0
-    return found.rotation, found.confidence
-
-
 def _read(
     notice: Notice,
     ocr: TesseractEngine,
     image: Image.Image,
     rotation: int | None,
-    confidence: float,
+    legible: bool,
     scope: Scope,
     titles: Mapping[str, str],
     budget: _Budget,
 ) -> tuple[int | None, Match | None]:
-    """The page read the right way up. An unsure orientation is settled by reading it both ways
-    up: the reading Tesseract is surer of wins. The text is dropped once matched."""
+    """The page read the way up Tesseract found. When a legible page's reading matches no item, it is
+    read upside down too (the one mistake orientation detection makes on sparse pages): the reading
+    that matches an item, else the one Tesseract is surer of, wins. The text is dropped once matched."""
     turns = [rotation or 0]
-    if rotation is not None and confidence < VERIFY_BELOW:
+    if legible and rotation is not None:
         turns.append((rotation + 180) % 360)
-    best: tuple[float, int, Match | None] | None = None
+    best: tuple[bool, float, int, Match | None] | None = None
     for turn in turns:
         reading = ocr.read(pages.turned(image, turn), budget.left())
-        candidate = (reading.confidence, turn, recognize(notice, reading.text, scope, titles))
+        match = recognize(notice, reading.text, scope, titles)
+        candidate = (match is not None, reading.confidence, turn, match)
         del reading
-        if best is None or candidate[0] > best[0]:
+        if best is None or candidate[:2] > best[:2]:
             best = candidate
+        if match is not None:
+            break
     assert best is not None
-    return (best[1] if rotation is not None else None), best[2]
+    return (best[2] if rotation is not None else None), best[3]

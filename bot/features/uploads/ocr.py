@@ -31,12 +31,6 @@ class OcrTimeout(Exception):
 
 
 @dataclass(frozen=True)
-class Orientation:
-    rotation: int  # degrees clockwise that turn the page upright
-    confidence: float  # Tesseract's orientation confidence (about 2 is unsure, 8 and more is clear)
-
-
-@dataclass(frozen=True)
 class Reading:
     text: str
     confidence: float  # mean word confidence, 0-100
@@ -52,41 +46,46 @@ def _tessdata_dirs() -> list[str]:
     return dirs
 
 
+# Tesseract's PageOrientation (where the top of the text points) -> degrees clockwise to turn upright.
+_UPRIGHT_TURN = {0: 0, 1: 270, 2: 180, 3: 90}
+
+
 class TesseractEngine:
+    """Orientation through Tesseract's layout analysis with orientation detection (psm 1), text through
+    recognition of one column (psm 4: reads certificates with borders and seals in order). Both release
+    Python's GIL while they work (DetectOrientationScript does not: it would stall the chat's event loop)."""
+
     def __init__(self, tessdata: str) -> None:
         self.tessdata = tessdata
         self._local = threading.local()
 
-    def _api(self, name: str) -> Any:
-        api = getattr(self._local, name, None)
+    def _api(self) -> Any:
+        api = getattr(self._local, "api", None)
         if api is None:
             from tesserocr import PSM, PyTessBaseAPI
 
-            if name == "osd":
-                api = PyTessBaseAPI(path=self.tessdata, lang="osd", psm=PSM.OSD_ONLY)
-            else:
-                # one column of text of varying sizes: reads certificates with borders and seals in order
-                api = PyTessBaseAPI(path=self.tessdata, lang=LANGUAGE, psm=PSM.SINGLE_COLUMN)
-            setattr(self._local, name, api)
+            api = self._local.api = PyTessBaseAPI(path=self.tessdata, lang=LANGUAGE, psm=PSM.SINGLE_COLUMN)
         return api
 
-    def orientation(self, image: Image.Image) -> Orientation | None:
-        """The page's orientation, or None when it has too little text to tell."""
-        api = self._api("osd")
-        api.SetImage(for_ocr(image))
+    def orientation(self, image: Image.Image) -> int | None:
+        """Degrees clockwise that turn the page upright, or None when there is too little text to tell."""
+        from tesserocr import PSM
+
+        api = self._api()
+        api.SetPageSegMode(PSM.AUTO_OSD)
         try:
-            found = api.DetectOrientationScript()
+            api.SetImage(for_ocr(image))
+            layout = api.AnalyseLayout()
+            return None if layout is None else _UPRIGHT_TURN.get(int(layout.Orientation()[0]))
         finally:
             api.Clear()
-        if not found:
-            return None
-        return Orientation(rotation=(360 - int(found["orient_deg"])) % 360, confidence=float(found["orient_conf"]))
+            api.SetPageSegMode(PSM.SINGLE_COLUMN)
 
     def read(self, image: Image.Image, timeout: float) -> Reading:
         """The page's text (upright), within `timeout` seconds, else OcrTimeout."""
         if timeout <= 0:
             raise OcrTimeout()
-        api = self._api("ocr")
+        api = self._api()
         api.SetImage(for_ocr(image))
         try:
             if not api.Recognize(timeout=max(1, int(timeout * 1000))):
