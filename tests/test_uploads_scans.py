@@ -344,3 +344,16 @@ def test_paths_are_never_in_the_report(tmp_path: Path) -> None:
     scan = make_scan("title", None, "upright", "jpeg", 0)
     report = check_upload(NOTICE, None, scan.filename, scan.content, engine=None)
     assert str(tmp_path) not in repr(report) and report.filename == scan.filename
+
+
+def test_a_notice_without_upload_rules_or_recognize_blocks_still_gets_the_checks() -> None:
+    from knowledge import load_notice
+    from tests.conftest import FIXTURES_DIR
+
+    other = load_notice(FIXTURES_DIR / "notices" / "2022-test-notice.yaml")
+    assert other.uploads is None and not any(it.recognize for it in other.items)
+    scan = make_scan("ce_specialty", 2021, "upright", "png", 0)
+    report = check_upload(other, None, scan.filename, scan.content, engine=None)
+    assert report.item is None and report.legible is True and report.accepted is None and report.converted == ()
+    text = report_text(other, report, "zh_Hans")
+    assert "格式：PNG。" in text and "四（二）" not in text
