@@ -357,3 +357,15 @@ def test_a_notice_without_upload_rules_or_recognize_blocks_still_gets_the_checks
     assert report.item is None and report.legible is True and report.accepted is None and report.converted == ()
     text = report_text(other, report, "zh_Hans")
     assert "格式：PNG。" in text and "四（二）" not in text
+
+
+def test_an_iphone_heic_photo_gets_an_upright_jpg() -> None:
+    scan = make_scan("title", None, "rot90", "png", 0)
+    out = io.BytesIO()
+    Image.open(io.BytesIO(scan.content)).save(out, "HEIF", quality=90)  # pillow-heif registered its opener
+    report = check_upload(NOTICE, None, "IMG_0001.HEIC", out.getvalue(), engine=ENGINE)
+    assert report.format == "heic" and report.accepted is False and len(report.converted) == 1
+    assert Image.open(io.BytesIO(report.converted[0])).format == "JPEG"
+    assert report_text(NOTICE, report, "zh_Hans").split("\n")[1].startswith("格式：HEIC。通知要求扫描后保存为*.jpg格式")
+    if ENGINE is not None:
+        assert report.rotation == 90 and report.item == "title_certificate"
