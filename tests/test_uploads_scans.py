@@ -369,3 +369,16 @@ def test_an_iphone_heic_photo_gets_an_upright_jpg() -> None:
     assert report_text(NOTICE, report, "zh_Hans").split("\n")[1].startswith("格式：HEIC。通知要求扫描后保存为*.jpg格式")
     if ENGINE is not None:
         assert report.rotation == 90 and report.item == "title_certificate"
+
+
+@pytest.mark.parametrize(("variant", "legible"), [("upright", True), ("blurred", False)])
+def test_sensor_noise_neither_blurs_a_sharp_scan_nor_sharpens_a_blurred_one(variant: str, legible: bool) -> None:
+    import numpy as np
+
+    from bot.features.uploads.legibility import measure
+    from bot.features.uploads.pages import open_image
+
+    scan = make_scan("commitment", None, variant, "png", 5)
+    pixels = np.asarray(open_image(scan.content).images[0], dtype=np.float32)
+    noisy = np.clip(pixels + np.random.default_rng(1).normal(0, 12, pixels.shape), 0, 255).astype(np.uint8)
+    assert measure(Image.fromarray(noisy)).legible is legible
