@@ -166,7 +166,7 @@ def _check_scan(
                     recognition = "timeout"
             # An illegible page's orientation is not believed (Tesseract guesses on blurred text).
             rotation = turn if measured.legible else None
-        elif ocr is not None and recognition == "on":
+        elif ocr is not None and index == 0 and recognition == "on":
             recognition = "timeout"
         rotations.append(rotation)
 
