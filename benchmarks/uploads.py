@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import threading
 import time
@@ -114,7 +115,8 @@ def main() -> int:
     print("Upload checks on the generated set (benchmarks/uploads.py)")
     print(f"  machine: {os.cpu_count()} cores, shared with other work; reference loop {loop_ms:.0f} ms "
           f"(a quiet machine: about 25 ms); Tesseract {'on: ' + engine.tessdata if engine else 'OFF'}")
-    print(f"  files: {len(results)} ({args.seeds} seed(s)); workers: {args.workers}; wall time {wall:.0f} s")
+    print(f"  files: {len(results)} ({args.seeds} seed(s)); workers: {args.workers}; wall time {wall:.0f} s; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (the set held in memory)")
 
     times = [r.seconds for r in results]
     p95 = percentile(times, 0.95)
