@@ -1,4 +1,5 @@
-"""Command-line entry points: `zhicheng-bot [run|console|health|backup|broadcast|knowledge|case|understand]`."""
+"""Command-line entry points: `zhicheng-bot [run|console|health|backup|broadcast|knowledge|case|understand|
+check-upload]`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from conversations.outcome import evaluate
 from conversations.reader import READ_LIMIT
 from conversations.render import headline, outcome_html, outcome_text, understanding_text
 from conversations.season import season_of
+from conversations.uploads import DEFAULT_TIME_LIMIT, MAX_UPLOAD_BYTES
 from knowledge import KnowledgeError, Notice, load_notice, notice_files, notice_path
 
 EXIT_INVALID = 2
@@ -245,6 +247,12 @@ def _understand(args: argparse.Namespace) -> int:
     else:
         print(understanding_text(notice, understood, args.locale))
     return 0
+
+
+def _check_upload(args: argparse.Namespace) -> int:
+    from bot.features.uploads.command import run  # imported here: images, PDF and OCR only for this command
+
+    return run(args)
 
 
 def _moment(text: str) -> object:
@@ -539,6 +547,27 @@ def build_parser() -> argparse.ArgumentParser:
                             help="answers given before (a case file): contradictions are listed, never overwritten")
     understand.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     understand.set_defaults(handler=_understand)
+    upload = sub.add_parser(
+        "check-upload", help="check a scan or the work summary against the notice (format, orientation, "
+                             "legibility, item and year; 字数)",
+        description="Checks one file as the bot checks an upload: the format the platform takes (*.jpg), upright, "
+                    "legible, which checklist item it is and its year; for .docx, .txt or a text PDF, the work "
+                    "summary's 字数. Exit 0 when checked, 2 with one line when the file cannot be.")
+    upload.add_argument("file", metavar="FILE", help=f"an image, PDF, .docx or .txt, at most "
+                                                     f"{MAX_UPLOAD_BYTES // 2**20} MB (Telegram's download limit)")
+    upload.add_argument("--level", metavar="L", help="the level applied for (junior, intermediate, associate_senior, "
+                                                     "full_senior): an item not on its checklist is named so")
+    upload.add_argument("--case", metavar="CASE_FILE", help="an applicant's case file: match against their checklist")
+    upload.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or json: {format, upright, rotation, legible, item, year, notes, …}")
+    upload.add_argument("--out", metavar="PATH", help="write the converted upright .jpg here when one is needed "
+                                                      "(several pages: PATH-1.jpg, PATH-2.jpg …)")
+    upload.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
+                        help=f"language of the verdicts (default {DEFAULT_LOCALE})")
+    upload.add_argument("--notice", metavar="NOTICE_FILE", help="use this notice file instead of the bundled one")
+    upload.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                        help=f"stop recognition after this many seconds (default {DEFAULT_TIME_LIMIT:g})")
+    upload.set_defaults(handler=_check_upload)
     return parser
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.loader import REVIEW_KEY, REVIEWABLE_SECTIONS
+from knowledge.loader import REVIEW_KEY, REVIEWABLE_MAPPINGS, REVIEWABLE_SECTIONS, mapping_at
 
 # Keys whose values are ids, references, expressions or flags: never rewritten as text.
 STRUCTURAL_KEYS = frozenset({
@@ -29,9 +29,10 @@ class Entry:
 
 
 def entries(data: dict[str, Any]) -> Iterator[Entry]:
-    for key in ("notice", "contacts", "season"):
-        if isinstance(data.get(key), dict):
-            yield Entry(key, (key,), data[key])
+    for key in REVIEWABLE_MAPPINGS:
+        found = mapping_at(data, key)
+        if isinstance(found, dict):
+            yield Entry(key, tuple(key.split(".")), found)
     for section in REVIEWABLE_SECTIONS:
         for i, entry in enumerate(data.get(section, [])):
             yield Entry(f"{section}.{entry['id']}", (section, i), entry)

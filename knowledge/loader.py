@@ -20,6 +20,7 @@ from knowledge.model import (
     CONTACTS_TARGET,
     TARGET_SECTIONS,
     Attachment,
+    Cited,
     Clause,
     Contacts,
     Deadline,
@@ -32,12 +33,15 @@ from knowledge.model import (
     NoticeInfo,
     Option,
     Question,
+    Recognition,
+    RecognizedDocument,
     Review,
     Rule,
     Season,
     Stage,
     Topic,
     UnitDuty,
+    UploadRules,
     Variant,
     WorkingDayDate,
     parse_expr,
@@ -52,10 +56,14 @@ PLACEHOLDERS = frozenset({"level"})
 _WHITESPACE = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Where a draft (knowledge.drafting) may mark an entry `review: <reason>` for a person to settle.
-REVIEWABLE_MAPPINGS = ("notice", "contacts", "season")
+REVIEWABLE_MAPPINGS = ("notice", "contacts", "season", "uploads.format", "uploads.upright", "uploads.legible")
 REVIEWABLE_SECTIONS = ("deadlines", "working_day_dates", "interpretations", "questions", "rules", "notes", "items",
                        "attachments", "unit_duties", "topics")
 REVIEW_KEY = "review"
+# Years and bounds as a quote writes them: 2016-2020年度, 2018年-2020年, 2021年度; 2000-3000字.
+_YEAR_RANGE = re.compile(r"((?:19|20)\d\d)\s*年?\s*[-–—~至到]\s*((?:19|20)\d\d)\s*年")
+_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+_CHARACTER_BOUNDS = re.compile(r"(\d+)\s*[-–—~至到]\s*(\d+)\s*字")
 
 
 class KnowledgeError(Exception):
@@ -82,6 +90,23 @@ _StringDateLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def quoted_years(quote: str) -> tuple[int, ...]:
+    """The years a quote asks for: every year of a range (2016-2020年度), else each year named."""
+    ranges = _YEAR_RANGE.findall(quote)
+    if ranges:
+        return tuple(sorted({y for a, b in ranges for y in range(int(a), int(b) + 1)}))
+    return tuple(sorted({int(y) for y in _YEAR.findall(quote)}))
+
+
+def quoted_character_bounds(quote: str) -> tuple[int, int] | None:
+    """The least and most 字数 a quote names (字数2000-3000字), or None."""
+    found = _CHARACTER_BOUNDS.search(quote)
+    if found is None:
+        return None
+    low, high = int(found.group(1)), int(found.group(2))
+    return (low, high) if low <= high else None
 
 
 def squash(text: str) -> str:
@@ -124,6 +149,13 @@ def _entry_name(data: Any, path: Iterable[Any]) -> str:
     return "".join(parts) or "(top level)"
 
 
+def mapping_at(data: Any, dotted: str) -> Any:
+    """The mapping a dotted name leads to (uploads.format), or None."""
+    for key in dotted.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 def take_reviews(path: Path, data: dict[str, Any]) -> list[Review]:
     """Remove the review marks of a draft from its data, and return them (named as the checks name
     the entries). A mark is not part of the schema: a notice with marks is a draft, not a notice."""
@@ -137,7 +169,7 @@ def take_reviews(path: Path, data: dict[str, Any]) -> list[Review]:
             reviews.append(Review(name, reason.strip()))
 
     for key in REVIEWABLE_MAPPINGS:
-        take(data.get(key), key)
+        take(mapping_at(data, key), key)
     for section in REVIEWABLE_SECTIONS:
         entries = data.get(section)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -252,6 +284,9 @@ class _Checker:
                 if section == "items":
                     self._check_item(name, entry, stages)
         self._check_unit_duties(stages, deadline_ids)
+        for key, rule in self.data.get("uploads", {}).items():
+            self._check_ref(f"uploads.{key}", rule["ref"])
+            self._check_quote(f"uploads.{key}", rule["quote"])
         self._check_question_order()
         self._check_topics()
 
@@ -314,8 +349,8 @@ class _Checker:
             raise self.fail(entry, f"cites clause '{ref}', which is not listed under clauses")
 
     def _check_quote(self, entry: str, quote: str) -> None:
-        if entry.split(".")[0] in self.reviewed:
-            return
+        if entry.split(".")[0] in self.reviewed or any(entry == r or entry.startswith(f"{r}.") for r in self.reviewed):
+            return  # marked for review: the old notice's words until a person settles them
         if squash(quote) not in self.squashed_text:
             raise self.fail(entry, f"quote does not appear in the notice text: '{quote[:40]}'")
 
@@ -379,6 +414,8 @@ class _Checker:
             raise self.fail(name, f"stage '{item['stage']}' is not listed under stages")
         if "exempt_ref" in item:
             self._check_ref(name + ".exempt_ref", item["exempt_ref"])
+        if "recognize" in item:
+            self._check_recognize(name + ".recognize", item)
         texts = [item["title"], item["detail"]]
         if item.get("variants") and "base_label" not in item:
             raise self.fail(name, "an item with variants needs a base_label (who its own wording is for)")
@@ -401,6 +438,21 @@ class _Checker:
                 if placeholder not in item.get("generic", {}):
                     raise self.fail(name, f"placeholder '{{{placeholder}}}' needs its generic words (generic: "
                                           f"{{{placeholder}: …}}), said when no applicant is known")
+
+    def _check_recognize(self, name: str, item: dict[str, Any]) -> None:
+        recognize, quote = item["recognize"], item["quote"]
+        if "kind" in recognize and squash(recognize["kind"]) not in squash(quote):
+            raise self.fail(name + ".kind", f"'{recognize['kind']}' is not in the item's quote")
+        if recognize.get("dated") and not quoted_years(quote):
+            raise self.fail(name + ".dated", "the item's quote names no year (2021年度, 2016-2020年度)")
+        if recognize.get("counted") and quoted_character_bounds(quote) is None:
+            raise self.fail(name + ".counted", "the item's quote names no bounds of 字数 (2000-3000字)")
+        if "interpretation" in recognize and recognize["interpretation"] not in {
+                x["id"] for x in self.data["interpretations"]}:
+            raise self.fail(name + ".interpretation", f"'{recognize['interpretation']}' is not an interpretation")
+        names = [d["name"] for d in recognize["documents"]]
+        if len(set(names)) != len(names):
+            raise self.fail(name + ".documents", "duplicate document name")
 
     def _check_question_order(self) -> None:
         """A question may only depend on the answers of questions asked before it."""
@@ -436,6 +488,30 @@ def _typed(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: (parse_expr(v) if k in _EXPR_KEYS and v is not None else v) for k, v in entry.items()}
 
 
+def _recognition(item: dict[str, Any]) -> Recognition | None:
+    raw = item.get("recognize")
+    if raw is None:
+        return None
+    return Recognition(
+        documents=tuple(RecognizedDocument(d["name"], tuple(d["words"]), bool(d.get("sensitive", False)))
+                        for d in raw["documents"]),
+        kind=raw.get("kind"),
+        years=quoted_years(item["quote"]) if raw.get("dated") else (),
+        characters=quoted_character_bounds(item["quote"]) if raw.get("counted") else None,
+        interpretation=raw.get("interpretation"),
+    )
+
+
+def _upload_rules(d: dict[str, Any]) -> UploadRules | None:
+    raw = d.get("uploads")
+    if raw is None:
+        return None
+    fmt = raw["format"]
+    return UploadRules(formats=tuple(fmt["formats"]), label=fmt.get("label", "/".join(fmt["formats"])),
+                       format=Cited(fmt["ref"], fmt["quote"]), upright=Cited(**raw["upright"]),
+                       legible=Cited(**raw["legible"]))
+
+
 def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) -> Notice:
     info = dict(d["notice"])
     info["date"] = dt.date.fromisoformat(info["date"])
@@ -456,7 +532,8 @@ def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) ->
         rules=tuple(Rule(**_typed(r)) for r in d["rules"]),
         notes=tuple(Note(**_typed(n)) for n in d["notes"]),
         items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", [])),
-                            "generic": MappingProxyType(dict(it.get("generic", {})))})
+                            "generic": MappingProxyType(dict(it.get("generic", {}))),
+                            "recognize": _recognition(it)})
                     for it in d["items"]),
         attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
                                         "fields": tuple(a.get("fields", [])), "heading": tuple(a.get("heading", [])),
@@ -471,6 +548,7 @@ def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) ->
                                        "interpretations": tuple(u.get("interpretations", []))})
                           for u in d.get("unit_duties", [])),
         lexicon=lexicon,
+        uploads=_upload_rules(d),
     )
 
 

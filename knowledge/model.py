@@ -231,6 +231,28 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class RecognizedDocument:
+    """A document an upload may be: its name and words printed on it."""
+
+    name: str
+    words: tuple[str, ...]
+    sensitive: bool = False  # only its presence is confirmed (an ID card)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """How an upload is recognised as an item: the documents it may be, the word that tells it from
+    another item of the same document (专业科目/公需科目), the years and the 字数 bounds the item's
+    quote names (read at load)."""
+
+    documents: tuple[RecognizedDocument, ...]
+    kind: str | None = None
+    years: tuple[int, ...] = ()  # dated items: every year asked for (2016-2020: five years)
+    characters: tuple[int, int] | None = None  # counted items: the least and most 字数
+    interpretation: str | None = None  # id of the reading the check rests on
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     stage: str
@@ -248,6 +270,27 @@ class Item:
     base_quote: str | None = None  # the notice's words for the item's own case alone (its quote covers all)
     base_ref: str | None = None  # the clause of base_quote, if not the item's
     generic: Mapping[str, str] = field(default_factory=dict)  # placeholder -> its words when no one is known
+    recognize: Recognition | None = None
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A requirement with the clause and the notice's words it rests on."""
+
+    ref: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """What the notice requires of uploaded scans: the formats the platform takes as they are (as the
+    notice writes them: `label`), upright, legible."""
+
+    formats: tuple[str, ...]
+    label: str
+    format: Cited
+    upright: Cited
+    legible: Cited
 
 
 @dataclass(frozen=True)
@@ -341,6 +384,7 @@ class Notice:
     unit_duties: tuple[UnitDuty, ...] = ()
     reviews: tuple[Review, ...] = ()  # a draft's entries marked for review (load_notice(..., allow_review=True))
     lexicon: Lexicon | None = field(repr=False, default=None)  # how people type about it (knowledge.lexicon)
+    uploads: UploadRules | None = None
 
     @property
     def id(self) -> str:

@@ -215,7 +215,8 @@ def test_a_sentence_changed_beyond_numbers_keeps_the_old_data_and_shows_the_clos
     old = next(e for e in OLD_DATA["items"] if e["id"] == "scans_as_jpg")
     assert {k: v for k, v in entry.items() if k != "review"} == old
     assert entry["review"].startswith("quote: changed beyond numbers")
-    assert {r.entry for r in draft.report.review} == {"items.scans_as_jpg"}  # nothing else is flagged
+    # the item and the platform's format rule quote the sentence; nothing else is flagged
+    assert {r.entry for r in draft.report.review} == {"items.scans_as_jpg", "uploads.format", "uploads.upright"}
 
 
 def test_a_removed_clause_flags_what_rests_on_it_and_the_clauses_after_it_are_renumbered() -> None:
@@ -289,12 +290,12 @@ def test_draft_then_check_on_the_command_line(new_notice: Callable[[str], Path],
     assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o", str(out),
                  "--id", "2022-xinjiang-nonferrous", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [r["entry"] for r in report["review"]] == ["items.scans_as_jpg"]
+    assert [r["entry"] for r in report["review"]] == ["uploads.format", "uploads.upright", "items.scans_as_jpg"]
     assert load_notice(out, allow_review=True).info.id == "2022-xinjiang-nonferrous"
     assert main(["knowledge", "check", str(out)]) == 1
     captured = capsys.readouterr()
     assert "review: " in captured.out and "(id=scans_as_jpg): quote: changed beyond numbers" in captured.out
-    assert "1 entries marked for review" in captured.err
+    assert "3 entries marked for review" in captured.err
     assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o", str(out),
                  "--id", "2022-xinjiang-nonferrous"]) == 2
     assert "exists" in capsys.readouterr().err

@@ -56,7 +56,7 @@ NEW_TEXT = NEW_TEXT_FILE.read_text(encoding="utf-8")
 # The entries a person must settle, and why: the sentences that changed beyond numbers or went away,
 # and what rests on them.
 EXPECTED_REVIEW = {
-    "items.scans_as_jpg",  # JPG -> PDF
+    "items.scans_as_jpg", "uploads.format", "uploads.upright",  # JPG -> PDF
     "items.defence",  # on site only
     "interpretations.defence_exemption_open",  # cites the words on video defences
     "topics.grassroots_defence", "topics.defence_others", "topics.defence_other_levels",  # answers pointing at
@@ -144,7 +144,7 @@ def test_check_refuses_the_draft_and_passes_the_resolved_file(draft: Draft, tmp_
     assert main(["knowledge", "draft", str(tmp_path / NEW_TEXT_FILE.name), "--from", "2021-xinjiang-nonferrous",
                  "--id", NEW_ID, "-o", str(out)]) == 0
     report = capsys.readouterr().out
-    assert "12 marked for review" in report and "New sentences that no entry quotes (2)" in report
+    assert "14 marked for review" in report and "New sentences that no entry quotes (2)" in report
     assert main(["knowledge", "check", str(out)]) == 1
     listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("review: ")]
     assert len(listed) == len(EXPECTED_REVIEW)

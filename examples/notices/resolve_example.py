@@ -90,6 +90,10 @@ def resolve(data: dict[str, Any]) -> dict[str, Any]:
         "id": "paper_social_insurance", "stage": "paper", "title": "社会保险缴纳证明复印件1份",
         "detail": "纸质复印件1份，由单位人事（职改）部门在“通过形式审核”后统一报送。", "ref": "五（五）4",
         "quote": "4.社会保险缴纳证明复印件1份。", "copies": 1})
+    # 四（二）: the platform takes PDF scans now
+    data["uploads"]["format"] = {"formats": ["pdf"], "label": "PDF", "ref": "四（二）",
+                                 "quote": "网上要求上传的附件材料，需扫描后保存为PDF格式再正向上传。"}
+    data["uploads"]["upright"] = {"ref": "四（二）", "quote": "需扫描后保存为PDF格式再正向上传"}
     entry("topics", "paper_list")["points_to"].append("item:paper_social_insurance")
     data["topics"].append({"id": "social_insurance",
                            "points_to": ["item:social_insurance_upload", "item:paper_social_insurance"]})
