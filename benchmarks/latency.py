@@ -61,7 +61,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
-from bench_common import log, met  # noqa: E402
+from bench_common import log, met, reference_loop_ms  # noqa: E402
 from bot_api_http import BotAPIServer, BotSide  # noqa: E402
 from load_common import long_paths, percentile  # noqa: E402
 
@@ -376,7 +376,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"Tap-to-answer, {args.delay * 1000:.0f} ms per Bot API call (HTTP stand-in on 127.0.0.1), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, reference loop {reference_loop_ms():.0f} ms, "
+          f"Python {sys.version.split()[0]}")
     if args.profile:
         from profile_report import print_profile
 
