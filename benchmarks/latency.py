@@ -1,7 +1,7 @@
 """Tap-to-answer of the bot and of a bare PTB echo bot, in the same run, with the Bot API 100 ms away.
 
 The setup, as applicants meet the bot at the peak of a season:
-- A Bot API stand-in (tests/support/offline.py behind HTTP on 127.0.0.1: benchmarks/bot_api_http.py)
+- A Bot API stand-in (tests/support/offline.py behind HTTP on 127.0.0.1: tests/support/http_api.py)
   answers every call `--delay` (100 ms) after it arrived. Updates reach the bots by long polling,
   at once (only the bots' own calls pay the distance).
 - The bot runs as `zhicheng-bot run` in a process of its own (benchmarks/bench_bots.py), with
@@ -62,10 +62,10 @@ if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
 from bench_common import log, met, reference_loop_ms  # noqa: E402
-from bot_api_http import BotAPIServer, BotSide  # noqa: E402
 from load_common import long_paths, percentile  # noqa: E402
 
 from tests.support import buttons as callbacks  # noqa: E402
+from tests.support.http_api import BotAPIServer, BotSide  # noqa: E402
 from tests.support.offline import UpdateFactory  # noqa: E402
 
 P95_TARGET_MS = 300.0

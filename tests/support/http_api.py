@@ -1,16 +1,19 @@
-"""The Bot API stand-in of tests/support/offline.py served over HTTP on 127.0.0.1, for benchmarks
-whose bots run in processes of their own (benchmarks/latency.py).
+"""The Bot API stand-in of tests/support/offline.py served over HTTP on 127.0.0.1: for benchmarks
+whose bots run in processes of their own (benchmarks/latency.py), and for the tests of the bot's
+own HTTP client (bot.telegram.transport).
 
 One server holds one OfflineBotAPI per bot token (`/bot<token>/<method>`, as api.telegram.org
 serves them), so the bots reach it through PTB's own HTTPXRequest exactly as they reach Telegram.
 Every call is answered `delay` seconds after it arrived (a Bot API that far away), except
 getUpdates: a long poll that is answered at once when updates are waiting, and held until one
 is pushed otherwise (an update reaches the bot as soon as the user's tap reached Telegram; only
-the bot's own calls pay the distance). The stand-in skips its checks of texts (validate=False):
-they are Telegram's work, and the tests do them.
+the bot's own calls pay the distance). A side made with `validate=False` skips the checks of
+texts (benchmarks: they are Telegram's work). Files named by getFile are served at
+/file/bot<token>/<file_id>.
 
 A small asyncio protocol rather than a web framework: it must not be what limits a run of
-hundreds of applicants, and it runs in the same process as the driver of the run.
+hundreds of applicants, and it runs in the same process as the driver of the run. A call whose
+method is in `hold` is never answered (a Bot API that does not answer in time).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.support.offline import OfflineBotAPI
+from tests.support.offline import Call, OfflineBotAPI
 
 # (token, method, params, ok, result, at): told after each answered call (perf_counter time)
 Listener = Callable[[str, str, dict[str, Any], bool, Any, float], None]
@@ -37,6 +40,7 @@ class BotSide:
 
     token: str
     api: OfflineBotAPI = field(default_factory=lambda: OfflineBotAPI(record=False, validate=False))
+    headers: list[dict[str, str]] = field(default_factory=list)  # of each call, when the api records
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     poll: tuple[_Connection, asyncio.TimerHandle] | None = None  # a getUpdates held until an update comes
     polls: int = 0  # getUpdates calls seen (the first tells that the bot is up)
@@ -84,7 +88,12 @@ class _Connection(asyncio.Protocol):
             body = self.buffer[end + 4:end + 4 + length]
             self.buffer = self.buffer[end + 4 + length:]
             path = head[0].split(" ")[1]
-            self.server.request(self, path, headers.get("content-type", ""), body)
+            self.server.request(self, path, headers, body)
+
+    def respond_raw(self, status: int, payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
+                                 % (status, len(payload), payload))
 
     def respond(self, ok: bool, result: Any, status: int = 200) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -130,14 +139,16 @@ class BotAPIServer:
     def __init__(self, delay: float, listener: Listener | None = None) -> None:
         self.delay = delay
         self.listener = listener
+        self.hold: set[str] = set()
         self.sides: dict[str, BotSide] = {}
         self._server: asyncio.Server | None = None
         self.connections: set[_Connection] = set()
         self.port = 0
 
-    def side(self, token: str) -> BotSide:
+    def side(self, token: str, api: OfflineBotAPI | None = None) -> BotSide:
+        """The side of a bot token (made on first use; `api`: its own stand-in, recording and checking)."""
         if token not in self.sides:
-            self.sides[token] = BotSide(token)
+            self.sides[token] = BotSide(token, api) if api is not None else BotSide(token)
         return self.sides[token]
 
     @property
@@ -157,16 +168,26 @@ class BotAPIServer:
                     connection.transport.close()
             await self._server.wait_closed()
 
-    def request(self, connection: _Connection, path: str, content_type: str, body: bytes) -> None:
-        token, _, method = path.removeprefix("/bot").partition("/")
+    def request(self, connection: _Connection, path: str, headers: dict[str, str], body: bytes) -> None:
+        download = path.startswith("/file/bot")
+        token, _, method = path.removeprefix("/file").removeprefix("/bot").partition("/")
         side = self.sides.get(token)
         if side is None:
             connection.respond(False, "Unauthorized", 401)
             return
-        params, files = parse_params(content_type, body)
+        if side.api.record:
+            side.headers.append(headers)
+        if download:
+            content = side.api.files.get(method.rsplit("/", 1)[-1])
+            asyncio.get_running_loop().call_later(self.delay, connection.respond_raw, 200 if content else 404,
+                                                  content or b"Not Found")
+            return
+        params, files = parse_params(headers.get("content-type", ""), body)
         side.calls += 1
         if method == "getUpdates":
             self._get_updates(side, connection, params)
+            return
+        if method in self.hold:
             return
         loop = asyncio.get_running_loop()
         loop.call_later(self.delay, self._answer, side, connection, method, params, files)
@@ -174,6 +195,8 @@ class BotAPIServer:
     def _answer(self, side: BotSide, connection: _Connection, method: str, params: dict[str, Any],
                 files: dict[str, bytes]) -> None:
         ok, result = side.api.answer(method, params, files)
+        if side.api.record:
+            side.api.calls.append(Call(method, params, files))
         if self.listener is not None:
             self.listener(side.token, method, params, ok, result, time.perf_counter())
         connection.respond(ok, result, 200 if ok else 400)
