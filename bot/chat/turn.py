@@ -191,9 +191,12 @@ class Turn:
         return local_today(self.clock(), self.notice.info.timezone)
 
     def outcome_actions(self, *, with_document: bool) -> list[Action]:
+        """The verdict first (in one message with the line saying all questions are answered, where
+        Telegram's limit allows), then the checklist, the deadlines and contacts; the checklist file
+        is rendered only once those have gone out."""
         outcome = self.outcome()
-        self.say("outcome_intro")
-        for text in head_messages(self.notice, outcome, self.locale, today=self.today()):
+        intro = message("outcome_intro", self.locale, notice=self.notice)
+        for text in head_messages(self.notice, outcome, self.locale, today=self.today(), lead=intro):
             self.actions.append(Send(text))
         if outcome.has_checklist:  # those turned away see no checklist, no 0/0 and no 📄 button
             for text, keyboard in self.checklist_messages(outcome):
@@ -207,7 +210,7 @@ class Turn:
         for i, text in enumerate(tail):
             self.actions.append(Send(text, (tuple(navigation),) if i == len(tail) - 1 else None))
         if with_document and outcome.checklist:
-            self.actions.append(self.document(outcome))
+            self.actions.append(Later(lambda: [self.document(outcome)]))
         return self.actions
 
     def checklist_messages(self, outcome: Outcome) -> list[tuple[str, Keyboard | None]]:
