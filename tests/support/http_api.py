@@ -107,8 +107,8 @@ class _Connection(asyncio.Protocol):
 
 
 def parse_params(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """A Bot API request's parameters (as PTB's HTTPXRequest sends them: form fields, JSON-encoded
-    where not strings, or multipart with files) and its files."""
+    """A Bot API request's parameters (a JSON body; form fields, JSON-encoded where not strings, as
+    PTB's HTTPXRequest sends them; or multipart with files) and its files."""
     params: dict[str, Any] = {}
     files: dict[str, bytes] = {}
     if content_type.startswith("multipart/form-data"):
@@ -126,6 +126,8 @@ def parse_params(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[s
                 files[fields["filename"].strip('"') or name] = content
             else:
                 params[name] = content.decode("utf-8")
+    elif content_type.startswith("application/json"):
+        params = json.loads(body) if body else {}
     elif body:
         params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     if isinstance(params.get("reply_markup"), str):
