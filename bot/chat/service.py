@@ -54,12 +54,17 @@ class ChatService:
         self.interview = interview_for(notice)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.env = env or Environment()
+        self._offered: tuple[dt.date, Notice] | None = None
         for each in self.notices.values():
             index_for(each)  # the index of typed questions, built once at start, not on the first question
 
     def offered(self) -> Notice:
-        """The notice a new interview follows today (conversations.season.offered_notice)."""
-        return offered_notice(self.notices.values(), self.notice, local_today(self.clock(), self.notice.info.timezone))
+        """The notice a new interview follows today (conversations.season.offered_notice), worked
+        out once a day."""
+        today = local_today(self.clock(), self.notice.info.timezone)
+        if self._offered is None or self._offered[0] != today:
+            self._offered = (today, offered_notice(self.notices.values(), self.notice, today))
+        return self._offered[1]
 
     async def refresh_summaries(self) -> int:
         """At start: the applicant summaries of a changed notice (or none yet) worked out anew."""
@@ -69,13 +74,14 @@ class ChatService:
         """The actions answering the event; None for a repeated delivery, which must not be answered."""
         started = time.perf_counter()
         actions, handler, state_name = await self.storage.atomically(lambda db: self._handle_in(db, event))
-        log.info(
-            "update user=%s state=%s handler=%s duration_ms=%.1f",
-            hashed(event.user_id),
-            state_name,
-            handler,
-            (time.perf_counter() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.INFO):  # the user's hash is not worked out for a log that drops the line
+            log.info(
+                "update user=%s state=%s handler=%s duration_ms=%.1f",
+                hashed(event.user_id),
+                state_name,
+                handler,
+                (time.perf_counter() - started) * 1000,
+            )
         return actions
 
     def _handle_in(self, db: sqlite3.Connection, event: Event) -> tuple[list[Action] | None, str, str]:
