@@ -4,6 +4,8 @@ time and memory are its own (the driver and the Bot API stand-in run in the pare
   bench_bots.py bot [--now TIME] [--profile FILE]
       `zhicheng-bot run`: long polling, settings from the environment (TELEGRAM_BOT_TOKEN,
       TELEGRAM_API_BASE_URL, ZHICHENG_DB, ZHICHENG_LOG_SALT …), logging as in production.
+  bench_bots.py bot --uvloop
+      the same on uvloop's event loop (uvloop installed by hand: it is not a dependency).
   bench_bots.py echo
       a bare PTB Application (concurrent updates) that answers /start with its text and a tap by
       editing the tapped message to the button's data: one Bot API call each.
@@ -103,7 +105,14 @@ def main() -> int:
     parser.add_argument("kind", choices=["bot", "echo"])
     parser.add_argument("--now", help="the bot's clock starts at this moment (zhicheng-bot run --now)")
     parser.add_argument("--profile", metavar="FILE", help="profile the bot's threads into FILE")
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop (measured side by side)")
     args = parser.parse_args()
+    if args.uvloop:
+        import asyncio
+
+        import uvloop  # not a dependency of the bot: installed by hand to measure it
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if args.kind == "echo":
         return run_echo()
     return run_bot(args.now, args.profile)

@@ -73,8 +73,8 @@ P50_ECHO_RATIO = 1.5
 SERVED_RATIO = 0.95
 CPU_ECHO_RATIO = 2.0
 FIRST_USER = 10_000_000
-TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO"}
-NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot"}
+TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO", "uvloop": "7000000003:UVLOOP"}
+NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot", "uvloop": "bot, uvloop"}
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_NOW = "2021-10-15T10:00:00+08:00"  # five days before the online deadline: the peak
 
@@ -219,8 +219,10 @@ class Run:
                "ZHICHENG_LOG_LEVEL": "INFO", "ZHICHENG_CONFIG": ""}
         for name in ("ZHICHENG_CONTACT_IDS", "ZHICHENG_WEBHOOK_URL", "ZHICHENG_NOTICE"):
             env.pop(name, None)
-        command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), kind]
-        if kind == "bot":
+        command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), "echo" if kind == "echo" else "bot"]
+        if kind == "uvloop":
+            command += ["--uvloop"]
+        if kind != "echo":
             command += ["--now", self.args.now]
             if self.profile is not None:
                 command += ["--profile", str(self.profile)]
@@ -366,6 +368,8 @@ def main() -> None:
                         help="seconds the applicant keeps reading the outcome's messages after the last tap")
     parser.add_argument("--now", default=DEFAULT_NOW, help=f"the bot's clock at start (default {DEFAULT_NOW})")
     parser.add_argument("--no-echo", action="store_true", help="run the bot alone")
+    parser.add_argument("--uvloop", action="store_true",
+                        help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest N")
     parser.add_argument("--search-from", type=int, default=300)
     parser.add_argument("--search-factor", type=float, default=1.5)
@@ -388,7 +392,7 @@ def main() -> None:
             report(one)
             print_profile(path, one.figures["bot"].served)
         return
-    kinds = ("bot",) if args.no_echo else ("bot", "echo")
+    kinds = ("bot",) if args.no_echo else ("bot", "uvloop") if args.uvloop else ("bot", "echo")
     held: dict[int, bool] = {}
     for n in (int(x) for x in args.runs.split(",")):
         log(f"running N={n} ...")
