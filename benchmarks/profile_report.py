@@ -34,9 +34,12 @@ CODE: list[tuple[str, tuple[str, ...]]] = [
     ("PTB request layer (telegram/request: parameters, JSON)", ("telegram/request/",)),
     ("PTB Application (telegram/ext: updater, dispatch, handlers)", ("telegram/ext/",)),
     ("PTB objects and Bot methods (telegram/_*: de_json, to_dict, __init__)", ("telegram/",)),
-    ("httpx, httpcore, h11, anyio", ("httpx/", "httpcore/", "h11/", "anyio/", "sniffio/")),
+    ("the HTTP client (aiohttp, yarl, multidict; PTB's httpx, httpcore, h11, anyio)",
+     ("aiohttp/", "yarl/", "multidict/", "propcache/", "frozenlist/", "aiosignal/", "httpx/", "httpcore/", "h11/",
+      "anyio/", "sniffio/", "urllib/")),
+    ("importing (a failed import retried on every call: httpcore's sniffio)", ("importlib", "_distutils_hack")),
     ("JSON (json module)", ("/json/", "_json")),
-    ("the event loop (asyncio, selectors, sockets)", ("asyncio/", "selectors", "select.", "socket", "_asyncio",
+    ("the event loop (asyncio, selectors, sockets)", ("asyncio/", "selectors", "select.", "socket", "_asyncio", "ssl",
                                                       "_contextvars", "threading.py", "queue.py", "concurrent/")),
 ]
 
@@ -52,13 +55,15 @@ ACTIVITIES: list[tuple[str, str, str]] = [
     ("the outcome's messages and file (Turn.outcome_actions)", "bot/chat/turn.py", "outcome_actions"),
     ("jinja rendering (Template.render)", "jinja2/environment.py", "render"),
     ("Bot API calls (ExtBot._do_post: limiter, request, HTTP)", "telegram/ext/_extbot.py", "_do_post"),
-    ("  of it: httpx (AsyncClient.request)", "httpx/_client.py", "request"),
+    ("  of it: httpx (AsyncClient.request; PTB's default client)", "httpx/_client.py", "request"),
+    ("  of it: aiohttp (ClientSession._request; the bot's client)", "aiohttp/client.py", "_request"),
     ("  of it: parameters to JSON (RequestData.json_parameters)", "telegram/request/_requestdata.py",
      "json_parameters"),
     ("  of it: parsing the answers (parse_json_payload)", "telegram/request/_baserequest.py", "parse_json_payload"),
     ("updates fetched and built (Updater polling, Update.de_json)", "telegram/ext/_updater.py", "polling_action_cb"),
     ("Update objects built (Update.de_json)", "telegram/_update.py", "de_json"),
-    ("sent messages built from the answers (Message.de_json)", "telegram/_message.py", "de_json"),
+    ("Message objects built (Message.de_json: the tapped message of each update)", "telegram/_message.py",
+     "de_json"),
     ("handling in PTB (Application.process_update)", "telegram/ext/_application.py", "process_update"),
     ("our handler (bot.telegram.handlers.serve)", "bot/telegram/handlers.py", "serve"),
     ("  of it: perform (the Bot API calls of the reply)", "bot/telegram/perform.py", "perform"),
@@ -83,6 +88,8 @@ def print_profile(path: object, taps: int) -> None:
     raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]] = stats.stats  # type: ignore[attr-defined]
     per_tap = 1000 / max(taps, 1)
     total = sum(tt for _, _, tt, _, _ in raw.values())
+    if taps <= 0:  # a run that served no tap: shares only
+        per_tap = 1000.0
     print(f"Profile of the bot: {total * per_tap:.2f} CPU ms per tap under cProfile "
           f"({taps} taps; thread CPU clocks; profiler overhead included)")
     print("  by code (own time; adds up to the whole):")
