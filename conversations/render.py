@@ -22,7 +22,7 @@ TELEGRAM_LIMIT = 4096
 # Rendered outcomes kept, per kind: applicants with the same answers (and the same day, ticks and
 # locale) read the same messages, so a burst of them renders each once.
 RENDERED_KEPT = 1024
-DOCUMENTS_KEPT = 32  # the checklist page is tens of KiB: a few, for a burst within the same minute
+DOCUMENTS_KEPT = 64  # the checklist page is tens of KiB
 # Templates mark the places where a long message may be split with this separator.
 SPLIT = "\x1e"
 T = TypeVar("T")
@@ -233,13 +233,19 @@ def outcome_html(
     generated: str | None = None,
     today: dt.date | None = None,
 ) -> str:
-    """A standalone HTML checklist to open on a phone or print on A4."""
-    return _outcome_html(notice, outcome, normalize_locale(locale), frozenset(ticked), generated, today)
+    """A standalone HTML checklist to open on a phone or print on A4. The page is rendered once per
+    outcome, locale, ticks and day; the moment it was generated is filled in for each copy."""
+    page = _outcome_html(notice, outcome, normalize_locale(locale), frozenset(ticked), generated is not None, today)
+    return page.replace(GENERATED_MARK, html.escape(generated)) if generated is not None else page
+
+
+GENERATED_MARK = "\x1fgenerated\x1f"  # where the moment goes: a character no template or notice text holds
 
 
 @lru_cache(maxsize=DOCUMENTS_KEPT)
-def _outcome_html(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], generated: str | None,
+def _outcome_html(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], stamped: bool,
                   today: dt.date | None) -> str:
+    generated = Markup(GENERATED_MARK) if stamped else None
     return render("checklist.html", locale, generated=generated, **_context(notice, outcome, ticked, today))
 
 
