@@ -23,6 +23,7 @@ from bot.chat.turn import Environment, Turn
 from bot.logsafe import hashed
 from bot.store import summaries, users
 from bot.store.storage import Storage
+from bot.store.users import UserState
 from conversations.clock import local_today
 from conversations.i18n import normalize_locale
 from conversations.interview import interview_for
@@ -116,9 +117,20 @@ class ChatService:
             if state.started and state.notice_id is not None and state.interview_changed(
                     before if before.exists else None):
                 summary = users.summary(state, self.notices.get(state.notice_id))
+                if self._summary_stored(before, summary):
+                    summary = None  # an answer in mid-interview: the stored row says this already
             users.save_user(db, state, before if before.exists else None, summary)
         state_name = "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
         return turn.actions, step.__name__, state_name
+
+
+    def _summary_stored(self, before: UserState, summary: summaries.Summary) -> bool:
+        """Whether the applicant's summary row already holds `summary`: it was written whenever it
+        changed (and worked out anew at start for a changed notice), so the summary of the state
+        as loaded is what the row holds."""
+        if not (before.exists and before.started and before.notice_id is not None):
+            return False
+        return users.summary(before, self.notices.get(before.notice_id)) == summary
 
 
 def other_notices(configured: Notice) -> list[Notice]:
