@@ -6,9 +6,10 @@ time and memory are its own (the driver and the Bot API stand-in run in the pare
       TELEGRAM_API_BASE_URL, ZHICHENG_DB, ZHICHENG_LOG_SALT …), logging as in production.
   bench_bots.py bot --uvloop
       the same on uvloop's event loop (uvloop installed by hand: it is not a dependency).
-  bench_bots.py echo
+  bench_bots.py echo [--transport aiohttp]
       a bare PTB Application (concurrent updates) that answers /start with its text and a tap by
-      editing the tapped message to the button's data: one Bot API call each.
+      editing the tapped message to the button's data: one Bot API call each; with PTB's own HTTP
+      client (httpx), or with the bot's (bot.telegram.transport) to compare everything else.
 
 Both stop cleanly on SIGTERM. With --profile, every thread of the bot (the event loop, SQLite's
 thread, the thread that renders the outcome) runs under cProfile, timed by each thread's own
@@ -75,7 +76,7 @@ def run_bot(now: str | None, profile_path: str | None) -> int:
         stats.dump_stats(profile_path)
 
 
-def run_echo() -> int:
+def run_echo(transport: str) -> int:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -87,13 +88,17 @@ def run_echo() -> int:
         assert update.callback_query is not None
         await update.callback_query.edit_message_text(update.callback_query.data or "")
 
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_API_BASE_URL"])
         .concurrent_updates(True)
-        .build()
     )
+    if transport == "aiohttp":  # the bot's own HTTP client, for a comparison of everything else
+        from bot.telegram.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo_text))
     app.add_handler(CallbackQueryHandler(echo_tap))
     app.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=True)
@@ -106,6 +111,8 @@ def main() -> int:
     parser.add_argument("--now", help="the bot's clock starts at this moment (zhicheng-bot run --now)")
     parser.add_argument("--profile", metavar="FILE", help="profile the bot's threads into FILE")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop (measured side by side)")
+    parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="httpx",
+                        help="the echo bot's HTTP client: PTB's default (httpx) or the bot's (aiohttp)")
     args = parser.parse_args()
     if args.uvloop:
         import asyncio
@@ -114,7 +121,7 @@ def main() -> int:
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if args.kind == "echo":
-        return run_echo()
+        return run_echo(args.transport)
     return run_bot(args.now, args.profile)
 
 

@@ -222,6 +222,8 @@ class Run:
         command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), "echo" if kind == "echo" else "bot"]
         if kind == "uvloop":
             command += ["--uvloop"]
+        if kind == "echo":
+            command += ["--transport", self.args.echo_transport]
         if kind != "echo":
             command += ["--now", self.args.now]
             if self.profile is not None:
@@ -368,6 +370,8 @@ def main() -> None:
                         help="seconds the applicant keeps reading the outcome's messages after the last tap")
     parser.add_argument("--now", default=DEFAULT_NOW, help=f"the bot's clock at start (default {DEFAULT_NOW})")
     parser.add_argument("--no-echo", action="store_true", help="run the bot alone")
+    parser.add_argument("--echo-transport", choices=["httpx", "aiohttp"], default="httpx",
+                        help="the echo bot's HTTP client: PTB's default (httpx, the default) or the bot's (aiohttp)")
     parser.add_argument("--uvloop", action="store_true",
                         help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest N")
