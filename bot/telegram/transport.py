@@ -58,6 +58,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.connection_pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY and the like, as PTB's httpx client honours them
             )
 
     async def shutdown(self) -> None:
