@@ -9,7 +9,7 @@ time and memory are its own (the driver and the Bot API stand-in run in the pare
   bench_bots.py echo [--transport aiohttp]
       a bare PTB Application (concurrent updates) that answers /start with its text and a tap by
       editing the tapped message to the button's data: one Bot API call each; with PTB's own HTTP
-      client (httpx), or with the bot's (bot.telegram.transport) to compare everything else.
+      client (httpx), or with the bot's (bot.telegram.http_client) to compare everything else.
 
 Both stop cleanly on SIGTERM. With --profile, every thread of the bot (the event loop, SQLite's
 thread, the thread that renders the outcome) runs under cProfile, timed by each thread's own
@@ -95,7 +95,7 @@ def run_echo(transport: str) -> int:
         .concurrent_updates(True)
     )
     if transport == "aiohttp":  # the bot's own HTTP client, for a comparison of everything else
-        from bot.telegram.transport import AiohttpRequest
+        from bot.telegram.http_client import AiohttpRequest
 
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
     app = builder.build()

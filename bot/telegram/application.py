@@ -21,10 +21,10 @@ from bot.settings import Settings
 from bot.store.storage import Storage
 from bot.telegram.concurrency import DEFAULT_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from bot.telegram.handlers import App, BotData, add_handlers
+from bot.telegram.http_client import AiohttpRequest
 from bot.telegram.menus import set_all_commands
 from bot.telegram.perform import TelegramTransport
 from bot.telegram.ratelimit import PriorityRateLimiter
-from bot.telegram.transport import AiohttpRequest
 from conversations.clock import Clock
 from knowledge import Notice, load_notice, notice_path
 
@@ -45,7 +45,7 @@ def build_telegram_application(
     bulk_per_second: int = 30,
 ) -> App:
     """The bot's Application answering what `registry` holds. `request` replaces the network layer
-    (tests, benchmarks); without it the Bot API is reached through aiohttp (bot.telegram.transport).
+    (tests, benchmarks); without it the Bot API is reached through aiohttp (bot.telegram.http_client).
     `bulk_per_second` is the rate limiter's overall budget (30: Telegram's
     limit for a bot; higher for paid broadcasts).
 
@@ -94,7 +94,7 @@ def build_telegram_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    else:  # aiohttp rather than PTB's httpx: a tenth of the CPU per Bot API call (bot.telegram.transport)
+    else:  # aiohttp rather than PTB's httpx: a tenth of the CPU per Bot API call (bot.telegram.http_client)
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
     if rate_limit:
         builder = builder.rate_limiter(PriorityRateLimiter(bulk_per_second=bulk_per_second))

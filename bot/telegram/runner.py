@@ -33,7 +33,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from bot.logsafe import configure_logging
 from bot.settings import Settings, webhook_url_problem
 from bot.telegram.handlers import App
-from bot.telegram.transport import close_requests
+from bot.telegram.http_client import close_requests
 from conversations.clock import Clock
 from knowledge import KnowledgeError
 

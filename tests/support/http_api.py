@@ -1,6 +1,6 @@
 """The Bot API stand-in of tests/support/offline.py served over HTTP on 127.0.0.1: for benchmarks
 whose bots run in processes of their own (benchmarks/latency.py), and for the tests of the bot's
-own HTTP client (bot.telegram.transport).
+own HTTP client (bot.telegram.http_client).
 
 One server holds one OfflineBotAPI per bot token (`/bot<token>/<method>`, as api.telegram.org
 serves them), so the bots reach it through PTB's own HTTPXRequest exactly as they reach Telegram.

@@ -1,4 +1,4 @@
-"""The bot's own HTTP client for the Bot API (bot.telegram.transport, aiohttp): the whole
+"""The bot's own HTTP client for the Bot API (bot.telegram.http_client, aiohttp): the whole
 interview over real HTTP to a Bot API stand-in on 127.0.0.1 (tests/support/http_api.py), with
 its texts checked as Telegram checks them; a file uploaded and one downloaded; time-outs,
 unreachable servers and a rejected token as PTB's own exceptions."""
@@ -17,7 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TimedOut
 
 from bot.app import build_application
 from bot.settings import Settings
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.http_client import AiohttpRequest
 from tests.support import buttons
 from tests.support.http_api import BotAPIServer, BotSide
 from tests.support.offline import OfflineBotAPI, UpdateFactory
