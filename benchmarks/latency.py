@@ -47,6 +47,7 @@ import contextlib
 import math
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -73,8 +74,9 @@ P50_ECHO_RATIO = 1.5
 SERVED_RATIO = 0.95
 CPU_ECHO_RATIO = 2.0
 FIRST_USER = 10_000_000
-TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO", "uvloop": "7000000003:UVLOOP"}
-NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot", "uvloop": "bot, uvloop"}
+TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO", "uvloop": "7000000003:UVLOOP",
+          "variant": "7000000004:VARIANT"}
+NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot", "uvloop": "bot, uvloop", "variant": "bot, --beside"}
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_NOW = "2021-10-15T10:00:00+08:00"  # five days before the online deadline: the peak
 
@@ -222,6 +224,8 @@ class Run:
         command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), "echo" if kind == "echo" else "bot"]
         if kind == "uvloop":
             command += ["--uvloop"]
+        if kind == "variant":
+            command += shlex.split(self.args.beside)
         if kind == "echo":
             command += ["--transport", self.args.echo_transport]
         if kind != "echo":
@@ -372,6 +376,8 @@ def main() -> None:
     parser.add_argument("--no-echo", action="store_true", help="run the bot alone")
     parser.add_argument("--echo-transport", choices=["httpx", "aiohttp"], default="httpx",
                         help="the echo bot's HTTP client: PTB's default (httpx, the default) or the bot's (aiohttp)")
+    parser.add_argument("--beside", default="", metavar="ARGS",
+                        help="beside the bot, the bot run with these options of bench_bots.py instead of the echo bot")
     parser.add_argument("--uvloop", action="store_true",
                         help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest N")
@@ -396,7 +402,8 @@ def main() -> None:
             report(one)
             print_profile(path, one.figures["bot"].served)
         return
-    kinds = ("bot",) if args.no_echo else ("bot", "uvloop") if args.uvloop else ("bot", "echo")
+    kinds = (("bot",) if args.no_echo else ("bot", "uvloop") if args.uvloop else ("bot", "variant") if args.beside
+             else ("bot", "echo"))
     held: dict[int, bool] = {}
     for n in (int(x) for x in args.runs.split(",")):
         log(f"running N={n} ...")

@@ -22,7 +22,7 @@ TELEGRAM_LIMIT = 4096
 # Rendered outcomes kept, per kind: applicants with the same answers (and the same day, ticks and
 # locale) read the same messages, so a burst of them renders each once.
 RENDERED_KEPT = 1024
-DOCUMENTS_KEPT = 64  # the checklist page is tens of KiB
+DOCUMENTS_KEPT = 256  # the checklist page is about 12 KiB
 # Templates mark the places where a long message may be split with this separator.
 SPLIT = "\x1e"
 T = TypeVar("T")
