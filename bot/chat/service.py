@@ -117,18 +117,18 @@ class ChatService:
             if state.started and state.notice_id is not None and state.interview_changed(
                     before if before.exists else None):
                 summary = users.summary(state, self.notices.get(state.notice_id))
-                if self._summary_stored(before, summary):
+                if self._summary_stored(before, summary, state.chat_id):
                     summary = None  # an answer in mid-interview: the stored row says this already
             users.save_user(db, state, before if before.exists else None, summary)
         state_name = "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
         return turn.actions, step.__name__, state_name
 
 
-    def _summary_stored(self, before: UserState, summary: summaries.Summary) -> bool:
-        """Whether the applicant's summary row already holds `summary`: it was written whenever it
-        changed (and worked out anew at start for a changed notice), so the summary of the state
-        as loaded is what the row holds."""
-        if not (before.exists and before.started and before.notice_id is not None):
+    def _summary_stored(self, before: UserState, summary: summaries.Summary, chat_id: int) -> bool:
+        """Whether the applicant's summary row already holds `summary` (and `chat_id`): it was
+        written whenever it changed (and worked out anew at start for a changed notice), so the
+        summary of the state as loaded is what the row holds."""
+        if not (before.exists and before.started and before.notice_id is not None and before.chat_id == chat_id):
             return False
         return users.summary(before, self.notices.get(before.notice_id)) == summary
 
