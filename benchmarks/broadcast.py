@@ -15,7 +15,7 @@ the tick to the last delivery against the ideal (recipients ÷ rate), the send r
 "interactive" runs: 60 applicants go through the interview at once (each taps the answer to its
 question T seconds after the previous answer arrived, starting again at the end of its path) for
 `--window` seconds, without a broadcast and while a broadcast runs. Tap-to-answer is measured as
-in benchmarks/latency.py: from putting the tap's update on the queue to the stand-in answering
+in benchmarks/load_common.py: from putting the tap's update on the queue to the stand-in answering
 the edit that shows the next question. The broadcast's messages delivered during the window are
 printed beside it (interactive requests count against the same budget).
 
@@ -48,7 +48,7 @@ if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
 from bench_common import log, met, reference_loop_ms  # noqa: E402
-from latency import TimedBotAPI, long_paths, percentile  # noqa: E402
+from load_common import TimedBotAPI, long_paths, percentile  # noqa: E402
 from telegram import Update  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
@@ -69,7 +69,7 @@ P95_RATIO_TARGET = 1.2
 
 
 class CountingBotAPI(TimedBotAPI):
-    """The stand-in of benchmarks/latency.py, counting each chat's copies of the broadcast."""
+    """The stand-in of benchmarks/load_common.py, counting each chat's copies of the broadcast."""
 
     def __init__(self, low: float, high: float) -> None:
         super().__init__(low)
@@ -203,7 +203,7 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
 
 async def interactive(app: Any, api: CountingBotAPI, factory: UpdateFactory,
                       args: argparse.Namespace) -> tuple[list[tuple[float, float]], int, int]:
-    """60 applicants tapping through the interview for `--window` seconds (benchmarks/latency.py)."""
+    """60 applicants tapping through the interview for `--window` seconds (benchmarks/load_common.py)."""
     paths = long_paths()
     latencies: list[tuple[float, float]] = []
     lost = taps = 0

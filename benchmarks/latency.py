@@ -1,51 +1,60 @@
-"""Tap-to-answer latency of the bot with a Bot API 100 ms away, beside a bare PTB echo bot.
+"""Tap-to-answer of the bot and of a bare PTB echo bot, in the same run, with the Bot API 100 ms away.
 
-N simulated applicants go through the interview at once. Each sends /start, then taps the
-answer to each question T seconds after the previous answer arrived (the first tap at a random
-moment within T, so applicants do not move in step). Every Bot API call waits `--delay`
-(100 ms) in the offline stand-in (tests/support/offline.py). Updates go through
-app.update_queue, the way the updater delivers them, into the real Application:
-build_application() with its per-chat update processor, rate limiter and SQLite file.
+The setup, as applicants meet the bot at the peak of a season:
+- A Bot API stand-in (tests/support/offline.py behind HTTP on 127.0.0.1: tests/support/http_api.py)
+  answers every call `--delay` (100 ms) after it arrived. Updates reach the bots by long polling,
+  at once (only the bots' own calls pay the distance).
+- The bot runs as `zhicheng-bot run` in a process of its own (benchmarks/bench_bots.py), with
+  PTB's own HTTP client, its SQLite file, the production logging (INFO) and the clock at
+  `--now` (during the applications). A bare PTB echo bot runs beside it in another process,
+  on the same stand-in, at the same time, with the same applicants and taps.
+- N applicants per bot arrive spread over the first think interval T (3 s). Each sends /start,
+  waits for the answer, thinks T seconds, taps the answer to the question shown, waits for the
+  answer, thinks T … through a whole path of the interview (12 answers; the last one brings the
+  outcome). No tap is made after the run's window (long enough for the echo bot to serve every
+  tap with room to spare); a tap unanswered after `--lost-after` seconds is lost, and its
+  applicant stops.
 
-The echo bot is a bare PTB Application (concurrent_updates on) that answers a tap by editing
-the tapped message with the button's data: one Bot API call. It gets the same applicants, the
-same taps and the same stand-in.
+Tap-to-answer: from the update being handed to the bot's long poll to the stand-in answering the
+call that shows the reply (the edit to the next question; for /start the message with the first
+question). "Taps" are the button presses: /start (two messages, the welcome and the first
+question) is timed apart, and so are the outcome's messages after the last tap (until the first,
+until the last).
 
-Tap-to-answer: from putting the tap's update on the queue to the moment the stand-in has
-answered the edit that shows the reply (the next question, for the bot). A tap with no answer
-after `--lost-after` seconds is lost; its applicant stops. CPU ms per update is the process's
-CPU time (bot, stand-in and driver together; the driver is the same for both bots) divided by
-the updates handled. Peak RSS is the child process's. The stand-in skips its checks of texts
-(validate=False): they are Telegram's work. The last tap of each path is shown apart: the bot
-answers it with the outcome (several messages and the checklist file) after the edit, and
-with applicants moving in step, all of them finish within the same T seconds. Each run is its own child process.
+CPU ms per tap: each bot process's user+system CPU time (/proc/<pid>/stat, all its threads) from
+the moment both bots poll to the end of the run, divided by the taps it served (so a tap carries
+its share of /start and of the outcome); start-up is left out, and the driver and the stand-in
+(the parent process) are measured apart. Peak RSS is the bot process's (VmHWM).
 
-The search for the largest N: runs at T = `--search-t` with `--search-taps` taps per
-applicant, N growing by `--search-factor` from `--search-from` while p95 <= 300 ms and no tap
-is lost, then halving the gap `--search-steps` times; at most `--search-max` applicants.
+The largest N: runs of the bot alone at N growing by `--search-factor` from the largest N of the
+runs above that held (p95 <= 300 ms, none lost), then halving the gap; at most `--search-max`.
+
+--profile N: one run of the bot alone at N applicants, every thread of the bot under cProfile,
+and the costs per tap printed (README, "Where a tap's CPU goes").
 
 A benchmark, not a test: it prints figures and asserts nothing.
 
-Run:  .venv/bin/python benchmarks/latency.py                 (60 at 2 s, 300 at 3 s, search)
-      .venv/bin/python benchmarks/latency.py --runs 60:2 --no-search
+Run:  .venv/bin/python benchmarks/latency.py                      (60, 300, 600; then the search)
+      .venv/bin/python benchmarks/latency.py --runs 300 --no-search
+      .venv/bin/python benchmarks/latency.py --profile 300
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import json
+import contextlib
 import math
 import os
 import random
-import resource
-import shutil
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,286 +62,361 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
-from bench_common import log, met  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters  # noqa: E402  # noqa: E402
+from bench_common import log, met, reference_loop_ms  # noqa: E402
+from load_common import long_paths, percentile  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from conversations.interview import interview_for  # noqa: E402
-from knowledge import load_notice, notice_path  # noqa: E402
 from tests.support import buttons as callbacks  # noqa: E402
-from tests.support.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
+from tests.support.http_api import BotAPIServer, BotSide  # noqa: E402
+from tests.support.offline import UpdateFactory  # noqa: E402
 
 P95_TARGET_MS = 300.0
-P50_TARGET_MS = 150.0
-ECHO_RATIO_TARGET = 1.5
+P50_ECHO_RATIO = 1.5
+SERVED_RATIO = 0.95
+CPU_ECHO_RATIO = 2.0
 FIRST_USER = 10_000_000
+TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO", "uvloop": "7000000003:UVLOOP",
+          "variant": "7000000004:VARIANT"}
+NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot", "uvloop": "bot, uvloop", "variant": "bot, --beside"}
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+DEFAULT_NOW = "2021-10-15T10:00:00+08:00"  # five days before the online deadline: the peak
 
 
-class TimedBotAPI(OfflineBotAPI):
-    """The stand-in, noting each chat's newest message and waking the applicant whose reply came."""
+@dataclass
+class Figures:
+    kind: str
+    applicants: int
+    served: int = 0
+    lost: int = 0
+    starts: list[float] = field(default_factory=list)  # ms, /start until the first question
+    latencies: list[float] = field(default_factory=list)  # ms, the button taps
+    last_taps: list[float] = field(default_factory=list)
+    outcome_first: list[float] = field(default_factory=list)
+    outcome_last: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
+    rss_mb: float = 0.0
+    wall_s: float = 0.0
 
-    def __init__(self, delay: float) -> None:
-        super().__init__(latency=delay, record=False, validate=False, after_call=self._after_call)
-        self.newest: dict[int, dict[str, Any]] = {}
-        self.waiting: dict[int, asyncio.Future[float]] = {}
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q)
 
-    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
-        msg = super()._message(chat_id, **content)
-        if content.get("reply_markup") or chat_id not in self.newest:
-            self.newest[chat_id] = msg
-        return msg
+    @property
+    def cpu_ms_per_tap(self) -> float:
+        return self.cpu_s * 1000 / max(self.served, 1)
 
-    def _after_call(self, method: str, params: dict[str, Any], ok: bool) -> None:
-        if method == "editMessageText":
-            waiter = self.waiting.pop(int(params.get("chat_id", 0)), None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(time.perf_counter())
-
-
-def long_paths(limit: int = 64) -> list[list[tuple[str, str]]]:
-    """Answer paths of the bundled notice with many questions (a full load per applicant)."""
-    notice = load_notice(notice_path())
-    paths: list[list[tuple[str, str]]] = []
-    for answers in itertools.islice(interview_for(notice).paths(), 5000):
-        if len(answers) >= 10:
-            paths.append(list(answers.items()))
-            if len(paths) >= limit:
-                break
-    return paths
+    @property
+    def holds(self) -> bool:
+        return self.lost == 0 and self.p(95) <= P95_TARGET_MS
 
 
-def echo_application(api: OfflineBotAPI) -> Application[Any, Any, Any, Any, Any, Any]:
-    async def echo_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(update.effective_message.text or "")
-
-    async def echo_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.callback_query is not None
-        await update.callback_query.edit_message_text(update.callback_query.data or "")
-
-    app = (
-        ApplicationBuilder()
-        .token("123456:BENCH")
-        .request(api)
-        .get_updates_request(api)
-        .concurrent_updates(True)
-        .build()
-    )
-    app.add_handler(MessageHandler(filters.TEXT, echo_text))
-    app.add_handler(CallbackQueryHandler(echo_tap))
-    return app
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
 
 
-async def run_one(
-    kind: str,
-    applicants: int,
-    interval: float,
-    taps: int,
-    delay: float,
-    lost_after: float,
-    *,
-    api: TimedBotAPI | None = None,
-    db_template: Path | None = None,
-    clock: Any = None,
-    sender_interval: float | None = None,
-    hold: float = 0.0,
-) -> dict[str, Any]:
-    """One run. `api` (default TimedBotAPI(delay)) is the stand-in; `db_template` a SQLite file to
-    start from (copied: an outbox full of reminders, for example); `clock` the bot's clock."""
-    api = api or TimedBotAPI(delay)
-    workdir = tempfile.TemporaryDirectory(prefix="zhicheng-latency-")
-    if kind == "bot":
-        db_path = Path(workdir.name) / "bench.sqlite3"
-        if db_template is not None:
-            shutil.copyfile(db_template, db_path)
-        settings = Settings(token="123456:BENCH", db_path=db_path, api_base_url="http://127.0.0.1:9/bot")
-        options: dict[str, Any] = {"clock": clock}
-        if sender_interval is not None:
-            options["sender_interval"] = sender_interval
-        app = build_application(settings, request=api, **options)
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-    else:
-        app = echo_application(api)
-        await app.initialize()
-    await app.start()
-    factory = UpdateFactory()
-    paths = long_paths()
-    latencies: list[float] = []
-    last_taps: list[float] = []  # the tap that finishes the interview: the outcome follows its edit
-    lost = 0
-    handled = 0
-    rng = random.Random(applicants * 1000 + int(interval * 10))
+class Run:
+    """One run: the stand-in, the bots' processes and the applicants."""
 
-    async def applicant(index: int) -> None:
-        nonlocal lost, handled
+    def __init__(self, kinds: tuple[str, ...], applicants: int, think: float, args: argparse.Namespace,
+                 profile: Path | None = None) -> None:
+        self.kinds = kinds
+        self.applicants = applicants
+        self.think = think
+        self.args = args
+        self.profile = profile
+        self.server = BotAPIServer(args.delay, listener=self.on_call)
+        self.factory = UpdateFactory()
+        self.paths = long_paths()
+        self.rng = random.Random(applicants * 1000 + int(think * 10))
+        self.figures = {kind: Figures(kind, applicants) for kind in kinds}
+        self.kind_of = {TOKENS[kind]: kind for kind in kinds}
+        # per (kind, chat): the newest message with buttons, the reply awaited, the outcome's sends
+        self.newest: dict[tuple[str, int], dict[str, Any]] = {}
+        self.waiting: dict[tuple[str, int], tuple[str, asyncio.Future[float]]] = {}
+        self.outcome_sends: dict[tuple[str, int], list[float]] = {}
+
+    # --- what the stand-in tells ---
+
+    def on_call(self, token: str, method: str, params: dict[str, Any], ok: bool, result: Any, at: float) -> None:
+        kind = self.kind_of[token]
+        key = (kind, int(params.get("chat_id") or 0))
+        if method in ("sendMessage", "sendDocument"):
+            if key in self.outcome_sends:
+                self.outcome_sends[key].append(at)
+            if ok and isinstance(result, dict) and (result.get("reply_markup") or key not in self.newest):
+                self.newest[key] = result
+        awaited = self.waiting.get(key)
+        if awaited is None:
+            return
+        expected, future = awaited
+        reply_shown = (method == "editMessageText" if expected == "edit" else
+                       method == "sendMessage" and (kind == "echo" or bool(params.get("reply_markup"))))
+        if reply_shown and not future.done():
+            del self.waiting[key]
+            future.set_result(at)
+
+    # --- the applicants ---
+
+    async def exchange(self, side: BotSide, key: tuple[str, int], update: dict[str, Any],
+                       expected: str) -> float | None:
+        """Hand the update to the bot; ms until its reply was shown, None if lost."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[key] = (expected, future)
+        handed = time.perf_counter()
+        side.push(update)
+        try:
+            answered = await asyncio.wait_for(future, self.args.lost_after)
+        except TimeoutError:
+            self.waiting.pop(key, None)
+            return None
+        return (answered - handed) * 1000
+
+    async def applicant(self, kind: str, index: int, window_end: float) -> None:
+        figures = self.figures[kind]
+        side = self.server.side(TOKENS[kind])
         user = FIRST_USER + index
-        path = paths[index % len(paths)][:taps]
-        await asyncio.sleep(rng.uniform(0, interval))
-        await app.update_queue.put(Update.de_json(factory.message(user, "/start"), app.bot))
-        handled += 1
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + lost_after
-        while user not in api.newest or (kind == "bot" and not api.newest[user].get("reply_markup")):
-            if loop.time() > deadline:
-                lost += 1
-                return
-            await asyncio.sleep(0.01)
+        key = (kind, user)
+        path = self.paths[index % len(self.paths)]
+        await asyncio.sleep(self.rng.uniform(0, self.think))
+        ms = await self.exchange(side, key, self.factory.message(user, "/start"), "first")
+        if ms is None:
+            figures.lost += 1
+            return
+        figures.starts.append(ms)
         for number, (question_id, option_id) in enumerate(path, start=1):
-            await asyncio.sleep(interval)
-            origin = api.newest[user]
-            waiter: asyncio.Future[float] = loop.create_future()
-            api.waiting[user] = waiter
-            update = Update.de_json(factory.callback(user, callbacks.answer(question_id, option_id), origin), app.bot)
-            tapped = time.perf_counter()
-            await app.update_queue.put(update)
-            handled += 1
-            try:
-                answered = await asyncio.wait_for(waiter, lost_after)
-            except TimeoutError:
-                lost += 1
+            await asyncio.sleep(self.think)
+            if time.perf_counter() > window_end:
                 return
-            latencies.append((answered - tapped) * 1000)
-            if number == len(path):
-                last_taps.append((answered - tapped) * 1000)
+            last = number == len(path)
+            if last:
+                self.outcome_sends[key] = []
+            update = self.factory.callback(user, callbacks.answer(question_id, option_id), self.newest[key])
+            tapped = time.perf_counter()
+            ms = await self.exchange(side, key, update, "edit")
+            if ms is None:
+                figures.lost += 1
+                return
+            figures.served += 1
+            figures.latencies.append(ms)
+            if last:
+                figures.last_taps.append(ms)
+                await asyncio.sleep(self.args.outcome_wait)
+                sends = self.outcome_sends.pop(key)
+                if sends:
+                    figures.outcome_first.append((sends[0] - tapped) * 1000)
+                    figures.outcome_last.append((sends[-1] - tapped) * 1000)
 
-    cpu_before = time.process_time()
-    wall_before = time.perf_counter()
-    await asyncio.gather(*(applicant(i) for i in range(applicants)))
-    if hold:  # keep the bot running (its jobs deliver the outbox meanwhile)
-        await asyncio.sleep(hold)
-    wall = time.perf_counter() - wall_before
-    cpu = time.process_time() - cpu_before
-    await app.stop()
-    if kind == "bot" and app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    await app.shutdown()
-    workdir.cleanup()
-    return {
-        "kind": kind,
-        "applicants": applicants,
-        "interval": interval,
-        "taps": len(latencies),
-        "lost": lost,
-        "p50": percentile(latencies, 50),
-        "p95": percentile(latencies, 95),
-        "p99": percentile(latencies, 99),
-        "last_p50": percentile(last_taps, 50),
-        "last_p95": percentile(last_taps, 95),
-        "cpu_ms_per_update": cpu * 1000 / max(handled, 1),
-        "cpu_share": cpu / wall,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "wall_s": wall,
-    }
+    # --- the processes ---
+
+    def start_bot(self, kind: str, folder: Path) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKENS[kind], "TELEGRAM_API_BASE_URL": self.server.base_url,
+               "ZHICHENG_DB": str(folder / f"{kind}.sqlite3"), "ZHICHENG_LOG_SALT": "latency-benchmark-salt",
+               "ZHICHENG_LOG_LEVEL": "INFO", "ZHICHENG_CONFIG": ""}
+        for name in ("ZHICHENG_CONTACT_IDS", "ZHICHENG_WEBHOOK_URL", "ZHICHENG_NOTICE"):
+            env.pop(name, None)
+        command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), "echo" if kind == "echo" else "bot"]
+        if kind == "uvloop":
+            command += ["--uvloop"]
+        if kind == "variant":
+            command += shlex.split(self.args.beside)
+        if kind == "echo":
+            command += ["--transport", self.args.echo_transport]
+        if kind != "echo":
+            command += ["--now", self.args.now]
+            if self.profile is not None:
+                command += ["--profile", str(self.profile)]
+        logfile = (folder / f"{kind}.log").open("wb")  # what the bot logs goes where journald would take it
+        return subprocess.Popen(command, cwd=REPO_DIR, env=env, stdout=logfile, stderr=logfile)
+
+    async def run(self) -> dict[str, Figures]:
+        await self.server.start()
+        for kind in self.kinds:
+            self.server.side(TOKENS[kind])
+        with tempfile.TemporaryDirectory(prefix="zhicheng-latency-") as tmp:
+            folder = Path(tmp)
+            processes = {kind: self.start_bot(kind, folder) for kind in self.kinds}
+            try:
+                await self._wait_until_polling(processes, folder)
+                await self._load(processes)
+            finally:
+                await self._stop(processes)
+                await self.server.stop()
+        return self.figures
+
+    async def _wait_until_polling(self, processes: dict[str, subprocess.Popen[bytes]], folder: Path) -> None:
+        deadline = time.perf_counter() + 120
+        while not all(self.server.side(TOKENS[k]).polls for k in self.kinds):
+            for kind, process in processes.items():
+                if process.poll() is not None:
+                    log((folder / f"{kind}.log").read_text(errors="replace")[-3000:])
+                    raise RuntimeError(f"the {kind} process ended at start (exit {process.returncode})")
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the bots did not start polling within 120 s")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the bot's start-up jobs (commands menu, outbox recovery) are done
+
+    async def _load(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        cpu_before = {kind: process_cpu(p.pid) for kind, p in processes.items()}
+        started = time.perf_counter()
+        longest = max(len(p) for p in self.paths)
+        window = self.args.window or self.think + 0.5 + longest * (self.think + 0.25)
+        self.window = window
+        driver_before = time.process_time()
+        await asyncio.gather(*(self.applicant(kind, i, started + window)
+                               for i in range(self.applicants) for kind in self.kinds))
+        self.driver_cpu_share = (time.process_time() - driver_before) / (time.perf_counter() - started)
+        for kind, process in processes.items():
+            figures = self.figures[kind]
+            figures.cpu_s = process_cpu(process.pid) - cpu_before[kind]
+            figures.rss_mb = peak_rss_mb(process.pid)
+            figures.wall_s = time.perf_counter() - started
+
+    async def _stop(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.perf_counter() + 60
+        while any(p.poll() is None for p in processes.values()) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)  # the stand-in keeps answering while the bots stop
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
-def child(kind: str, applicants: int, interval: float, taps: int, args: argparse.Namespace) -> dict[str, Any]:
-    """One run in a fresh process: its own CPU time and peak RSS."""
-    command = [sys.executable, __file__, "--child", kind, "--child-n", str(applicants), "--child-t", str(interval),
-               "--child-taps", str(taps), "--delay", str(args.delay), "--lost-after", str(args.lost_after)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_DIR, env=os.environ)
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+def run(kinds: tuple[str, ...], applicants: int, args: argparse.Namespace, profile: Path | None = None) -> Run:
+    one = Run(kinds, applicants, args.think, args, profile)
+    asyncio.run(one.run())
+    return one
 
 
-def show(result: dict[str, Any]) -> None:
-    name = "zhicheng-bot" if result["kind"] == "bot" else "PTB echo bot"
-    print(f"  {name:<13} taps {result['taps']:>5}  lost {result['lost']:>3}  "
-          f"p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  p99 {result['p99']:7.1f} ms  "
-          f"CPU {result['cpu_ms_per_update']:5.2f} ms/update ({result['cpu_share'] * 100:3.0f}% of a core)  "
-          f"peak RSS {result['peak_rss_mb']:6.1f} MB")
-    print(f"  {'':<13} of which each applicant's last tap: p50 {result['last_p50']:7.1f} ms  "
-          f"p95 {result['last_p95']:7.1f} ms")
+def pair(values_a: list[float], values_b: list[float], q: float) -> str:
+    if not values_a:
+        return f"{'—':>6} / {'—':>6}"
+    return f"{percentile(values_a, q):6.0f} / {percentile(values_b, q):6.0f}"
 
 
-def holds(result: dict[str, Any]) -> bool:
-    return bool(result["lost"] == 0 and result["p95"] <= P95_TARGET_MS)
+def row(f: Figures) -> str:
+    outcome = pair(f.outcome_first, f.outcome_last, 50)
+    return (f"  {NAMES[f.kind]:<13}{f.served:>7,} {f.lost:>5} {f.p(50):>8.1f} {f.p(95):>8.1f} {f.p(99):>8.1f}  "
+            f"{outcome}   {f.cpu_ms_per_tap:>7.2f} {f.cpu_s / max(f.wall_s, 1e-9) * 100:>5.0f}% {f.rss_mb:>7.1f}"
+            f"   {percentile(f.starts, 50):6.0f} / {percentile(f.starts, 95):6.0f}")
 
 
-def search(args: argparse.Namespace) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Runs of growing N, then halving the gap between the last N that held and the first that did not."""
-    good, bad = 0, None
-    n = args.search_from
-    while n <= args.search_max:
-        result = child("bot", n, args.search_t, args.search_taps, args)
-        yield n, result
-        if not holds(result):
+HEADER = (f"  {'':<13}{'taps':>7} {'lost':>5} {'p50':>8} {'p95':>8} {'p99':>8}  {'outcome 1st/last':>16}   "
+          f"{'CPU ms':>7} {'core':>6} {'RSS MB':>7}   {'/start p50/p95':>15}\n"
+          f"  {'':<13}{'served':>7} {'':>5} {'ms':>8} {'ms':>8} {'ms':>8}  {'p50 ms after tap':>16}   "
+          f"{'per tap':>7} {'':>6} {'peak':>7}   {'ms to question':>15}")
+
+
+def report(one: Run) -> None:
+    print(f"N = {one.applicants} applicants per bot, T = {one.think:g} s, window {one.window:.0f} s "
+          f"(driver and stand-in: {one.driver_cpu_share * 100:.0f}% of a core)")
+    print(HEADER)
+    for kind in one.kinds:
+        print(row(one.figures[kind]))
+    if "echo" not in one.figures:
+        return
+    bot, echo = one.figures["bot"], one.figures["echo"]
+    p50_ratio = bot.p(50) / echo.p(50)
+    served = bot.served / max(echo.served, 1)
+    cpu_ratio = bot.cpu_ms_per_tap / max(echo.cpu_ms_per_tap, 1e-9)
+    print(f"  bot against echo: p50 {p50_ratio:.2f}x (<= {P50_ECHO_RATIO}x {met(p50_ratio <= P50_ECHO_RATIO)}), "
+          f"p95 {bot.p(95):.0f} ms (<= {P95_TARGET_MS:.0f} {met(bot.p(95) <= P95_TARGET_MS)}), "
+          f"taps served {served * 100:.1f}% (>= {SERVED_RATIO * 100:.0f}% {met(served >= SERVED_RATIO)}), "
+          f"none lost {met(bot.lost == 0)}, CPU per tap {cpu_ratio:.2f}x (<= {CPU_ECHO_RATIO:g}x "
+          f"{met(cpu_ratio <= CPU_ECHO_RATIO)})")
+
+
+def search(args: argparse.Namespace, held: dict[int, bool]) -> Iterator[Run]:
+    """Runs of the bot alone, from the runs already made: N grows while it holds, then the gap is halved."""
+    good = max((n for n, ok in held.items() if ok), default=0)
+    bad = min((n for n, ok in held.items() if not ok and n > good), default=None)
+    n = max(int(good * args.search_factor), good + 10) if good else args.search_from
+    while bad is None and n <= args.search_max:
+        one = run(("bot",), n, args)
+        yield one
+        if one.figures["bot"].holds:
+            good = n
+            n = int(n * args.search_factor)
+        else:
             bad = n
-            break
-        good = n
-        n = int(n * args.search_factor)
-    for _ in range(args.search_steps if bad is not None else 0):
+    for _ in range(args.search_steps):
         if bad is None or bad - good <= max(10, good // 20):
             break
         n = (good + bad) // 2
-        result = child("bot", n, args.search_t, args.search_taps, args)
-        yield n, result
-        if holds(result):
+        one = run(("bot",), n, args)
+        yield one
+        if one.figures["bot"].holds:
             good = n
         else:
             bad = n
-    print(f"Largest N holding p95 <= {P95_TARGET_MS:.0f} ms with none lost (T = {args.search_t:g} s, "
-          f"{args.search_taps} taps each): {good}" + ("" if bad is not None else f" (the search stopped at "
-          f"--search-max {args.search_max}; the limit is higher)"))
+    print(f"Largest N with p95 <= {P95_TARGET_MS:.0f} ms and none lost (T = {args.think:g} s): {good}"
+          + ("" if bad is not None else f" (the search stopped at --search-max {args.search_max}; it may be higher)"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", default="60:2,300:3", help="N:T pairs, comma separated (default 60:2,300:3)")
-    parser.add_argument("--taps", type=int, default=14, help="taps per applicant at most (default 14, a full path)")
+    parser.add_argument("--runs", default="60,300,600", help="applicants per run, comma separated (default 60,300,600)")
+    parser.add_argument("--think", type=float, default=3.0, help="think time T between answer and tap (default 3 s)")
     parser.add_argument("--delay", type=float, default=0.1, help="seconds per Bot API call (default 0.1)")
     parser.add_argument("--lost-after", type=float, default=15.0, help="a tap unanswered this long is lost")
+    parser.add_argument("--window", type=float, default=0.0, help="seconds in which taps are made (default: "
+                        "T + 0.5 + 12 x (T + 0.25), room for the echo bot to serve every tap)")
+    parser.add_argument("--outcome-wait", type=float, default=3.0,
+                        help="seconds the applicant keeps reading the outcome's messages after the last tap")
+    parser.add_argument("--now", default=DEFAULT_NOW, help=f"the bot's clock at start (default {DEFAULT_NOW})")
+    parser.add_argument("--no-echo", action="store_true", help="run the bot alone")
+    parser.add_argument("--echo-transport", choices=["httpx", "aiohttp"], default="httpx",
+                        help="the echo bot's HTTP client: PTB's default (httpx, the default) or the bot's (aiohttp)")
+    parser.add_argument("--beside", default="", metavar="ARGS",
+                        help="beside the bot, the bot run with these options of bench_bots.py instead of the echo bot")
+    parser.add_argument("--uvloop", action="store_true",
+                        help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot")
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest N")
-    parser.add_argument("--search-t", type=float, default=3.0)
-    parser.add_argument("--search-taps", type=int, default=6)
     parser.add_argument("--search-from", type=int, default=300)
     parser.add_argument("--search-factor", type=float, default=1.5)
     parser.add_argument("--search-steps", type=int, default=3)
-    parser.add_argument("--search-max", type=int, default=3000)
-    parser.add_argument("--child", choices=["bot", "echo"], help=argparse.SUPPRESS)
-    parser.add_argument("--child-n", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child-t", type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--child-taps", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--search-max", type=int, default=1500)
+    parser.add_argument("--profile", type=int, metavar="N", help="profile the bot at N applicants (and nothing else)")
+    parser.add_argument("--profile-out", default="", help="keep the profile's pstats file here")
     args = parser.parse_args()
-    if args.child:
-        result = asyncio.run(run_one(args.child, args.child_n, args.child_t, args.child_taps, args.delay,
-                                     args.lost_after))
-        print(json.dumps(result))
-        return
 
-    print(f"Tap-to-answer with {args.delay * 1000:.0f} ms per Bot API call (offline stand-in), "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    for pair in args.runs.split(","):
-        n_text, t_text = pair.split(":")
-        applicants, interval = int(n_text), float(t_text)
-        log(f"running N={applicants} T={interval:g} ...")
-        print(f"N = {applicants} applicants, T = {interval:g} s, up to {args.taps} taps each:")
-        bot = child("bot", applicants, interval, args.taps, args)
-        echo = child("echo", applicants, interval, args.taps, args)
-        show(bot)
-        show(echo)
-        ratio = bot["p50"] / echo["p50"]
-        print(f"  targets: p50 <= {P50_TARGET_MS:.0f} ms {met(bot['p50'] <= P50_TARGET_MS)}, "
-              f"p95 <= {P95_TARGET_MS:.0f} ms {met(bot['p95'] <= P95_TARGET_MS)}, "
-              f"p50 within {ECHO_RATIO_TARGET}x of echo ({ratio:.2f}x) {met(ratio <= ECHO_RATIO_TARGET)}, "
-              f"none lost {met(bot['lost'] == 0)}")
+    print(f"Tap-to-answer, {args.delay * 1000:.0f} ms per Bot API call (HTTP stand-in on 127.0.0.1), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, reference loop {reference_loop_ms():.0f} ms, "
+          f"Python {sys.version.split()[0]}")
+    if args.profile:
+        from profile_report import print_profile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(args.profile_out or Path(tmp) / "bot.pstats")
+            log(f"profiling N={args.profile} ...")
+            one = run(("bot",), args.profile, args, profile=path)
+            report(one)
+            print_profile(path, one.figures["bot"].served)
+        return
+    kinds = (("bot",) if args.no_echo else ("bot", "uvloop") if args.uvloop else ("bot", "variant") if args.beside
+             else ("bot", "echo"))
+    held: dict[int, bool] = {}
+    for n in (int(x) for x in args.runs.split(",")):
+        log(f"running N={n} ...")
+        one = run(kinds, n, args)
+        report(one)
+        held[n] = one.figures["bot"].holds
     if not args.no_search:
-        print("Search for the largest N:")
-        for n, result in search(args):
-            log(f"searched N={n}")
-            print(f"  N = {n:>5}: ", end="")
-            show(result)
+        print("Search for the largest N (the bot alone):")
+        for one in search(args, held):
+            log(f"searched N={one.applicants}")
+            report(one)
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        main()

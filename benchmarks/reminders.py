@@ -7,7 +7,7 @@
 2. The real Application (PriorityRateLimiter, OutboxSender on the JobQueue) starts on that file with
    its clock at that moment and a stand-in 50–200 ms away that refuses (429, RetryAfter) a message
    beyond 30 in any second. Sent messages are counted for `--window` seconds after the first.
-3. The load of benchmarks/latency.py (N applicants tapping every T seconds) runs twice in fresh
+3. The load of benchmarks/load_common.py (N applicants tapping every T seconds) runs twice in fresh
    processes: with the 10,000 reminders waiting in the outbox, and without. Tap-to-answer p50/p95.
 
 A benchmark, not a test: it prints figures and asserts nothing.
@@ -35,7 +35,7 @@ for folder in (REPO_DIR, REPO_DIR / "benchmarks"):
         sys.path.insert(0, str(folder))
 
 from bench_common import log, met  # noqa: E402
-from latency import TimedBotAPI, long_paths, run_one  # noqa: E402
+from load_common import TimedBotAPI, long_paths, run_one  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 
 from bot.delivery.reminders import run_due_reminders  # noqa: E402

@@ -13,6 +13,8 @@ from functools import cache
 from conversations.predicates import Predicate, PredicateSet
 from knowledge.model import Notice, Question
 
+POSITIONS_KEPT = 16384  # answer sets whose position is kept (then the memo starts afresh)
+
 
 @dataclass(frozen=True)
 class Position:
@@ -34,6 +36,7 @@ class Interview:
         self.predicates = PredicateSet(notice)
         self.questions = notice.questions
         self._by_id = {q.id: q for q in notice.questions}
+        self._positions: dict[frozenset[tuple[str, str]], Position] = {}
         self._option_ids = {q.id: frozenset(o.id for o in q.options) for q in notice.questions}
         self._ask_if: dict[str, Predicate] = {q.id: self.predicates.compile(q.ask_if) for q in notice.questions}
         decisive = [r for r in notice.rules if r.decisive]
@@ -60,6 +63,17 @@ class Interview:
         return any(check(answers) is True for check in self._decisive)
 
     def position(self, answers: Mapping[str, str]) -> Position:
+        """Where the answers stand. Worked out once per set of answers (a turn asks several times,
+        and many applicants give the same answers); the Position is shared: read it, never change it."""
+        key = frozenset(answers.items())
+        found = self._positions.get(key)
+        if found is None:
+            if len(self._positions) >= POSITIONS_KEPT:
+                self._positions.clear()
+            found = self._positions[key] = self._position(answers)
+        return found
+
+    def _position(self, answers: Mapping[str, str]) -> Position:
         counted: dict[str, str] = {}
         if self.decided(counted):
             return Position(counted, None, 0, 0)

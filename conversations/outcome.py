@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from conversations.interview import Interview, interview_for
@@ -178,8 +178,20 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
+OUTCOMES_KEPT = 4096  # distinct answer sets whose outcome is kept (an Outcome is a few KiB)
+
+
 def evaluate(notice: Notice, answers: Mapping[str, str]) -> Outcome:
-    """The outcome for complete answers. Raises IncompleteAnswers if a question is still open."""
+    """The outcome for complete answers. Raises IncompleteAnswers if a question is still open.
+
+    Evaluation is pure and an Outcome immutable: applicants with the same answers share one
+    (a bounded cache keyed by the notice and the answers)."""
+    return _evaluate(notice, frozenset(answers.items()))
+
+
+@lru_cache(maxsize=OUTCOMES_KEPT)
+def _evaluate(notice: Notice, answer_set: frozenset[tuple[str, str]]) -> Outcome:
+    answers = dict(answer_set)
     c = _compiled(notice)
     position = c.interview.position(answers)
     if position.question is not None:

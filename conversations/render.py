@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 import jinja2
@@ -23,6 +23,10 @@ from conversations.unit_duties import UnitDuties
 from knowledge.model import Notice
 
 TELEGRAM_LIMIT = 4096
+# Rendered outcomes kept, per kind: applicants with the same answers (and the same day, ticks and
+# locale) read the same messages, so a burst of them renders each once.
+RENDERED_KEPT = 1024
+DOCUMENTS_KEPT = 256  # the checklist page is about 12 KiB
 # Templates mark the places where a long message may be split with this separator.
 SPLIT = "\x1e"
 T = TypeVar("T")
@@ -227,14 +231,29 @@ def outcome_messages(
     return pack(text.split(SPLIT), limit)
 
 
-def head_messages(notice: Notice, outcome: Outcome, locale: str, today: dt.date | None = None) -> list[str]:
-    """The verdict (and, with `today`, the season), its reasons and the notes."""
-    return pack(render("outcome_head.tg", locale, **_context(notice, outcome, (), today)).split(SPLIT))
+def head_messages(
+    notice: Notice, outcome: Outcome, locale: str, today: dt.date | None = None, *, lead: str = ""
+) -> list[str]:
+    """The verdict (and, with `today`, the season), its reasons and the notes. `lead`, if given, is
+    the first block of the first message (the line that says all questions are answered)."""
+    return list(_head_messages(notice, outcome, normalize_locale(locale), today, lead))
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _head_messages(notice: Notice, outcome: Outcome, locale: str, today: dt.date | None,
+                   lead: str) -> tuple[str, ...]:
+    blocks = render("outcome_head.tg", locale, **_context(notice, outcome, (), today)).split(SPLIT)
+    return tuple(pack([lead, *blocks] if lead else blocks))
 
 
 def tail_messages(notice: Notice, outcome: Outcome, locale: str) -> list[str]:
     """The deadlines and the contacts."""
-    return pack(render("outcome_tail.tg", locale, **_context(notice, outcome, ())).split(SPLIT))
+    return list(_tail_messages(notice, outcome, normalize_locale(locale)))
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _tail_messages(notice: Notice, outcome: Outcome, locale: str) -> tuple[str, ...]:
+    return tuple(pack(render("outcome_tail.tg", locale, **_context(notice, outcome, ())).split(SPLIT)))
 
 
 def checklist_messages(
@@ -242,12 +261,19 @@ def checklist_messages(
 ) -> list[tuple[str, list[str]]]:
     """The checklist as messages, each with the ids of the items it shows (for its tick buttons).
     The template yields a heading block, one block per item in order, then the exemptions."""
+    chunks = _checklist_messages(notice, outcome, normalize_locale(locale), frozenset(ticked), limit)
+    return [(text, list(ids)) for text, ids in chunks]
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _checklist_messages(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str],
+                        limit: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
     blocks = render("checklist.tg", locale, **_context(notice, outcome, ticked)).split(SPLIT)
     ids = [it.id for it in outcome.checklist]
     tagged: list[tuple[str, str | None]] = [(blocks[0], None)] + [
         (block, ids[i] if i < len(ids) else None) for i, block in enumerate(blocks[1:])
     ]
-    return pack_tagged(tagged, limit)
+    return tuple((text, tuple(tags)) for text, tags in pack_tagged(tagged, limit))
 
 
 def outcome_text(
@@ -267,10 +293,27 @@ def outcome_html(
     today: dt.date | None = None,
 ) -> str:
     """A standalone HTML checklist to open on a phone or print on A4, with the notice's attachments
-    the checklist asks for, blank, as the notice prints them."""
+    the checklist asks for, blank, as the notice prints them. The page is rendered once per
+    outcome, locale, ticks and day; the moment it was generated is filled in for each copy."""
+    page = _outcome_html(notice, outcome, normalize_locale(locale), frozenset(ticked), generated is not None, today)
+    return page.replace(GENERATED_MARK, html.escape(generated)) if generated is not None else page
+
+
+GENERATED_MARK = "\x1fgenerated\x1f"  # where the moment goes: a character no template or notice text holds
+
+
+@lru_cache(maxsize=DOCUMENTS_KEPT)
+def _outcome_html(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], stamped: bool,
+                  today: dt.date | None) -> str:
+    generated = Markup(GENERATED_MARK) if stamped else None
+    return render("checklist.html", locale, generated=generated, **checklist_page_context(notice, outcome, ticked, today))
+
+
+def checklist_page_context(notice: Notice, outcome: Outcome, ticked: Collection[str],
+                           today: dt.date | None) -> dict[str, Any]:
+    """What checklist.html is rendered from: the outcome's context and the blank forms it asks for."""
     forms = blank_forms(notice, needed_attachments(notice, outcome))
-    return render("checklist.html", locale, generated=generated, forms=forms,
-                  **_context(notice, outcome, ticked, today))
+    return {"forms": forms, **_context(notice, outcome, ticked, today)}
 
 
 def season_text(notice: Notice, today: dt.date, locale: str) -> str:

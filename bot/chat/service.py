@@ -23,6 +23,7 @@ from bot.chat.turn import Environment, Turn
 from bot.logsafe import hashed
 from bot.store import summaries, users
 from bot.store.storage import Storage
+from bot.store.users import UserState
 from conversations.clock import local_today
 from conversations.i18n import normalize_locale
 from conversations.interview import interview_for
@@ -54,12 +55,17 @@ class ChatService:
         self.interview = interview_for(notice)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.env = env or Environment()
+        self._offered: tuple[dt.date, Notice] | None = None
         for each in self.notices.values():
             index_for(each)  # the index of typed questions, built once at start, not on the first question
 
     def offered(self) -> Notice:
-        """The notice a new interview follows today (conversations.season.offered_notice)."""
-        return offered_notice(self.notices.values(), self.notice, local_today(self.clock(), self.notice.info.timezone))
+        """The notice a new interview follows today (conversations.season.offered_notice), worked
+        out once a day."""
+        today = local_today(self.clock(), self.notice.info.timezone)
+        if self._offered is None or self._offered[0] != today:
+            self._offered = (today, offered_notice(self.notices.values(), self.notice, today))
+        return self._offered[1]
 
     async def refresh_summaries(self) -> int:
         """At start: the applicant summaries of a changed notice (or none yet) worked out anew."""
@@ -69,13 +75,14 @@ class ChatService:
         """The actions answering the event; None for a repeated delivery, which must not be answered."""
         started = time.perf_counter()
         actions, handler, state_name = await self.storage.atomically(lambda db: self._handle_in(db, event))
-        log.info(
-            "update user=%s state=%s handler=%s duration_ms=%.1f",
-            hashed(event.user_id),
-            state_name,
-            handler,
-            (time.perf_counter() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.INFO):  # the user's hash is not worked out for a log that drops the line
+            log.info(
+                "update user=%s state=%s handler=%s duration_ms=%.1f",
+                hashed(event.user_id),
+                state_name,
+                handler,
+                (time.perf_counter() - started) * 1000,
+            )
         return actions
 
     def _handle_in(self, db: sqlite3.Connection, event: Event) -> tuple[list[Action] | None, str, str]:
@@ -110,9 +117,20 @@ class ChatService:
             if state.started and state.notice_id is not None and state.interview_changed(
                     before if before.exists else None):
                 summary = users.summary(state, self.notices.get(state.notice_id))
+                if self._summary_stored(before, summary, state.chat_id):
+                    summary = None  # an answer in mid-interview: the stored row says this already
             users.save_user(db, state, before if before.exists else None, summary)
         state_name = "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
         return turn.actions, step.__name__, state_name
+
+
+    def _summary_stored(self, before: UserState, summary: summaries.Summary, chat_id: int) -> bool:
+        """Whether the applicant's summary row already holds `summary` (and `chat_id`): it was
+        written whenever it changed (and worked out anew at start for a changed notice), so the
+        summary of the state as loaded is what the row holds."""
+        if not (before.exists and before.started and before.notice_id is not None and before.chat_id == chat_id):
+            return False
+        return users.summary(before, self.notices.get(before.notice_id)) == summary
 
 
 def other_notices(configured: Notice) -> list[Notice]:

@@ -39,13 +39,14 @@ class Environment:
 
 
 @lru_cache(maxsize=4096)
-def _question_text(
+def _question_view(
     locale: str, notice: Notice, question: Question, number: int, total: int, chosen_id: str | None
-) -> str:
-    """A question as shown, with its progress; the same few hundred texts recur for every applicant."""
+) -> tuple[str, Keyboard]:
+    """A question as shown, with its progress and its buttons: the same few hundred messages recur
+    for every applicant, so each is rendered once per notice and locale."""
     filled = round(10 * (number - 1) / max(total, 1))
     option = question.option(chosen_id) if chosen_id else None
-    return message(
+    text = message(
         "question",
         locale,
         question=question,
@@ -54,6 +55,21 @@ def _question_text(
         bar="▰" * filled + "▱" * (10 - filled),
         chosen=option.label if option else None,
     )
+    rows: list[tuple[Button, ...]] = [
+        (Answer(question.id, o.id).button(("✓ " if o.id == chosen_id else "") + o.label),)
+        for o in question.options
+    ]
+    navigation = []
+    if number > 1:
+        navigation.append(Back(question.id).button(gettext(locale, "◀ Back")))
+    navigation.append(Restart().button(gettext(locale, "Start over")))
+    rows.append(tuple(navigation))
+    return text, tuple(rows)
+
+
+@lru_cache(maxsize=256)
+def _same_for_everyone(template: str, locale: str, notice: Notice, context: tuple[tuple[str, object], ...]) -> str:
+    return message(template, locale, notice=notice, **dict(context))
 
 
 @dataclass
@@ -110,6 +126,12 @@ class Turn:
     def say(self, template: str, keyboard: Keyboard | None = None, **context: object) -> None:
         self.actions.append(Send(message(template, self.locale, notice=self.notice, **context), keyboard))
 
+    def say_same(self, template: str, **context: object) -> None:
+        """A message that reads the same for everyone given the same (hashable) context, such as the
+        welcome: rendered once per notice, locale and context."""
+        text = _same_for_everyone(template, self.locale, self.notice, tuple(sorted(context.items())))
+        self.actions.append(Send(text))
+
     # --- where the user is ---
 
     def in_interview(self) -> bool:
@@ -153,18 +175,7 @@ class Turn:
         path = list(position.answers)
         number = path.index(question.id) + 1 if question.id in path else len(path) + 1
         total = max(position.total, number)
-        chosen_id = answers.get(question.id)
-        text = _question_text(self.locale, self.notice, question, number, total, chosen_id)
-        rows: list[tuple[Button, ...]] = [
-            (Answer(question.id, o.id).button(("✓ " if o.id == chosen_id else "") + o.label),)
-            for o in question.options
-        ]
-        navigation = []
-        if number > 1:
-            navigation.append(Back(question.id).button(self._("◀ Back")))
-        navigation.append(Restart().button(self._("Start over")))
-        rows.append(tuple(navigation))
-        return text, tuple(rows)
+        return _question_view(self.locale, self.notice, question, number, total, answers.get(question.id))
 
     def ask(self) -> None:
         self.state.started = True
@@ -192,9 +203,12 @@ class Turn:
         return local_today(self.clock(), self.notice.info.timezone)
 
     def outcome_actions(self, *, with_document: bool) -> list[Action]:
+        """The verdict first (in one message with the line saying all questions are answered, where
+        Telegram's limit allows), then the checklist, the deadlines and contacts; the checklist file
+        is rendered only once those have gone out."""
         outcome = self.outcome()
-        self.say("outcome_intro")
-        for text in head_messages(self.notice, outcome, self.locale, today=self.today()):
+        intro = message("outcome_intro", self.locale, notice=self.notice)
+        for text in head_messages(self.notice, outcome, self.locale, today=self.today(), lead=intro):
             self.actions.append(Send(text))
         if outcome.has_checklist:  # those turned away see no checklist, no 0/0 and no 📄 button
             for text, keyboard in self.checklist_messages(outcome):
@@ -208,7 +222,7 @@ class Turn:
         for i, text in enumerate(tail):
             self.actions.append(Send(text, (tuple(navigation),) if i == len(tail) - 1 else None))
         if with_document and outcome.checklist:
-            self.actions.append(self.document(outcome))
+            self.actions.append(Later(lambda: [self.document(outcome)]))
         return self.actions
 
     def checklist_messages(self, outcome: Outcome) -> list[tuple[str, Keyboard | None]]:

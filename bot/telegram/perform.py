@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import (
-    BotCommandScopeChat,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    MaybeInaccessibleMessage,
-    Message,
-)
+from telegram import BotCommandScopeChat, CallbackQuery, InputFile, MaybeInaccessibleMessage
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 from bot.chat.actions import (
     Action,
@@ -42,14 +36,49 @@ from bot.telegram.ratelimit import BULK
 
 log = logging.getLogger("zhicheng.bot")
 RateLimitArgs = dict[str, Any] | None
+RAW_ENDPOINTS = ("sendMessage", "editMessageText")  # called through do_api_request (see _post)
+# PTB suggests its typed method whenever do_api_request names an endpoint it has: not for these.
+warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.({'|'.join(RAW_ENDPOINTS)})'", category=PTBUserWarning)
 
 
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+def markup(keyboard: Keyboard | None) -> dict[str, Any] | None:
+    """The keyboard as the Bot API's reply_markup."""
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in keyboard]
-    )
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in keyboard]}
+
+
+def _text_params(bot: ExtBot[Any], text: str, keyboard: Keyboard | None) -> dict[str, Any]:
+    """A text message's parameters with the Application's defaults (HTML, no link previews)."""
+    params: dict[str, Any] = {"text": text}
+    defaults = bot.defaults
+    if defaults is not None:
+        if defaults.parse_mode:
+            params["parse_mode"] = defaults.parse_mode
+        if defaults.link_preview_options is not None:
+            params["link_preview_options"] = defaults.link_preview_options.to_dict()
+    reply_markup = markup(keyboard)
+    if reply_markup is not None:
+        params["reply_markup"] = reply_markup
+    return params
+
+
+async def _post(bot: ExtBot[Any], endpoint: str, rate_limit_args: RateLimitArgs, **params: Any) -> Any:
+    """A call whose answer the bot reads raw (the sent message as a dict, or True): PTB's typed
+    methods would build a Message with its chat, sender and keyboard from every answer, and nothing
+    here reads more than the message id. PTB's parameters, rate limiter and errors stay as they are."""
+    return await bot.do_api_request(endpoint, api_kwargs=params, rate_limit_args=rate_limit_args)
+
+
+async def _send_text(bot: ExtBot[Any], chat_id: int, text: str, keyboard: Keyboard | None,
+                     rate_limit_args: RateLimitArgs) -> Any:
+    return await _post(bot, "sendMessage", rate_limit_args, chat_id=chat_id, **_text_params(bot, text, keyboard))
+
+
+async def _edit_text(bot: ExtBot[Any], chat_id: int, message_id: int, text: str, keyboard: Keyboard | None,
+                     rate_limit_args: RateLimitArgs) -> Any:
+    return await _post(bot, "editMessageText", rate_limit_args, chat_id=chat_id, message_id=message_id,
+                       **_text_params(bot, text, keyboard))
 
 
 async def _answer_query(
@@ -70,23 +99,15 @@ async def _edit_or_send(
     bot: ExtBot[Any], origin: MaybeInaccessibleMessage, action: EditOrigin, rate_limit_args: RateLimitArgs
 ) -> None:
     try:
-        await bot.edit_message_text(
-            action.text,
-            chat_id=origin.chat.id,
-            message_id=origin.message_id,
-            reply_markup=markup(action.keyboard),
-            rate_limit_args=rate_limit_args,
-        )
+        await _edit_text(bot, origin.chat.id, origin.message_id, action.text, action.keyboard, rate_limit_args)
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
         # The message can no longer be edited (too old, deleted): send it anew.
-        await bot.send_message(
-            origin.chat.id, action.text, reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args
-        )
+        await _send_text(bot, origin.chat.id, action.text, action.keyboard, rate_limit_args)
 
 
-async def _record_sent(storage: Storage | None, action: Send, sent: Message) -> None:
+async def _record_sent(storage: Storage | None, action: Send, sent: Any) -> None:
     """Tell the step that asked for it which message id Telegram gave the message it sent."""
     hook = action.on_sent
     if hook is None:
@@ -94,13 +115,13 @@ async def _record_sent(storage: Storage | None, action: Send, sent: Message) -> 
     if storage is None:
         log.warning("a sent message's id could not be recorded: no storage given to perform")
         return
-    await storage.atomically(lambda db: hook(db, sent.message_id))
+    message_id = int(sent["message_id"])
+    await storage.atomically(lambda db: hook(db, message_id))
 
 
 async def _edit_message(bot: ExtBot[Any], chat_id: int, action: EditMessage, rate_limit_args: RateLimitArgs) -> None:
     try:
-        await bot.edit_message_text(action.text, chat_id=chat_id, message_id=action.message_id,
-                                    reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args)
+        await _edit_text(bot, chat_id, action.message_id, action.text, action.keyboard, rate_limit_args)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
@@ -153,9 +174,7 @@ async def perform(
             elif isinstance(action, EditOrigin) and query is not None and query.message is not None:
                 await _edit_or_send(bot, query.message, action, rate_limit_args)
             elif isinstance(action, (Send, EditOrigin)):
-                sent = await bot.send_message(
-                    chat_id, action.text, reply_markup=markup(action.keyboard), rate_limit_args=rate_limit_args
-                )
+                sent = await _send_text(bot, chat_id, action.text, action.keyboard, rate_limit_args)
                 if isinstance(action, Send):
                     await _record_sent(storage, action, sent)
             elif isinstance(action, EditMessage):

@@ -35,6 +35,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from bot.logsafe import configure_logging
 from bot.settings import Settings, webhook_url_problem
 from bot.telegram.handlers import App
+from bot.telegram.http_client import close_requests
 from conversations.clock import Clock
 from knowledge import KnowledgeError
 
@@ -249,13 +250,18 @@ async def serve(application: App, settings: Settings, webhook_url: str | None,
             loop.add_signal_handler(sig, stop.set)
     status = Status(mode="webhook" if webhook_url else "polling")
     host = urlsplit(settings.api_base_url).hostname
+    connected = False
     try:
-        if not await with_retries(application.initialize, f"connecting to the Bot API at {host}", stop, status):
+        connected = await with_retries(application.initialize, f"connecting to the Bot API at {host}", stop, status)
+        if not connected:
             log.info("stopped before connecting")
             return 0
     except InvalidToken:
         log.error("the Bot API at %s rejected TELEGRAM_BOT_TOKEN; check the token @BotFather gave you", host)
         return EXIT_INVALID
+    finally:
+        if not connected:  # the HTTP sessions PTB opened for the failed start
+            await close_requests(application.bot)
     status.bot = f"@{application.bot.username}"
     started = False
     server: WebhookServer | None = None

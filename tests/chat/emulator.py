@@ -43,7 +43,9 @@ class BotAPIEmulator:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length).decode("utf-8", "replace")
                 params: dict[str, Any] = {}
-                if "application/x-www-form-urlencoded" in self.headers.get("Content-Type", ""):
+                if "application/json" in self.headers.get("Content-Type", ""):  # the bot's aiohttp client
+                    params = json.loads(body) if body else {}
+                elif "application/x-www-form-urlencoded" in self.headers.get("Content-Type", ""):  # PTB's httpx
                     for key, values in parse_qs(body, keep_blank_values=True).items():
                         value: Any = values[0]
                         if key in JSON_FIELDS:

@@ -14,7 +14,7 @@ from conversations.season import season_of
 
 
 def on_start(event: Event, turn: Turn) -> None:
-    turn.say("welcome", season=season_of(turn.notice, turn.today()))
+    turn.say_same("welcome", season=season_of(turn.notice, turn.today()))
     offer_newer_notice(turn)
     turn.state.started = True
     if turn.state.current_question is None and not turn.finished():
