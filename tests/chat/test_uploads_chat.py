@@ -280,6 +280,24 @@ async def test_an_upload_before_the_interview_is_finished_gets_the_way_on_and_is
     assert not [c for c in bot.api.calls if c.method in ("getFile", "downloadFile")]
 
 
+async def test_a_contact_persons_photo_points_to_their_own_commands_and_hr_documents_stay_case_files(
+    tmp_path: Path,
+) -> None:
+    contact = 777
+    bot = await start_bot(tmp_path / "z.sqlite3", contact_ids=frozenset({contact}))
+    try:
+        s = scan("ce_specialty", 2021, fmt="png")
+        bot.api.files["p"] = s.content
+        size = {"file_id": "p", "file_unique_id": "p", "width": 1600, "height": 1131, "file_size": len(s.content)}
+        calls = await bot.send(bot.updates.message(contact, photo=[size]))
+        assert "/broadcast" in joined(calls) and "/start" not in joined(calls)
+        calls = await upload(bot, s, user=contact)  # a document from a contact person is read as a case file
+        assert "案例文件无法使用" in joined(calls) and "检查结果" not in joined(calls)
+        assert not [c for c in bot.api.calls if c.method == "downloadFile"]
+    finally:
+        await stop_bot(bot)
+
+
 async def test_a_file_too_large_is_refused_with_one_line_and_never_downloaded(bot: BotUnderTest) -> None:
     calls = await bot.document(USER, "全部材料.pdf", b"%PDF-1.4 small", size=MAX_UPLOAD_BYTES + 1)
     assert "文件大于20 MB，超过机器人可从Telegram下载的上限" in joined(calls)

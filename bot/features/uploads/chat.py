@@ -171,6 +171,9 @@ def on_file(event: Attachment, turn: Turn) -> None:
         turn.reprompt("other")
         return
     if not turn.finished():
+        if not turn.in_interview() and turn.roles:  # HR or a contact person: pointed to their own commands
+            turn.reprompt("other")
+            return
         turn.say("upload_not_now", reason="interview" if turn.in_interview() else "start")
         if turn.in_interview():
             turn.ask()
@@ -179,7 +182,8 @@ def on_file(event: Attachment, turn: Turn) -> None:
     if not outcome.checklist:
         turn.say("upload_not_now", reason="no_checklist")
         return
-    name = PurePosixPath((event.file_name or "").replace("\\", "/")).name or turn._("photo") + ".jpg"
+    unnamed = turn._("photo") + ".jpg" if event.kind == "photo" else turn._("file")
+    name = PurePosixPath((event.file_name or "").replace("\\", "/")).name or unnamed
     refused_as = _by_name(name)
     if refused_as is not None:
         report = UploadReport(filename=name, size=event.file_size or 0, format=refused_as, refused="unsupported")
