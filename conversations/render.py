@@ -306,7 +306,8 @@ GENERATED_MARK = "\x1fgenerated\x1f"  # where the moment goes: a character no te
 def _outcome_html(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], stamped: bool,
                   today: dt.date | None) -> str:
     generated = Markup(GENERATED_MARK) if stamped else None
-    return render("checklist.html", locale, generated=generated, **checklist_page_context(notice, outcome, ticked, today))
+    context = checklist_page_context(notice, outcome, ticked, today)
+    return render("checklist.html", locale, generated=generated, **context)
 
 
 def checklist_page_context(notice: Notice, outcome: Outcome, ticked: Collection[str],

@@ -98,8 +98,36 @@ class Later:
     render: Callable[[], list[Action]]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What became of the file a ProcessFile asked for: its bytes, or the problem that kept them away
+    (too_large: above the action's max_bytes, not fetched; unavailable: it could not be fetched; busy:
+    too many files are waiting for the worker pool; timeout: the work outlasted its time)."""
+
+    content: bytes | None = field(default=None, repr=False)
+    size: int | None = None  # in bytes, where known
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessFile:
+    """Fetch a file the user sent and hand it to `work`, which the adapter runs in its worker pool
+    (bot.chat.work: off the event loop, after the update's transaction has ended); then carry out the
+    actions `work` returns, in this one's place. A file above `max_bytes` (by the size the user's
+    message gave, else by the size the server tells before the download) is never fetched; `work`
+    then gets Fetched(problem="too_large") at once, as it gets any other problem. Nothing of the file
+    is kept once `work` has returned."""
+
+    ref: str  # the file as the adapter knows it: Telegram's file_id, the console's path
+    size: int | None  # the size the user's message gave, if any
+    max_bytes: int
+    work: Callable[[Fetched], list[Action]] = field(compare=False, repr=False)
+    timeout: float = 60.0  # seconds for `work` once a worker has taken it
+    content: bytes | None = field(default=None, repr=False)  # already fetched by the adapter (a small document)
+
+
 Action = (Send | EditOrigin | EditMessage | Toast | SendDocument | SendPhoto | CopyMessage | SetCommands
-          | WakeSender | Later)
+          | WakeSender | Later | ProcessFile)
 
 
 def expanded(actions: list[Action]) -> list[Action]:

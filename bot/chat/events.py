@@ -57,12 +57,14 @@ class Text(Event):
 class Attachment(Event):
     """A sticker, photo, voice note, file, location … A small document (a case file) comes with its
     name and, once downloaded by the adapter, its bytes; `file_size` is what Telegram reported (a
-    larger one is not downloaded)."""
+    larger one is not downloaded). `file_ref` is how the adapter fetches a photo or document later
+    (actions.ProcessFile): Telegram's file_id, the console's path; None for an edited message."""
 
     kind: str = "other"
     file_name: str | None = None
     file_size: int | None = None
-    content: bytes | None = None
+    content: bytes | None = field(default=None, repr=False)
+    file_ref: str | None = None
 
 
 @dataclass(frozen=True)

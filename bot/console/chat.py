@@ -20,18 +20,21 @@ from bot.chat.actions import (
     CopyMessage,
     EditMessage,
     EditOrigin,
+    Fetched,
     Keyboard,
+    ProcessFile,
     Send,
     SendDocument,
     SendPhoto,
     Toast,
     expanded,
 )
-from bot.chat.events import ButtonPressed, Command, Event, Text, pressed
+from bot.chat.events import Attachment, ButtonPressed, Command, Event, Text, pressed
 from bot.chat.registry import N_, Registry
 from bot.chat.service import ChatService, other_notices
 from bot.chat.texts import gettext, message
 from bot.chat.turn import Environment
+from bot.chat.work import carry_out, too_large
 from bot.logsafe import configure_logging
 from bot.settings import Settings
 from bot.store.storage import Storage
@@ -43,6 +46,8 @@ log = logging.getLogger("zhicheng.console")
 GONE_BUTTON = N_("That button is no longer on screen.")
 SHOWN_ABOVE = N_("What /start shows is just above: type a number to choose, or another command.")
 CONSOLE_LOCALE = "zh_Hans"  # the notices are Chinese; /lang changes the conversation, not these lines
+UPLOAD = "/upload"  # /upload PATH: the file at PATH, as if sent to the bot
+NO_FILE = N_("No file to send at %(path)s. Type /upload and the path of a file, for example /upload ~/证书.png")
 
 
 class ConsoleChat:
@@ -75,11 +80,28 @@ class ConsoleChat:
     def user_documents(self) -> Path:
         return self.documents_dir / str(self.user_id)
 
+    def upload_event(self, argument: str) -> Attachment | None:
+        """/upload PATH: the file as a document sent to the bot (read later, as Telegram's would be
+        downloaded); None when there is no file at PATH."""
+        path = Path(argument.strip().strip("\"'")).expanduser()
+        try:
+            size = path.stat().st_size if argument.strip() and path.is_file() else None
+        except OSError:
+            size = None
+        if size is None:
+            return None
+        return Attachment(self.user_id, self.user_id, None, kind="document", file_name=path.name, file_size=size,
+                          file_ref=str(path))
+
     def event_for(self, line: str) -> Event:
         line = line.strip()
         uid = self.user_id
         update_id = None  # typed lines are never delivered twice
         self._pressed = None
+        if line.split(maxsplit=1)[:1] == [UPLOAD]:
+            upload = self.upload_event(line[len(UPLOAD):])
+            if upload is not None:
+                return upload
         if line.startswith("/"):
             name = line[1:].split()[0].lower() if len(line) > 1 else ""
             return Command(uid, uid, update_id, name=name, args=tuple(line.split()[1:]))
@@ -98,6 +120,9 @@ class ConsoleChat:
         event = self.event_for(line)
         if isinstance(event, Text) and line.strip().isdigit() and 1 <= int(line.strip()) <= len(self.choices):
             print("\n" + gettext(CONSOLE_LOCALE, GONE_BUTTON), file=self.out)
+        if isinstance(event, Command) and event.name == UPLOAD[1:]:  # /upload without a file to send
+            print("\n" + gettext(CONSOLE_LOCALE, NO_FILE) % {"path": " ".join(event.args) or "-"}, file=self.out)
+            return
         try:
             actions = expanded(await self.service.handle(event) or [])
         except Exception:
@@ -105,6 +130,16 @@ class ConsoleChat:
             actions = [Send(message("error", "zh_Hans"))]
         if isinstance(event, ButtonPressed) and not await self._user_exists():
             shutil.rmtree(self.user_documents, ignore_errors=True)  # the documents go with the data
+        while any(isinstance(a, ProcessFile) for a in actions):  # what comes before shows while the file is worked on
+            at = next(i for i, a in enumerate(actions) if isinstance(a, ProcessFile))
+            self.show(actions[:at])
+            action, actions = actions[at], actions[at + 1:]
+            assert isinstance(action, ProcessFile)
+            try:
+                actions = expanded(await carry_out(action, await asyncio.to_thread(read_file, action))) + actions
+            except Exception:
+                log.exception("console: a file could not be worked on")
+                actions = [Send(message("error", "zh_Hans"))]
         self.show(actions or [])
 
     async def _user_exists(self) -> bool:
@@ -186,6 +221,23 @@ class ConsoleChat:
         self.out.flush()
 
 
+def read_file(action: ProcessFile) -> Fetched:
+    """The file of a ProcessFile (a path typed after /upload), never read beyond the action's limit."""
+    if action.content is not None:
+        return Fetched(action.content, len(action.content))
+    path = Path(action.ref)
+    try:
+        size = path.stat().st_size
+        if too_large(action, size):
+            return Fetched(size=size, problem="too_large")
+        content = path.read_bytes()
+    except OSError:
+        return Fetched(size=action.size, problem="unavailable")
+    if too_large(action, len(content)):  # it grew since
+        return Fetched(size=len(content), problem="too_large")
+    return Fetched(content, len(content))
+
+
 async def _console(
     settings: Settings, registry: Registry, user_id: int, stdin: TextIO, out: TextIO, clock: Clock | None = None
 ) -> int:
@@ -196,7 +248,8 @@ async def _console(
         service = ChatService(storage, notice, registry, clock=clock or Clock(), env=env, notices=other_notices(notice))
         await service.refresh_summaries()
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
-        print(f"职称申报助手 · console · {settings.db_path}  (/help; Ctrl-C or Ctrl-D to leave)", file=out)
+        print(f"职称申报助手 · console · {settings.db_path}  (/help; /upload PATH checks a file; "
+              "Ctrl-C or Ctrl-D to leave)", file=out)
         await chat.welcome()
         lines = _lines_of(stdin)
         while True:

@@ -18,10 +18,11 @@ from bot.features import (
     questions,
     stats,
     units,
+    uploads,
 )
 
 FEATURES = (interview, checklist, deadlines, account, units, case, broadcast, stats, contacts, help, questions,
-            notices)
+            notices, uploads)
 
 REGISTRY = Registry()
 for feature in FEATURES:

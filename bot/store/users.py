@@ -174,12 +174,13 @@ def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None
 # Every table with a user's rows, and its column naming the user.
 USER_ROWS = (("answers", "user_id"), ("ticks", "user_id"), ("interviews", "user_id"),
              ("reminder_settings", "user_id"), ("outbox", "user_id"), ("applicant_summaries", "user_id"),
-             ("applicant_units", "user_id"), ("unit_hr", "user_id"), ("users", "user_id"))
+             ("applicant_units", "user_id"), ("unit_hr", "user_id"), ("upload_years", "user_id"),
+             ("users", "user_id"))
 
 
 def delete_user(db: sqlite3.Connection, user_id: int) -> None:
     """Delete every row of a user: answers, ticks, interview, summary, reminder setting, queued
-    messages, the link to a unit and HR rights."""
+    messages, the link to a unit, HR rights and the years confirmed after checks of uploads."""
     for table, column in USER_ROWS:
         db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
 

@@ -29,6 +29,7 @@ from bot.chat.service import ChatService
 from bot.chat.texts import message
 from bot.delivery.sender import OutboxSender
 from bot.logsafe import hashed
+from bot.telegram.files import best_photo
 from bot.telegram.perform import perform
 from conversations.casefile import MAX_CASE_BYTES
 
@@ -135,9 +136,15 @@ async def on_attachment(update: Update, context: Context) -> None:
     msg = update.effective_message
     kind = next((attr for attr in ATTACHMENT_KINDS if msg is not None and getattr(msg, attr, None)), "other")
     file: dict[str, Any] = {}
+    fresh = update.edited_message is None  # an edited caption is not a new file
     if msg is not None and msg.document is not None:
         file = {"file_name": msg.document.file_name, "file_size": msg.document.file_size,
-                "content": await _small_document(context, msg.document)}
+                "content": await _small_document(context, msg.document),
+                "file_ref": msg.document.file_id if fresh else None}
+    elif msg is not None and msg.photo and fresh:
+        photo = best_photo(msg.photo)  # the largest size that may be downloaded
+        if photo is not None:
+            file = {"file_size": photo.file_size, "file_ref": photo.file_id}
     await serve(update, context, Attachment(**_event_base(update), kind=kind, **file))
 
 

@@ -22,6 +22,7 @@ from bot.chat.actions import (
     EditOrigin,
     Keyboard,
     Later,
+    ProcessFile,
     Send,
     SendDocument,
     SendPhoto,
@@ -29,8 +30,10 @@ from bot.chat.actions import (
     Toast,
 )
 from bot.chat.registry import Registry
+from bot.chat.work import carry_out
 from bot.delivery.outbox import PassingFailure, PermanentFailure, Unreachable
 from bot.store.storage import Storage
+from bot.telegram.files import fetch
 from bot.telegram.menus import COMMAND_LANGUAGES, set_commands
 from bot.telegram.ratelimit import BULK
 
@@ -159,7 +162,8 @@ async def perform(
     sends a new message and Toasts are dropped. `rate_limit_args` is the limiter's priority
     (BULK for the outbox); replies leave it None. A Send with `on_sent` has its message id
     recorded in `storage` (a transaction of its own) once sent. SetCommands needs the `registry`
-    (the commands of a role). WakeSender is left to the caller.
+    (the commands of a role). ProcessFile fetches the user's file and puts the actions its work
+    returns in its place. WakeSender is left to the caller.
     """
     answering: asyncio.Task[None] | None = None
     if query is not None:
@@ -193,6 +197,8 @@ async def perform(
                                        rate_limit_args=rate_limit_args)
             elif isinstance(action, SetCommands):
                 await _set_chat_commands(bot, registry, action)
+            elif isinstance(action, ProcessFile):  # fetched, then worked on in the worker pool (bot.chat.work)
+                pending.extendleft(reversed(await carry_out(action, await fetch(bot, action))))
     finally:
         if answering is not None:
             await answering

@@ -57,7 +57,9 @@ ITEM_IDS = [it.id for it in NOTICE.items]
 PATH = dict(ANSWERS)
 ERROR_TEXTS = {message("error", locale) for locale in LOCALES}  # "抱歉，系统处理时出现问题……"
 # Refusals perform() expects and handles on purpose (it skips the edit, or sends the text anew).
-HANDLED_REFUSALS = ("message is not modified", "message to edit not found")
+# The junk photos and documents name files the stand-in does not hold: an applicant's upload is fetched
+# to be checked (issue 21), getFile refuses it, and the bot asks for the file again.
+HANDLED_REFUSALS = ("message is not modified", "message to edit not found", "invalid file_id")
 QUERY_ALREADY_ANSWERED = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 # --- what junk is made of ---
