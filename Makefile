@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml setup.py conversations/locale/*/LC_MESSAGES/messages.po
 run: $(STAMP)
 	$(BIN)/zhicheng-bot
 
-# PYTEST_FLAGS="-p no:xdist" runs the suite serially
-PYTEST_FLAGS ?= -n auto
+# PYTEST_FLAGS="-p no:xdist" runs the suite serially; loadgroup keeps the tests of one xdist_group on one worker
+PYTEST_FLAGS ?= -n auto --dist loadgroup
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 

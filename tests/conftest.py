@@ -16,6 +16,7 @@ import pytest
 from conversations.interview import interview_for
 from conversations.outcome import Outcome, evaluate
 from knowledge import Notice, default_notice
+from tests.support.paths import every_path
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -117,4 +118,5 @@ def path_walker() -> Callable[[Notice], Iterator[dict[str, str]]]:
 @pytest.fixture(scope="session")
 def every_outcome(notice: Notice) -> list[tuple[dict[str, str], Outcome]]:
     """Every reachable path of the bundled notice with its outcome, each evaluated exactly once."""
-    return [(answers, evaluate(notice, answers)) for answers in walk_paths(notice)]
+    assert notice is default_notice()
+    return [(answers, evaluate(notice, answers)) for answers in every_path()]

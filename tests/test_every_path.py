@@ -22,6 +22,9 @@ from conversations.render import headline
 from conversations.season import season_of
 from knowledge.model import BARS, DECISIVE_VERDICTS, VERDICTS
 
+# Both modules read every path's outcome (conftest.every_outcome): one worker evaluates them once.
+pytestmark = pytest.mark.xdist_group("every_outcome")
+
 ACTIONABLE = {"eligible", "conditional", "other_route"}
 GRASSROOTS_2021 = {"fhj_serving", "temple_or_teaching", "returned", "inland_or_secretary"}
 CHECKS = (

@@ -28,6 +28,7 @@ from bot.store.users import UserState, load_user, save_user, set_unreachable, su
 from conversations.interview import interview_for
 from conversations.outcome import evaluate
 from knowledge import default_notice
+from tests.support.paths import every_path
 
 NOTICE = default_notice()
 NOW = dt.datetime(2021, 10, 12, 2, 0, tzinfo=dt.UTC)
@@ -36,7 +37,7 @@ CONFIGURED = frozenset({1001})
 
 @cache
 def sample_paths() -> list[dict[str, str]]:
-    return random.Random(5).sample(list(interview_for(NOTICE).paths()), 600)
+    return random.Random(5).sample(every_path(), 600)
 
 
 async def populate(storage: Storage, count: int, seed: int) -> None:

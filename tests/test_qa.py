@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from conversations.render import TELEGRAM_LIMIT, qa_messages, qa_text
 from knowledge import default_notice, load_notice
 from knowledge.clauses import clause_texts
 from tests.conftest import FIXTURES_DIR, NOTICE_YAML, copy_companions, split_clauses, squash
+from tests.support.paths import every_path
 
 NOTICE = default_notice()
 EVAL_DIR = Path(__file__).parent / "qa" / "eval" / "tuning"
@@ -118,22 +118,17 @@ def test_two_levels_named_together_give_both_variants() -> None:
 # ---------------------------------------------------------------- every entry, every variant
 
 
-@cache
-def _paths() -> list[dict[str, str]]:
-    return list(interview_for(NOTICE).paths())
-
-
 def _selections_for(notice: Any, expr: Any) -> list[dict[str, str]]:
     """Answers that make a variant's condition hold: the first path of the interview that does."""
     check = interview_for(notice).predicates.compile(expr)
-    return [next(path for path in _paths() if check(path) is True)]
+    return [next(path for path in every_path() if check(path) is True)]
 
 
 def test_no_placeholder_reaches_a_user_from_any_entry_or_variant_in_any_locale() -> None:
-    paths = _paths()
+    paths = every_path()
     levels = [{}] + [{"level": lv.id} for lv in NOTICE.levels]
     for key in _all_keys():
-        for given in levels + paths[:: max(1, len(paths) // 15)]:
+        for given in [*levels, *paths[:: max(1, len(paths) // 15)]]:
             a = qa.answer_entry(NOTICE, key, answers=given, today=dt.date(2021, 10, 1))
             assert a is not None
             for locale in LOCALES:
@@ -179,7 +174,7 @@ def test_every_variant_is_answered_with_its_own_numbers_seals_years_and_copies()
                 assert _says_copies(shown, copies), (item.id, label)
         if item.variants:  # the item's own case, named by its base_label, when every variant is ruled out
             compile_ = interview_for(NOTICE).predicates.compile
-            base = [p for p in _paths() if compile_(item.when)(p) is True
+            base = [p for p in every_path() if compile_(item.when)(p) is True
                     and all(compile_(v.when)(p) is False for v in item.variants)]
             for path in base[:1]:
                 a = qa.answer_entry(NOTICE, f"item:{item.id}", answers=path)

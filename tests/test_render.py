@@ -14,6 +14,9 @@ from conversations.render import TELEGRAM_LIMIT, checklist_messages, outcome_htm
 from knowledge import default_notice
 from tests.support.offline import check_html
 
+# Both modules read every path's outcome (conftest.every_outcome): one worker evaluates them once.
+pytestmark = pytest.mark.xdist_group("every_outcome")
+
 NOTICE = default_notice()
 
 
