@@ -3,6 +3,8 @@ project (tests/qa/eval/<set>/questions.yaml and situations.yaml; format: tests/q
 Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/qa.py                  # the tuning half
+    .venv/bin/python benchmarks/qa.py --set tuning2    # the second tuning part
+    .venv/bin/python benchmarks/qa.py --set validation # the validation part (aggregate figures only)
     .venv/bin/python benchmarks/qa.py --set heldout    # the held-out half (measure only, never tune on it)
     .venv/bin/python benchmarks/qa.py --misses         # also each question or situation scored wrong
 
@@ -44,6 +46,8 @@ from conversations.understand import understand  # noqa: E402
 from knowledge import Notice, default_notice  # noqa: E402
 
 EVAL_DIR = ROOT / "tests" / "qa" / "eval"
+TUNING_SETS = ("tuning", "tuning2", "dev")
+MEASURE_ONLY = ("validation", "heldout")  # only their aggregate figures are read
 CONTACT_PHONE = "0991－4841923"
 CONFIDENT = qa.CONFIDENT_KINDS
 FALLBACK = qa.FALLBACK_KINDS
@@ -193,15 +197,18 @@ def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--set", dest="set_name", choices=("tuning", "heldout", "dev"), default="tuning",
-                        help="which half of the evaluation set (default tuning); dev: the developer's own phrasings, "
-                             "not independent")
+    parser.add_argument("--set", dest="set_name", choices=(*TUNING_SETS, *MEASURE_ONLY), default="tuning",
+                        help="which part of the evaluation set (default tuning); tuning2: the second tuning part; "
+                             "validation and heldout: measured only (never tuned on, no --misses); dev: the "
+                             "developer's own phrasings, not independent")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, metavar="DIR",
                         help="the folder holding the sets (default tests/qa/eval)")
     parser.add_argument("--misses", action="store_true", help="list the questions and situations scored wrong")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds over every text")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.misses and args.set_name in MEASURE_ONLY:
+        parser.error(f"--misses is refused for {args.set_name}: its items are measured, never read")
 
     notice = default_notice()
     if args.memory_only:  # run in a fresh process: tracemalloc slows the build it measures

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from conversations.asking import unsettled_ask
 from conversations.compose import Case, Composer, Part, Personal, parts_of, personal
 from conversations.interview import interview_for
 from conversations.ranking import Entry, Ranking
@@ -248,7 +249,7 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
         if _asks_an_open_case(index, reading, top):
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_case=True)
-        return composed
+        return _asked_beyond(index, reading, composed, _subject(index, top.things))
     if not question.replace(" ", ""):
         return Answer(kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none",
                       today=today)
@@ -263,7 +264,33 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
                         if c.score >= CLOSE_RATIO * top_score and c.confidence >= coverage - CLOSE_CONFIDENCE]
     kind = "choose" if close_candidates else "answer"
     alternatives = tuple(found[: 1 + len(close_candidates)]) if close_candidates else ()
-    return _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today, via="ranking")
+    composed = _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today,
+                        via="ranking")
+    open_point = reading.open_points[0] if reading.open_points else _unstated(index, reading, composed)
+    if open_point is not None:
+        return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
+    return _asked_beyond(index, reading, composed, frozenset())
+
+
+def _subject(index: QaIndex, things: Iterable[str]) -> frozenset[str]:
+    return frozenset(x for t in things for x in (t, *index.reader.ancestors[t]))
+
+
+def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str]) -> Answer:
+    """The answer as unsettled when the question asks for something its words do not state (a detail,
+    one of two alternatives, something proposed, a case supposed: conversations.asking)."""
+    if not composed.settled:
+        return composed
+    words = unsettled_ask(index.reader, reading, _shown(composed), subject)
+    if words is None:
+        return composed
+    return replace(composed, kind="unsettled", settled=False, contacts=index.notice.contacts, open_point=words)
+
+
+def _shown(composed: Answer) -> str:
+    """The words of an answer's parts: titles, sentences, the notice's words, every case."""
+    return " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
+                                                         *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
 
 
 def _open_point(index: QaIndex, reading: Reading, top: Routed) -> str | None:
@@ -283,9 +310,7 @@ def _unstated(index: QaIndex, reading: Reading, composed: Answer) -> str | None:
     if not reading.kinds or reading.kinds[0] not in index.reader.expects:
         return None
     kind = reading.kinds[0]
-    shown = " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
-                                                          *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
-    if composed.deadline is not None or index.reader.expects[kind].search(shown):
+    if composed.deadline is not None or index.reader.expects[kind].search(_shown(composed)):
         return None
     return next((words for k, words in reading.kind_words if k == kind), None)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from conversations.textnorm import Normalised, alternation, normalised, pinyin, squash
 from knowledge.lexicon import DEFAULT_ANSWER, expand_pattern
@@ -62,6 +62,8 @@ class Reading:
     open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle, as typed
     truncated: bool = False
     kind_words: tuple[tuple[str, str], ...] = ()  # (kind, the words marking it as typed), in the text's order
+    novel: tuple[tuple[int, int], ...] = ()  # runs of content the lexicon does not know (电子签名, 腾讯会议)
+    details: tuple[tuple[str, int, int], ...] = ()  # (detail id, start, end): details asked for (几点, 底色)
 
     @property
     def things(self) -> tuple[str, ...]:
@@ -121,6 +123,20 @@ class Reader:
                 self.outside_of.setdefault(squash(marker), topic.id)
         self.outside_re = alternation(self.outside_of)
         self.open_re = alternation(squash(w) for w in lexicon.open_points)
+        self.known_re = alternation(squash(w) for w in (
+            *lexicon.fillers, *lexicon.function_words, *lexicon.negations, *lexicon.past, *lexicon.years,
+            *lexicon.several, *self.kind_of, *self.outside_of, *lexicon.open_points, *lexicon.alternatives,
+            *lexicon.acceptability, *lexicon.conditions, *lexicon.condition_ends, *lexicon.hedges))
+        self.alternatives_re = alternation(squash(w) for w in lexicon.alternatives)
+        self.acceptability_re = alternation(squash(w) for w in lexicon.acceptability)
+        self.conditions_re = alternation(squash(w) for w in lexicon.conditions)
+        self.condition_ends_re = alternation(squash(w) for w in lexicon.condition_ends)
+        self.hedges_re = alternation(squash(w) for w in lexicon.hedges)
+        self.detail_asks = [(d.id, re.compile("|".join(f"(?:{p})" for p in d.asks))) for d in lexicon.details]
+        self.detail_stated = {d.id: re.compile("|".join(f"(?:{p})" for p in d.stated)) if d.stated else None
+                              for d in lexicon.details}
+        # The sounds of every form, so that a mistyped short word (附建 for 附件) is not taken for new content.
+        self.form_sounds = {pinyin(form) for form in self.form_of if all("\u3400" <= ch <= "\u9fff" for ch in form)}
         self.several_re = alternation(squash(w) for w in lexicon.several)
         self.ancestors = {t.id: self._ancestors(t.id) for t in lexicon.things}
         self.situation_patterns = [
@@ -163,9 +179,46 @@ class Reader:
         outside = [self.outside_of[m.group(0)] for m in self._free(self.outside_re, s, spans)]
         open_points = [norm.words(m.start(), m.end()) for m in self._free(self.open_re, s, spans)]
         uncovered = [m.thing for m in mentions if not self.things[m.thing].covered]
+        details = tuple((detail_id, m.start(), m.end()) for detail_id, pattern in self.detail_asks
+                        for m in pattern.finditer(s))
         return Reading(norm, tuple(mentions), tuple(kinds), tuple(dict.fromkeys(outside)),
                        tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated,
-                       tuple(kind_words))
+                       tuple(kind_words), self._novel(s, spans), details)
+
+    def _novel(self, s: str, spans: list[tuple[str, int, int, bool]]) -> tuple[tuple[int, int], ...]:
+        """Runs of content the lexicon does not know: what is left of the text beside the things, the
+        markers, the function words and numbers, two characters or more (a mistyped form is known)."""
+        known = [not _content_char(ch) for ch in s]
+        for _, start, end, _ in spans:
+            known[start:end] = [True] * (end - start)
+        if self.known_re is not None:
+            for m in self.known_re.finditer(s):
+                known[m.start():m.end()] = [True] * (m.end() - m.start())
+        runs: list[tuple[int, int]] = []
+        i = 0
+        while i < len(s):
+            if known[i]:
+                i += 1
+                continue
+            j = i
+            ascii_run = s[i].isascii()
+            while j < len(s) and not known[j] and s[j].isascii() == ascii_run:
+                j += 1
+            if j - i >= 2 and (ascii_run or pinyin(s[i:j]) not in self.form_sounds):
+                runs.append((i, j))
+            i = j
+        return tuple(runs)
+
+    def content_of(self, text: str) -> str:
+        """The text (normalised) without the words the lexicon knows as naming nothing (function words,
+        markers) and without punctuation: 第二天开始算 -> 第二天开始算 less 算."""
+        if self.known_re is None:
+            return "".join(ch for ch in text if _content_char(ch) or ch.isdigit())
+        return "".join(ch for ch in self.known_re.sub(" ", text) if _content_char(ch) or ch.isdigit() or ch in _NUMERALS)
+
+    def things_in(self, text: str) -> frozenset[str]:
+        """The things an answer's words name (exact forms only), with the broader things they count as."""
+        return _things_in(self, text)
 
     @staticmethod
     def _free(pattern: re.Pattern[str] | None, s: str, spans: list[tuple[str, int, int, bool]]) -> list[re.Match[str]]:
@@ -303,6 +356,25 @@ class Reader:
             if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
                 selected[question] = ranked[0][0]
         return selected
+
+
+_NUMERALS = set("0123456789一二两三四五六七八九十百千万零半几")
+
+
+def _content_char(ch: str) -> bool:
+    """A character that may carry content: a CJK character other than a numeral, or a Latin letter."""
+    return ("\u3400" <= ch <= "\u9fff" and ch not in _NUMERALS) or ("a" <= ch <= "z")
+
+
+@lru_cache(maxsize=2048)
+def _things_in(reader: Reader, text: str) -> frozenset[str]:
+    s = normalised(text).text
+    found: set[str] = set()
+    if reader.forms_re is not None:
+        for m in reader.forms_re.finditer(s):
+            thing_id = reader.form_of[m.group(0)]
+            found.update((thing_id, *reader.ancestors[thing_id]))
+    return frozenset(found)
 
 
 def _fold(pattern: str) -> str:

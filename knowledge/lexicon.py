@@ -19,6 +19,7 @@ import yaml
 from knowledge.model import (
     CONTACTS_TARGET,
     TARGET_SECTIONS,
+    Detail,
     Lexicon,
     OutsideTopic,
     QuestionKind,
@@ -150,6 +151,7 @@ class _Checker:
         kinds = self._unique("kinds", d["kinds"])
         things = self._unique("things", d["things"])
         self._unique("outside", d.get("outside", []))
+        self._unique("details", d.get("details", []))
         for name in d.get("words", {}):
             if name in things or name in RESERVED_MACROS:
                 raise LexiconError(f"words.{name}", "is also the id of a thing or a reserved macro")
@@ -246,12 +248,20 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         words=MappingProxyType({k: tuple(v) for k, v in data.get("words", {}).items()}),
         open_points=tuple(data.get("open_points", [])),
         several=tuple(data.get("several", [])),
+        function_words=tuple(data.get("function_words", [])),
+        alternatives=tuple(data.get("alternatives", [])),
+        acceptability=tuple(data.get("acceptability", [])),
+        conditions=tuple(data.get("conditions", [])),
+        condition_ends=tuple(data.get("condition_ends", [])),
+        hedges=tuple(data.get("hedges", [])),
+        details=tuple(Detail(d["id"], tuple(d["asks"]), tuple(d.get("stated", []))) for d in data.get("details", [])),
         situations=tuple(
             SituationRule(
                 sets=MappingProxyType(dict(s["sets"])),
                 patterns=tuple(s["patterns"]),
                 negated=MappingProxyType(dict(s["negated"])) if "negated" in s else None,
                 earlier=MappingProxyType(dict(s["earlier"])) if "earlier" in s else None,
+                hedged=bool(s.get("hedged", False)),
             )
             for s in data.get("situations", [])
         ),
@@ -271,6 +281,14 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
                 re.compile(pattern)
             except re.error as exc:
                 raise LexiconError(f"kinds[{i}] (id={kind.id}).expects[{j}]", f"is not a valid pattern: {exc}") from exc
+    for i, detail in enumerate(lexicon.details):
+        for key in ("asks", "stated"):
+            for j, pattern in enumerate(getattr(detail, key)):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise LexiconError(f"details[{i}] (id={detail.id}).{key}[{j}]",
+                                       f"is not a valid pattern: {exc}") from exc
     for i, rule in enumerate(lexicon.situations):
         for j, pattern in enumerate(rule.patterns):
             try:

@@ -470,6 +470,18 @@ class SituationRule:
     patterns: tuple[str, ...]
     negated: Mapping[str, str] | None = None
     earlier: Mapping[str, str] | None = None  # what it sets instead for a clause about a year before the notice's
+    hedged: bool = False  # it says an uncertainty itself (不知道够不够条件): it holds in a hedged sentence
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A detail a question may ask for beyond its subject (a time of day, how recent, a colour, who
+    signs): `asks` are patterns over the folded question, `stated` patterns over an answer's words one of
+    which states it (none: the notice never does)."""
+
+    id: str
+    asks: tuple[str, ...]
+    stated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -486,6 +498,13 @@ class Lexicon:
     words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word lists for situation patterns
     open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle (底色, 电子签名)
     several: tuple[str, ...] = ()  # words saying a description is about several people (两个人): rivals are dropped
+    function_words: tuple[str, ...] = ()  # words naming nothing (可以, 这个): the rest of a question is content
+    alternatives: tuple[str, ...] = ()  # words joining alternatives asked about (还是)
+    acceptability: tuple[str, ...] = ()  # words asking whether something proposed is accepted (可以吗, 算不算)
+    conditions: tuple[str, ...] = ()  # words opening a case supposed (如果, 要是)
+    condition_ends: tuple[str, ...] = ()  # words closing a case supposed (的话)
+    hedges: tuple[str, ...] = ()  # words making a description uncertain (好像, 可能)
+    details: tuple[Detail, ...] = ()
     situations: tuple[SituationRule, ...] = ()
 
     def thing(self, thing_id: str) -> Thing | None:

@@ -1,0 +1,149 @@
+"""What a question asks for beyond its subject, and whether the answer found states it.
+
+An entry can be the right subject and still not settle the question: 几点截止 is answered by a date, 评审表用
+A3还是A4纸 by the item's copies. The question is then answered as the nearest clause that leaves the point
+open, with the contacts. Four things are recognised, all read with the notice's lexicon:
+
+- a **detail** (the lexicon's `details`: a time of day, how recent, a colour, a size, a count, who signs …)
+  that the answer's own words do not state (its `stated` patterns);
+- **alternatives** (A还是B): the question is settled only if the answer states what tells one from the
+  other, a thing of it (its forms in the answer's words) or its other content;
+- **something proposed** (用电子签名可以吗, 图书馆开的行不行): content the lexicon does not know (the reader's
+  `novel` runs) that the answer does not state;
+- **a case supposed** (如果…的话, 要是…): the same for the case.
+
+Content "stated" by an answer: a thing named in its words (any of the thing's forms), or a run of new
+content sharing two characters in a row with its words. Pure and synchronous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.reader import Reader, Reading
+from conversations.textnorm import normalised, pinyin
+
+_CLAUSE_BREAKS = "，。；！？,.;!?:： \t\n"
+_SENTENCE_BREAKS = "。；！？.;!?\n"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An answer's words, as compared with what a question asks."""
+
+    text: str  # normalised
+    things: frozenset[str]
+
+    def states_run(self, run: str) -> bool:
+        if any(run[i:i + 2] in self.text for i in range(len(run) - 1)):
+            return True
+        sounds = pinyin(run)
+        heard = pinyin(self.text)
+        pairs = {heard[i:i + 2] for i in range(len(heard) - 1)}
+        return any(sounds[i:i + 2] in pairs for i in range(len(sounds) - 1))
+
+
+def statement(reader: Reader, answer_text: str) -> Statement:
+    return Statement(normalised(answer_text).text, reader.things_in(answer_text))
+
+
+def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: frozenset[str] = frozenset()) -> str | None:
+    """The words (as typed) asking for something the answer does not state, if any. `subject`: the things
+    the answer was found for (what both alternatives are about, not what tells them apart)."""
+    s = reading.text.text
+    said = statement(reader, answer_text)
+    for detail_id, start, end in reading.details:
+        stated = reader.detail_stated.get(detail_id)
+        if stated is None or not stated.search(said.text):
+            return reading.text.words(start, end)
+    if reader.alternatives_re is not None:
+        for m in reader.alternatives_re.finditer(s):
+            first = _clause_before(s, m.start())
+            second = (m.end(), _clause_end(s, m.end()))
+            one = _elements(reader, reading, subject, *first)
+            other = _elements(reader, reading, subject, *second)
+            telling = (one - other) | (other - one)
+            if telling and not any(_states(said, e) for e in telling):
+                return reading.text.words(first[0], second[1])
+    if reader.acceptability_re is not None:
+        for m in reader.acceptability_re.finditer(s):
+            words = _unstated_run(reading, said, _sentence_start(s, m.start()), _clause_end(s, m.end()))
+            if words is not None:
+                return words
+    for start, end in _cases_supposed(reader, s):
+        start = _sentence_start(s, start)
+        words = _unstated_run(reading, said, start, end)
+        if words is not None:
+            return words
+    return None
+
+
+def _states(said: Statement, element: str) -> bool:
+    kind, _, value = element.partition(":")
+    return value in said.things if kind == "thing" else said.states_run(value)
+
+
+def _elements(reader: Reader, reading: Reading, subject: frozenset[str], start: int, end: int) -> set[str]:
+    """What a stretch of the question names beside the subject: its things (not the general ones) and its new
+    content; when it names nothing, its own words (第二天) stripped of function words."""
+    found = {f"thing:{m.thing}" for m in reading.mentions
+             if start <= m.start and m.end <= end and reader.weight(m.thing) >= GENERAL_WEIGHT
+             and m.thing not in subject}
+    found |= {f"new:{reading.text.text[a:b]}" for a, b in reading.novel if start <= a and b <= end}
+    if not found and not any(start <= m.start and m.end <= end for m in reading.mentions):
+        words = reader.content_of(reading.text.text[start:end])
+        if len(words) >= 2:
+            found.add(f"new:{words}")
+    return found
+
+
+# Things weighing less than this are too general to tell alternatives apart (申报, 材料, 单位).
+GENERAL_WEIGHT = 0.5
+
+
+def _unstated_run(reading: Reading, said: Statement, start: int, end: int) -> str | None:
+    s = reading.text.text
+    for a, b in reading.novel:
+        if start <= a and b <= end and not said.states_run(s[a:b]):
+            return reading.text.words(a, b)
+    return None
+
+
+def _sentence_start(s: str, pos: int) -> int:
+    i = pos
+    while i > 0 and s[i - 1] not in _SENTENCE_BREAKS:
+        i -= 1
+    return i
+
+
+def _clause_before(s: str, pos: int) -> tuple[int, int]:
+    """The clause ending at pos; when it holds nothing but a few characters (…，行不行), the one before too."""
+    start = _clause_start(s, pos)
+    if pos - start < 2 and start > 0:
+        start = _clause_start(s, start - 1)
+    return start, pos
+
+
+def _clause_start(s: str, pos: int) -> int:
+    i = pos
+    while i > 0 and s[i - 1] not in _CLAUSE_BREAKS:
+        i -= 1
+    return i
+
+
+def _clause_end(s: str, pos: int) -> int:
+    i = pos
+    while i < len(s) and s[i] not in _CLAUSE_BREAKS:
+        i += 1
+    return i
+
+
+def _cases_supposed(reader: Reader, s: str) -> list[tuple[int, int]]:
+    """The stretches of text that suppose a case: from 如果/要是 to the end of the clause, or the clause
+    before 的话."""
+    cases: list[tuple[int, int]] = []
+    if reader.conditions_re is not None:
+        cases += [(m.end(), _clause_end(s, m.end())) for m in reader.conditions_re.finditer(s)]
+    if reader.condition_ends_re is not None:
+        cases += [(_clause_start(s, m.start()), m.start()) for m in reader.condition_ends_re.finditer(s)]
+    return cases
