@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ class Scored:
     case: dict[str, Any]
     kind: str
     entry: str | None
+    via: str = ""
     right: bool = False  # yes: top-1 right; uncovered: honest
     top3: bool = False
 
@@ -109,7 +111,7 @@ def judge_question(notice: Notice, case: dict[str, Any]) -> Scored:
     text = qa_text(notice, a, "zh_Hans")
     if case["settled"] != "yes":
         honest = is_honest(a, text)
-        return Scored(case, a.kind, a.entry, honest, honest)
+        return Scored(case, a.kind, a.entry, a.via, honest, honest)
     right = is_right(a, text, case)
     top3 = right
     if not top3:
@@ -118,7 +120,7 @@ def judge_question(notice: Notice, case: dict[str, Any]) -> Scored:
             if chosen is not None and is_right(chosen, qa_text(notice, chosen, "zh_Hans"), case):
                 top3 = True
                 break
-    return Scored(case, a.kind, a.entry, right, top3)
+    return Scored(case, a.kind, a.entry, a.via, right, top3)
 
 
 @dataclass
@@ -173,6 +175,12 @@ def report_questions(name: str, scored: list[Scored]) -> None:
     print(f"  confident-wrong                      {wrong:6.1%}   target <= 2%   {met(wrong <= 0.02)}")
     print(f"  false \"not covered\"                  {false_nc:6.1%}   target <= 3%   {met(false_nc <= 0.03)}")
     print(f"  confident answers to uncovered       {confident:6.1%}   target <= 5%   {met(confident <= 0.05)}")
+    wrong_kinds = Counter(s.kind for s in yes if not s.right)
+    confident_vias = Counter(s.via for s in uncovered if not s.right)
+    print("  (wrong answers to settled questions by kind: "
+          + (", ".join(f"{k} {n}" for k, n in sorted(wrong_kinds.items())) or "none")
+          + "; confident answers to uncovered ones found by: "
+          + (", ".join(f"{k} {n}" for k, n in sorted(confident_vias.items())) or "none") + ")")
 
 
 def report_slots(score: SlotScore) -> None:

@@ -58,6 +58,8 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
             return reading.text.words(start, end)
     if reader.alternatives_re is not None:
         for m in reader.alternatives_re.finditer(s):
+            if _inside_known(reader, s, m.start(), m.end()):  # 还是说: not two alternatives
+                continue
             first = _clause_before(s, m.start())
             second = (m.end(), _clause_end(s, m.end()))
             one = _elements(reader, reading, subject, *first)
@@ -86,10 +88,11 @@ def _states(said: Statement, element: str) -> bool:
 def _elements(reader: Reader, reading: Reading, subject: frozenset[str], start: int, end: int) -> set[str]:
     """What a stretch of the question names beside the subject: its things (not the general ones) and its new
     content; when it names nothing, its own words (第二天) stripped of function words."""
-    found = {f"thing:{m.thing}" for m in reading.mentions
-             if start <= m.start and m.end <= end and reader.weight(m.thing) >= GENERAL_WEIGHT
-             and m.thing not in subject}
+    named = [m.thing for m in reading.mentions if start <= m.start and m.end <= end and m.thing not in subject]
+    found = {f"thing:{t}" for t in named if reader.weight(t) >= GENERAL_WEIGHT}
     found |= {f"new:{reading.text.text[a:b]}" for a, b in reading.novel if start <= a and b <= end}
+    if not found:  # only general things (单位交): they tell the alternatives apart
+        found = {f"thing:{t}" for t in named}
     if not found and not any(start <= m.start and m.end <= end for m in reading.mentions):
         words = reader.content_of(reading.text.text[start:end])
         if len(words) >= 2:
@@ -107,6 +110,14 @@ def _unstated_run(reading: Reading, said: Statement, start: int, end: int) -> st
         if start <= a and b <= end and not said.states_run(s[a:b]):
             return reading.text.words(a, b)
     return None
+
+
+def _inside_known(reader: Reader, s: str, start: int, end: int) -> bool:
+    """Whether the words at start:end are part of a longer word the lexicon knows as naming nothing."""
+    if reader.known_re is None:
+        return False
+    return any(m.start() <= start and end <= m.end() and m.end() - m.start() > end - start
+               for m in reader.known_re.finditer(s, max(0, start - 3), min(len(s), end + 3)))
 
 
 def _sentence_start(s: str, pos: int) -> int:

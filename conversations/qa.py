@@ -32,6 +32,7 @@ from conversations.interview import interview_for
 from conversations.ranking import Entry, Ranking
 from conversations.reader import Reader, Reading, Routed, reader_for
 from conversations.season import DeadlineStatus
+from conversations.situation import read_situation
 from conversations.textnorm import normalise, simplified
 from knowledge.model import CONTACTS_TARGET, Contacts, Notice
 
@@ -214,18 +215,22 @@ def answer(
     a personal line is added when they reach an outcome); today: the date in the notice's timezone,
     for deadlines."""
     index = index_for(notice)
-    return _answer(index, index.reader.read(text), text, answers or {}, today)
+    described = read_situation(notice, text).answers
+    return _answer(index, index.reader.read(text), text, answers or {}, today, described)
 
 
 def answer_reading(
-    notice: Notice, reading: Reading, answers: Mapping[str, str] | None = None, today: dt.date | None = None
+    notice: Notice, reading: Reading, answers: Mapping[str, str] | None = None, today: dt.date | None = None,
+    described: Mapping[str, str] | None = None,
 ) -> Answer:
-    """The answer to a text already read (conversations.understand reads once for both uses)."""
+    """The answer to a text already read (conversations.understand reads once for both uses); described: the
+    interview answers the text itself states (conversations.situation), which select variants."""
     index = index_for(notice)
-    return _answer(index, reading, reading.text.original, answers or {}, today)
+    return _answer(index, reading, reading.text.original, answers or {}, today, described or {})
 
 
-def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, str], today: dt.date | None) -> Answer:
+def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, str], today: dt.date | None,
+            described: Mapping[str, str]) -> Answer:
     notice = index.notice
     question = normalise(text[:QUERY_LIMIT])
     routed = index.reader.routes(reading)
@@ -234,7 +239,8 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         subject = (reading.uncovered or reading.outside)[0]
         return Answer(kind="outside", question=question, settled=False, contacts=notice.contacts, outside=subject,
                       via="outside", today=today)
-    selections = {**answers, **index.reader.selections(reading)}
+    # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored.
+    selections = {**answers, **index.reader.selections(reading), **described}
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
         tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]

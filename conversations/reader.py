@@ -34,6 +34,7 @@ NEAR_LIMIT = 200
 KIND_BONUS = 0.5
 # What a route (several things together) adds over the same things' own answers.
 ROUTE_BONUS = 0.1
+_BESIDES_END = re.compile(r"以外|之外|另外|还|也|都|[，。；！？,.;!?\s]")
 _SEGMENT_BREAK = re.compile(r"[，。；！？,.;!?\s]+")
 _ABSOLUTE_YEAR = re.compile(r"(20[0-4]\d)(?:年|届|$|[^\d])")
 
@@ -50,6 +51,7 @@ class Mention:
     past: bool = False  # said of an earlier state (原来, 以前)
     year: int | None = None  # the year its clause speaks of (今年, 去年, 2019年), if any
     fuzzy: bool = False  # found by a homophone
+    besides: bool = False  # named as what the question is not about (除了评审表还要交什么)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,10 @@ class Reader:
         # The sounds of every form, so that a mistyped short word (附建 for 附件) is not taken for new content.
         self.form_sounds = {pinyin(form) for form in self.form_of if all("\u3400" <= ch <= "\u9fff" for ch in form)}
         self.several_re = alternation(squash(w) for w in lexicon.several)
+        self.besides_re = alternation(squash(w) for w in lexicon.besides)
         self.ancestors = {t.id: self._ancestors(t.id) for t in lexicon.things}
+        self.thing_patterns = [(thing.id, re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)))
+                               for thing in lexicon.things for p in thing.patterns]
         self.situation_patterns = [
             (rule, [re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)) for p in rule.patterns])
             for rule in lexicon.situations
@@ -162,6 +167,7 @@ class Reader:
         s = norm.text
         segments = _segments(s)
         spans = self._find_things(s)
+        besides = self._besides(s)
         mentions: list[Mention] = []
         for thing_id, start, end, fuzzy in spans:
             seg_start, seg_end = _segment_of(segments, start)
@@ -171,6 +177,7 @@ class Reader:
                 negated=self._negated(s, seg_start, start),
                 past=bool(self.past_re and self.past_re.search(s, seg_start, start)),
                 year=self.year_of(clause), fuzzy=fuzzy,
+                besides=any(a <= start and end <= b for a, b in besides),
             ))
         kind_words = [(self.kind_of[m.group(0)], norm.words(m.start(), m.end()))
                       for m in self._free(self.kinds_re, s, spans)]
@@ -184,6 +191,16 @@ class Reader:
         return Reading(norm, tuple(mentions), tuple(kinds), tuple(dict.fromkeys(outside)),
                        tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated,
                        tuple(kind_words), self._novel(s, spans), details)
+
+    def _besides(self, s: str) -> list[tuple[int, int]]:
+        """The stretches after 除了 up to 还/以外/之外 or the clause's end: what is named there is not asked about."""
+        if self.besides_re is None:
+            return []
+        found = []
+        for m in self.besides_re.finditer(s):
+            end = _BESIDES_END.search(s, m.end())
+            found.append((m.end(), end.start() if end else len(s)))
+        return found
 
     def _novel(self, s: str, spans: list[tuple[str, int, int, bool]]) -> tuple[tuple[int, int], ...]:
         """Runs of content the lexicon does not know: what is left of the text beside the things, the
@@ -243,6 +260,14 @@ class Reader:
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * (end - start)
                     found.append((self.form_of[s[start:end]], start, end, False))
+            # A thing's patterns (评上工程师之前) win over the forms they hold.
+            for thing_id, pattern in self.thing_patterns:
+                for m in pattern.finditer(s):
+                    if m.end() > m.start() and not any(f[1] < m.end() and f[2] > m.start() and
+                                                       (f[1] < m.start() or f[2] > m.end()) for f in found):
+                        found = [f for f in found if not (m.start() <= f[1] and f[2] <= m.end())]
+                        found.append((thing_id, m.start(), m.end(), False))
+                        taken[m.start():m.end()] = [True] * (m.end() - m.start())
         if self.fuzzy:
             # A homophone of a longer form wins over shorter forms found inside it (公示结过: 公示结果).
             sounds = pinyin(s)
@@ -308,6 +333,8 @@ class Reader:
         """Each thing named, and each broader thing it counts as, with the weight it is named with."""
         present: dict[str, float] = {}
         for m in reading.mentions:
+            if m.besides and any(not other.besides for other in reading.mentions):
+                continue
             weight = self.weight(m.thing)
             for thing_id in (m.thing, *self.ancestors[m.thing]):
                 present[thing_id] = max(present.get(thing_id, 0.0), weight)
@@ -342,7 +369,8 @@ class Reader:
     def selections(self, reading: Reading) -> dict[str, str]:
         """The interview answers the things named select, for choosing among an item's variants
         (初级 selects level junior): not negated ones; of two options for one question the weightier
-        mention's wins, and none when they weigh the same (高工 and 助工 together: both are asked about)."""
+        mention's wins, and none when they weigh the same (高工 and 助工 together: both are asked about) or
+        the text speaks of several people (一个还在驻村一个已经回来了)."""
         chosen: dict[str, dict[str, float]] = {}
         for m in reading.mentions:
             if m.negated:
@@ -350,10 +378,11 @@ class Reader:
             for question, option in self.things[m.thing].sets.items():
                 options = chosen.setdefault(question, {})
                 options[option] = max(options.get(option, 0.0), self.weight(m.thing))
+        several = self.several_re is not None and self.several_re.search(reading.text.text) is not None
         selected: dict[str, str] = {}
         for question, options in chosen.items():
             ranked = sorted(options.items(), key=lambda o: -o[1])
-            if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            if len(ranked) == 1 or (ranked[0][1] > ranked[1][1] and not several):
                 selected[question] = ranked[0][0]
         return selected
 

@@ -240,6 +240,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 weight=float(t.get("weight", 1.0)),
                 covered=bool(t.get("covered", True)),
                 open_kinds=tuple(t.get("open_kinds", [])),
+                patterns=tuple(t.get("patterns", [])),
             )
             for t in data["things"]
         ),
@@ -254,6 +255,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         conditions=tuple(data.get("conditions", [])),
         condition_ends=tuple(data.get("condition_ends", [])),
         hedges=tuple(data.get("hedges", [])),
+        besides=tuple(data.get("besides", [])),
         details=tuple(Detail(d["id"], tuple(d["asks"]), tuple(d.get("stated", []))) for d in data.get("details", [])),
         situations=tuple(
             SituationRule(
@@ -281,6 +283,15 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
                 re.compile(pattern)
             except re.error as exc:
                 raise LexiconError(f"kinds[{i}] (id={kind.id}).expects[{j}]", f"is not a valid pattern: {exc}") from exc
+    for i, thing in enumerate(lexicon.things):
+        for j, pattern in enumerate(thing.patterns):
+            try:
+                re.compile(expand_pattern(lexicon, pattern, year))
+            except LexiconError as exc:
+                raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]", exc.problem) from exc
+            except re.error as exc:
+                raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]",
+                                   f"is not a valid pattern: {exc}") from exc
     for i, detail in enumerate(lexicon.details):
         for key in ("asks", "stated"):
             for j, pattern in enumerate(getattr(detail, key)):

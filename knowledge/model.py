@@ -429,6 +429,7 @@ class Thing:
     weight: float = 1.0  # how much a mention says about what is asked (low for 申报, 材料)
     covered: bool = True  # False: the notice does not cover it (兵团): the answer says so
     open_kinds: tuple[str, ...] = ()  # kinds of question about it the notice leaves open (the format of a proof)
+    patterns: tuple[str, ...] = ()  # regular expressions (with {thing} macros) that also name it (评上工程师之前)
 
 
 @dataclass(frozen=True)
@@ -504,6 +505,7 @@ class Lexicon:
     conditions: tuple[str, ...] = ()  # words opening a case supposed (如果, 要是)
     condition_ends: tuple[str, ...] = ()  # words closing a case supposed (的话)
     hedges: tuple[str, ...] = ()  # words making a description uncertain (好像, 可能)
+    besides: tuple[str, ...] = ()  # words naming what a question is not about (除了)
     details: tuple[Detail, ...] = ()
     situations: tuple[SituationRule, ...] = ()
 
