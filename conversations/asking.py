@@ -18,6 +18,7 @@ content sharing two characters in a row with its words. Pure and synchronous.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from conversations.reader import Reader, Reading
@@ -34,17 +35,19 @@ class Statement:
     text: str  # normalised
     things: frozenset[str]
 
+    sounds: frozenset[tuple[str, ...]]  # the pinyin of every two characters in a row
+
     def states_run(self, run: str) -> bool:
-        if any(run[i:i + 2] in self.text for i in range(len(run) - 1)):
-            return True
-        sounds = pinyin(run)
-        heard = pinyin(self.text)
-        pairs = {heard[i:i + 2] for i in range(len(heard) - 1)}
-        return any(sounds[i:i + 2] in pairs for i in range(len(sounds) - 1))
+        """At least half of the run's pairs of characters are in the answer's words (or sound so)."""
+        pairs = [run[i:i + 2] for i in range(len(run) - 1)]
+        found = sum(1 for p in pairs if p in self.text or pinyin(p) in self.sounds)
+        return 2 * found >= len(pairs)
 
 
 def statement(reader: Reader, answer_text: str) -> Statement:
-    return Statement(normalised(answer_text).text, reader.things_in(answer_text))
+    text = normalised(answer_text).text
+    heard = pinyin(text)
+    return Statement(text, reader.things_in(answer_text), frozenset(heard[i:i + 2] for i in range(len(heard) - 1)))
 
 
 def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: frozenset[str] = frozenset()) -> str | None:
@@ -77,7 +80,25 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
         words = _unstated_run(reading, said, start, end)
         if words is not None:
             return words
+    for start, end in _asking_clauses(reader, reading):
+        words = _unstated_run(reading, said, start, end)
+        if words is not None:
+            return words
     return None
+
+
+def _asking_clauses(reader: Reader, reading: Reading) -> list[tuple[int, int]]:
+    """The clauses that ask (a question word, a kind of question, ？): what they hold beyond the things the
+    lexicon knows is what the question is about."""
+    s = reading.text.text
+    marks = [i for i, ch in enumerate(s) if ch in "?？"]
+    if reader.kinds_re is not None:
+        marks += [m.start() for m in reader.kinds_re.finditer(s)]
+    marks += [m.start() for m in _QUESTION_WORDS.finditer(s)]
+    return sorted({(_clause_start(s, i), _clause_end(s, i)) for i in marks})
+
+
+_QUESTION_WORDS = re.compile(r"吗|么|呢|啥|什么|怎么|怎样|如何|为何|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|哪|谁|咋")
 
 
 def _states(said: Statement, element: str) -> bool:
