@@ -240,7 +240,10 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         return Answer(kind="outside", question=question, settled=False, contacts=notice.contacts, outside=subject,
                       via="outside", today=today)
     # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored.
-    selections = {**answers, **index.reader.selections(reading), **described}
+    selections = {**answers, **described, **index.reader.selections(reading)}
+    decided = _decided_by_case(index, reading, described)
+    if decided is not None:  # 援派期就半年 能报不: the rule the described case meets answers it
+        return _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
         tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
@@ -276,6 +279,22 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     if open_point is not None:
         return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
     return _asked_beyond(index, reading, composed, frozenset())
+
+
+# The verdicts of rules that answer "may I?" for a case described in the question itself.
+CASE_VERDICTS = ("ineligible", "not_covered", "other_route", "conditional")
+
+
+def _decided_by_case(index: QaIndex, reading: Reading, described: Mapping[str, str]) -> str | None:
+    """A rule that the case the question describes meets (援派期就半年, 退休返聘, 第三次又被退回), when the
+    question asks whether it may go on (may, what if): the rule answers it."""
+    if not described or not {"may", "whatif"} & set(reading.kinds):
+        return None
+    compile_ = index.predicates.compile
+    for rule in index.notice.rules:
+        if rule.verdict in CASE_VERDICTS and compile_(rule.when)(described) is True:
+            return f"rule:{rule.id}"
+    return None
 
 
 def _subject(index: QaIndex, things: Iterable[str]) -> frozenset[str]:

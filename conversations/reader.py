@@ -119,6 +119,7 @@ class Reader:
             for marker in kind.markers:
                 self.kind_of.setdefault(squash(marker), kind.id)
         self.kinds_re = alternation(self.kind_of)
+        self.kind_patterns = [(kind.id, re.compile(p)) for kind in lexicon.kinds for p in kind.patterns]
         self.outside_of: dict[str, str] = {}
         for topic in lexicon.outside:
             for marker in topic.markers:
@@ -179,8 +180,7 @@ class Reader:
                 year=self.year_of(clause), fuzzy=fuzzy,
                 besides=any(a <= start and end <= b for a, b in besides),
             ))
-        kind_words = [(self.kind_of[m.group(0)], norm.words(m.start(), m.end()))
-                      for m in self._free(self.kinds_re, s, spans)]
+        kind_words = [(kind, norm.words(start, end)) for kind, start, end in self._find_kinds(s, spans)]
         marked = {kind for kind, _ in kind_words}
         kinds = [k.id for k in self.lexicon.kinds if k.id in marked]
         outside = [self.outside_of[m.group(0)] for m in self._free(self.outside_re, s, spans)]
@@ -210,6 +210,9 @@ class Reader:
             known[start:end] = [True] * (end - start)
         if self.known_re is not None:
             for m in self.known_re.finditer(s):
+                known[m.start():m.end()] = [True] * (m.end() - m.start())
+        for _, pattern in self.detail_asks:  # a detail asked for is judged on its own (conversations.asking)
+            for m in pattern.finditer(s):
                 known[m.start():m.end()] = [True] * (m.end() - m.start())
         runs: list[tuple[int, int]] = []
         i = 0
@@ -245,6 +248,26 @@ class Reader:
         return [m for m in pattern.finditer(s)
                 if not any(start <= m.start() and m.end() <= end and end - start > m.end() - m.start()
                            for _, start, end, _ in spans)]
+
+    def _find_kinds(self, s: str, spans: list[tuple[str, int, int, bool]]) -> list[tuple[str, int, int]]:
+        """The kinds of question marked, the longest marker first where they overlap (交哪几样: 哪几样), and
+        the kinds' patterns (盖…章); a marker inside a longer thing named does not count."""
+        candidates: list[tuple[str, int, int]] = []
+        if self.kinds_re is not None:
+            for i in range(len(s)):
+                m = self.kinds_re.match(s, i)
+                if m is not None:
+                    candidates.append((self.kind_of[m.group(0)], m.start(), m.end()))
+        candidates += [(kind, m.start(), m.end()) for kind, pattern in self.kind_patterns for m in pattern.finditer(s)
+                       if m.end() > m.start()]
+        taken = [False] * len(s)
+        found: list[tuple[str, int, int]] = []
+        for kind, start, end in sorted(candidates, key=lambda c: (c[1] - c[2], c[1])):
+            inside = any(a <= start and end <= b and b - a > end - start for _, a, b, _ in spans)
+            if not inside and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                found.append((kind, start, end))
+        return sorted(found, key=lambda f: f[1])
 
     def _find_things(self, s: str) -> list[tuple[str, int, int, bool]]:
         found: list[tuple[str, int, int, bool]] = []

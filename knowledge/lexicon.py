@@ -228,7 +228,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         past=tuple(data.get("past", [])),
         years=MappingProxyType(dict(data.get("years", {}))),
         kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)),
-                                 tuple(k.get("expects", [])))
+                                 tuple(k.get("expects", [])), tuple(k.get("patterns", [])))
                     for k in data["kinds"]),
         things=tuple(
             Thing(
@@ -278,7 +278,7 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
     lexicon = build_lexicon(path, data)
     year = int(str(notice["notice"]["date"])[:4])
     for i, kind in enumerate(lexicon.kinds):
-        for j, pattern in enumerate(kind.expects):
+        for j, pattern in enumerate((*kind.expects, *kind.patterns)):
             try:
                 re.compile(pattern)
             except re.error as exc:
