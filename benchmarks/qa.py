@@ -131,6 +131,7 @@ class SlotScore:
     exact: int = 0
     total: int = 0
     misses: list[str] = field(default_factory=list)
+    by_question: dict[str, list[int]] = field(default_factory=dict)  # question -> [expected, filled, right]
 
 
 def judge_situations(notice: Notice, cases: list[dict[str, Any]]) -> tuple[SlotScore, list[Scored]]:
@@ -144,6 +145,11 @@ def judge_situations(notice: Notice, cases: list[dict[str, Any]]) -> tuple[SlotS
         score.filled += len(got)
         score.expected += len(expected)
         score.right += sum(1 for q, o in got.items() if expected.get(q) == o)
+        for q in set(expected) | set(got):
+            counts = score.by_question.setdefault(q, [0, 0, 0])
+            counts[0] += q in expected
+            counts[1] += q in got
+            counts[2] += q in got and expected.get(q) == got[q]
         if got == expected:
             score.exact += 1
         else:
@@ -191,6 +197,8 @@ def report_slots(score: SlotScore) -> None:
     print(f"  slot precision                       {precision:6.1%}   target >= 98%  {met(precision >= 0.98)}")
     print(f"  slot recall                          {recall:6.1%}   target >= 90%  {met(recall >= 0.90)}")
     print(f"  exact match                          {exact:6.1%}")
+    print("  (by question, expected/filled/right: " + ", ".join(
+        f"{q} {e}/{f}/{r}" for q, (e, f, r) in sorted(score.by_question.items())) + ")")
 
 
 def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:

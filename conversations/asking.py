@@ -50,9 +50,11 @@ def statement(reader: Reader, answer_text: str) -> Statement:
     return Statement(text, reader.things_in(answer_text), frozenset(heard[i:i + 2] for i in range(len(heard) - 1)))
 
 
-def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: frozenset[str] = frozenset()) -> str | None:
+def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: frozenset[str] = frozenset(), *,
+                  asking_clauses: bool = True) -> str | None:
     """The words (as typed) asking for something the answer does not state, if any. `subject`: the things
-    the answer was found for (what both alternatives are about, not what tells them apart)."""
+    the answer was found for (what both alternatives are about, not what tells them apart); asking_clauses:
+    whether new content in the clauses that ask counts (not when the case described decides the answer)."""
     s = reading.text.text
     said = statement(reader, answer_text)
     for detail_id, start, end in reading.details:
@@ -80,7 +82,7 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
         words = _unstated_run(reading, said, start, end)
         if words is not None:
             return words
-    for start, end in _asking_clauses(reader, reading):
+    for start, end in _asking_clauses(reader, reading) if asking_clauses else ():
         words = _unstated_run(reading, said, start, end)
         if words is not None:
             return words

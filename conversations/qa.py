@@ -243,7 +243,8 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     selections = {**answers, **described, **index.reader.selections(reading)}
     decided = _decided_by_case(index, reading, described)
     if decided is not None:  # 援派期就半年 能报不: the rule the described case meets answers it
-        return _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")
+        composed = _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")
+        return _asked_beyond(index, reading, composed, frozenset(), asking_clauses=False)
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
         tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
@@ -301,12 +302,13 @@ def _subject(index: QaIndex, things: Iterable[str]) -> frozenset[str]:
     return frozenset(x for t in things for x in (t, *index.reader.ancestors[t]))
 
 
-def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str]) -> Answer:
+def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str], *,
+                  asking_clauses: bool = True) -> Answer:
     """The answer as unsettled when the question asks for something its words do not state (a detail,
     one of two alternatives, something proposed, a case supposed: conversations.asking)."""
     if not composed.settled:
         return composed
-    words = unsettled_ask(index.reader, reading, _shown(composed), subject)
+    words = unsettled_ask(index.reader, reading, _shown(composed), subject, asking_clauses=asking_clauses)
     if words is None:
         return composed
     return replace(composed, kind="unsettled", settled=False, contacts=index.notice.contacts, open_point=words)

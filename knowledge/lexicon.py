@@ -22,6 +22,7 @@ from knowledge.model import (
     Detail,
     Lexicon,
     OutsideTopic,
+    Persons,
     QuestionKind,
     Route,
     SituationRule,
@@ -186,9 +187,11 @@ class _Checker:
         for i, rule in enumerate(d.get("situations", [])):
             name = f"situations[{i}]"
             self._answers(f"{name}.sets", rule["sets"])
-            for key in ("negated", "earlier"):
+            for key in ("negated", "earlier", "unit", "withdraws"):
                 if key in rule:
                     self._answers(f"{name}.{key}", rule[key])
+            if "expires" in rule:
+                self._answers(f"{name}.expires.sets", rule["expires"]["sets"])
 
     def _unique(self, section: str, entries: list[dict[str, Any]]) -> set[str]:
         seen: set[str] = set()
@@ -256,6 +259,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         condition_ends=tuple(data.get("condition_ends", [])),
         hedges=tuple(data.get("hedges", [])),
         besides=tuple(data.get("besides", [])),
+        persons=Persons(**{k: tuple(v) for k, v in data.get("persons", {}).items()}),
         details=tuple(Detail(d["id"], tuple(d["asks"]), tuple(d.get("stated", []))) for d in data.get("details", [])),
         situations=tuple(
             SituationRule(
@@ -264,6 +268,10 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 negated=MappingProxyType(dict(s["negated"])) if "negated" in s else None,
                 earlier=MappingProxyType(dict(s["earlier"])) if "earlier" in s else None,
                 hedged=bool(s.get("hedged", False)),
+                expires_after=s["expires"]["years"] if "expires" in s else None,
+                expired=MappingProxyType(dict(s["expires"]["sets"])) if "expires" in s else None,
+                of_unit=MappingProxyType(dict(s["unit"])) if "unit" in s else None,
+                withdraws=MappingProxyType(dict(s["withdraws"])) if "withdraws" in s else None,
             )
             for s in data.get("situations", [])
         ),
@@ -292,6 +300,12 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
             except re.error as exc:
                 raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]",
                                    f"is not a valid pattern: {exc}") from exc
+    for key in ("introducing", "names"):
+        for j, pattern in enumerate(getattr(lexicon.persons, key)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise LexiconError(f"persons.{key}[{j}]", f"is not a valid pattern: {exc}") from exc
     for i, detail in enumerate(lexicon.details):
         for key in ("asks", "stated"):
             for j, pattern in enumerate(getattr(detail, key)):
@@ -346,8 +360,12 @@ def draft_lexicon(old: dict[str, Any], notice: Mapping[str, Any]) -> tuple[dict[
     kept = []
     for i, rule in enumerate(data.get("situations", [])):
         name = f"situations[{i}]"
-        if all(fits(f"{name}.{key}", partial(checker._answers, f"{name}.{key}", rule[key]))
-               for key in ("sets", "negated", "earlier") if key in rule):
+        keys = [key for key in ("sets", "negated", "earlier", "unit", "withdraws") if key in rule]
+        fine = all(fits(f"{name}.{key}", partial(checker._answers, f"{name}.{key}", rule[key])) for key in keys)
+        if "expires" in rule:
+            fine = fine and fits(f"{name}.expires", partial(checker._answers, f"{name}.expires.sets",
+                                                            rule["expires"]["sets"]))
+        if fine:
             kept.append(rule)
     data["situations"] = kept
     return data, removed

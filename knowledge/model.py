@@ -473,6 +473,24 @@ class SituationRule:
     negated: Mapping[str, str] | None = None
     earlier: Mapping[str, str] | None = None  # what it sets instead for a clause about a year before the notice's
     hedged: bool = False  # it says an uncertainty itself (不知道够不够条件): it holds in a hedged sentence
+    expires_after: int | None = None  # years after which what it says no longer holds (a ban of five years)
+    expired: Mapping[str, str] | None = None  # what it sets instead then
+    of_unit: Mapping[str, str] | None = None  # what it sets instead when said of the writer's unit
+    withdraws: Mapping[str, str] | None = None  # answers it withdraws where both were read
+
+
+@dataclass(frozen=True)
+class Persons:
+    """Who a description speaks of: words for the writer, the unit, a third person, someone else, and
+    patterns introducing or naming a person; words before a person that make it an object."""
+
+    self: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()
+    third: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    introducing: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -507,6 +525,7 @@ class Lexicon:
     condition_ends: tuple[str, ...] = ()  # words closing a case supposed (的话)
     hedges: tuple[str, ...] = ()  # words making a description uncertain (好像, 可能)
     besides: tuple[str, ...] = ()  # words naming what a question is not about (除了)
+    persons: Persons = field(default_factory=Persons)
     details: tuple[Detail, ...] = ()
     situations: tuple[SituationRule, ...] = ()
 

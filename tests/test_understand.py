@@ -50,7 +50,9 @@ def test_the_level_is_read_from_many_ways_of_saying_it() -> None:
 def test_last_year_and_this_year_are_read_against_the_notices_year() -> None:
     assert answers_of("今年在驻村")["grassroots_service"] == "fhj_serving"
     assert answers_of("去年驻村，今年没有")["grassroots_service"] == "earlier_only"
-    assert answers_of("2019年当过第一书记")["grassroots_service"] == "earlier_only"
+    assert answers_of("2019年当过第一书记，2020年就回来了")["grassroots_service"] == "earlier_only"
+    # Only before this year when the words say it ended: 2019年当过第一书记 alone leaves this year open.
+    assert "grassroots_service" not in answers_of("2019年当过第一书记")
     assert answers_of("前年报过一次没评上")["evaluated_before"] == "before"
 
 
