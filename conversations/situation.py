@@ -71,7 +71,7 @@ def read_situation(notice: Notice, text: str) -> Situation:
     chosen: dict[str, Finding] = {}
     for f in findings:
         held = chosen.get(f.question)
-        if held is None or _holds_over(f, held):
+        if held is None or _holds_over(f, held, reader.lexicon.situations):
             chosen[f.question] = f
     if reader.several_re is not None and reader.several_re.search(norm.text):
         for question, f in list(chosen.items()):  # several people (一个报高工一个报助工): rivals are not guessed
@@ -124,9 +124,12 @@ def _rivals(f: Finding, other: Finding) -> bool:
     return not inside
 
 
-def _holds_over(f: Finding, held: Finding) -> bool:
-    """Whether finding f holds over an earlier one for the same question: words that contain the other's
-    (前年当过第一书记 over 第一书记), else a present statement over a past one, else the later one."""
+def _holds_over(f: Finding, held: Finding, rules: tuple[SituationRule, ...] = ()) -> bool:
+    """Whether finding f holds over an earlier one for the same question: not one that yields (在职 to 退休返聘),
+    words that contain the other's (前年当过第一书记 over 第一书记), else a present statement over a past one,
+    else the later one."""
+    if rules and f.option != held.option and rules[f.rule].yields != rules[held.rule].yields:
+        return rules[held.rule].yields
     if f.start <= held.start and held.end <= f.end and (f.start, f.end) != (held.start, held.end):
         return True
     if held.start <= f.start and f.end <= held.end and (f.start, f.end) != (held.start, held.end):
@@ -168,8 +171,8 @@ def _what_it_sets(reader: Reader, rule: SituationRule, s: str, m: re.Match[str],
     if _negated(reader, s, clause_start, m.start(), m.end(), clause_end):
         if rule.negated is not None:
             return rule.negated
-        if not _holds_a_negation(reader, m.group(0)):
-            return None  # 今年也没支教: a rule that does not read negations says nothing then
+        if not _reads_negations(reader, m.re.pattern):
+            return None  # 今年也没支教: a rule whose pattern does not read negations says nothing then
     sets: Mapping[str, str] = rule.sets
     if rule.earlier is not None:
         year = reader.year_of(s[clause_start:clause_end])
@@ -188,17 +191,21 @@ def _what_it_sets(reader: Reader, rule: SituationRule, s: str, m: re.Match[str],
     return sets
 
 
-def _holds_a_negation(reader: Reader, words: str) -> bool:
-    """Whether a rule's match says the negation itself (委托函还没开)."""
-    return bool(reader.negation_re and reader.negation_re.search(words))
+def _reads_negations(reader: Reader, pattern: str) -> bool:
+    """Whether a rule's pattern reads a negation itself (委托函还没开: (?:还没|没有…)), so that one in its match
+    is what it says rather than a denial of it."""
+    return bool(reader.negation_re and reader.negation_re.search(pattern))
 
 
 def _negated(reader: Reader, s: str, clause_start: int, start: int, end: int, clause_end: int) -> bool:
-    """A negation right before the words, within them (委托函开好了，还没审核同意) or right after them in the
-    same clause (正式出版的论文没有)."""
+    """A negation right before the words, within their last clause (委托函开好了，还没审核同意; not 驻村，一直没回来，
+    三年都优秀) or ending the clause right after them (正式出版的论文没有)."""
     if reader.negation_re is None:
         return False
-    if reader.negation_re.search(s, max(clause_start, start - NEGATION_REACH), end) is not None:
+    if reader.negation_re.search(s, max(clause_start, start - NEGATION_REACH), start) is not None:
+        return True
+    last_clause = max(start, _clause_start(s, end - 1))  # within the words: only in their last clause
+    if reader.negation_re.search(s, last_clause, end) is not None:
         return True
     rest = s[end:clause_end]  # 论文没有, 代表作我倒是没有: the clause ends in a negation
     return bool(_ENDS_DENIED.fullmatch(rest)) and reader.negation_re.search(rest) is not None

@@ -272,6 +272,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 expired=MappingProxyType(dict(s["expires"]["sets"])) if "expires" in s else None,
                 of_unit=MappingProxyType(dict(s["unit"])) if "unit" in s else None,
                 withdraws=MappingProxyType(dict(s["withdraws"])) if "withdraws" in s else None,
+                yields=bool(s.get("yields", False)),
             )
             for s in data.get("situations", [])
         ),

@@ -477,6 +477,7 @@ class SituationRule:
     expired: Mapping[str, str] | None = None  # what it sets instead then
     of_unit: Mapping[str, str] | None = None  # what it sets instead when said of the writer's unit
     withdraws: Mapping[str, str] | None = None  # answers it withdraws where both were read
+    yields: bool = False  # it gives way to any other answer read for the same question (在职 to 退休返聘)
 
 
 @dataclass(frozen=True)
