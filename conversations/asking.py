@@ -100,7 +100,8 @@ def _asking_clauses(reader: Reader, reading: Reading) -> list[tuple[int, int]]:
     return sorted({(_clause_start(s, i), _clause_end(s, i)) for i in marks})
 
 
-_QUESTION_WORDS = re.compile(r"吗|么|呢|啥|什么|怎么|怎样|如何|为何|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|哪|谁|咋")
+_QUESTION_WORDS = re.compile(
+    r"吗|么|呢|啥|什么|怎么|怎样|如何|为何|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|哪|谁|咋")
 
 
 def _states(said: Statement, element: str) -> bool:

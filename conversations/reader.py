@@ -231,10 +231,9 @@ class Reader:
 
     def content_of(self, text: str) -> str:
         """The text (normalised) without the words the lexicon knows as naming nothing (function words,
-        markers) and without punctuation: 第二天开始算 -> 第二天开始算 less 算."""
-        if self.known_re is None:
-            return "".join(ch for ch in text if _content_char(ch) or ch.isdigit())
-        return "".join(ch for ch in self.known_re.sub(" ", text) if _content_char(ch) or ch.isdigit() or ch in _NUMERALS)
+        markers) and without punctuation: what is left of 第二天开始算 is 第二天开始."""
+        rest = self.known_re.sub(" ", text) if self.known_re is not None else text
+        return "".join(ch for ch in rest if _content_char(ch) or ch.isdigit() or ch in _NUMERALS)
 
     def things_in(self, text: str) -> frozenset[str]:
         """The things an answer's words name (exact forms only), with the broader things they count as."""
@@ -284,12 +283,12 @@ class Reader:
                     taken[start:end] = [True] * (end - start)
                     found.append((self.form_of[s[start:end]], start, end, False))
             # A thing's patterns (评上工程师之前) win over the forms they hold.
-            for thing_id, pattern in self.thing_patterns:
+            for named, pattern in self.thing_patterns:
                 for m in pattern.finditer(s):
                     if m.end() > m.start() and not any(f[1] < m.end() and f[2] > m.start() and
                                                        (f[1] < m.start() or f[2] > m.end()) for f in found):
                         found = [f for f in found if not (m.start() <= f[1] and f[2] <= m.end())]
-                        found.append((thing_id, m.start(), m.end(), False))
+                        found.append((named, m.start(), m.end(), False))
                         taken[m.start():m.end()] = [True] * (m.end() - m.start())
         if self.fuzzy:
             # A homophone of a longer form wins over shorter forms found inside it (公示结过: 公示结果).
