@@ -244,7 +244,7 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
     decided = _decided_by_case(index, reading, described)
     if decided is not None:  # 援派期就半年 能报不: the rule the described case meets answers it
         composed = _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")
-        return _asked_beyond(index, reading, composed, frozenset(), asking_clauses=False)
+        return _asked_beyond(index, reading, composed, frozenset())
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
         tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]

@@ -6,6 +6,7 @@ question, and only words about the case:
 - a negation right before the words, or right after them (正式出版的论文没有), flips or drops what they say;
 - a statement of the past (原来在…) gives way to a statement of the present about the same question;
 - a clause with a hedge (好像, 可能, 不确定, 听说) fills nothing, unless the rule says the uncertainty itself;
+  nor does a case supposed (要是…, …的话, 会被怎么处理);
 - what a description says of someone other than the case fills nothing: when the writer speaks of
   themselves (我是…, 我自己报…), what is said of others (老刘, 他, 我爱人) is dropped; when they do not (unit
   HR: 我们单位有个工程师…), the person introduced is the case and only others (他爱人, 他师傅) are dropped;
@@ -142,6 +143,7 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
     people = _people(reader)
     subjects = people.subjects(s)
     hedged = [bool(reader.hedges_re and reader.hedges_re.search(s, a, b)) for a, b in _clauses(s)]
+    supposed = _supposed(reader, s)
     out: list[Finding] = []
     for index, (rule, patterns) in enumerate(reader.situation_patterns):
         for pattern in patterns:
@@ -149,8 +151,8 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
                 if m.end() == m.start():
                     continue
                 clause = _clause_index(s, m.start())
-                if hedged[clause] and not rule.hedged:
-                    continue
+                if (hedged[clause] and not rule.hedged) or any(a <= m.start() < b for a, b in supposed):
+                    continue  # uncertain, or a case supposed (要是…, …的话, 会被…): not a fact of the case
                 sets = _what_it_sets(reader, rule, s, m, subjects[clause])
                 if sets is None:
                     continue
@@ -160,6 +162,17 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
                 out.extend(Finding(q, o, words, m.start(), m.end(), past, subjects[clause], index)
                            for q, o in sets.items())
     return sorted(out, key=lambda f: (f.start, f.end))
+
+
+def _supposed(reader: Reader, s: str) -> list[tuple[int, int]]:
+    """Stretches that suppose a case rather than state one: from 如果/要是 to the clause's end, the clause
+    before 的话."""
+    found: list[tuple[int, int]] = []
+    if reader.conditions_re is not None:
+        found += [(m.start(), _clause_end(s, m.end())) for m in reader.conditions_re.finditer(s)]
+    if reader.condition_ends_re is not None:
+        found += [(_clause_start(s, m.start()), m.end()) for m in reader.condition_ends_re.finditer(s)]
+    return found
 
 
 def _what_it_sets(reader: Reader, rule: SituationRule, s: str, m: re.Match[str],
