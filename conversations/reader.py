@@ -135,6 +135,7 @@ class Reader:
         self.conditions_re = alternation(squash(w) for w in lexicon.conditions)
         self.condition_ends_re = alternation(squash(w) for w in lexicon.condition_ends)
         self.hedges_re = alternation(squash(w) for w in lexicon.hedges)
+        self.future_re = alternation(squash(w) for w in lexicon.future)
         self.detail_asks = [(d.id, re.compile("|".join(f"(?:{p})" for p in d.asks))) for d in lexicon.details]
         self.detail_stated = {d.id: re.compile("|".join(f"(?:{p})" for p in d.stated)) if d.stated else None
                               for d in lexicon.details}

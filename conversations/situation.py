@@ -6,7 +6,7 @@ question, and only words about the case:
 - a negation right before the words, or right after them (正式出版的论文没有), flips or drops what they say;
 - a statement of the past (原来在…) gives way to a statement of the present about the same question;
 - a clause with a hedge (好像, 可能, 不确定, 听说) fills nothing, unless the rule says the uncertainty itself;
-  nor does a case supposed (要是…, …的话, 会被怎么处理);
+  nor does a case supposed (要是…, …的话, 会被怎么处理) or the future (快要退休了, 明年报高工);
 - what a description says of someone other than the case fills nothing: when the writer speaks of
   themselves (我是…, 我自己报…), what is said of others (老刘, 他, 我爱人) is dropped; when they do not (unit
   HR: 我们单位有个工程师…), the person introduced is the case and only others (他爱人, 他师傅) are dropped;
@@ -27,6 +27,8 @@ from conversations.reader import NEGATION_REACH, READ_LIMIT, Reader, reader_for
 from conversations.textnorm import Normalised, alternation, normalised, squash
 from knowledge.model import Notice, SituationRule
 
+# A word of the future this many characters before the words puts them in the future (快要退休, 明年再报).
+FUTURE_REACH = 4
 # The rest of a clause that denies what it follows (论文没有, 代表作我倒是没有, 奖也没有): a few characters, then
 # a negation ending the clause.
 _ENDS_DENIED = re.compile(r".{0,4}?(?:没有|没|无|未)(?:的|了|啊|呢|过)?")
@@ -153,6 +155,9 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
                 clause = _clause_index(s, m.start())
                 if (hedged[clause] and not rule.hedged) or any(a <= m.start() < b for a, b in supposed):
                     continue  # uncertain, or a case supposed (要是…, …的话, 会被…): not a fact of the case
+                if reader.future_re is not None and reader.future_re.search(
+                        s, max(_clause_start(s, m.start()), m.start() - FUTURE_REACH), m.start() + 1):
+                    continue  # 快要退休了, 明年报高工: not the case now
                 sets = _what_it_sets(reader, rule, s, m, subjects[clause])
                 if sets is None:
                     continue

@@ -258,6 +258,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         conditions=tuple(data.get("conditions", [])),
         condition_ends=tuple(data.get("condition_ends", [])),
         hedges=tuple(data.get("hedges", [])),
+        future=tuple(data.get("future", [])),
         besides=tuple(data.get("besides", [])),
         persons=Persons(**{k: tuple(v) for k, v in data.get("persons", {}).items()}),
         details=tuple(Detail(d["id"], tuple(d["asks"]), tuple(d.get("stated", []))) for d in data.get("details", [])),

@@ -525,6 +525,7 @@ class Lexicon:
     conditions: tuple[str, ...] = ()  # words opening a case supposed (如果, 要是)
     condition_ends: tuple[str, ...] = ()  # words closing a case supposed (的话)
     hedges: tuple[str, ...] = ()  # words making a description uncertain (好像, 可能)
+    future: tuple[str, ...] = ()  # words putting what follows in the future (快要退休, 明年报高工)
     besides: tuple[str, ...] = ()  # words naming what a question is not about (除了)
     persons: Persons = field(default_factory=Persons)
     details: tuple[Detail, ...] = ()
