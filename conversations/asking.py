@@ -61,6 +61,7 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
         stated = reader.detail_stated.get(detail_id)
         if stated is None or not stated.search(said.text):
             return reading.text.words(start, end)
+    settled: list[tuple[int, int]] = []  # alternatives the answer tells apart: what they hold is judged
     if reader.alternatives_re is not None:
         for m in reader.alternatives_re.finditer(s):
             if _inside_known(reader, s, m.start(), m.end()):  # 还是说: not two alternatives
@@ -72,6 +73,8 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
             telling = (one - other) | (other - one)
             if telling and not any(_states(said, e) for e in telling):
                 return reading.text.words(first[0], second[1])
+            if telling:
+                settled.append((first[0], second[1]))
     if reader.acceptability_re is not None:
         for m in reader.acceptability_re.finditer(s):
             words = _unstated_run(reading, said, _sentence_start(s, m.start()), _clause_end(s, m.end()))
@@ -83,7 +86,7 @@ def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: f
         if words is not None:
             return words
     for start, end in _asking_clauses(reader, reading) if asking_clauses else ():
-        words = _unstated_run(reading, said, start, end)
+        words = _unstated_run(reading, said, start, end, settled)
         if words is not None:
             return words
     return None
@@ -128,10 +131,14 @@ def _elements(reader: Reader, reading: Reading, subject: frozenset[str], start: 
 GENERAL_WEIGHT = 0.5
 
 
-def _unstated_run(reading: Reading, said: Statement, start: int, end: int) -> str | None:
+def _unstated_run(reading: Reading, said: Statement, start: int, end: int,
+                  judged: list[tuple[int, int]] | None = None) -> str | None:
+    """The first run of new content between start and end that the answer does not state (not within a
+    stretch already judged)."""
     s = reading.text.text
     for a, b in reading.novel:
-        if start <= a and b <= end and not said.states_run(s[a:b]):
+        if start <= a and b <= end and not said.states_run(s[a:b]) and \
+                not any(x <= a and b <= y for x, y in judged or ()):
             return reading.text.words(a, b)
     return None
 

@@ -97,6 +97,7 @@ class Reader:
             for name in thing.names:
                 self.form_of.setdefault(squash(name), thing.id)
         self.forms_re = alternation(self.form_of)
+        self.form_lengths = sorted({len(form) for form in self.form_of})
         self.fuzzy: dict[tuple[str, ...], str] = {}
         for form, thing_id in self.form_of.items():
             if len(form) >= FUZZY_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
@@ -420,12 +421,16 @@ def _content_char(ch: str) -> bool:
 
 @lru_cache(maxsize=2048)
 def _things_in(reader: Reader, text: str) -> frozenset[str]:
+    """Every thing a form of which stands anywhere in the text, those within longer forms too (任现职以来 in
+    任现职以来个人业务工作总结)."""
     s = normalised(text).text
+    lengths = reader.form_lengths
     found: set[str] = set()
-    if reader.forms_re is not None:
-        for m in reader.forms_re.finditer(s):
-            thing_id = reader.form_of[m.group(0)]
-            found.update((thing_id, *reader.ancestors[thing_id]))
+    for i in range(len(s)):
+        for length in lengths:
+            thing_id = reader.form_of.get(s[i:i + length])
+            if thing_id is not None:
+                found.update((thing_id, *reader.ancestors[thing_id]))
     return frozenset(found)
 
 

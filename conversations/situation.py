@@ -170,11 +170,10 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
 
 
 def _supposed(reader: Reader, s: str) -> list[tuple[int, int]]:
-    """Stretches that suppose a case rather than state one: from 如果/要是 to the clause's end, the clause
-    before 的话."""
+    """Stretches that suppose a case rather than state one: the clause of 如果/要是/会被, the clause before 的话."""
     found: list[tuple[int, int]] = []
     if reader.conditions_re is not None:
-        found += [(m.start(), _clause_end(s, m.end())) for m in reader.conditions_re.finditer(s)]
+        found += [(_clause_start(s, m.start()), _clause_end(s, m.end())) for m in reader.conditions_re.finditer(s)]
     if reader.condition_ends_re is not None:
         found += [(_clause_start(s, m.start()), m.end()) for m in reader.condition_ends_re.finditer(s)]
     return found
