@@ -112,11 +112,17 @@ def _widened(norm: Normalised, f: Finding, findings: list[Finding]) -> str:
         for other in findings:
             if (other.question, other.option) != (f.question, f.option):
                 continue
-            if other.end <= start and start - other.end <= 1 and other.start < start:
+            gap_before = norm.text[other.end:start]
+            gap_after = norm.text[end:other.start]
+            if other.end <= start and len(gap_before) <= 1 and other.start < start and not _breaks(gap_before):
                 start, changed = other.start, True
-            elif other.start >= end and other.start - end <= 1 and other.end > end:
+            elif other.start >= end and len(gap_after) <= 1 and other.end > end and not _breaks(gap_after):
                 end, changed = other.end, True
     return norm.words(start, end)
+
+
+def _breaks(gap: str) -> bool:
+    return any(ch in _CLAUSE_BREAKS for ch in gap)
 
 
 def _rivals(f: Finding, other: Finding) -> bool:
