@@ -224,7 +224,8 @@ def answer_reading(
     described: Mapping[str, str] | None = None,
 ) -> Answer:
     """The answer to a text already read (conversations.understand reads once for both uses); described: the
-    interview answers the text itself states (conversations.situation), which select variants."""
+    interview answers the text itself states (conversations.situation): a rule they meet answers whether the
+    case may go on. They select no variant: an answer is personalised only by answers confirmed (stored)."""
     index = index_for(notice)
     return _answer(index, reading, reading.text.original, answers or {}, today, described or {})
 
@@ -239,8 +240,9 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         subject = (reading.uncovered or reading.outside)[0]
         return Answer(kind="outside", question=question, settled=False, contacts=notice.contacts, outside=subject,
                       via="outside", today=today)
-    # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored.
-    selections = {**answers, **described, **index.reader.selections(reading)}
+    # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored;
+    # a description's answers count only once confirmed (the chat stores them then).
+    selections = {**answers, **index.reader.selections(reading)}
     decided = _decided_by_case(index, reading, described)
     if decided is not None:  # 援派期就半年 能报不: the rule the described case meets answers it
         composed = _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")

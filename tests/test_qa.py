@@ -317,7 +317,7 @@ def test_a_settled_question_still_gets_its_facts(question: str, fact: str) -> No
     assert squash(fact) in squash(text_of(a)), question
 
 
-def test_the_case_a_question_describes_selects_the_variant_and_a_rule_it_meets_answers_may_i() -> None:
+def test_the_questions_words_select_the_variant_and_a_rule_the_case_described_meets_answers_may_i() -> None:
     a = qa.answer(NOTICE, "我在管寺，今年一直在寺里，免试表盖什么章")
     assert "统战部门" in text_of(a) and "同级“访惠聚”办公室公章" not in text_of(a)
     a = qa.answer(NOTICE, "援派期就半年 能报不")
