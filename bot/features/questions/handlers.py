@@ -151,13 +151,13 @@ def _is_own_case(turn: Turn) -> bool:
 
 def on_typed_question(event: Text, turn: Turn) -> None:
     kind = unreadable(event.text)
-    if kind == "signs" and turn.in_interview():
-        turn.reprompt("text")  # a number or an emoji typed in the interview: answer with the buttons
+    if kind is not None and turn.in_interview():  # typed instead of pressed: answer with the buttons
+        if kind == "language":
+            turn.say("unreadable", kind=kind)
+        turn.reprompt("text")
         return
     if kind is not None:
         turn.say("unreadable", kind=kind)
-        if turn.in_interview():
-            turn.ask()
         return
     u = understand(turn.notice, event.text, turn.state.answers, today=turn.today())
     if worth_confirming(u):
