@@ -3,6 +3,8 @@ project (tests/qa/eval/<set>/questions.yaml and situations.yaml; format: tests/q
 Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/qa.py                  # the tuning half
+    .venv/bin/python benchmarks/qa.py --set tuning2    # the second tuning part
+    .venv/bin/python benchmarks/qa.py --set validation # the validation part (aggregate figures only)
     .venv/bin/python benchmarks/qa.py --set heldout    # the held-out half (measure only, never tune on it)
     .venv/bin/python benchmarks/qa.py --misses         # also each question or situation scored wrong
 
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,8 @@ from conversations.understand import understand  # noqa: E402
 from knowledge import Notice, default_notice  # noqa: E402
 
 EVAL_DIR = ROOT / "tests" / "qa" / "eval"
+TUNING_SETS = ("tuning", "tuning2", "dev")
+MEASURE_ONLY = ("validation", "heldout")  # only their aggregate figures are read
 CONTACT_PHONE = "0991－4841923"
 CONFIDENT = qa.CONFIDENT_KINDS
 FALLBACK = qa.FALLBACK_KINDS
@@ -95,6 +100,7 @@ class Scored:
     case: dict[str, Any]
     kind: str
     entry: str | None
+    via: str = ""
     right: bool = False  # yes: top-1 right; uncovered: honest
     top3: bool = False
 
@@ -105,7 +111,7 @@ def judge_question(notice: Notice, case: dict[str, Any]) -> Scored:
     text = qa_text(notice, a, "zh_Hans")
     if case["settled"] != "yes":
         honest = is_honest(a, text)
-        return Scored(case, a.kind, a.entry, honest, honest)
+        return Scored(case, a.kind, a.entry, a.via, honest, honest)
     right = is_right(a, text, case)
     top3 = right
     if not top3:
@@ -114,7 +120,7 @@ def judge_question(notice: Notice, case: dict[str, Any]) -> Scored:
             if chosen is not None and is_right(chosen, qa_text(notice, chosen, "zh_Hans"), case):
                 top3 = True
                 break
-    return Scored(case, a.kind, a.entry, right, top3)
+    return Scored(case, a.kind, a.entry, a.via, right, top3)
 
 
 @dataclass
@@ -125,6 +131,7 @@ class SlotScore:
     exact: int = 0
     total: int = 0
     misses: list[str] = field(default_factory=list)
+    by_question: dict[str, list[int]] = field(default_factory=dict)  # question -> [expected, filled, right]
 
 
 def judge_situations(notice: Notice, cases: list[dict[str, Any]]) -> tuple[SlotScore, list[Scored]]:
@@ -138,6 +145,11 @@ def judge_situations(notice: Notice, cases: list[dict[str, Any]]) -> tuple[SlotS
         score.filled += len(got)
         score.expected += len(expected)
         score.right += sum(1 for q, o in got.items() if expected.get(q) == o)
+        for q in set(expected) | set(got):
+            counts = score.by_question.setdefault(q, [0, 0, 0])
+            counts[0] += q in expected
+            counts[1] += q in got
+            counts[2] += q in got and expected.get(q) == got[q]
         if got == expected:
             score.exact += 1
         else:
@@ -169,6 +181,12 @@ def report_questions(name: str, scored: list[Scored]) -> None:
     print(f"  confident-wrong                      {wrong:6.1%}   target <= 2%   {met(wrong <= 0.02)}")
     print(f"  false \"not covered\"                  {false_nc:6.1%}   target <= 3%   {met(false_nc <= 0.03)}")
     print(f"  confident answers to uncovered       {confident:6.1%}   target <= 5%   {met(confident <= 0.05)}")
+    wrong_kinds = Counter(s.kind for s in yes if not s.right)
+    confident_vias = Counter(s.via for s in uncovered if not s.right)
+    print("  (wrong answers to settled questions by kind: "
+          + (", ".join(f"{k} {n}" for k, n in sorted(wrong_kinds.items())) or "none")
+          + "; confident answers to uncovered ones found by: "
+          + (", ".join(f"{k} {n}" for k, n in sorted(confident_vias.items())) or "none") + ")")
 
 
 def report_slots(score: SlotScore) -> None:
@@ -179,6 +197,8 @@ def report_slots(score: SlotScore) -> None:
     print(f"  slot precision                       {precision:6.1%}   target >= 98%  {met(precision >= 0.98)}")
     print(f"  slot recall                          {recall:6.1%}   target >= 90%  {met(recall >= 0.90)}")
     print(f"  exact match                          {exact:6.1%}")
+    print("  (by question, expected/filled/right: " + ", ".join(
+        f"{q} {e}/{f}/{r}" for q, (e, f, r) in sorted(score.by_question.items())) + ")")
 
 
 def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
@@ -193,15 +213,18 @@ def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--set", dest="set_name", choices=("tuning", "heldout", "dev"), default="tuning",
-                        help="which half of the evaluation set (default tuning); dev: the developer's own phrasings, "
-                             "not independent")
+    parser.add_argument("--set", dest="set_name", choices=(*TUNING_SETS, *MEASURE_ONLY), default="tuning",
+                        help="which part of the evaluation set (default tuning); tuning2: the second tuning part; "
+                             "validation and heldout: measured only (never tuned on, no --misses); dev: the "
+                             "developer's own phrasings, not independent")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, metavar="DIR",
                         help="the folder holding the sets (default tests/qa/eval)")
     parser.add_argument("--misses", action="store_true", help="list the questions and situations scored wrong")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds over every text")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.misses and args.set_name in MEASURE_ONLY:
+        parser.error(f"--misses is refused for {args.set_name}: its items are measured, never read")
 
     notice = default_notice()
     if args.memory_only:  # run in a fresh process: tracemalloc slows the build it measures

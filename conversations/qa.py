@@ -26,11 +26,13 @@ from dataclasses import dataclass, replace
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from conversations.asking import unsettled_ask
 from conversations.compose import Case, Composer, Part, Personal, parts_of, personal
 from conversations.interview import interview_for
 from conversations.ranking import Entry, Ranking
 from conversations.reader import Reader, Reading, Routed, reader_for
 from conversations.season import DeadlineStatus
+from conversations.situation import read_situation
 from conversations.textnorm import normalise, simplified
 from knowledge.model import CONTACTS_TARGET, Contacts, Notice
 
@@ -213,18 +215,23 @@ def answer(
     a personal line is added when they reach an outcome); today: the date in the notice's timezone,
     for deadlines."""
     index = index_for(notice)
-    return _answer(index, index.reader.read(text), text, answers or {}, today)
+    described = read_situation(notice, text).answers
+    return _answer(index, index.reader.read(text), text, answers or {}, today, described)
 
 
 def answer_reading(
-    notice: Notice, reading: Reading, answers: Mapping[str, str] | None = None, today: dt.date | None = None
+    notice: Notice, reading: Reading, answers: Mapping[str, str] | None = None, today: dt.date | None = None,
+    described: Mapping[str, str] | None = None,
 ) -> Answer:
-    """The answer to a text already read (conversations.understand reads once for both uses)."""
+    """The answer to a text already read (conversations.understand reads once for both uses); described: the
+    interview answers the text itself states (conversations.situation): a rule they meet answers whether the
+    case may go on. They select no variant: an answer is personalised only by answers confirmed (stored)."""
     index = index_for(notice)
-    return _answer(index, reading, reading.text.original, answers or {}, today)
+    return _answer(index, reading, reading.text.original, answers or {}, today, described or {})
 
 
-def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, str], today: dt.date | None) -> Answer:
+def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, str], today: dt.date | None,
+            described: Mapping[str, str]) -> Answer:
     notice = index.notice
     question = normalise(text[:QUERY_LIMIT])
     routed = index.reader.routes(reading)
@@ -233,7 +240,13 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         subject = (reading.uncovered or reading.outside)[0]
         return Answer(kind="outside", question=question, settled=False, contacts=notice.contacts, outside=subject,
                       via="outside", today=today)
+    # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored;
+    # a description's answers count only once confirmed (the chat stores them then).
     selections = {**answers, **index.reader.selections(reading)}
+    decided = _decided_by_case(index, reading, described)
+    if decided is not None:  # 援派期就半年 能报不: the rule the described case meets answers it
+        composed = _compose(index, decided, question, "answer", 1.0, (), answers, selections, today, via="case")
+        return _asked_beyond(index, reading, composed, frozenset())
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
         tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
@@ -248,7 +261,7 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
         if _asks_an_open_case(index, reading, top):
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_case=True)
-        return composed
+        return _asked_beyond(index, reading, composed, _subject(index, top.things))
     if not question.replace(" ", ""):
         return Answer(kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none",
                       today=today)
@@ -263,7 +276,50 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
                         if c.score >= CLOSE_RATIO * top_score and c.confidence >= coverage - CLOSE_CONFIDENCE]
     kind = "choose" if close_candidates else "answer"
     alternatives = tuple(found[: 1 + len(close_candidates)]) if close_candidates else ()
-    return _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today, via="ranking")
+    composed = _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today,
+                        via="ranking")
+    open_point = reading.open_points[0] if reading.open_points else _unstated(index, reading, composed)
+    if open_point is not None:
+        return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
+    return _asked_beyond(index, reading, composed, frozenset())
+
+
+# The verdicts of rules that answer "may I?" for a case described in the question itself.
+CASE_VERDICTS = ("ineligible", "not_covered", "other_route", "conditional")
+
+
+def _decided_by_case(index: QaIndex, reading: Reading, described: Mapping[str, str]) -> str | None:
+    """A rule that the case the question describes meets (援派期就半年, 退休返聘, 第三次又被退回), when the
+    question asks whether it may go on (may, what if): the rule answers it."""
+    if not described or not {"may", "whatif"} & set(reading.kinds):
+        return None
+    compile_ = index.predicates.compile
+    for rule in index.notice.rules:
+        if rule.verdict in CASE_VERDICTS and compile_(rule.when)(described) is True:
+            return f"rule:{rule.id}"
+    return None
+
+
+def _subject(index: QaIndex, things: Iterable[str]) -> frozenset[str]:
+    return frozenset(x for t in things for x in (t, *index.reader.ancestors[t]))
+
+
+def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str], *,
+                  asking_clauses: bool = True) -> Answer:
+    """The answer as unsettled when the question asks for something its words do not state (a detail,
+    one of two alternatives, something proposed, a case supposed: conversations.asking)."""
+    if not composed.settled:
+        return composed
+    words = unsettled_ask(index.reader, reading, _shown(composed), subject, asking_clauses=asking_clauses)
+    if words is None:
+        return composed
+    return replace(composed, kind="unsettled", settled=False, contacts=index.notice.contacts, open_point=words)
+
+
+def _shown(composed: Answer) -> str:
+    """The words of an answer's parts: titles, sentences, the notice's words, every case."""
+    return " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
+                                                         *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
 
 
 def _open_point(index: QaIndex, reading: Reading, top: Routed) -> str | None:
@@ -283,9 +339,7 @@ def _unstated(index: QaIndex, reading: Reading, composed: Answer) -> str | None:
     if not reading.kinds or reading.kinds[0] not in index.reader.expects:
         return None
     kind = reading.kinds[0]
-    shown = " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
-                                                          *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
-    if composed.deadline is not None or index.reader.expects[kind].search(shown):
+    if composed.deadline is not None or index.reader.expects[kind].search(_shown(composed)):
         return None
     return next((words for k, words in reading.kind_words if k == kind), None)
 

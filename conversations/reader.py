@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from conversations.textnorm import Normalised, alternation, normalised, pinyin, squash
 from knowledge.lexicon import DEFAULT_ANSWER, expand_pattern
@@ -34,6 +34,7 @@ NEAR_LIMIT = 200
 KIND_BONUS = 0.5
 # What a route (several things together) adds over the same things' own answers.
 ROUTE_BONUS = 0.1
+_BESIDES_END = re.compile(r"以外|之外|另外|还|也|都|[，。；！？,.;!?\s]")
 _SEGMENT_BREAK = re.compile(r"[，。；！？,.;!?\s]+")
 _ABSOLUTE_YEAR = re.compile(r"(20[0-4]\d)(?:年|届|$|[^\d])")
 
@@ -50,6 +51,7 @@ class Mention:
     past: bool = False  # said of an earlier state (原来, 以前)
     year: int | None = None  # the year its clause speaks of (今年, 去年, 2019年), if any
     fuzzy: bool = False  # found by a homophone
+    besides: bool = False  # named as what the question is not about (除了评审表还要交什么)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Reading:
     open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle, as typed
     truncated: bool = False
     kind_words: tuple[tuple[str, str], ...] = ()  # (kind, the words marking it as typed), in the text's order
+    novel: tuple[tuple[int, int], ...] = ()  # runs of content the lexicon does not know (电子签名, 腾讯会议)
+    details: tuple[tuple[str, int, int], ...] = ()  # (detail id, start, end): details asked for (几点, 底色)
 
     @property
     def things(self) -> tuple[str, ...]:
@@ -93,6 +97,7 @@ class Reader:
             for name in thing.names:
                 self.form_of.setdefault(squash(name), thing.id)
         self.forms_re = alternation(self.form_of)
+        self.form_lengths = sorted({len(form) for form in self.form_of})
         self.fuzzy: dict[tuple[str, ...], str] = {}
         for form, thing_id in self.form_of.items():
             if len(form) >= FUZZY_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
@@ -115,14 +120,33 @@ class Reader:
             for marker in kind.markers:
                 self.kind_of.setdefault(squash(marker), kind.id)
         self.kinds_re = alternation(self.kind_of)
+        self.kind_patterns = [(kind.id, re.compile(p)) for kind in lexicon.kinds for p in kind.patterns]
         self.outside_of: dict[str, str] = {}
         for topic in lexicon.outside:
             for marker in topic.markers:
                 self.outside_of.setdefault(squash(marker), topic.id)
         self.outside_re = alternation(self.outside_of)
         self.open_re = alternation(squash(w) for w in lexicon.open_points)
+        self.known_re = alternation(squash(w) for w in (
+            *lexicon.fillers, *lexicon.function_words, *lexicon.negations, *lexicon.past, *lexicon.years,
+            *lexicon.several, *self.kind_of, *self.outside_of, *lexicon.open_points, *lexicon.alternatives,
+            *lexicon.acceptability, *lexicon.conditions, *lexicon.condition_ends, *lexicon.hedges))
+        self.alternatives_re = alternation(squash(w) for w in lexicon.alternatives)
+        self.acceptability_re = alternation(squash(w) for w in lexicon.acceptability)
+        self.conditions_re = alternation(squash(w) for w in lexicon.conditions)
+        self.condition_ends_re = alternation(squash(w) for w in lexicon.condition_ends)
+        self.hedges_re = alternation(squash(w) for w in lexicon.hedges)
+        self.future_re = alternation(squash(w) for w in lexicon.future)
+        self.detail_asks = [(d.id, re.compile("|".join(f"(?:{p})" for p in d.asks))) for d in lexicon.details]
+        self.detail_stated = {d.id: re.compile("|".join(f"(?:{p})" for p in d.stated)) if d.stated else None
+                              for d in lexicon.details}
+        # The sounds of every form, so that a mistyped short word (附建 for 附件) is not taken for new content.
+        self.form_sounds = {pinyin(form) for form in self.form_of if all("\u3400" <= ch <= "\u9fff" for ch in form)}
         self.several_re = alternation(squash(w) for w in lexicon.several)
+        self.besides_re = alternation(squash(w) for w in lexicon.besides)
         self.ancestors = {t.id: self._ancestors(t.id) for t in lexicon.things}
+        self.thing_patterns = [(thing.id, re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)))
+                               for thing in lexicon.things for p in thing.patterns]
         self.situation_patterns = [
             (rule, [re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)) for p in rule.patterns])
             for rule in lexicon.situations
@@ -146,6 +170,7 @@ class Reader:
         s = norm.text
         segments = _segments(s)
         spans = self._find_things(s)
+        besides = self._besides(s)
         mentions: list[Mention] = []
         for thing_id, start, end, fuzzy in spans:
             seg_start, seg_end = _segment_of(segments, start)
@@ -155,17 +180,66 @@ class Reader:
                 negated=self._negated(s, seg_start, start),
                 past=bool(self.past_re and self.past_re.search(s, seg_start, start)),
                 year=self.year_of(clause), fuzzy=fuzzy,
+                besides=any(a <= start and end <= b for a, b in besides),
             ))
-        kind_words = [(self.kind_of[m.group(0)], norm.words(m.start(), m.end()))
-                      for m in self._free(self.kinds_re, s, spans)]
+        kind_words = [(kind, norm.words(start, end)) for kind, start, end in self._find_kinds(s, spans)]
         marked = {kind for kind, _ in kind_words}
         kinds = [k.id for k in self.lexicon.kinds if k.id in marked]
         outside = [self.outside_of[m.group(0)] for m in self._free(self.outside_re, s, spans)]
         open_points = [norm.words(m.start(), m.end()) for m in self._free(self.open_re, s, spans)]
         uncovered = [m.thing for m in mentions if not self.things[m.thing].covered]
+        details = tuple((detail_id, m.start(), m.end()) for detail_id, pattern in self.detail_asks
+                        for m in pattern.finditer(s))
         return Reading(norm, tuple(mentions), tuple(kinds), tuple(dict.fromkeys(outside)),
                        tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated,
-                       tuple(kind_words))
+                       tuple(kind_words), self._novel(s, spans), details)
+
+    def _besides(self, s: str) -> list[tuple[int, int]]:
+        """The stretches after 除了 up to 还/以外/之外 or the clause's end: what is named there is not asked about."""
+        if self.besides_re is None:
+            return []
+        found = []
+        for m in self.besides_re.finditer(s):
+            end = _BESIDES_END.search(s, m.end())
+            found.append((m.end(), end.start() if end else len(s)))
+        return found
+
+    def _novel(self, s: str, spans: list[tuple[str, int, int, bool]]) -> tuple[tuple[int, int], ...]:
+        """Runs of content the lexicon does not know: what is left of the text beside the things, the
+        markers, the function words and numbers, two characters or more (a mistyped form is known)."""
+        known = [not _content_char(ch) for ch in s]
+        for _, start, end, _ in spans:
+            known[start:end] = [True] * (end - start)
+        if self.known_re is not None:
+            for m in self.known_re.finditer(s):
+                known[m.start():m.end()] = [True] * (m.end() - m.start())
+        for _, pattern in self.detail_asks:  # a detail asked for is judged on its own (conversations.asking)
+            for m in pattern.finditer(s):
+                known[m.start():m.end()] = [True] * (m.end() - m.start())
+        runs: list[tuple[int, int]] = []
+        i = 0
+        while i < len(s):
+            if known[i]:
+                i += 1
+                continue
+            j = i
+            ascii_run = s[i].isascii()
+            while j < len(s) and not known[j] and s[j].isascii() == ascii_run:
+                j += 1
+            if j - i >= 2 and (ascii_run or pinyin(s[i:j]) not in self.form_sounds):
+                runs.append((i, j))
+            i = j
+        return tuple(runs)
+
+    def content_of(self, text: str) -> str:
+        """The text (normalised) without the words the lexicon knows as naming nothing (function words,
+        markers) and without punctuation: what is left of 第二天开始算 is 第二天开始."""
+        rest = self.known_re.sub(" ", text) if self.known_re is not None else text
+        return "".join(ch for ch in rest if _content_char(ch) or ch.isdigit() or ch in _NUMERALS)
+
+    def things_in(self, text: str) -> frozenset[str]:
+        """The things an answer's words name (exact forms only), with the broader things they count as."""
+        return _things_in(self, text)
 
     @staticmethod
     def _free(pattern: re.Pattern[str] | None, s: str, spans: list[tuple[str, int, int, bool]]) -> list[re.Match[str]]:
@@ -175,6 +249,26 @@ class Reader:
         return [m for m in pattern.finditer(s)
                 if not any(start <= m.start() and m.end() <= end and end - start > m.end() - m.start()
                            for _, start, end, _ in spans)]
+
+    def _find_kinds(self, s: str, spans: list[tuple[str, int, int, bool]]) -> list[tuple[str, int, int]]:
+        """The kinds of question marked, the longest marker first where they overlap (交哪几样: 哪几样), and
+        the kinds' patterns (盖…章); a marker inside a longer thing named does not count."""
+        candidates: list[tuple[str, int, int]] = []
+        if self.kinds_re is not None:
+            for i in range(len(s)):
+                m = self.kinds_re.match(s, i)
+                if m is not None:
+                    candidates.append((self.kind_of[m.group(0)], m.start(), m.end()))
+        candidates += [(kind, m.start(), m.end()) for kind, pattern in self.kind_patterns for m in pattern.finditer(s)
+                       if m.end() > m.start()]
+        taken = [False] * len(s)
+        found: list[tuple[str, int, int]] = []
+        for kind, start, end in sorted(candidates, key=lambda c: (c[1] - c[2], c[1])):
+            inside = any(a <= start and end <= b and b - a > end - start for _, a, b, _ in spans)
+            if not inside and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                found.append((kind, start, end))
+        return sorted(found, key=lambda f: f[1])
 
     def _find_things(self, s: str) -> list[tuple[str, int, int, bool]]:
         found: list[tuple[str, int, int, bool]] = []
@@ -190,6 +284,14 @@ class Reader:
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * (end - start)
                     found.append((self.form_of[s[start:end]], start, end, False))
+            # A thing's patterns (评上工程师之前) win over the forms they hold.
+            for named, pattern in self.thing_patterns:
+                for m in pattern.finditer(s):
+                    if m.end() > m.start() and not any(f[1] < m.end() and f[2] > m.start() and
+                                                       (f[1] < m.start() or f[2] > m.end()) for f in found):
+                        found = [f for f in found if not (m.start() <= f[1] and f[2] <= m.end())]
+                        found.append((named, m.start(), m.end(), False))
+                        taken[m.start():m.end()] = [True] * (m.end() - m.start())
         if self.fuzzy:
             # A homophone of a longer form wins over shorter forms found inside it (公示结过: 公示结果).
             sounds = pinyin(s)
@@ -255,6 +357,8 @@ class Reader:
         """Each thing named, and each broader thing it counts as, with the weight it is named with."""
         present: dict[str, float] = {}
         for m in reading.mentions:
+            if m.besides and any(not other.besides for other in reading.mentions):
+                continue
             weight = self.weight(m.thing)
             for thing_id in (m.thing, *self.ancestors[m.thing]):
                 present[thing_id] = max(present.get(thing_id, 0.0), weight)
@@ -289,7 +393,8 @@ class Reader:
     def selections(self, reading: Reading) -> dict[str, str]:
         """The interview answers the things named select, for choosing among an item's variants
         (初级 selects level junior): not negated ones; of two options for one question the weightier
-        mention's wins, and none when they weigh the same (高工 and 助工 together: both are asked about)."""
+        mention's wins, and none when they weigh the same (高工 and 助工 together: both are asked about) or
+        the text speaks of several people (一个还在驻村一个已经回来了)."""
         chosen: dict[str, dict[str, float]] = {}
         for m in reading.mentions:
             if m.negated:
@@ -297,12 +402,36 @@ class Reader:
             for question, option in self.things[m.thing].sets.items():
                 options = chosen.setdefault(question, {})
                 options[option] = max(options.get(option, 0.0), self.weight(m.thing))
+        several = self.several_re is not None and self.several_re.search(reading.text.text) is not None
         selected: dict[str, str] = {}
         for question, options in chosen.items():
             ranked = sorted(options.items(), key=lambda o: -o[1])
-            if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            if len(ranked) == 1 or (ranked[0][1] > ranked[1][1] and not several):
                 selected[question] = ranked[0][0]
         return selected
+
+
+_NUMERALS = set("0123456789一二两三四五六七八九十百千万零半几")
+
+
+def _content_char(ch: str) -> bool:
+    """A character that may carry content: a CJK character other than a numeral, or a Latin letter."""
+    return ("\u3400" <= ch <= "\u9fff" and ch not in _NUMERALS) or ("a" <= ch <= "z")
+
+
+@lru_cache(maxsize=2048)
+def _things_in(reader: Reader, text: str) -> frozenset[str]:
+    """Every thing a form of which stands anywhere in the text, those within longer forms too (任现职以来 in
+    任现职以来个人业务工作总结)."""
+    s = normalised(text).text
+    lengths = reader.form_lengths
+    found: set[str] = set()
+    for i in range(len(s)):
+        for length in lengths:
+            thing_id = reader.form_of.get(s[i:i + length])
+            if thing_id is not None:
+                found.update((thing_id, *reader.ancestors[thing_id]))
+    return frozenset(found)
 
 
 def _fold(pattern: str) -> str:

@@ -69,7 +69,7 @@ def understand(
         answers=situation.answers,
         evidence=situation.evidence,
         contradictions=contradictions(stored, situation),
-        question_answer=answer_reading(notice, reading, stored, today) if asks else None,
+        question_answer=answer_reading(notice, reading, stored, today, situation.answers) if asks else None,
         truncated=situation.truncated,
         stored=stored,
     )

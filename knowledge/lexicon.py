@@ -19,8 +19,10 @@ import yaml
 from knowledge.model import (
     CONTACTS_TARGET,
     TARGET_SECTIONS,
+    Detail,
     Lexicon,
     OutsideTopic,
+    Persons,
     QuestionKind,
     Route,
     SituationRule,
@@ -150,6 +152,7 @@ class _Checker:
         kinds = self._unique("kinds", d["kinds"])
         things = self._unique("things", d["things"])
         self._unique("outside", d.get("outside", []))
+        self._unique("details", d.get("details", []))
         for name in d.get("words", {}):
             if name in things or name in RESERVED_MACROS:
                 raise LexiconError(f"words.{name}", "is also the id of a thing or a reserved macro")
@@ -184,9 +187,11 @@ class _Checker:
         for i, rule in enumerate(d.get("situations", [])):
             name = f"situations[{i}]"
             self._answers(f"{name}.sets", rule["sets"])
-            for key in ("negated", "earlier"):
+            for key in ("negated", "earlier", "unit", "withdraws"):
                 if key in rule:
                     self._answers(f"{name}.{key}", rule[key])
+            if "expires" in rule:
+                self._answers(f"{name}.expires.sets", rule["expires"]["sets"])
 
     def _unique(self, section: str, entries: list[dict[str, Any]]) -> set[str]:
         seen: set[str] = set()
@@ -226,7 +231,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         past=tuple(data.get("past", [])),
         years=MappingProxyType(dict(data.get("years", {}))),
         kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)),
-                                 tuple(k.get("expects", [])))
+                                 tuple(k.get("expects", [])), tuple(k.get("patterns", [])))
                     for k in data["kinds"]),
         things=tuple(
             Thing(
@@ -238,6 +243,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 weight=float(t.get("weight", 1.0)),
                 covered=bool(t.get("covered", True)),
                 open_kinds=tuple(t.get("open_kinds", [])),
+                patterns=tuple(t.get("patterns", [])),
             )
             for t in data["things"]
         ),
@@ -246,12 +252,28 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         words=MappingProxyType({k: tuple(v) for k, v in data.get("words", {}).items()}),
         open_points=tuple(data.get("open_points", [])),
         several=tuple(data.get("several", [])),
+        function_words=tuple(data.get("function_words", [])),
+        alternatives=tuple(data.get("alternatives", [])),
+        acceptability=tuple(data.get("acceptability", [])),
+        conditions=tuple(data.get("conditions", [])),
+        condition_ends=tuple(data.get("condition_ends", [])),
+        hedges=tuple(data.get("hedges", [])),
+        future=tuple(data.get("future", [])),
+        besides=tuple(data.get("besides", [])),
+        persons=Persons(**{k: tuple(v) for k, v in data.get("persons", {}).items()}),
+        details=tuple(Detail(d["id"], tuple(d["asks"]), tuple(d.get("stated", []))) for d in data.get("details", [])),
         situations=tuple(
             SituationRule(
                 sets=MappingProxyType(dict(s["sets"])),
                 patterns=tuple(s["patterns"]),
                 negated=MappingProxyType(dict(s["negated"])) if "negated" in s else None,
                 earlier=MappingProxyType(dict(s["earlier"])) if "earlier" in s else None,
+                hedged=bool(s.get("hedged", False)),
+                expires_after=s["expires"]["years"] if "expires" in s else None,
+                expired=MappingProxyType(dict(s["expires"]["sets"])) if "expires" in s else None,
+                of_unit=MappingProxyType(dict(s["unit"])) if "unit" in s else None,
+                withdraws=MappingProxyType(dict(s["withdraws"])) if "withdraws" in s else None,
+                yields=bool(s.get("yields", False)),
             )
             for s in data.get("situations", [])
         ),
@@ -266,11 +288,34 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
     lexicon = build_lexicon(path, data)
     year = int(str(notice["notice"]["date"])[:4])
     for i, kind in enumerate(lexicon.kinds):
-        for j, pattern in enumerate(kind.expects):
+        for j, pattern in enumerate((*kind.expects, *kind.patterns)):
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise LexiconError(f"kinds[{i}] (id={kind.id}).expects[{j}]", f"is not a valid pattern: {exc}") from exc
+    for i, thing in enumerate(lexicon.things):
+        for j, pattern in enumerate(thing.patterns):
+            try:
+                re.compile(expand_pattern(lexicon, pattern, year))
+            except LexiconError as exc:
+                raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]", exc.problem) from exc
+            except re.error as exc:
+                raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]",
+                                   f"is not a valid pattern: {exc}") from exc
+    for key in ("introducing", "names"):
+        for j, pattern in enumerate(getattr(lexicon.persons, key)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise LexiconError(f"persons.{key}[{j}]", f"is not a valid pattern: {exc}") from exc
+    for i, detail in enumerate(lexicon.details):
+        for key in ("asks", "stated"):
+            for j, pattern in enumerate(getattr(detail, key)):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise LexiconError(f"details[{i}] (id={detail.id}).{key}[{j}]",
+                                       f"is not a valid pattern: {exc}") from exc
     for i, rule in enumerate(lexicon.situations):
         for j, pattern in enumerate(rule.patterns):
             try:
@@ -317,8 +362,12 @@ def draft_lexicon(old: dict[str, Any], notice: Mapping[str, Any]) -> tuple[dict[
     kept = []
     for i, rule in enumerate(data.get("situations", [])):
         name = f"situations[{i}]"
-        if all(fits(f"{name}.{key}", partial(checker._answers, f"{name}.{key}", rule[key]))
-               for key in ("sets", "negated", "earlier") if key in rule):
+        keys = [key for key in ("sets", "negated", "earlier", "unit", "withdraws") if key in rule]
+        fine = all(fits(f"{name}.{key}", partial(checker._answers, f"{name}.{key}", rule[key])) for key in keys)
+        if "expires" in rule:
+            fine = fine and fits(f"{name}.expires", partial(checker._answers, f"{name}.expires.sets",
+                                                            rule["expires"]["sets"]))
+        if fine:
             kept.append(rule)
     data["situations"] = kept
     return data, removed

@@ -429,6 +429,7 @@ class Thing:
     weight: float = 1.0  # how much a mention says about what is asked (low for 申报, 材料)
     covered: bool = True  # False: the notice does not cover it (兵团): the answer says so
     open_kinds: tuple[str, ...] = ()  # kinds of question about it the notice leaves open (the format of a proof)
+    patterns: tuple[str, ...] = ()  # regular expressions (with {thing} macros) that also name it (评上工程师之前)
 
 
 @dataclass(frozen=True)
@@ -439,6 +440,7 @@ class QuestionKind:
     markers: tuple[str, ...]
     contingency: bool = False  # asks what happens in a case (怎么办): an item says what to provide, not that
     expects: tuple[str, ...] = ()  # patterns one of which an answer of this kind states (a date, a number of days)
+    patterns: tuple[str, ...] = ()  # regular expressions that also mark it (盖…章)
 
 
 @dataclass(frozen=True)
@@ -470,6 +472,37 @@ class SituationRule:
     patterns: tuple[str, ...]
     negated: Mapping[str, str] | None = None
     earlier: Mapping[str, str] | None = None  # what it sets instead for a clause about a year before the notice's
+    hedged: bool = False  # it says an uncertainty itself (不知道够不够条件): it holds in a hedged sentence
+    expires_after: int | None = None  # years after which what it says no longer holds (a ban of five years)
+    expired: Mapping[str, str] | None = None  # what it sets instead then
+    of_unit: Mapping[str, str] | None = None  # what it sets instead when said of the writer's unit
+    withdraws: Mapping[str, str] | None = None  # answers it withdraws where both were read
+    yields: bool = False  # it gives way to any other answer read for the same question (在职 to 退休返聘)
+
+
+@dataclass(frozen=True)
+class Persons:
+    """Who a description speaks of: words for the writer, the unit, a third person, someone else, and
+    patterns introducing or naming a person; words before a person that make it an object."""
+
+    self: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()
+    third: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    introducing: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A detail a question may ask for beyond its subject (a time of day, how recent, a colour, who
+    signs): `asks` are patterns over the folded question, `stated` patterns over an answer's words one of
+    which states it (none: the notice never does)."""
+
+    id: str
+    asks: tuple[str, ...]
+    stated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -486,6 +519,16 @@ class Lexicon:
     words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # word lists for situation patterns
     open_points: tuple[str, ...] = ()  # words asking for a detail the notice does not settle (底色, 电子签名)
     several: tuple[str, ...] = ()  # words saying a description is about several people (两个人): rivals are dropped
+    function_words: tuple[str, ...] = ()  # words naming nothing (可以, 这个): the rest of a question is content
+    alternatives: tuple[str, ...] = ()  # words joining alternatives asked about (还是)
+    acceptability: tuple[str, ...] = ()  # words asking whether something proposed is accepted (可以吗, 算不算)
+    conditions: tuple[str, ...] = ()  # words opening a case supposed (如果, 要是)
+    condition_ends: tuple[str, ...] = ()  # words closing a case supposed (的话)
+    hedges: tuple[str, ...] = ()  # words making a description uncertain (好像, 可能)
+    future: tuple[str, ...] = ()  # words putting what follows in the future (快要退休, 明年报高工)
+    besides: tuple[str, ...] = ()  # words naming what a question is not about (除了)
+    persons: Persons = field(default_factory=Persons)
+    details: tuple[Detail, ...] = ()
     situations: tuple[SituationRule, ...] = ()
 
     def thing(self, thing_id: str) -> Thing | None:

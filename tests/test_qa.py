@@ -263,6 +263,65 @@ def test_a_detail_the_notice_does_not_settle_gets_the_nearest_clause_said_to_lea
     assert "一寸免冠照片" in shown and "您问到的“底色”，本通知未作具体规定" in shown and CONTACT_PHONE in shown
 
 
+# ---------------------------------------------------------------- what a question asks beyond its subject
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("网上申报20号当天几点截止", "几点"),  # a time of day: the notice gives a date only
+        ("一寸照要白底还是蓝底", "白底"),  # a colour
+        ("評審表用A3還是A4紙打", "a3"),  # a paper size, in traditional characters
+        ("近期照片是指多久以内", "多久以内"),  # how recent
+        ("有色大厦几楼", "几楼"),  # a room
+        ("年限证明有模板吗", "模板"),  # a template the notice does not give
+        ("公示5个工作日是从贴出去那天开始算还是第二天开始算", None),  # alternatives neither of which is stated
+        ("视频答辩用啥app 腾讯会议还是钉钉", None),
+        ("承诺书可以用电子签名吗", None),  # something proposed the notice does not name
+        ("代表作品盖部门章可以吗还是必须公章", None),
+        ("继续教育的学时能不能抵个税的专项附加扣除", None),  # content the notice does not know, in the clause that asks
+        ("有了中级职称能不能在乌鲁木齐落户", None),
+    ],
+)
+def test_a_detail_the_answering_entry_does_not_state_is_answered_as_open_with_the_contacts(
+    question: str, words: str | None
+) -> None:
+    a = qa.answer(NOTICE, question)
+    assert a.kind in ("unsettled", "not_found", "outside") and a.contacts is not None, (question, a.kind, a.entry)
+    if words is not None:
+        assert a.open_point is not None and words in a.open_point.lower(), (question, a.open_point)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("网上申报截止到哪天", "2021年10月20日"),  # the date asked is stated
+        ("总结字数有要求吗", "2000-3000字"),  # a word count the entry states
+        ("单面打印可以吗", "正反面打印"),  # something proposed that the entry answers (double-sided)
+        ("上传的附件要什么格式 pdf可以吗", "jpg"),
+        ("总结是写参加工作以来的还是任现职以来的", "任现职以来"),  # one of two alternatives stated
+        ("评审主要看论文还是看干活", "不唯论文"),
+        ("公示期几天", "不少于5个工作日"),
+        ("承诺书要我自己签名吗还是打印个名字就行", "个人签字"),
+        ("纸质的除了评审表还要交什么", "《公示结果》（附件1）1份"),  # 除了: the form is not what is asked
+    ],
+)
+def test_a_settled_question_still_gets_its_facts(question: str, fact: str) -> None:
+    a = qa.answer(NOTICE, question)
+    assert a.kind in ("answer", "choose"), (question, a.kind, a.entry, a.open_point)
+    assert squash(fact) in squash(text_of(a)), question
+
+
+def test_the_questions_words_select_the_variant_and_a_rule_the_case_described_meets_answers_may_i() -> None:
+    a = qa.answer(NOTICE, "我在管寺，今年一直在寺里，免试表盖什么章")
+    assert "统战部门" in text_of(a) and "同级“访惠聚”办公室公章" not in text_of(a)
+    a = qa.answer(NOTICE, "援派期就半年 能报不")
+    assert a.entry == "rule:aid_term_not_met" and "1年以上" in text_of(a)
+    a = qa.answer(NOTICE, "我们单位两个人，一个还在驻村一个已经回来了，他俩的免试表盖章有啥不一样")
+    shown = text_of(a)
+    assert "同级“访惠聚”办公室公章" in shown and "原派驻单位所属" in shown  # several people: every case
+
+
 @pytest.mark.parametrize("text", ["", "   ", "？？？", "😀", "a" * 5000, "嗯哼" * 2000, "<script>", "123456789",
                                   "I want to apply for a title", "مەن ئىنژېنېر"])
 def test_empty_or_junk_input_gets_a_clear_reply_and_does_not_crash(text: str) -> None:

@@ -50,7 +50,9 @@ def test_the_level_is_read_from_many_ways_of_saying_it() -> None:
 def test_last_year_and_this_year_are_read_against_the_notices_year() -> None:
     assert answers_of("今年在驻村")["grassroots_service"] == "fhj_serving"
     assert answers_of("去年驻村，今年没有")["grassroots_service"] == "earlier_only"
-    assert answers_of("2019年当过第一书记")["grassroots_service"] == "earlier_only"
+    assert answers_of("2019年当过第一书记，2020年就回来了")["grassroots_service"] == "earlier_only"
+    # Only before this year when the words say it ended: 2019年当过第一书记 alone leaves this year open.
+    assert "grassroots_service" not in answers_of("2019年当过第一书记")
     assert answers_of("前年报过一次没评上")["evaluated_before"] == "before"
 
 
@@ -70,6 +72,49 @@ def test_a_statement_of_the_present_wins_over_one_of_the_past() -> None:
 
 def test_a_description_of_several_people_leaves_what_it_says_two_ways_open() -> None:
     assert "level" not in answers_of("我们单位两个人报，一个报高工一个报助工")
+
+
+def test_what_is_said_of_someone_other_than_the_case_fills_nothing() -> None:
+    # the writer speaks of themselves: a colleague, a master or a spouse is not the case
+    assert answers_of("我们厂里的老刘是高级技师，他想评工程师，我是他徒弟，我自己是技术员报助工") == {"level": "junior"}
+    assert "unit_type" not in answers_of("我是本地人，我爱人是援疆干部，今年我报工程师")
+    assert answers_of("隔壁部门老王前年论文造假被处理了，今年我报工程师") == {"level": "intermediate"}
+    assert answers_of("领导的意思是让我报个高工试试") == {}
+    # unit HR describes an employee: they are the case; what is said of their master or spouse is not
+    found = answers_of("申报人小张没受过处分，倒是他师傅前几年受过记过")
+    assert found == {"sanction": "no"}
+    found = answers_of("我们单位有个助工，他爱人是援疆干部，今年报工程师")
+    assert found == {"level": "intermediate"}
+    # what is said of the unit holds for the case either way
+    assert answers_of("我们是央企驻疆单位，有个同事报高工")["unit_type"] == "central_other_military"
+
+
+def test_hedges_suppositions_and_the_future_fill_nothing() -> None:
+    assert answers_of("好像是2017年在四川评的中级，具体哪年我也记不太清了") == {}
+    assert answers_of("单位给了我一个处分，我也不确定是不是记过") == {}
+    assert answers_of("学信网可能查不到，还没去试过") == {}
+    assert answers_of("听说技能人才也能评工程师了") == {}
+    assert answers_of("不知道我够不够报工程师的条件") == {"meets_conditions": "unsure"}  # the doubt is the answer
+    assert answers_of("营私舞弊会被怎么处理") == {}
+    assert answers_of("要是援派期不满一年的话能报吗") == {}
+    assert "employment" not in answers_of("我明年就退休了，想评个高工")
+    assert "level" not in answers_of("今年不报，明年报高工")
+
+
+def test_retirement_sanctions_units_and_years_in_other_words() -> None:
+    assert answers_of("去年就到点退休了，现在是退休返聘")["employment"] == "retired"
+    assert answers_of("退休两年了，单位又把我返聘回来搞技术")["employment"] == "retired"  # over 搞技术
+    assert "employment" not in answers_of("我内退了")  # 内退 is not 离退休: the notice leaves it open
+    assert answers_of("去年挨了个记过，处分期还没过完")["sanction"] == "yes"
+    assert answers_of("记过处分已经到期了")["sanction"] == "no"
+    assert "sanction" not in answers_of("单位给了我一个处分")  # a 处分 need not be 记过以上
+    assert answers_of("我在昌吉一家本地的民营矿业公司")["unit_type"] == "xinjiang"
+    assert answers_of("去年调到我们这个州属国企了")["unit_type"] == "xinjiang"
+    assert answers_of("2015年评职称时弄虚作假被处理过")["misconduct"] == "none"  # five years have passed
+    assert answers_of("2019年评职称时弄虚作假被处理了")["misconduct"] == "individual_banned"
+    assert answers_of("我们单位2017年因为材料造假被处理过，取消三年参评资格")["misconduct"] == "none"
+    assert answers_of("我们单位去年因为造假被处理了")["misconduct"] == "unit_banned"
+    assert answers_of("我2018年来新疆援了三年，去年底援疆结束回湖南原单位了") == {"aid_term": "ended"}
 
 
 def test_the_evidence_is_the_words_as_typed() -> None:

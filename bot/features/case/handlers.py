@@ -6,11 +6,18 @@ and the attachments to print.
 The case lives in the user's wizard draft (users.awaiting_data under the awaited key "case"): it
 never touches the user's own interview, is never stored as an applicant (no interview, answer or
 tick rows) and so never counts in statistics; any command ends it.
+
+A description typed within the case (我们单位有个援疆的工程师，援派期两年，想报高工) is read the same way as
+an applicant's (bot.features.questions.understood): shown as understood with ✅ 确认 and ✏️ 修改, kept in
+the case's draft until one is pressed; ✅ takes the answers into the case (asking which one holds where
+they contradict the case's), and the case goes on with the questions still open. A question typed
+within the case is answered by the case's answers, and the case's question follows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.chat.actions import Button, EditOrigin, Keyboard, Send, SendDocument, Toast
 from bot.chat.buttons import CallbackData
@@ -19,10 +26,29 @@ from bot.chat.events import Attachment, ButtonPressed, Event, Text
 from bot.chat.registry import N_, Registry
 from bot.chat.texts import message
 from bot.chat.turn import Turn
+from bot.features.questions.handlers import unreadable
+from bot.features.questions.understood import (
+    Pending,
+    ask_which_holds,
+    keyboard,
+    labels,
+    option_label,
+    understood_text,
+    worth_confirming,
+)
 from bot.features.units.hr import HR_OR_CONTACT, AnnexDraft, ask_for_identity, attachments_possible
 from conversations.casefile import MAX_CASE_BYTES, CaseFileError, parse_case_bytes, validate_case
 from conversations.outcome import Outcome, evaluate
-from conversations.render import checklist_messages, duties_messages, head_messages, outcome_html, tail_messages
+from conversations.qa import looks_like_question
+from conversations.render import (
+    checklist_messages,
+    duties_messages,
+    head_messages,
+    outcome_html,
+    qa_messages,
+    tail_messages,
+)
+from conversations.understand import understand
 from conversations.unit_duties import unit_duties
 from knowledge.model import Question
 
@@ -31,9 +57,11 @@ AWAIT_CASE = "case"
 
 @dataclass
 class CaseDraft(Draft):
-    """The case being answered: its answers only (nothing about a person)."""
+    """The case being answered: its answers only (nothing about a person), and a description read for it
+    awaiting ✅ or ✏️ (understood.Pending as JSON)."""
 
     answers: dict[str, str]
+    pending: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,14 +92,54 @@ class CaseChecklistFile(CallbackData, prefix="cs.file"):
     pass
 
 
+@dataclass(frozen=True)
+class CaseConfirm(CallbackData, prefix="cs.ok"):
+    """✅ 确认: take the answers a description was read to give into the case."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class CaseAmend(CallbackData, prefix="cs.edit"):
+    """✏️ 修改: answer the case's questions with the buttons instead."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class CaseKeep(CallbackData, prefix="cs.keep"):
+    """The case's earlier answer holds over the description's."""
+
+    token: str
+    question: str
+
+
+@dataclass(frozen=True)
+class CaseTake(CallbackData, prefix="cs.take"):
+    """The description's answer replaces the case's earlier one."""
+
+    token: str
+    question: str
+
+
 def _answers(turn: Turn) -> dict[str, str] | None:
     """The case's answers, while a case is open."""
     draft = turn.draft(AWAIT_CASE, CaseDraft)
     return {str(k): str(v) for k, v in draft.answers.items()} if draft and isinstance(draft.answers, dict) else None
 
 
-def _keep(turn: Turn, answers: dict[str, str]) -> None:
-    turn.keep_draft(AWAIT_CASE, CaseDraft(answers))
+def _keep(turn: Turn, answers: dict[str, str], pending: Pending | None = None) -> None:
+    turn.keep_draft(AWAIT_CASE, CaseDraft(answers, pending.dump() if pending else None))
+
+
+def _pending(turn: Turn, token: str) -> tuple[dict[str, str], Pending] | None:
+    """The case's answers and the description awaiting ✅ or ✏️ with this token."""
+    draft = turn.draft(AWAIT_CASE, CaseDraft)
+    answers = _answers(turn)
+    pending = Pending.load(draft.pending) if draft is not None and draft.pending else None
+    if answers is None or pending is None or pending.token != token:
+        return None
+    return answers, pending
 
 
 def _question(turn: Turn, answers: dict[str, str], question: Question) -> tuple[str, Keyboard]:
@@ -208,15 +276,112 @@ def on_case_checklist_file(event: ButtonPressed[CaseChecklistFile], turn: Turn) 
 
 
 def on_case_input(event: Event, turn: Turn) -> None:
-    """Typed text or a file while a case is open: a case file is read, anything else re-prompted."""
+    """Typed text or a file while a case is open: a case file is read, a description is shown as understood
+    to confirm, a question is answered by the case's answers; anything else is re-prompted."""
     if isinstance(event, Attachment) and event.kind == "document":
         on_case_file(event, turn)
         return
     answers = _answers(turn) or {}
+    if isinstance(event, Text):
+        kind = unreadable(event.text)
+        if kind is not None:
+            turn.say("unreadable", kind=kind)
+            _ask_next(turn, answers)
+            return
+        u = understand(turn.notice, event.text, answers, today=turn.today())
+        if worth_confirming(u):
+            pending = Pending.of(u, event.text)
+            _keep(turn, answers, pending)
+            turn.actions.append(Send(understood_text(turn, pending, answers, case=True),
+                                     keyboard(turn, CaseConfirm(pending.token), CaseAmend(pending.token))))
+            if u.question_answer is not None:
+                turn.actions.extend(Send(t) for t in qa_messages(turn.notice, u.question_answer, turn.locale))
+            return
+        if u.question_answer is not None and (looks_like_question(event.text) or u.question_answer.answered):
+            # a question typed within the case: answered by the case's answers, then the case's question
+            turn.actions.extend(Send(t) for t in qa_messages(turn.notice, u.question_answer, turn.locale))
+            _ask_next(turn, answers)
+            return
     turn.say("case_reprompt", kind="text" if isinstance(event, Text) else "other")
+    _ask_next(turn, answers)
+
+
+def _ask_next(turn: Turn, answers: dict[str, str]) -> None:
     question = turn.interview.position(answers).question
     if question is not None:
         turn.actions.append(Send(*_question(turn, answers, question)))
+
+
+def on_case_confirm(event: ButtonPressed[CaseConfirm], turn: Turn) -> None:
+    found = _pending(turn, event.button.token)
+    if found is None or found[1].confirmed:
+        return _no_longer_open(turn, found is not None)
+    answers, pending = found
+    turn.actions.append(Toast(turn._("Confirmed")))
+    turn.actions.append(EditOrigin(understood_text(turn, pending, answers, case=True, state="confirmed")))
+    pending.confirmed = True
+    _case_go_on(turn, answers, pending)
+    return None
+
+
+def _no_longer_open(turn: Turn, deciding: bool) -> None:
+    if deciding:  # a double tap while a contradiction is being decided
+        turn.actions.append(Toast(turn._("Already recorded")))
+        return
+    turn.actions.append(Toast(turn._("This confirmation is no longer open")))
+    turn.say("understood_expired")
+    answers = _answers(turn)
+    if answers is not None:
+        _ask_next(turn, answers)
+
+
+def _case_go_on(turn: Turn, answers: dict[str, str], pending: Pending) -> None:
+    contradicted = pending.contradicted(answers)
+    if contradicted:
+        _keep(turn, answers, pending)
+        q = contradicted[0]
+        turn.actions.append(ask_which_holds(turn, q, answers[q], pending.answers[q], pending.evidence.get(q, ""),
+                                            CaseKeep(pending.token, q), CaseTake(pending.token, q)))
+        return
+    merged = pending.merged(answers)
+    changed = {q: o for q, o in merged.items() if answers.get(q) != o}
+    _keep(turn, merged)
+    following = turn.interview.position(merged).question
+    turn.say("understood_saved", saved=labels(turn, changed), case=True, finished=following is None)
+    if following is not None:
+        turn.actions.append(Send(*_question(turn, merged, following)))
+    else:
+        turn.actions.extend(_outcome_actions(turn, evaluate(turn.notice, merged)))
+
+
+def on_case_decide(event: ButtonPressed[CaseKeep] | ButtonPressed[CaseTake], turn: Turn) -> None:
+    found = _pending(turn, event.button.token)
+    question = event.button.question
+    if found is None or not found[1].confirmed or question not in found[1].answers:
+        return _no_longer_open(turn, False)
+    answers, pending = found
+    if question in pending.chosen or question not in answers:
+        turn.actions.append(Toast(turn._("Already recorded")))
+        return None
+    keep = isinstance(event.button, CaseKeep)
+    pending.chosen[question] = answers[question] if keep else pending.answers[question]
+    turn.actions.append(Toast(turn._("Recorded")))
+    label = option_label(turn, question, pending.chosen[question])
+    turn.actions.append(EditOrigin(turn._("Holds: %(answer)s") % {"answer": label}))
+    _case_go_on(turn, answers, pending)
+    return None
+
+
+def on_case_amend(event: ButtonPressed[CaseAmend], turn: Turn) -> None:
+    found = _pending(turn, event.button.token)
+    if found is None or found[1].confirmed:
+        return _no_longer_open(turn, False)
+    answers, pending = found
+    turn.actions.append(Toast(""))
+    turn.actions.append(EditOrigin(understood_text(turn, pending, answers, case=True, state="amended")))
+    _keep(turn, answers)
+    _ask_next(turn, answers)
+    return None
 
 
 def on_case_file(event: Attachment, turn: Turn) -> None:
@@ -244,4 +409,8 @@ def register(registry: Registry) -> None:
     registry.on_button(CaseRestart, on_case_restart, role=HR_OR_CONTACT)
     registry.on_button(CaseAttachments, on_case_attachments, role=HR_OR_CONTACT)
     registry.on_button(CaseChecklistFile, on_case_checklist_file, role=HR_OR_CONTACT)
+    registry.on_button(CaseConfirm, on_case_confirm, role=HR_OR_CONTACT)
+    registry.on_button(CaseAmend, on_case_amend, role=HR_OR_CONTACT)
+    registry.on_button(CaseKeep, on_case_decide, role=HR_OR_CONTACT)
+    registry.on_button(CaseTake, on_case_decide, role=HR_OR_CONTACT)
     registry.on_file({"document"}, on_case_file, role=HR_OR_CONTACT)  # a case file sent outside /case
