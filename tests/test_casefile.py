@@ -29,6 +29,7 @@ from conversations.casefile import (
 from conversations.outcome import evaluate
 from knowledge import default_notice
 from tests.conftest import EXAMPLES_DIR
+from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
 QUESTION_IDS = [q.id for q in NOTICE.questions]
@@ -83,7 +84,7 @@ def test_every_shipped_example_loads_and_gets_the_verdict_the_notice_gives(path)
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_shipped_example_matches_the_published_case_schema(path):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = safe_load(path.read_text(encoding="utf-8"))
     jsonschema.validate(data, case_schema(NOTICE))
 
 

@@ -17,12 +17,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conversations.casefile import validate_case
 from conversations.outcome import evaluate
 from conversations.render import outcome_html
 from knowledge import default_notice
+from tests.support.yamlfast import safe_load
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "examples" / "cases"
@@ -37,7 +37,7 @@ PHONE, DESKTOP = 390, 1280
 
 def page(case: Path, locale: str = "zh_Hans") -> str:
     notice = default_notice()
-    answers = validate_case(yaml.safe_load(case.read_text("utf-8")), notice).answers
+    answers = validate_case(safe_load(case.read_text("utf-8")), notice).answers
     return outcome_html(notice, evaluate(notice, answers), locale)
 
 

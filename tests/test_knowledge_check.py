@@ -18,9 +18,10 @@ import yaml
 
 from knowledge import KnowledgeError, load_notice
 from tests.conftest import BUNDLED_LEXICON, BUNDLED_NOTICE_TXT, NOTICE_YAML
+from tests.support.yamlfast import safe_load
 
 ORIGINAL_TEXT = NOTICE_YAML.read_text(encoding="utf-8")
-ORIGINAL: dict[str, Any] = yaml.safe_load(ORIGINAL_TEXT)
+ORIGINAL: dict[str, Any] = safe_load(ORIGINAL_TEXT)
 
 Mutation = Callable[[dict[str, Any]], None]
 

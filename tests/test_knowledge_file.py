@@ -17,6 +17,7 @@ import yaml
 
 from knowledge import default_notice, load_notice
 from tests.conftest import BUNDLED_NOTICE_TXT, NOTICE_YAML, notice_text, split_clauses, squash
+from tests.support.yamlfast import safe_load
 
 
 class _DuplicateKeyLoader(yaml.SafeLoader):
@@ -34,7 +35,7 @@ class _DuplicateKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-RAW: dict[str, Any] = yaml.safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
+RAW: dict[str, Any] = safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
 TEXT = notice_text()
 SQUASHED_TEXT = squash(TEXT)
 CLAUSE_TEXT = split_clauses(TEXT)

@@ -19,8 +19,9 @@ from bot.cli import main
 from knowledge import KnowledgeError, default_notice, load_notice, notice_files
 from knowledge.lexicon import SCHEMA_FILE
 from tests.conftest import BUNDLED_LEXICON, BUNDLED_NOTICE_TXT, NOTICE_YAML
+from tests.support.yamlfast import safe_load
 
-ORIGINAL: dict[str, Any] = yaml.safe_load(BUNDLED_LEXICON.read_text(encoding="utf-8"))
+ORIGINAL: dict[str, Any] = safe_load(BUNDLED_LEXICON.read_text(encoding="utf-8"))
 
 
 def _thing(data: dict[str, Any], thing_id: str) -> dict[str, Any]:

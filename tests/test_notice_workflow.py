@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.cli import main
 from bot.store.storage import Storage
@@ -34,6 +33,7 @@ from knowledge.drafting import Draft, draft_notice
 from knowledge.loader import read_data, squash
 from knowledge.notice_diff import diff_notices
 from tests.conftest import NOTICE_YAML, REPO_DIR, TESTS_DIR
+from tests.support.yamlfast import safe_load
 
 EXAMPLE_DIR = REPO_DIR / "examples" / "notices"
 
@@ -222,7 +222,7 @@ def test_the_diff_text_mentions_each_changed_fact_in_one_change(capsys: pytest.C
 
 def _persona(name: str) -> dict[str, str]:
     path = next((TESTS_DIR / "personas").glob(f"{name}-*.yaml"))
-    answers: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+    answers: dict[str, str] = safe_load(path.read_text(encoding="utf-8"))["answers"]
     return answers
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from conversations.outcome import Outcome, evaluate
 from knowledge import default_notice
 from knowledge.model import VERDICTS
 from tests.conftest import TESTS_DIR
+from tests.support.yamlfast import safe_load
 
 PERSONA_DIR = TESTS_DIR / "personas"
 PERSONA_FILES = sorted(PERSONA_DIR.glob("*.yaml"))
@@ -66,7 +66,7 @@ REQUIRED_COVERAGE = (
 
 @cache
 def persona(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return safe_load(path.read_text(encoding="utf-8"))
 
 
 @cache

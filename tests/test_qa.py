@@ -24,10 +24,11 @@ from knowledge import default_notice, load_notice
 from knowledge.clauses import clause_texts
 from tests.conftest import FIXTURES_DIR, NOTICE_YAML, copy_companions, split_clauses, squash
 from tests.support.paths import every_path
+from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
 EVAL_DIR = Path(__file__).parent / "qa" / "eval" / "tuning"
-TUNING: list[dict[str, Any]] = yaml.safe_load((EVAL_DIR / "questions.yaml").read_text(encoding="utf-8"))
+TUNING: list[dict[str, Any]] = safe_load((EVAL_DIR / "questions.yaml").read_text(encoding="utf-8"))
 JUNIOR_IN_XINJIANG = {
     "employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
     "submission_status": "no", "level": "junior", "meets_conditions": "confirmed", "current_title": "none",
@@ -476,7 +477,7 @@ def test_every_topic_quote_lies_within_the_clause_it_cites() -> None:
 
 
 def _write_with_topics(tmp_path: Path, topics: list[dict[str, Any]]) -> Path:
-    data = yaml.safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
+    data = safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
     data["topics"] = topics
     path = tmp_path / "topic-variant.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")

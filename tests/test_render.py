@@ -73,3 +73,11 @@ def test_pack_never_exceeds_the_limit_even_for_a_block_longer_than_it() -> None:
     messages = pack(blocks, limit=4096)
     assert all(len(m) <= 4096 for m in messages)
     assert "".join(messages).replace("\n", "").count("x") == 9000
+
+
+def test_under_loadgroup_this_module_carries_its_xdist_group(request: pytest.FixtureRequest) -> None:
+    """pytest 9.2 made xdist drop the group silently (pytest-xdist#1386): every worker then walked
+    every path. Under `--dist loadgroup` the test's id must end with its group."""
+    if not getattr(request.config.option, "loadgroup", False):  # set on xdist's workers
+        pytest.skip("only under pytest-xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@every_outcome")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.cli import main
 from conversations.casefile import case_schema
@@ -21,9 +20,10 @@ from conversations.render import understanding_message, understanding_text
 from conversations.situation import Contradiction, read_situation
 from conversations.understand import understand
 from knowledge import default_notice
+from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
-SITUATIONS: list[dict[str, Any]] = yaml.safe_load(
+SITUATIONS: list[dict[str, Any]] = safe_load(
     (Path(__file__).parent / "qa" / "eval" / "tuning" / "situations.yaml").read_text(encoding="utf-8"))
 
 

@@ -27,6 +27,7 @@ from conversations.unit_duties import (
 from knowledge import KnowledgeError, default_notice, load_notice
 from knowledge.loader import NOTICES_DIR, squash
 from tests.conftest import TESTS_DIR
+from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
 HR_PERSONAS = sorted((TESTS_DIR / "personas" / "hr").glob("*.yaml"))
@@ -35,7 +36,7 @@ TODAY = dt.date(2021, 10, 1)
 
 @cache
 def persona(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return safe_load(path.read_text(encoding="utf-8"))
 
 
 def outcome_of(path: Path) -> Outcome:
@@ -159,7 +160,7 @@ def test_a_notice_without_unit_duties_gives_none() -> None:
 ])
 def test_a_malformed_unit_duty_is_refused_naming_the_entry(tmp_path: Path, edit: Any, problem: str) -> None:
     source = NOTICES_DIR / "2021-xinjiang-nonferrous.yaml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data = safe_load(source.read_text(encoding="utf-8"))
     edit(data)
     shutil.copy(NOTICES_DIR / "2021-xinjiang-nonferrous-notice.txt", tmp_path)
     broken = tmp_path / "broken.yaml"

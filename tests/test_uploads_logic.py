@@ -30,6 +30,7 @@ from conversations.uploads import (
 from knowledge import KnowledgeError, default_notice, load_notice
 from knowledge.loader import quoted_character_bounds, quoted_years
 from tests.conftest import EXAMPLES_DIR, NOTICE_YAML
+from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
 CE_SPECIALTY = ("继续教育培训合格证书 王某同志：于{year}年度参加专业技术人员专业科目继续教育培训，"
@@ -71,7 +72,7 @@ def test_the_upload_rules_cite_clause_4_2_with_the_notices_words() -> None:
 
 
 def _broken(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
-    data = yaml.safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
+    data = safe_load(NOTICE_YAML.read_text(encoding="utf-8"))
     data = copy.deepcopy(data)
     change(data)
     target = tmp_path / NOTICE_YAML.name

@@ -23,10 +23,13 @@ from bot.features.uploads.pages import turned
 from bot.features.uploads.sniff import detect_format
 from conversations.uploads import MAX_UPLOAD_BYTES, UploadReport, report_json, report_messages, report_text
 from knowledge import default_notice
-from tests.support.scans import Scan, make_scan, small_set
+from tests.support.scans import Scan, ScanSpec, make_scan, small_set_specs
 from tests.test_uploads_logic import summary_text
 
 matplotlib.use("Agg")
+
+# Each scan is drawn and checked once per process (a second each): one worker takes the whole module.
+pytestmark = pytest.mark.xdist_group("scans")
 
 NOTICE = default_notice()
 ENGINE = find_engine()
@@ -36,22 +39,23 @@ needs_ocr = pytest.mark.skipif(ENGINE is None, reason="Tesseract with chi_sim an
 
 @cache
 def _checked(name: str) -> UploadReport:
-    scan = _scans()[name]
+    scan = _scan(name)
     return check_upload(NOTICE, None, scan.filename, scan.content)
 
 
 @cache
-def _scans() -> dict[str, Scan]:
-    return {s.name: s for s in small_set()}
+def _scan(name: str) -> Scan:
+    return next(spec for spec in small_set_specs() if spec.name == name).make()
 
 
 @pytest.fixture(scope="session")
 def checked() -> Callable[[str], tuple[Scan, UploadReport]]:
-    return lambda name: (_scans()[name], _checked(name))
+    return lambda name: (_scan(name), _checked(name))
 
 
-def names(predicate: Callable[[Scan], bool]) -> list[str]:
-    return [s.name for s in small_set() if predicate(s)]
+def names(predicate: Callable[[ScanSpec], bool]) -> list[str]:
+    """The names of the small set's scans that `predicate` picks, known without drawing them."""
+    return [spec.name for spec in small_set_specs() if predicate(spec)]
 
 
 # --- format ---
@@ -70,7 +74,7 @@ def test_format_is_named_and_only_jpg_is_taken_as_it_is(checked, name: str) -> N
 
 
 def test_format_is_read_from_the_bytes_not_the_name() -> None:
-    scan = next(s for s in small_set() if s.format == "png")
+    scan = _scan(next(spec.name for spec in small_set_specs() if spec.format == "png"))
     assert detect_format("scan.jpg", scan.content) == "png"
     assert detect_format("x", b"%PDF-1.4 ...") == "pdf"
     assert detect_format("a.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100) == "doc"
@@ -331,7 +335,7 @@ def test_turned_turns_clockwise() -> None:
 def test_the_check_is_a_plain_function_for_a_worker_thread(checked) -> None:  # type: ignore[no-untyped-def]
     from concurrent.futures import ThreadPoolExecutor
 
-    scans = [s for s in small_set() if s.legible][:4]
+    scans = [_scan(name) for name in names(lambda s: s.legible)[:4]]
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda s: check_upload(NOTICE, None, s.filename, s.content), scans))
     for scan, report in zip(scans, reports, strict=True):

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.chat.buttons import Answer
 from bot.chat.service import ChatService
@@ -36,6 +35,7 @@ from tests.chat.conftest import BotUnderTest, start_bot, stop_bot, texts
 from tests.conftest import FIXTURES_DIR, NOTICE_YAML, REPO_DIR, TESTS_DIR
 from tests.support import buttons as callbacks
 from tests.support.offline import Call, UpdateFactory
+from tests.support.yamlfast import safe_load
 
 EXAMPLE = REPO_DIR / "examples" / "notices" / "2022-xinjiang-nonferrous-example.yaml"
 OTHER_2022 = FIXTURES_DIR / "notices" / "2022-test-notice.yaml"
@@ -49,7 +49,7 @@ TICKED = {SENIOR: ("work_summary", "paper_evaluation_form", "scans_as_jpg"), JUN
 
 def persona(number: str) -> dict[str, str]:
     path = next((TESTS_DIR / "personas").glob(f"{number}-*.yaml"))
-    answers: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+    answers: dict[str, str] = safe_load(path.read_text(encoding="utf-8"))["answers"]
     return answers
 
 

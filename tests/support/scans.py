@@ -346,22 +346,29 @@ def _as_photo(image: Image.Image, rng: random.Random) -> Image.Image:
     return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(236, 236, 230))
 
 
+def variant_facts(variant: str) -> tuple[int, bool]:
+    """The clockwise degrees that turn a scan of `variant` upright, and whether it is legible."""
+    if variant.startswith("rot"):
+        return int(variant[3:]), True
+    return 0, variant not in ("blurred", "lowres")
+
+
 def apply_variant(image: Image.Image, variant: str, rng: random.Random) -> tuple[Image.Image, int, bool]:
     """The image as the variant makes it, the clockwise degrees that turn it upright, and whether it is
     legible."""
     image = _as_photo(image, rng)
-    if variant.startswith("rot"):
-        degrees = int(variant[3:])
+    rotation, legible = variant_facts(variant)
+    if rotation:
         # Image.rotate turns counter-clockwise: the same number of degrees clockwise turns it back.
-        return image.rotate(degrees, expand=True), degrees, True
+        return image.rotate(rotation, expand=True), rotation, legible
     if variant == "blurred":
         radius = max(image.size) * rng.uniform(0.0028, 0.004)  # 4.5-6.4 px on a 1600 px page
-        return image.filter(ImageFilter.GaussianBlur(radius)), 0, False
+        return image.filter(ImageFilter.GaussianBlur(radius)), rotation, legible
     if variant == "lowres":
         factor = rng.uniform(0.18, 0.25)
         small = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
-        return image.resize(small, Image.Resampling.LANCZOS), 0, False
-    return image, 0, True
+        return image.resize(small, Image.Resampling.LANCZOS), rotation, legible
+    return image, rotation, legible
 
 
 def encode(image: Image.Image, fmt: str, exif_orientation: int | None = None) -> bytes:
@@ -383,6 +390,10 @@ def encode(image: Image.Image, fmt: str, exif_orientation: int | None = None) ->
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "pdf": "pdf"}
 
 
+def scan_name(kind: str, year: int | None, variant: str, fmt: str, seed: int) -> str:
+    return f"{kind}-{year or 'x'}-{variant}-{fmt}-{seed}"
+
+
 def make_scan(kind: str, year: int | None, variant: str, fmt: str, seed: int) -> Scan:
     rng = random.Random(f"{kind}/{year}/{variant}/{fmt}/{seed}")
     image, number = render_document(kind, year, rng)
@@ -395,7 +406,7 @@ def make_scan(kind: str, year: int | None, variant: str, fmt: str, seed: int) ->
     else:
         shown, rotation, legible = apply_variant(image, variant, rng)
         content = encode(shown, fmt)
-    name = f"{kind}-{year or 'x'}-{variant}-{fmt}-{seed}"
+    name = scan_name(kind, year, variant, fmt, seed)
     return Scan(name=name, kind=kind, item=ITEM_OF_KIND[kind], year=year, variant=variant, format=fmt,
                 rotation=rotation, legible=legible, filename=f"{name}.{EXTENSIONS[fmt]}", content=content,
                 id_number=number)
@@ -416,29 +427,59 @@ def full_set(seeds: int = 1) -> Iterator[Scan]:
             yield make_scan(kind, _years(kind)[0], "exif", "jpeg", seed)
 
 
-@cache
-def small_set() -> tuple[Scan, ...]:
+@dataclass(frozen=True)
+class ScanSpec:
+    """What a scan of the small set is, known without drawing it (for test ids at collection)."""
+
+    kind: str
+    year: int | None
+    variant: str
+    format: str
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        return scan_name(self.kind, self.year, self.variant, self.format, self.seed)
+
+    @property
+    def rotation(self) -> int:
+        return 0 if self.variant == "exif" else variant_facts(self.variant)[0]
+
+    @property
+    def legible(self) -> bool:
+        return self.variant == "exif" or variant_facts(self.variant)[1]
+
+    def make(self) -> Scan:
+        return make_scan(self.kind, self.year, self.variant, self.format, self.seed)
+
+
+def small_set_specs() -> tuple[ScanSpec, ...]:
     """A few dozen scans for the test suite: each kind upright; each rotation; blurred and low
     resolution; each format; right and wrong years; an EXIF-turned photo."""
-    specs: list[tuple[str, int | None, str, str]] = [(kind, _years(kind)[0], "upright", "png") for kind in KINDS]
+    specs = [ScanSpec(kind, _years(kind)[0], "upright", "png") for kind in KINDS]
     specs += [
-        ("ce_specialty", 2020, "upright", "jpeg"),  # a wrong year: 五（一）8 asks for 2021
-        ("ce_public", 2015, "upright", "png"),  # outside 2016-2020
-        ("ce_public", 2020, "upright", "jpeg"),
-        ("assessment", 2017, "upright", "jpeg"),  # outside 2018-2020
-        ("assessment", 2019, "upright", "pdf"),
-        ("ce_specialty", 2021, "rot90", "png"),
-        ("assessment", 2018, "rot180", "jpeg"),
-        ("title", None, "rot270", "png"),
-        ("ce_public", 2016, "rot90", "pdf"),
-        ("ce_specialty", 2021, "blurred", "jpeg"),
-        ("assessment", 2020, "blurred", "png"),
-        ("id_card", None, "blurred", "jpeg"),
-        ("ce_specialty", 2021, "lowres", "png"),
-        ("commitment", None, "lowres", "jpeg"),
-        ("ce_specialty", 2021, "upright", "jpeg"),  # accepted as it is
-        ("id_card", None, "upright", "jpeg"),
+        ScanSpec("ce_specialty", 2020, "upright", "jpeg"),  # a wrong year: 五（一）8 asks for 2021
+        ScanSpec("ce_public", 2015, "upright", "png"),  # outside 2016-2020
+        ScanSpec("ce_public", 2020, "upright", "jpeg"),
+        ScanSpec("assessment", 2017, "upright", "jpeg"),  # outside 2018-2020
+        ScanSpec("assessment", 2019, "upright", "pdf"),
+        ScanSpec("ce_specialty", 2021, "rot90", "png"),
+        ScanSpec("assessment", 2018, "rot180", "jpeg"),
+        ScanSpec("title", None, "rot270", "png"),
+        ScanSpec("ce_public", 2016, "rot90", "pdf"),
+        ScanSpec("ce_specialty", 2021, "blurred", "jpeg"),
+        ScanSpec("assessment", 2020, "blurred", "png"),
+        ScanSpec("id_card", None, "blurred", "jpeg"),
+        ScanSpec("ce_specialty", 2021, "lowres", "png"),
+        ScanSpec("commitment", None, "lowres", "jpeg"),
+        ScanSpec("ce_specialty", 2021, "upright", "jpeg"),  # accepted as it is
+        ScanSpec("id_card", None, "upright", "jpeg"),
+        ScanSpec("ce_specialty", 2021, "exif", "jpeg"),
     ]
-    scans = [make_scan(kind, year, variant, fmt, 0) for kind, year, variant, fmt in specs]
-    scans.append(make_scan("ce_specialty", 2021, "exif", "jpeg", 0))
-    return tuple(scans)
+    return tuple(specs)
+
+
+@cache
+def small_set() -> tuple[Scan, ...]:
+    """The small set drawn (a few seconds: use small_set_specs where the specs are enough)."""
+    return tuple(spec.make() for spec in small_set_specs())
