@@ -112,8 +112,12 @@ def main() -> int:
     parser.add_argument("--profile", metavar="FILE", help="profile the bot's threads into FILE")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop (measured side by side)")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (seconds) for the bot")
-    parser.add_argument("--transport", choices=["httpx", "aiohttp"], default="httpx",
-                        help="the echo bot's HTTP client: PTB's default (httpx) or the bot's (aiohttp)")
+    parser.add_argument(
+        "--transport",
+        choices=["httpx", "aiohttp"],
+        default="httpx",
+        help="the echo bot's HTTP client: PTB's default (httpx) or the bot's (aiohttp)",
+    )
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)

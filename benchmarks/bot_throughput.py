@@ -90,18 +90,12 @@ Job = Callable[[], Awaitable[None]]
 FIRST_RUN_USER = 10_000_000  # simulated applicants of the runs; stored applicants are 1 .. --stored
 
 
-
-
-
-
 def percentile(sorted_values: list[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return float("nan")
     rank = max(1, math.ceil(p / 100 * len(sorted_values)))
     return sorted_values[rank - 1]
-
-
 
 
 def rss_now_mb(field: str = "VmRSS") -> float | None:
@@ -142,12 +136,20 @@ class BenchBotAPI(OfflineBotAPI):
         self._by_chat: dict[int, list[int]] = defaultdict(list)
         self.requests = 0
 
-    async def do_request(self, url: str, method: str, request_data: Any = None, read_timeout: Any = None,
-                         write_timeout: Any = None, connect_timeout: Any = None,
-                         pool_timeout: Any = None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: Any = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         self.requests += 1
-        return await super().do_request(url, method, request_data, read_timeout, write_timeout, connect_timeout,
-                                        pool_timeout)
+        return await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         msg = super()._message(chat_id, **content)
@@ -321,8 +323,12 @@ class Harness:
         await self.send(self.factory.message(uid, "/start", language=LANGUAGE), "/start")
         last = len(plan.answers) - 1
         for i, (question, option) in enumerate(plan.answers):
-            await self.press(uid, callbacks.answer(question, option), self.api.last_keyboard(uid),
-                             "last answer (outcome)" if i == last else "answer")
+            await self.press(
+                uid,
+                callbacks.answer(question, option),
+                self.api.last_keyboard(uid),
+                "last answer (outcome)" if i == last else "answer",
+            )
         if plan.tick is not None:
             data = callbacks.toggle(plan.tick)
             found = self.api.with_button(uid, data)
@@ -499,8 +505,15 @@ class Breakdown:
         self.handle_ns = self.sql_ns = self.sql_calls = 0
 
 
-async def run_harness(kind: str, plans: list[Plan], warmup: list[Plan], concurrency: int, db_path: Path | None,
-                      profile: cProfile.Profile | None = None, instrument: bool = False) -> RunResult:
+async def run_harness(
+    kind: str,
+    plans: list[Plan],
+    warmup: list[Plan],
+    concurrency: int,
+    db_path: Path | None,
+    profile: cProfile.Profile | None = None,
+    instrument: bool = False,
+) -> RunResult:
     if kind == "full":
         assert db_path is not None
         app, api = await start_full(db_path)
@@ -530,12 +543,25 @@ async def run_harness(kind: str, plans: list[Plan], warmup: list[Plan], concurre
     parts = None
     if breakdown is not None:
         n = harness.updates
-        parts = {"handle_ms": breakdown.handle_ns / n / 1e6, "sql_ms": breakdown.sql_ns / n / 1e6,
-                 "sql_calls": breakdown.sql_calls / n, "total_ms": sum(harness.handling_ns) / n / 1e6}
-    return RunResult(kind, len(plans), harness.updates, seconds,
-                     sorted(ns / 1e6 for ns in harness.handling_ns), sorted(ns / 1e6 for ns in harness.latency_ns),
-                     ERRORS.count - errors_before, api.requests,
-                     {k: sorted(ns / 1e6 for ns in v) for k, v in harness.by_kind.items()}, cpu, parts)
+        parts = {
+            "handle_ms": breakdown.handle_ns / n / 1e6,
+            "sql_ms": breakdown.sql_ns / n / 1e6,
+            "sql_calls": breakdown.sql_calls / n,
+            "total_ms": sum(harness.handling_ns) / n / 1e6,
+        }
+    return RunResult(
+        kind,
+        len(plans),
+        harness.updates,
+        seconds,
+        sorted(ns / 1e6 for ns in harness.handling_ns),
+        sorted(ns / 1e6 for ns in harness.latency_ns),
+        ERRORS.count - errors_before,
+        api.requests,
+        {k: sorted(ns / 1e6 for ns in v) for k, v in harness.by_kind.items()},
+        cpu,
+        parts,
+    )
 
 
 def check_db(db_path: Path, plans: list[Plan]) -> dict[str, int]:
@@ -546,11 +572,17 @@ def check_db(db_path: Path, plans: list[Plan]) -> dict[str, int]:
         conn.executemany("INSERT INTO run_users VALUES (?)", [(u,) for u in users])
         finished = conn.execute(
             "SELECT COUNT(*) FROM interviews JOIN run_users USING (user_id) "
-            "WHERE current_question IS NULL AND started = 1").fetchone()[0]
+            "WHERE current_question IS NULL AND started = 1"
+        ).fetchone()[0]
         answers = conn.execute("SELECT COUNT(*) FROM answers JOIN run_users USING (user_id)").fetchone()[0]
         ticks = conn.execute("SELECT COUNT(*) FROM ticks JOIN run_users USING (user_id)").fetchone()[0]
-    return {"finished": finished, "answers": answers, "ticks": ticks,
-            "expected_answers": sum(len(p.answers) for p in plans), "expected_ticks": sum(1 for p in plans if p.tick)}
+    return {
+        "finished": finished,
+        "answers": answers,
+        "ticks": ticks,
+        "expected_answers": sum(len(p.answers) for p in plans),
+        "expected_ticks": sum(1 for p in plans if p.tick),
+    }
 
 
 def fill_stored(db_path: Path, planner: Planner, stored: int) -> dict[str, int]:
@@ -583,16 +615,20 @@ def fill_stored(db_path: Path, planner: Planner, stored: int) -> dict[str, int]:
                 await storage.atomically(lambda db, part=states[i : i + 500]: [save_user(db, s) for s in part])
             for i in range(1, 10_001, 500):
                 await storage.atomically(
-                    lambda db, i=i: [first_time_update(db, u) for u in range(i, min(i + 500, 10_001))])
+                    lambda db, i=i: [first_time_update(db, u) for u in range(i, min(i + 500, 10_001))]
+                )
         finally:
             await storage.close()
         with sqlite3.connect(db_path) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     asyncio.run(write())
-    return {"users": len(states), "answers": sum(len(s.answers) for s in states),
-            "ticks": sum(len(s.ticks) for s in states),
-            "finished": sum(1 for s in states if s.current_question is None)}
+    return {
+        "users": len(states),
+        "answers": sum(len(s.answers) for s in states),
+        "ticks": sum(len(s.ticks) for s in states),
+        "finished": sum(1 for s in states if s.current_question is None),
+    }
 
 
 def db_size_mb(db_path: Path) -> tuple[float, float]:
@@ -608,8 +644,12 @@ async def rss_child_main(db_path: Path, applicants: int, returning: int, concurr
     planner = Planner(notice, SEED + 2)
     plans = [planner.plan(FIRST_RUN_USER + i) for i in range(applicants)]
     with sqlite3.connect(db_path) as conn:
-        back = [row[0] for row in conn.execute(
-            "SELECT user_id FROM interviews WHERE current_question IS NULL ORDER BY random() LIMIT ?", (returning,))]
+        back = [
+            row[0]
+            for row in conn.execute(
+                "SELECT user_id FROM interviews WHERE current_question IS NULL ORDER BY random() LIMIT ?", (returning,)
+            )
+        ]
     rss_before_start = rss_now_mb()
     app, api = await start_full(db_path)
     rss_started = rss_now_mb()
@@ -620,16 +660,27 @@ async def rss_child_main(db_path: Path, applicants: int, returning: int, concurr
         random.Random(SEED + 3).shuffle(jobs)
         seconds = await harness.run(jobs, concurrency, "rss")
         users_now = await app.bot_data.chat.storage.atomically(
-            lambda db: db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+            lambda db: db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+        )
     finally:
         await stop_full(app)
     handling = sorted(ns / 1e6 for ns in harness.handling_ns)
-    return {"peak_rss_mb": peak_rss_mb(), "vmhwm_mb": rss_now_mb("VmHWM"),
-            "rss_before_start_mb": rss_before_start, "rss_started_mb": rss_started,
-            "rss_end_mb": rss_now_mb(), "updates": harness.updates, "seconds": seconds, "new": len(plans),
-            "returning": len(back), "returning_ticked": harness.returning_ticked, "users_in_db": users_now,
-            "errors": ERRORS.count,
-            "p50_ms": percentile(handling, 50), "p99_ms": percentile(handling, 99)}
+    return {
+        "peak_rss_mb": peak_rss_mb(),
+        "vmhwm_mb": rss_now_mb("VmHWM"),
+        "rss_before_start_mb": rss_before_start,
+        "rss_started_mb": rss_started,
+        "rss_end_mb": rss_now_mb(),
+        "updates": harness.updates,
+        "seconds": seconds,
+        "new": len(plans),
+        "returning": len(back),
+        "returning_ticked": harness.returning_ticked,
+        "users_in_db": users_now,
+        "errors": ERRORS.count,
+        "p50_ms": percentile(handling, 50),
+        "p99_ms": percentile(handling, 99),
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -650,15 +701,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--applicants", type=int, default=1000, help="simulated applicants per harness (default 1000)")
     parser.add_argument("--concurrency", type=int, default=100, help="applicants at once (default 100)")
-    parser.add_argument("--stored", type=int, default=10_000,
-                        help="applicants stored before the RSS run (default 10000)")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="SQLite file of the full-stack run (must not exist; default: a temp file). "
-                             "The RSS run uses PATH-stored.sqlite3 beside it.")
-    parser.add_argument("--rss-applicants", type=int, default=300,
-                        help="new applicants driven in the RSS run, plus as many returning stored ones (default 300)")
-    parser.add_argument("--profile", action="store_true",
-                        help="afterwards, run the full stack once more under cProfile and print the top functions")
+    parser.add_argument(
+        "--stored", type=int, default=10_000, help="applicants stored before the RSS run (default 10000)"
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="SQLite file of the full-stack run (must not exist; default: a temp file). "
+        "The RSS run uses PATH-stored.sqlite3 beside it.",
+    )
+    parser.add_argument(
+        "--rss-applicants",
+        type=int,
+        default=300,
+        help="new applicants driven in the RSS run, plus as many returning stored ones (default 300)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="afterwards, run the full stack once more under cProfile and print the top functions",
+    )
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -670,8 +733,9 @@ def main(argv: list[str] | None = None) -> int:
         if pid == 0:
             code = 0
             try:
-                result = asyncio.run(rss_child_main(args.db, args.rss_applicants, args.rss_applicants,
-                                                    args.concurrency))
+                result = asyncio.run(
+                    rss_child_main(args.db, args.rss_applicants, args.rss_applicants, args.concurrency)
+                )
                 print(json.dumps(result), flush=True)
             except BaseException:
                 import traceback
@@ -720,9 +784,11 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     per_applicant = [1 + len(p.answers) + (1 if p.tick else 0) for p in plans]
 
     print("zhicheng-bot throughput benchmark")
-    print(f"python {platform.python_version()}, python-telegram-bot {__import__('telegram').__version__}, "
-          f"aiosqlite {__import__('aiosqlite').__version__}, SQLite {sqlite3.sqlite_version}; "
-          f"{platform.machine()}, {os.cpu_count()} CPU(s), affinity {sorted(os.sched_getaffinity(0))}")
+    print(
+        f"python {platform.python_version()}, python-telegram-bot {__import__('telegram').__version__}, "
+        f"aiosqlite {__import__('aiosqlite').__version__}, SQLite {sqlite3.sqlite_version}; "
+        f"{platform.machine()}, {os.cpu_count()} CPU(s), affinity {sorted(os.sched_getaffinity(0))}"
+    )
     print(f"reference loop (1M additions, best of 3): {ref_before:.1f} ms — the host is shared, figures vary with it")
     print()
     print("Setup")
@@ -738,10 +804,14 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     print(f"  Applicants: {args.applicants:,}, {args.concurrency} at once; each: /start, one button press per")
     print("  question (random option from a seeded RNG among those that keep the interview going), then one")
     print(f"  checklist tick. {WARMUP_APPLICANTS} warm-up applicants per harness are not counted.")
-    print(f"  Paths: {distinct:,} distinct among {len(plans):,} applicants; {with_checklist:,} reach a checklist; "
-          f"verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
-    print(f"  Updates per applicant: {min(per_applicant)}–{max(per_applicant)} "
-          f"(mean {statistics.mean(per_applicant):.1f})")
+    print(
+        f"  Paths: {distinct:,} distinct among {len(plans):,} applicants; {with_checklist:,} reach a checklist; "
+        f"verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts.most_common())
+    )
+    print(
+        f"  Updates per applicant: {min(per_applicant)}–{max(per_applicant)} "
+        f"(mean {statistics.mean(per_applicant):.1f})"
+    )
     print("  Handling time: Application.process_update of one update, start to end (all handlers and their")
     print("  Bot API calls). Queue wait: from enqueue until handled (includes waiting behind the other")
     print("  applicants' updates).")
@@ -755,20 +825,28 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     echo = asyncio.run(run_harness("echo", plans, warmup, args.concurrency, None))
 
     print("Throughput")
-    print(f"  {'':12}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-          f"{'max ms':>9}{'queue p50 ms':>14}{'errors':>8}")
+    print(
+        f"  {'':12}{'updates':>9}{'seconds':>9}{'updates/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+        f"{'max ms':>9}{'queue p50 ms':>14}{'errors':>8}"
+    )
     for r in (full, echo):
-        print(f"  {r.label + ' stack' if r.label == 'full' else 'echo bot':12}{r.updates:>9,}{r.seconds:>9.2f}"
-              f"{r.rate:>11,.0f}{r.p(50):>9.2f}{percentile(r.handling_ms, 90):>9.2f}{r.p(99):>9.2f}"
-              f"{r.handling_ms[-1]:>9.2f}{percentile(r.latency_ms, 50):>14.1f}{r.errors:>8}")
+        print(
+            f"  {r.label + ' stack' if r.label == 'full' else 'echo bot':12}{r.updates:>9,}{r.seconds:>9.2f}"
+            f"{r.rate:>11,.0f}{r.p(50):>9.2f}{percentile(r.handling_ms, 90):>9.2f}{r.p(99):>9.2f}"
+            f"{r.handling_ms[-1]:>9.2f}{percentile(r.latency_ms, 50):>14.1f}{r.errors:>8}"
+        )
     ratio = full.rate / echo.rate
     print(f"  ratio full/echo: {ratio:.3f} ({full.rate:,.0f} / {echo.rate:,.0f} updates/s)")
-    print(f"  mean handling time: full stack {statistics.mean(full.handling_ms):.2f} ms, "
-          f"echo {statistics.mean(echo.handling_ms):.3f} ms; Bot API calls per update: full stack "
-          f"{full.requests / full.updates:.2f}, echo {echo.requests / echo.updates:.2f}")
-    print(f"  CPU time (all threads) per update: full stack {full.cpu_s / full.updates * 1e3:.2f} ms "
-          f"({full.cpu_s / full.seconds:.0%} of wall time), echo {echo.cpu_s / echo.updates * 1e3:.2f} ms "
-          f"({echo.cpu_s / echo.seconds:.0%})")
+    print(
+        f"  mean handling time: full stack {statistics.mean(full.handling_ms):.2f} ms, "
+        f"echo {statistics.mean(echo.handling_ms):.3f} ms; Bot API calls per update: full stack "
+        f"{full.requests / full.updates:.2f}, echo {echo.requests / echo.updates:.2f}"
+    )
+    print(
+        f"  CPU time (all threads) per update: full stack {full.cpu_s / full.updates * 1e3:.2f} ms "
+        f"({full.cpu_s / full.seconds:.0%} of wall time), echo {echo.cpu_s / echo.updates * 1e3:.2f} ms "
+        f"({echo.cpu_s / echo.seconds:.0%})"
+    )
     print("  (the wall time of both includes the driver building each incoming Update with Update.de_json, as")
     print("  PTB's Updater does after getUpdates; for the echo bot that is most of its time per update)")
     print("  handling time by kind of update (ms):")
@@ -776,12 +854,16 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     for kind in ("/start", "answer", "last answer (outcome)", "tick"):
         f, e = full.by_kind.get(kind, []), echo.by_kind.get(kind, [])
         if f:
-            print(f"    {kind:24}{len(f):>7,}{percentile(f, 50):>10.2f}{percentile(f, 99):>10.2f}{f[-1]:>10.2f}"
-                  f"{percentile(e, 50):>10.3f}{percentile(e, 99):>10.3f}")
-    print(f"  stored by the full stack: {stored_check['finished']:,}/{len(plans):,} interviews finished, "
-          f"{stored_check['answers']:,}/{stored_check['expected_answers']:,} answers, "
-          f"{stored_check['ticks']:,}/{stored_check['expected_ticks']:,} ticks; "
-          f"DB {full_db_main:.2f} MB + WAL {full_db_wal:.2f} MB")
+            print(
+                f"    {kind:24}{len(f):>7,}{percentile(f, 50):>10.2f}{percentile(f, 99):>10.2f}{f[-1]:>10.2f}"
+                f"{percentile(e, 50):>10.3f}{percentile(e, 99):>10.3f}"
+            )
+    print(
+        f"  stored by the full stack: {stored_check['finished']:,}/{len(plans):,} interviews finished, "
+        f"{stored_check['answers']:,}/{stored_check['expected_answers']:,} answers, "
+        f"{stored_check['ticks']:,}/{stored_check['expected_ticks']:,} ticks; "
+        f"DB {full_db_main:.2f} MB + WAL {full_db_wal:.2f} MB"
+    )
     if ERRORS.first:
         print(f"  first error logged: {ERRORS.first}")
     print()
@@ -793,9 +875,20 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     size_before, _ = db_size_mb(stored_db)
     log("RSS run in a fresh process…")
     child = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--rss-child", "--db", str(stored_db),
-         "--rss-applicants", str(args.rss_applicants), "--concurrency", str(args.concurrency)],
-        cwd=REPO_DIR, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--rss-child",
+            "--db",
+            str(stored_db),
+            "--rss-applicants",
+            str(args.rss_applicants),
+            "--concurrency",
+            str(args.concurrency),
+        ],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
     )
     if child.returncode != 0:
         print(child.stderr, file=sys.stderr)
@@ -806,33 +899,49 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
     size_after, wal_after = db_size_mb(stored_db)
 
     print(f"Memory with {args.stored:,} stored applicants")
-    print(f"  stored: {filled['users']:,} users ({filled['finished']:,} finished, the rest mid-interview), "
-          f"{filled['answers']:,} answers, {filled['ticks']:,} ticks, 10,000 processed update ids "
-          f"(written through bot.storage.Storage.save_user; {fill_s:.1f} s)")
+    print(
+        f"  stored: {filled['users']:,} users ({filled['finished']:,} finished, the rest mid-interview), "
+        f"{filled['answers']:,} answers, {filled['ticks']:,} ticks, 10,000 processed update ids "
+        f"(written through bot.storage.Storage.save_user; {fill_s:.1f} s)"
+    )
     print(f"  DB file: {size_before:.2f} MB before the run; after: {size_after:.2f} MB + WAL {wal_after:.2f} MB")
-    print(f"  fresh process: full bot started on that DB, then {rss['new']} new applicants (whole interview) and "
-          f"{rss['returning']} returning stored applicants (/checklist + one tick; {rss['returning_ticked']} were "
-          f"shown a box to tick), {args.concurrency} at once:")
-    print(f"  {rss['updates']:,} updates in {rss['seconds']:.2f} s ({rss['updates'] / rss['seconds']:,.0f}/s), "
-          f"p50 {rss['p50_ms']:.2f} ms, p99 {rss['p99_ms']:.2f} ms, errors {rss['errors']}; "
-          f"users in DB afterwards {rss['users_in_db']:,}")
-    print(f"  RSS: {rss['rss_before_start_mb']:.1f} MB after imports and notice load, "
-          f"{rss['rss_started_mb']:.1f} MB with the bot started, {rss['rss_end_mb']:.1f} MB at the end;")
-    print(f"  peak: ru_maxrss {rss['peak_rss_mb']:.1f} MB, VmHWM {rss['vmhwm_mb']:.1f} MB (MB = MiB; measured in a "
-          "forked child, since Linux carries ru_maxrss over fork+exec from the parent)")
+    print(
+        f"  fresh process: full bot started on that DB, then {rss['new']} new applicants (whole interview) and "
+        f"{rss['returning']} returning stored applicants (/checklist + one tick; {rss['returning_ticked']} were "
+        f"shown a box to tick), {args.concurrency} at once:"
+    )
+    print(
+        f"  {rss['updates']:,} updates in {rss['seconds']:.2f} s ({rss['updates'] / rss['seconds']:,.0f}/s), "
+        f"p50 {rss['p50_ms']:.2f} ms, p99 {rss['p99_ms']:.2f} ms, errors {rss['errors']}; "
+        f"users in DB afterwards {rss['users_in_db']:,}"
+    )
+    print(
+        f"  RSS: {rss['rss_before_start_mb']:.1f} MB after imports and notice load, "
+        f"{rss['rss_started_mb']:.1f} MB with the bot started, {rss['rss_end_mb']:.1f} MB at the end;"
+    )
+    print(
+        f"  peak: ru_maxrss {rss['peak_rss_mb']:.1f} MB, VmHWM {rss['vmhwm_mb']:.1f} MB (MB = MiB; measured in a "
+        "forked child, since Linux carries ru_maxrss over fork+exec from the parent)"
+    )
     print()
 
     ref_after = reference_loop_ms()
     print(f"reference loop after the runs: {ref_after:.1f} ms (before: {ref_before:.1f} ms)")
     print()
     print("Summary")
-    print(f"  throughput ratio full/echo: {ratio:.3f} ({full.rate:,.0f} vs {echo.rate:,.0f} updates/s) — "
-          f"target ≥ {RATIO_TARGET} — {met(ratio >= RATIO_TARGET)}")
-    print(f"  p99 handling time, full stack: {full.p(99):.2f} ms (p50 {full.p(50):.2f} ms) — target < "
-          f"{P99_TARGET_MS:.0f} ms — {met(full.p(99) < P99_TARGET_MS)}")
+    print(
+        f"  throughput ratio full/echo: {ratio:.3f} ({full.rate:,.0f} vs {echo.rate:,.0f} updates/s) — "
+        f"target ≥ {RATIO_TARGET} — {met(ratio >= RATIO_TARGET)}"
+    )
+    print(
+        f"  p99 handling time, full stack: {full.p(99):.2f} ms (p50 {full.p(50):.2f} ms) — target < "
+        f"{P99_TARGET_MS:.0f} ms — {met(full.p(99) < P99_TARGET_MS)}"
+    )
     print(f"  p99 handling time, echo bot: {echo.p(99):.3f} ms (p50 {echo.p(50):.3f} ms) — for reference")
-    print(f"  peak RSS with {args.stored:,} stored applicants: {rss['peak_rss_mb']:.1f} MB (DB {size_after:.2f} MB) — "
-          f"target < {RSS_TARGET_MB:.0f} MB — {met(rss['peak_rss_mb'] < RSS_TARGET_MB)}")
+    print(
+        f"  peak RSS with {args.stored:,} stored applicants: {rss['peak_rss_mb']:.1f} MB (DB {size_after:.2f} MB) — "
+        f"target < {RSS_TARGET_MB:.0f} MB — {met(rss['peak_rss_mb'] < RSS_TARGET_MB)}"
+    )
     errors = full.errors + echo.errors + rss["errors"]
     print(f"  errors logged by the handlers: {errors}")
 
@@ -850,16 +959,22 @@ def run_all(args: argparse.Namespace, db_path: Path, stored_db: Path) -> int:
         print("  means per update; the instrumentation adds a little time of its own)")
         print(f"  process_update total      {b['total_ms']:.2f} ms (p50 {inst.p(50):.2f}, p99 {inst.p(99):.2f})")
         print(f"  ChatService.handle        {b['handle_ms']:.2f} ms  (transaction, load/save state, step, rendering)")
-        print(f"    awaiting SQLite         {b['sql_ms']:.2f} ms  in {b['sql_calls']:.1f} round trips to aiosqlite's "
-              "thread per update")
-        print(f"  PTB dispatch + perform()  {b['total_ms'] - b['handle_ms']:.2f} ms  (Bot API calls through PTB: "
-              f"{inst.requests / inst.updates:.2f} per update)")
+        print(
+            f"    awaiting SQLite         {b['sql_ms']:.2f} ms  in {b['sql_calls']:.1f} round trips to aiosqlite's "
+            "thread per update"
+        )
+        print(
+            f"  PTB dispatch + perform()  {b['total_ms'] - b['handle_ms']:.2f} ms  (Bot API calls through PTB: "
+            f"{inst.requests / inst.updates:.2f} per update)"
+        )
         log(f"profiling the full stack with {n} applicants…")
         profile = cProfile.Profile()
         result = asyncio.run(run_harness("full", prof_plans, prof_warm, args.concurrency, dbs[1], profile))
         print()
-        print(f"Profile of the full stack ({n} applicants, {result.updates:,} updates under cProfile; "
-              "event-loop thread only — aiosqlite runs SQL in its own thread; coroutine resumptions count as calls)")
+        print(
+            f"Profile of the full stack ({n} applicants, {result.updates:,} updates under cProfile; "
+            "event-loop thread only — aiosqlite runs SQL in its own thread; coroutine resumptions count as calls)"
+        )
         print_profile(profile)
         if args.db is not None:
             for db in dbs:

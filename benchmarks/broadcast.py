@@ -91,8 +91,12 @@ def seed_template(path: Path, recipients: int) -> None:
         storage = await Storage(path).open()
         paths = list(itertools.islice(INTERVIEW.paths(), 20_000))
         rng = random.Random(10)
-        people = [Seeded(FIRST_RECIPIENT + i, dict(rng.choice(paths)), finished=rng.random() > 0.15,
-                         ticked_share=rng.random()) for i in range(recipients)]
+        people = [
+            Seeded(
+                FIRST_RECIPIENT + i, dict(rng.choice(paths)), finished=rng.random() > 0.15, ticked_share=rng.random()
+            )
+            for i in range(recipients)
+        ]
         await storage.atomically(lambda db: seed(db, people))
         await storage.close()
 
@@ -110,8 +114,14 @@ def newest_button(api: CountingBotAPI, chat: int, label: str) -> tuple[str, dict
 async def write_broadcast(app: Any, api: CountingBotAPI, factory: UpdateFactory) -> float:
     """The contact person's wizard; returns how long 下一步 (the preview's count) took, in ms."""
     await feed(app, factory.message(AUTHOR, "/broadcast"))
-    await feed(app, factory.message(AUTHOR, "请于2021年10月20日前完成网上申报，逾期不予受理。",
-                                    entities=[{"type": "bold", "offset": 16, "length": 4}]))
+    await feed(
+        app,
+        factory.message(
+            AUTHOR,
+            "请于2021年10月20日前完成网上申报，逾期不予受理。",
+            entities=[{"type": "bold", "offset": 16, "length": 4}],
+        ),
+    )
     data, origin = newest_button(api, AUTHOR, "下一步")
     started = time.perf_counter()
     await feed(app, factory.callback(AUTHOR, data, origin))
@@ -126,8 +136,9 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
     db = Path(workdir.name) / "bench.sqlite3"
     shutil.copy(args.template, db)
     api = CountingBotAPI(args.low, args.high)
-    settings = Settings(token="123456:BENCH", db_path=db, api_base_url="http://127.0.0.1:9/bot",
-                        contact_ids=frozenset({AUTHOR}))
+    settings = Settings(
+        token="123456:BENCH", db_path=db, api_base_url="http://127.0.0.1:9/bot", contact_ids=frozenset({AUTHOR})
+    )
     app = build_application(settings, request=api, sender_interval=0, bulk_per_second=args.rate or 30)
     await app.initialize()
     if app.post_init is not None:
@@ -169,8 +180,11 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
         if broadcasting:  # the taps made while the broadcast was being queued and sent
             sending_until = api.last_copy if sum(api.copies.values()) >= args.recipients else float("inf")
             during = [ms for at, ms in latencies if at <= sending_until]
-            result.update(sending_taps=len(during), sending_p95=percentile(during, 95),
-                          sending_s=min(sending_until, time.perf_counter()) - tick_started)
+            result.update(
+                sending_taps=len(during),
+                sending_p95=percentile(during, 95),
+                sending_s=min(sending_until, time.perf_counter()) - tick_started,
+            )
         if sending is not None:
             sending.cancel()
     elif sending is not None:
@@ -179,10 +193,13 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
         result["enqueue_s"] = enqueued.result()
     if args.child == "alone":
         [(recipients,)] = await storage.atomically(
-            lambda db: db.execute("SELECT recipients FROM broadcasts").fetchall())
+            lambda db: db.execute("SELECT recipients FROM broadcasts").fetchall()
+        )
         expected = {FIRST_RECIPIENT + i for i in range(args.recipients)}
-        unreachable = {r[0] for r in await storage.atomically(
-            lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
+        unreachable = {
+            r[0]
+            for r in await storage.atomically(lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())
+        }
         result.update(
             recipients=recipients,
             elapsed_s=api.last_copy - tick_started,
@@ -191,8 +208,13 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
             duplicated=sum(n - 1 for n in api.copies.values()),
         )
     values = [ms for _, ms in latencies]
-    result.update(taps=taps, lost_taps=lost, p50=percentile(values, 50), p95=percentile(values, 95),
-                  peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result.update(
+        taps=taps,
+        lost_taps=lost,
+        p50=percentile(values, 50),
+        p95=percentile(values, 95),
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
     await app.stop()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
@@ -201,8 +223,9 @@ async def run_one(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-async def interactive(app: Any, api: CountingBotAPI, factory: UpdateFactory,
-                      args: argparse.Namespace) -> tuple[list[tuple[float, float]], int, int]:
+async def interactive(
+    app: Any, api: CountingBotAPI, factory: UpdateFactory, args: argparse.Namespace
+) -> tuple[list[tuple[float, float]], int, int]:
     """60 applicants tapping through the interview for `--window` seconds (benchmarks/load_common.py)."""
     paths = long_paths()
     latencies: list[tuple[float, float]] = []
@@ -254,10 +277,30 @@ async def interactive(app: Any, api: CountingBotAPI, factory: UpdateFactory,
 
 
 def child(mode: str, rate: int, args: argparse.Namespace, template: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", mode, "--child-rate", str(rate), "--template", str(template),
-               "--recipients", str(args.recipients), "--applicants", str(args.applicants),
-               "--interval", str(args.interval), "--window", str(args.window), "--low", str(args.low),
-               "--high", str(args.high), "--lost-after", str(args.lost_after)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--child-rate",
+        str(rate),
+        "--template",
+        str(template),
+        "--recipients",
+        str(args.recipients),
+        "--applicants",
+        str(args.applicants),
+        "--interval",
+        str(args.interval),
+        "--window",
+        str(args.window),
+        "--low",
+        str(args.low),
+        "--high",
+        str(args.high),
+        "--lost-after",
+        str(args.lost_after),
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_DIR, env=os.environ)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -282,39 +325,53 @@ def main() -> None:
         print(json.dumps(asyncio.run(run_one(args))))
         return
 
-    print(f"Broadcast to {args.recipients:,} applicants, Bot API {args.low * 1000:.0f}-{args.high * 1000:.0f} ms "
-          f"away (offline stand-in), {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"reference loop {reference_loop_ms():.0f} ms")
+    print(
+        f"Broadcast to {args.recipients:,} applicants, Bot API {args.low * 1000:.0f}-{args.high * 1000:.0f} ms "
+        f"away (offline stand-in), {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"reference loop {reference_loop_ms():.0f} ms"
+    )
     with tempfile.TemporaryDirectory(prefix="zhicheng-broadcast-template-") as folder:
         template = Path(folder) / "template.sqlite3"
         log(f"seeding {args.recipients} applicants ...")
         seed_template(template, args.recipients)
         log("interactive applicants without a broadcast ...")
         baseline = child("interactive", 0, args, template)
-        print(f"{args.applicants} interactive applicants, a tap every {args.interval:g} s, {args.window:g} s, "
-              f"no broadcast: taps {baseline['taps']}, lost {baseline['lost_taps']}, "
-              f"p50 {baseline['p50']:.1f} ms, p95 {baseline['p95']:.1f} ms")
+        print(
+            f"{args.applicants} interactive applicants, a tap every {args.interval:g} s, {args.window:g} s, "
+            f"no broadcast: taps {baseline['taps']}, lost {baseline['lost_taps']}, "
+            f"p50 {baseline['p50']:.1f} ms, p95 {baseline['p95']:.1f} ms"
+        )
         for rate in (int(r) for r in args.rates.split(",")):
             log(f"broadcast alone at {rate}/s ...")
             alone = child("alone", rate, args, template)
             ideal = alone["recipients"] / rate
             print(f"At {rate} messages/s: {alone['recipients']:,} recipients (all applicants)")
-            print(f"  preview (下一步, counting the applicants) {alone['preview_ms']:.0f} ms; "
-                  f"enqueue {alone['enqueue_s']:.2f} s")
-            print(f"  elapsed (enqueue and sending) {alone['elapsed_s']:.1f} s against the ideal {ideal:.1f} s "
-                  f"({alone['elapsed_s'] / ideal:.3f}x) {met(alone['elapsed_s'] <= ideal * ELAPSED_TARGET)}; "
-                  f"sending alone {alone['sending_s']:.1f} s, {alone['recipients'] / alone['sending_s']:.1f}/s")
-            print(f"  lost {alone['lost']} {met(alone['lost'] == 0)}, duplicated {alone['duplicated']} "
-                  f"{met(alone['duplicated'] == 0)}, peak RSS {alone['peak_rss_mb']:.1f} MB")
+            print(
+                f"  preview (下一步, counting the applicants) {alone['preview_ms']:.0f} ms; "
+                f"enqueue {alone['enqueue_s']:.2f} s"
+            )
+            print(
+                f"  elapsed (enqueue and sending) {alone['elapsed_s']:.1f} s against the ideal {ideal:.1f} s "
+                f"({alone['elapsed_s'] / ideal:.3f}x) {met(alone['elapsed_s'] <= ideal * ELAPSED_TARGET)}; "
+                f"sending alone {alone['sending_s']:.1f} s, {alone['recipients'] / alone['sending_s']:.1f}/s"
+            )
+            print(
+                f"  lost {alone['lost']} {met(alone['lost'] == 0)}, duplicated {alone['duplicated']} "
+                f"{met(alone['duplicated'] == 0)}, peak RSS {alone['peak_rss_mb']:.1f} MB"
+            )
             log(f"interactive applicants during a broadcast at {rate}/s ...")
             busy = child("interactive", rate, args, template)
             ratio = busy["sending_p95"] / baseline["p95"]
-            print(f"  {args.applicants} interactive applicants, {busy['window_s']:g} s from the start of the "
-                  f"tick: taps {busy['taps']}, lost {busy['lost_taps']}, p50 {busy['p50']:.1f} ms, "
-                  f"p95 {busy['p95']:.1f} ms; broadcast messages delivered meanwhile: {busy['bulk_in_window']}")
-            print(f"  of which the {busy['sending_taps']} taps while the broadcast was queued and sent "
-                  f"({busy['sending_s']:.1f} s): p95 {busy['sending_p95']:.1f} ms ({ratio:.2f}x without) "
-                  f"{met(ratio <= P95_RATIO_TARGET)}")
+            print(
+                f"  {args.applicants} interactive applicants, {busy['window_s']:g} s from the start of the "
+                f"tick: taps {busy['taps']}, lost {busy['lost_taps']}, p50 {busy['p50']:.1f} ms, "
+                f"p95 {busy['p95']:.1f} ms; broadcast messages delivered meanwhile: {busy['bulk_in_window']}"
+            )
+            print(
+                f"  of which the {busy['sending_taps']} taps while the broadcast was queued and sent "
+                f"({busy['sending_s']:.1f} s): p95 {busy['sending_p95']:.1f} ms ({ratio:.2f}x without) "
+                f"{met(ratio <= P95_RATIO_TARGET)}"
+            )
 
 
 if __name__ == "__main__":

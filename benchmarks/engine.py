@@ -52,8 +52,6 @@ print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "load_ms": (t2 - t1) * 1e3, "to
 """
 
 
-
-
 def pin_to_one_core() -> str:
     """Pin this process (and the subprocesses it starts) to one CPU, if the OS allows it."""
     if not hasattr(os, "sched_setaffinity"):
@@ -65,8 +63,6 @@ def pin_to_one_core() -> str:
     except OSError as exc:
         return f"not pinned ({exc})"
     return f"pinned to CPU {cpu} (os.sched_setaffinity; {len(allowed)} CPU(s) were available)"
-
-
 
 
 def clear_loader_caches() -> None:
@@ -144,8 +140,9 @@ def bench_outcomes(notice_id: str, repeats: int) -> OutcomeRuns:
         if i == 0:
             verdicts.update(o.verdict for o in outcomes)
         del outcomes
-    return OutcomeRuns(len(paths), walk_s, run_times, verdicts, len(notice.questions), len(notice.rules),
-                       len(notice.items))
+    return OutcomeRuns(
+        len(paths), walk_s, run_times, verdicts, len(notice.questions), len(notice.rules), len(notice.items)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ref_start = reference_loop_ms()
     t_import = time.perf_counter()
     import knowledge.loader  # noqa: F401  (the warm-up import)
+
     import_ms = (time.perf_counter() - t_import) * 1e3
 
     print("zhicheng-bot engine benchmark")
@@ -172,18 +170,25 @@ def main(argv: list[str] | None = None) -> int:
     median_ms = statistics.median(times)
     print("1. Load and validate the knowledge file (load_notice: YAML, JSON Schema, cross-references, quotes)")
     print(f"   warm-up import of knowledge.loader in this process: {import_ms:.1f} ms")
-    print(f"   warm, fresh state ({args.load_runs} runs after one discarded load; "
-          "_schema_validator cache cleared before each run):")
+    print(
+        f"   warm, fresh state ({args.load_runs} runs after one discarded load; "
+        "_schema_validator cache cleared before each run):"
+    )
     print(f"     min {min(times):.1f} ms   median {median_ms:.1f} ms   max {max(times):.1f} ms")
     cold_load = [c["load_ms"] for c in cold]
     cold_total = [c["total_ms"] for c in cold]
-    print(f"   cold first call, each in a fresh `python -c` subprocess ({len(cold)} subprocesses, "
-          "same CPU pinning; interpreter start-up not included):")
+    print(
+        f"   cold first call, each in a fresh `python -c` subprocess ({len(cold)} subprocesses, "
+        "same CPU pinning; interpreter start-up not included):"
+    )
     for c in cold:
-        print(f"     import {c['import_ms']:6.1f} ms + first load_notice {c['load_ms']:6.1f} ms "
-              f"= {c['total_ms']:6.1f} ms")
-    print(f"     median: load alone {statistics.median(cold_load):.1f} ms, "
-          f"import+load {statistics.median(cold_total):.1f} ms")
+        print(
+            f"     import {c['import_ms']:6.1f} ms + first load_notice {c['load_ms']:6.1f} ms = {c['total_ms']:6.1f} ms"
+        )
+    print(
+        f"     median: load alone {statistics.median(cold_load):.1f} ms, "
+        f"import+load {statistics.median(cold_total):.1f} ms"
+    )
     print()
 
     log("enumerating and evaluating every path…")
@@ -196,28 +201,36 @@ def main(argv: list[str] | None = None) -> int:
     print("2. Outcomes over every reachable path (evaluate(); predicates compiled once before timing)")
     print(f"   notice: {result.questions} questions, {result.rules} rules, {result.items} checklist items")
     print(f"   reachable paths: {paths:,} (enumerated by walking position() in {result.walk_s:.2f} s)")
-    print(f"   runs ({len(run_times)} passes over all paths): "
-          + ", ".join(f"{paths / t:,.0f}/s" for t in run_times))
-    print(f"   median: {rate:,.0f} outcomes/s, {median_s / paths * 1e6:.1f} µs per outcome "
-          f"({median_s:.2f} s per pass)")
+    print(f"   runs ({len(run_times)} passes over all paths): " + ", ".join(f"{paths / t:,.0f}/s" for t in run_times))
+    print(f"   median: {rate:,.0f} outcomes/s, {median_s / paths * 1e6:.1f} µs per outcome ({median_s:.2f} s per pass)")
     print("   verdicts: " + ", ".join(f"{v} {n:,} ({n / paths:.1%})" for v, n in verdicts.most_common()))
     print()
 
     ref_end = reference_loop_ms()
-    print(f"Reference loop (1M additions, best of 3): {ref_start:.1f} ms at the start, {ref_after_load:.1f} ms "
-          f"after the load runs, {ref_end:.1f} ms at the end — this shared host's CPU speed varies; read the "
-          "figures with it")
+    print(
+        f"Reference loop (1M additions, best of 3): {ref_start:.1f} ms at the start, {ref_after_load:.1f} ms "
+        f"after the load runs, {ref_end:.1f} ms at the end — this shared host's CPU speed varies; read the "
+        "figures with it"
+    )
     print()
     print("Summary")
-    print(f"  load (median, warm, fresh caches): {median_ms:.1f} ms — target < {LOAD_TARGET_MS:.0f} ms — "
-          f"{met(median_ms < LOAD_TARGET_MS)}")
-    print(f"  load (max of {len(times)}): {max(times):.1f} ms — target < {LOAD_TARGET_MS:.0f} ms — "
-          f"{met(max(times) < LOAD_TARGET_MS)}")
+    print(
+        f"  load (median, warm, fresh caches): {median_ms:.1f} ms — target < {LOAD_TARGET_MS:.0f} ms — "
+        f"{met(median_ms < LOAD_TARGET_MS)}"
+    )
+    print(
+        f"  load (max of {len(times)}): {max(times):.1f} ms — target < {LOAD_TARGET_MS:.0f} ms — "
+        f"{met(max(times) < LOAD_TARGET_MS)}"
+    )
     cold_med = statistics.median(cold_load)
-    print(f"  load (cold first call in a fresh process, median): {cold_med:.1f} ms — target < "
-          f"{LOAD_TARGET_MS:.0f} ms — {met(cold_med < LOAD_TARGET_MS)}")
-    print(f"  outcomes (median of {len(run_times)}, one core): {rate:,.0f}/s — target ≥ "
-          f"{OUTCOMES_TARGET_PER_S:,.0f}/s — {met(rate >= OUTCOMES_TARGET_PER_S)}")
+    print(
+        f"  load (cold first call in a fresh process, median): {cold_med:.1f} ms — target < "
+        f"{LOAD_TARGET_MS:.0f} ms — {met(cold_med < LOAD_TARGET_MS)}"
+    )
+    print(
+        f"  outcomes (median of {len(run_times)}, one core): {rate:,.0f}/s — target ≥ "
+        f"{OUTCOMES_TARGET_PER_S:,.0f}/s — {met(rate >= OUTCOMES_TARGET_PER_S)}"
+    )
     return 0
 
 

@@ -74,8 +74,12 @@ P50_ECHO_RATIO = 1.5
 SERVED_RATIO = 0.95
 CPU_ECHO_RATIO = 2.0
 FIRST_USER = 10_000_000
-TOKENS = {"bot": "7000000001:ZHICHENG", "echo": "7000000002:ECHO", "uvloop": "7000000003:UVLOOP",
-          "variant": "7000000004:VARIANT"}
+TOKENS = {
+    "bot": "7000000001:ZHICHENG",
+    "echo": "7000000002:ECHO",
+    "uvloop": "7000000003:UVLOOP",
+    "variant": "7000000004:VARIANT",
+}
 NAMES = {"bot": "zhicheng-bot", "echo": "PTB echo bot", "uvloop": "bot, uvloop", "variant": "bot, --beside"}
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_NOW = "2021-10-15T10:00:00+08:00"  # five days before the online deadline: the peak
@@ -124,8 +128,14 @@ def peak_rss_mb(pid: int) -> float:
 class Run:
     """One run: the stand-in, the bots' processes and the applicants."""
 
-    def __init__(self, kinds: tuple[str, ...], applicants: int, think: float, args: argparse.Namespace,
-                 profile: Path | None = None) -> None:
+    def __init__(
+        self,
+        kinds: tuple[str, ...],
+        applicants: int,
+        think: float,
+        args: argparse.Namespace,
+        profile: Path | None = None,
+    ) -> None:
         self.kinds = kinds
         self.applicants = applicants
         self.think = think
@@ -156,16 +166,20 @@ class Run:
         if awaited is None:
             return
         expected, future = awaited
-        reply_shown = (method == "editMessageText" if expected == "edit" else
-                       method == "sendMessage" and (kind == "echo" or bool(params.get("reply_markup"))))
+        reply_shown = (
+            method == "editMessageText"
+            if expected == "edit"
+            else method == "sendMessage" and (kind == "echo" or bool(params.get("reply_markup")))
+        )
         if reply_shown and not future.done():
             del self.waiting[key]
             future.set_result(at)
 
     # --- the applicants ---
 
-    async def exchange(self, side: BotSide, key: tuple[str, int], update: dict[str, Any],
-                       expected: str) -> float | None:
+    async def exchange(
+        self, side: BotSide, key: tuple[str, int], update: dict[str, Any], expected: str
+    ) -> float | None:
         """Hand the update to the bot; ms until its reply was shown, None if lost."""
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting[key] = (expected, future)
@@ -216,9 +230,15 @@ class Run:
     # --- the processes ---
 
     def start_bot(self, kind: str, folder: Path) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKENS[kind], "TELEGRAM_API_BASE_URL": self.server.base_url,
-               "ZHICHENG_DB": str(folder / f"{kind}.sqlite3"), "ZHICHENG_LOG_SALT": "latency-benchmark-salt",
-               "ZHICHENG_LOG_LEVEL": "INFO", "ZHICHENG_CONFIG": ""}
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKENS[kind],
+            "TELEGRAM_API_BASE_URL": self.server.base_url,
+            "ZHICHENG_DB": str(folder / f"{kind}.sqlite3"),
+            "ZHICHENG_LOG_SALT": "latency-benchmark-salt",
+            "ZHICHENG_LOG_LEVEL": "INFO",
+            "ZHICHENG_CONFIG": "",
+        }
         for name in ("ZHICHENG_CONTACT_IDS", "ZHICHENG_WEBHOOK_URL", "ZHICHENG_NOTICE"):
             env.pop(name, None)
         command = [sys.executable, str(REPO_DIR / "benchmarks" / "bench_bots.py"), "echo" if kind == "echo" else "bot"]
@@ -269,8 +289,9 @@ class Run:
         window = self.args.window or self.think + 0.5 + longest * (self.think + 0.25)
         self.window = window
         driver_before = time.process_time()
-        await asyncio.gather(*(self.applicant(kind, i, started + window)
-                               for i in range(self.applicants) for kind in self.kinds))
+        await asyncio.gather(
+            *(self.applicant(kind, i, started + window) for i in range(self.applicants) for kind in self.kinds)
+        )
         self.driver_cpu_share = (time.process_time() - driver_before) / (time.perf_counter() - started)
         for kind, process in processes.items():
             figures = self.figures[kind]
@@ -305,20 +326,26 @@ def pair(values_a: list[float], values_b: list[float], q: float) -> str:
 
 def row(f: Figures) -> str:
     outcome = pair(f.outcome_first, f.outcome_last, 50)
-    return (f"  {NAMES[f.kind]:<13}{f.served:>7,} {f.lost:>5} {f.p(50):>8.1f} {f.p(95):>8.1f} {f.p(99):>8.1f}  "
-            f"{outcome}   {f.cpu_ms_per_tap:>7.2f} {f.cpu_s / max(f.wall_s, 1e-9) * 100:>5.0f}% {f.rss_mb:>7.1f}"
-            f"   {percentile(f.starts, 50):6.0f} / {percentile(f.starts, 95):6.0f}")
+    return (
+        f"  {NAMES[f.kind]:<13}{f.served:>7,} {f.lost:>5} {f.p(50):>8.1f} {f.p(95):>8.1f} {f.p(99):>8.1f}  "
+        f"{outcome}   {f.cpu_ms_per_tap:>7.2f} {f.cpu_s / max(f.wall_s, 1e-9) * 100:>5.0f}% {f.rss_mb:>7.1f}"
+        f"   {percentile(f.starts, 50):6.0f} / {percentile(f.starts, 95):6.0f}"
+    )
 
 
-HEADER = (f"  {'':<13}{'taps':>7} {'lost':>5} {'p50':>8} {'p95':>8} {'p99':>8}  {'outcome 1st/last':>16}   "
-          f"{'CPU ms':>7} {'core':>6} {'RSS MB':>7}   {'/start p50/p95':>15}\n"
-          f"  {'':<13}{'served':>7} {'':>5} {'ms':>8} {'ms':>8} {'ms':>8}  {'p50 ms after tap':>16}   "
-          f"{'per tap':>7} {'':>6} {'peak':>7}   {'ms to question':>15}")
+HEADER = (
+    f"  {'':<13}{'taps':>7} {'lost':>5} {'p50':>8} {'p95':>8} {'p99':>8}  {'outcome 1st/last':>16}   "
+    f"{'CPU ms':>7} {'core':>6} {'RSS MB':>7}   {'/start p50/p95':>15}\n"
+    f"  {'':<13}{'served':>7} {'':>5} {'ms':>8} {'ms':>8} {'ms':>8}  {'p50 ms after tap':>16}   "
+    f"{'per tap':>7} {'':>6} {'peak':>7}   {'ms to question':>15}"
+)
 
 
 def report(one: Run) -> None:
-    print(f"N = {one.applicants} applicants per bot, T = {one.think:g} s, window {one.window:.0f} s "
-          f"(driver and stand-in: {one.driver_cpu_share * 100:.0f}% of a core)")
+    print(
+        f"N = {one.applicants} applicants per bot, T = {one.think:g} s, window {one.window:.0f} s "
+        f"(driver and stand-in: {one.driver_cpu_share * 100:.0f}% of a core)"
+    )
     print(HEADER)
     for kind in one.kinds:
         print(row(one.figures[kind]))
@@ -328,11 +355,13 @@ def report(one: Run) -> None:
     p50_ratio = bot.p(50) / echo.p(50)
     served = bot.served / max(echo.served, 1)
     cpu_ratio = bot.cpu_ms_per_tap / max(echo.cpu_ms_per_tap, 1e-9)
-    print(f"  bot against echo: p50 {p50_ratio:.2f}x (<= {P50_ECHO_RATIO}x {met(p50_ratio <= P50_ECHO_RATIO)}), "
-          f"p95 {bot.p(95):.0f} ms (<= {P95_TARGET_MS:.0f} {met(bot.p(95) <= P95_TARGET_MS)}), "
-          f"taps served {served * 100:.1f}% (>= {SERVED_RATIO * 100:.0f}% {met(served >= SERVED_RATIO)}), "
-          f"none lost {met(bot.lost == 0)}, CPU per tap {cpu_ratio:.2f}x (<= {CPU_ECHO_RATIO:g}x "
-          f"{met(cpu_ratio <= CPU_ECHO_RATIO)})")
+    print(
+        f"  bot against echo: p50 {p50_ratio:.2f}x (<= {P50_ECHO_RATIO}x {met(p50_ratio <= P50_ECHO_RATIO)}), "
+        f"p95 {bot.p(95):.0f} ms (<= {P95_TARGET_MS:.0f} {met(bot.p(95) <= P95_TARGET_MS)}), "
+        f"taps served {served * 100:.1f}% (>= {SERVED_RATIO * 100:.0f}% {met(served >= SERVED_RATIO)}), "
+        f"none lost {met(bot.lost == 0)}, CPU per tap {cpu_ratio:.2f}x (<= {CPU_ECHO_RATIO:g}x "
+        f"{met(cpu_ratio <= CPU_ECHO_RATIO)})"
+    )
 
 
 def search(args: argparse.Namespace, held: dict[int, bool]) -> Iterator[Run]:
@@ -358,8 +387,10 @@ def search(args: argparse.Namespace, held: dict[int, bool]) -> Iterator[Run]:
             good = n
         else:
             bad = n
-    print(f"Largest N with p95 <= {P95_TARGET_MS:.0f} ms and none lost (T = {args.think:g} s): {good}"
-          + ("" if bad is not None else f" (the search stopped at --search-max {args.search_max}; it may be higher)"))
+    print(
+        f"Largest N with p95 <= {P95_TARGET_MS:.0f} ms and none lost (T = {args.think:g} s): {good}"
+        + ("" if bad is not None else f" (the search stopped at --search-max {args.search_max}; it may be higher)")
+    )
 
 
 def main() -> None:
@@ -368,18 +399,38 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=3.0, help="think time T between answer and tap (default 3 s)")
     parser.add_argument("--delay", type=float, default=0.1, help="seconds per Bot API call (default 0.1)")
     parser.add_argument("--lost-after", type=float, default=15.0, help="a tap unanswered this long is lost")
-    parser.add_argument("--window", type=float, default=0.0, help="seconds in which taps are made (default: "
-                        "T + 0.5 + 12 x (T + 0.25), room for the echo bot to serve every tap)")
-    parser.add_argument("--outcome-wait", type=float, default=3.0,
-                        help="seconds the applicant keeps reading the outcome's messages after the last tap")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=0.0,
+        help="seconds in which taps are made (default: "
+        "T + 0.5 + 12 x (T + 0.25), room for the echo bot to serve every tap)",
+    )
+    parser.add_argument(
+        "--outcome-wait",
+        type=float,
+        default=3.0,
+        help="seconds the applicant keeps reading the outcome's messages after the last tap",
+    )
     parser.add_argument("--now", default=DEFAULT_NOW, help=f"the bot's clock at start (default {DEFAULT_NOW})")
     parser.add_argument("--no-echo", action="store_true", help="run the bot alone")
-    parser.add_argument("--echo-transport", choices=["httpx", "aiohttp"], default="httpx",
-                        help="the echo bot's HTTP client: PTB's default (httpx, the default) or the bot's (aiohttp)")
-    parser.add_argument("--beside", default="", metavar="ARGS",
-                        help="beside the bot, the bot run with these options of bench_bots.py instead of the echo bot")
-    parser.add_argument("--uvloop", action="store_true",
-                        help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot")
+    parser.add_argument(
+        "--echo-transport",
+        choices=["httpx", "aiohttp"],
+        default="httpx",
+        help="the echo bot's HTTP client: PTB's default (httpx, the default) or the bot's (aiohttp)",
+    )
+    parser.add_argument(
+        "--beside",
+        default="",
+        metavar="ARGS",
+        help="beside the bot, the bot run with these options of bench_bots.py instead of the echo bot",
+    )
+    parser.add_argument(
+        "--uvloop",
+        action="store_true",
+        help="beside the bot, the bot on uvloop (installed by hand) instead of the echo bot",
+    )
     parser.add_argument("--no-search", action="store_true", help="skip the search for the largest N")
     parser.add_argument("--search-from", type=int, default=300)
     parser.add_argument("--search-factor", type=float, default=1.5)
@@ -389,9 +440,11 @@ def main() -> None:
     parser.add_argument("--profile-out", default="", help="keep the profile's pstats file here")
     args = parser.parse_args()
 
-    print(f"Tap-to-answer, {args.delay * 1000:.0f} ms per Bot API call (HTTP stand-in on 127.0.0.1), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, reference loop {reference_loop_ms():.0f} ms, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"Tap-to-answer, {args.delay * 1000:.0f} ms per Bot API call (HTTP stand-in on 127.0.0.1), "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, reference loop {reference_loop_ms():.0f} ms, "
+        f"Python {sys.version.split()[0]}"
+    )
     if args.profile:
         from profile_report import print_profile
 
@@ -402,8 +455,15 @@ def main() -> None:
             report(one)
             print_profile(path, one.figures["bot"].served)
         return
-    kinds = (("bot",) if args.no_echo else ("bot", "uvloop") if args.uvloop else ("bot", "variant") if args.beside
-             else ("bot", "echo"))
+    kinds = (
+        ("bot",)
+        if args.no_echo
+        else ("bot", "uvloop")
+        if args.uvloop
+        else ("bot", "variant")
+        if args.beside
+        else ("bot", "echo")
+    )
     held: dict[int, bool] = {}
     for n in (int(x) for x in args.runs.split(",")):
         log(f"running N={n} ...")

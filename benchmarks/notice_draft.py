@@ -33,7 +33,8 @@ from tests.support.notice_variants import ChangedNumber, numbers_only  # noqa: E
 OLD_YAML = notice_path()
 OLD_TEXT = (OLD_YAML.parent / "2021-xinjiang-nonferrous-notice.txt").read_text(encoding="utf-8")
 EXAMPLE_TEXT = (REPO_DIR / "examples" / "notices" / "2022-xinjiang-nonferrous-example-notice.txt").read_text(
-    encoding="utf-8")
+    encoding="utf-8"
+)
 
 
 def timed(text: str, runs: int, new_id: str) -> tuple[Draft, list[float]]:
@@ -54,7 +55,7 @@ def caught(draft: Draft, changes: list[ChangedNumber]) -> tuple[int, int]:
     updated = {u.entry for u in draft.report.updated}
     squashed_old = squash(OLD_TEXT)
     holding = handled = 0
-    positions = [len(squash(OLD_TEXT[:c.start])) for c in changes]
+    positions = [len(squash(OLD_TEXT[: c.start])) for c in changes]
     for entry in entries(data):
         for _, quote in quote_fields(str(entry.path[0]), entry.data):
             at = squashed_old.find(squash(quote))
@@ -68,10 +69,14 @@ def caught(draft: Draft, changes: list[ChangedNumber]) -> tuple[int, int]:
 def report(name: str, draft: Draft, times: list[float]) -> None:
     r = draft.report
     print(f"{name}")
-    print(f"  draft time        median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms "
-          f"({len(times)} runs)")
-    print(f"  entries           {r.entries}: {r.carried} carried over unchanged, {r.updated_entries} updated "
-          f"mechanically ({len(r.updated)} changes), {r.flagged_entries} flagged for review")
+    print(
+        f"  draft time        median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms "
+        f"({len(times)} runs)"
+    )
+    print(
+        f"  entries           {r.entries}: {r.carried} carried over unchanged, {r.updated_entries} updated "
+        f"mechanically ({len(r.updated)} changes), {r.flagged_entries} flagged for review"
+    )
     print(f"  without a person  {r.without_person:.1%}")
     print(f"  new sentences     {len(r.new_sentences)}")
     for sentence in r.new_sentences:
@@ -93,8 +98,10 @@ def main() -> None:
     draft, times = timed(text, args.runs, "2022-numbers-only")
     report(f"numbers-only notice ({len(changes)} numbers and dates changed)", draft, times)
     holding, handled = caught(draft, changes)
-    print(f"  changed numbers   {holding} quotes hold one; {handled} updated or flagged"
-          f" ({'every one caught' if holding == handled else f'{holding - handled} MISSED'})")
+    print(
+        f"  changed numbers   {holding} quotes hold one; {handled} updated or flagged"
+        f" ({'every one caught' if holding == handled else f'{holding - handled} MISSED'})"
+    )
 
 
 if __name__ == "__main__":

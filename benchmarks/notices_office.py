@@ -52,12 +52,13 @@ FIRST = 100_000
 
 async def populate(db_path: Path, count: int) -> int:
     kinds = sorted(paths_by_kind(), key=str)
-    people = [Seeded(FIRST + i, path(*kinds[i % len(kinds)], i // len(kinds)), ticked_share=(i % 5) / 4)
-              for i in range(count)]
+    people = [
+        Seeded(FIRST + i, path(*kinds[i % len(kinds)], i // len(kinds)), ticked_share=(i % 5) / 4) for i in range(count)
+    ]
     storage = await Storage(db_path).open()
     try:
         for start in range(0, count, 1000):
-            await storage.atomically(seed, people[start:start + 1000])
+            await storage.atomically(seed, people[start : start + 1000])
     finally:
         await storage.close()
     return len({tuple(sorted(p.answers.items())) for p in people})
@@ -69,10 +70,18 @@ async def main_async(args: argparse.Namespace) -> None:
         db = Path(folder) / "z.sqlite3"
         log(f"storing {args.population} applicants …")
         distinct = await populate(db, args.population)
-        settings = Settings(token="123456:TEST", db_path=db, api_base_url="http://127.0.0.1:9/bot",
-                            contact_ids=frozenset({CONTACT}))
-        app = build_application(settings, request=OfflineBotAPI(), rate_limit=False, clock=Clock(parse_moment(IN_2022)),
-                                notice=new, notices=[old, new], sender_interval=0)
+        settings = Settings(
+            token="123456:TEST", db_path=db, api_base_url="http://127.0.0.1:9/bot", contact_ids=frozenset({CONTACT})
+        )
+        app = build_application(
+            settings,
+            request=OfflineBotAPI(),
+            rate_limit=False,
+            clock=Clock(parse_moment(IN_2022)),
+            notice=new,
+            notices=[old, new],
+            sender_interval=0,
+        )
         await app.initialize()
         await app.post_init(app)
         held: list[float] = []

@@ -60,7 +60,7 @@ async def populate(db_path: Path, count: int) -> None:
     storage = await Storage(db_path).open()
     try:
         for start in range(0, count, 1000):
-            await storage.atomically(seed, people[start:start + 1000])
+            await storage.atomically(seed, people[start : start + 1000])
     finally:
         await storage.close()
 
@@ -76,10 +76,12 @@ class Office:
 
     async def open_wizard(self) -> None:
         await self.app.process_update(Update.de_json(self.factory.message(CONTACT, "/broadcast"), self.app.bot))
-        await self.app.process_update(Update.de_json(self.factory.message(CONTACT, "明天截止，请抓紧提交"),
-                                                     self.app.bot))
+        await self.app.process_update(
+            Update.de_json(self.factory.message(CONTACT, "明天截止，请抓紧提交"), self.app.bot)
+        )
         state = await self.app.bot_data.chat.storage.atomically(
-            lambda db: db.execute("SELECT awaiting_data FROM users WHERE user_id = ?", (CONTACT,)).fetchone())
+            lambda db: db.execute("SELECT awaiting_data FROM users WHERE user_id = ?", (CONTACT,)).fetchone()
+        )
         self.token = json.loads(state[0])["token"]
 
     async def press(self, data: str) -> None:
@@ -97,8 +99,9 @@ class Office:
             self.timings["stats"].append((time.perf_counter() - started) * 1000)
 
 
-async def taps(app: Any, api: TimedBotAPI, factory: UpdateFactory, applicants: int, interval: float,
-               first_user: int, count: int) -> list[float]:
+async def taps(
+    app: Any, api: TimedBotAPI, factory: UpdateFactory, applicants: int, interval: float, first_user: int, count: int
+) -> list[float]:
     """Applicants tap through the interview; returns each tap's time to its answer (ms)."""
     paths = long_paths()
     latencies: list[float] = []
@@ -114,8 +117,9 @@ async def taps(app: Any, api: TimedBotAPI, factory: UpdateFactory, applicants: i
             await asyncio.sleep(interval)
             waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
             api.waiting[user] = waiter
-            update = Update.de_json(factory.callback(user, callbacks.answer(question_id, option_id),
-                                                     api.newest[user]), app.bot)
+            update = Update.de_json(
+                factory.callback(user, callbacks.answer(question_id, option_id), api.newest[user]), app.bot
+            )
             tapped = time.perf_counter()
             await app.update_queue.put(update)
             latencies.append((await asyncio.wait_for(waiter, 30) - tapped) * 1000)
@@ -131,8 +135,12 @@ async def main_async(args: argparse.Namespace) -> None:
         await populate(db_path, args.population)
         log(f"{args.population:,} applicants stored in {time.perf_counter() - started:.1f} s")
         api = TimedBotAPI(args.delay)
-        settings = Settings(token="123456:BENCH", db_path=db_path, api_base_url="http://127.0.0.1:9/bot",
-                            contact_ids=frozenset({CONTACT}))
+        settings = Settings(
+            token="123456:BENCH",
+            db_path=db_path,
+            api_base_url="http://127.0.0.1:9/bot",
+            contact_ids=frozenset({CONTACT}),
+        )
         app = build_application(settings, request=api, sender_interval=0)
         await app.initialize()
         started = time.perf_counter()
@@ -153,16 +161,22 @@ async def main_async(args: argparse.Namespace) -> None:
             await app.stop()
             await app.post_shutdown(app)
             await app.shutdown()
-    print(f"Office work over {args.population:,} applicants vs. {args.applicants} applicants tapping every "
-          f"{args.interval:g} s, Bot API {args.delay * 1000:.0f} ms away:")
+    print(
+        f"Office work over {args.population:,} applicants vs. {args.applicants} applicants tapping every "
+        f"{args.interval:g} s, Bot API {args.delay * 1000:.0f} ms away:"
+    )
     for name, values in (("taps, the office idle", alone), ("taps, the office at work", busy)):
-        print(f"  {name:<26} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
-              f"({len(values)} taps)")
+        print(
+            f"  {name:<26} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
+            f"({len(values)} taps)"
+        )
     ratio = percentile(busy, 95) / percentile(alone, 95)
     print(f"  p95 with the office at work / idle: {ratio:.2f}")
     for name, values in office.timings.items():
-        print(f"  the office's {name:<8} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
-              f"({len(values)} times; each includes its Bot API calls)")
+        print(
+            f"  the office's {name:<8} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
+            f"({len(values)} times; each includes its Bot API calls)"
+        )
 
 
 def main() -> None:

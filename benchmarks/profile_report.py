@@ -25,22 +25,61 @@ CODE: list[tuple[str, tuple[str, ...]]] = [
     ("our store (bot/store, aiosqlite)", ("bot/store/", "aiosqlite/")),
     ("SQLite (sqlite3 calls)", ("sqlite3.",)),
     ("our features (bot/features, bot/delivery)", ("bot/features/", "bot/delivery/")),
-    ("evaluation (conversations/outcome.py, predicates, interview)",
-     ("conversations/outcome.py", "conversations/predicates.py", "conversations/interview.py")),
-    ("rendering (jinja2, markupsafe, templates, conversations/render.py, i18n)",
-     ("jinja2/", "markupsafe", "/templates/", "conversations/render.py", "conversations/i18n.py", "babel/",
-      "gettext", "<template>")),
+    (
+        "evaluation (conversations/outcome.py, predicates, interview)",
+        ("conversations/outcome.py", "conversations/predicates.py", "conversations/interview.py"),
+    ),
+    (
+        "rendering (jinja2, markupsafe, templates, conversations/render.py, i18n)",
+        (
+            "jinja2/",
+            "markupsafe",
+            "/templates/",
+            "conversations/render.py",
+            "conversations/i18n.py",
+            "babel/",
+            "gettext",
+            "<template>",
+        ),
+    ),
     ("other conversations/ code", ("conversations/",)),
     ("PTB request layer (telegram/request: parameters, JSON)", ("telegram/request/",)),
     ("PTB Application (telegram/ext: updater, dispatch, handlers)", ("telegram/ext/",)),
     ("PTB objects and Bot methods (telegram/_*: de_json, to_dict, __init__)", ("telegram/",)),
-    ("the HTTP client (aiohttp, yarl, multidict; PTB's httpx, httpcore, h11, anyio)",
-     ("aiohttp/", "yarl/", "multidict/", "propcache/", "frozenlist/", "aiosignal/", "httpx/", "httpcore/", "h11/",
-      "anyio/", "sniffio/", "urllib/")),
+    (
+        "the HTTP client (aiohttp, yarl, multidict; PTB's httpx, httpcore, h11, anyio)",
+        (
+            "aiohttp/",
+            "yarl/",
+            "multidict/",
+            "propcache/",
+            "frozenlist/",
+            "aiosignal/",
+            "httpx/",
+            "httpcore/",
+            "h11/",
+            "anyio/",
+            "sniffio/",
+            "urllib/",
+        ),
+    ),
     ("importing (a failed import retried on every call: httpcore's sniffio)", ("importlib", "_distutils_hack")),
     ("JSON (json module)", ("/json/", "_json")),
-    ("the event loop (asyncio, selectors, sockets)", ("asyncio/", "selectors", "select.", "socket", "_asyncio", "ssl",
-                                                      "_contextvars", "threading.py", "queue.py", "concurrent/")),
+    (
+        "the event loop (asyncio, selectors, sockets)",
+        (
+            "asyncio/",
+            "selectors",
+            "select.",
+            "socket",
+            "_asyncio",
+            "ssl",
+            "_contextvars",
+            "threading.py",
+            "queue.py",
+            "concurrent/",
+        ),
+    ),
 ]
 
 # (label, file suffix, function name): inclusive time of one entry point.
@@ -57,13 +96,15 @@ ACTIVITIES: list[tuple[str, str, str]] = [
     ("Bot API calls (ExtBot._do_post: limiter, request, HTTP)", "telegram/ext/_extbot.py", "_do_post"),
     ("  of it: httpx (AsyncClient.request; PTB's default client)", "httpx/_client.py", "request"),
     ("  of it: aiohttp (ClientSession._request; the bot's client)", "aiohttp/client.py", "_request"),
-    ("  of it: parameters to JSON (RequestData.json_parameters)", "telegram/request/_requestdata.py",
-     "json_parameters"),
+    (
+        "  of it: parameters to JSON (RequestData.json_parameters)",
+        "telegram/request/_requestdata.py",
+        "json_parameters",
+    ),
     ("  of it: parsing the answers (parse_json_payload)", "telegram/request/_baserequest.py", "parse_json_payload"),
     ("updates fetched and built (Updater polling, Update.de_json)", "telegram/ext/_updater.py", "polling_action_cb"),
     ("Update objects built (Update.de_json)", "telegram/_update.py", "de_json"),
-    ("Message objects built (Message.de_json: the tapped message of each update)", "telegram/_message.py",
-     "de_json"),
+    ("Message objects built (Message.de_json: the tapped message of each update)", "telegram/_message.py", "de_json"),
     ("handling in PTB (Application.process_update)", "telegram/ext/_application.py", "process_update"),
     ("our handler (bot.telegram.handlers.serve)", "bot/telegram/handlers.py", "serve"),
     ("  of it: perform (the Bot API calls of the reply)", "bot/telegram/perform.py", "perform"),
@@ -90,8 +131,10 @@ def print_profile(path: object, taps: int) -> None:
     total = sum(tt for _, _, tt, _, _ in raw.values())
     if taps <= 0:  # a run that served no tap: shares only
         per_tap = 1000.0
-    print(f"Profile of the bot: {total * per_tap:.2f} CPU ms per tap under cProfile "
-          f"({taps} taps; thread CPU clocks; profiler overhead included)")
+    print(
+        f"Profile of the bot: {total * per_tap:.2f} CPU ms per tap under cProfile "
+        f"({taps} taps; thread CPU clocks; profiler overhead included)"
+    )
     print("  by code (own time; adds up to the whole):")
     by_code: dict[str, float] = defaultdict(float)
     for key, (_, _, tt, _, _) in raw.items():
@@ -100,8 +143,11 @@ def print_profile(path: object, taps: int) -> None:
         print(f"    {seconds * per_tap:7.3f} ms  {seconds / total * 100:5.1f}%  {label}")
     print("  by activity (inclusive; overlapping):")
     for label, suffix, function in ACTIVITIES:
-        seconds = sum(ct for (file, _, name), (_, _, _, ct, _) in raw.items()
-                      if name == function and file.replace("\\", "/").endswith(suffix))
+        seconds = sum(
+            ct
+            for (file, _, name), (_, _, _, ct, _) in raw.items()
+            if name == function and file.replace("\\", "/").endswith(suffix)
+        )
         print(f"    {seconds * per_tap:7.3f} ms  {seconds / total * 100:5.1f}%  {label}")
     print("  the 20 functions with the most own time:")
     top = sorted(raw.items(), key=lambda kv: -kv[1][2])[:20]

@@ -62,8 +62,11 @@ def squash(text: str) -> str:
 
 def load(folder: Path, kind: str) -> list[dict[str, Any]]:
     """The situations (situations.yaml) or the questions (every other .yaml file) of a set's folder."""
-    paths = [folder / "situations.yaml"] if kind == "situations" else \
-        [p for p in sorted(folder.glob("*.yaml")) if p.name != "situations.yaml"]
+    paths = (
+        [folder / "situations.yaml"]
+        if kind == "situations"
+        else [p for p in sorted(folder.glob("*.yaml")) if p.name != "situations.yaml"]
+    )
     cases: list[dict[str, Any]] = []
     for path in paths:
         if path.exists():
@@ -83,7 +86,8 @@ def is_right(answer: qa.Answer, text: str, case: dict[str, Any]) -> bool:
         return False
     shown = squash(text)
     return all(squash(f) in shown for f in case.get("facts", [])) and not any(
-        squash(f) in shown for f in case.get("not_facts", []))
+        squash(f) in shown for f in case.get("not_facts", [])
+    )
 
 
 def is_honest(answer: qa.Answer, text: str) -> bool:
@@ -155,8 +159,10 @@ def judge_situations(notice: Notice, cases: list[dict[str, Any]]) -> tuple[SlotS
         else:
             wrong = {q: o for q, o in got.items() if expected.get(q) != o}
             missing = {q: o for q, o in expected.items() if got.get(q) != o}
-            score.misses.append(f"{case.get('id', '')} {case['text'][:60]}\n        wrong {wrong} "
-                                f"evidence {[u.evidence.get(q) for q in wrong]}\n        missing {missing}")
+            score.misses.append(
+                f"{case.get('id', '')} {case['text'][:60]}\n        wrong {wrong} "
+                f"evidence {[u.evidence.get(q) for q in wrong]}\n        missing {missing}"
+            )
         if case.get("question"):
             q = {**case["question"], "q": case["text"], "id": case.get("id", "")}
             questions.append(judge_question(notice, q))
@@ -179,14 +185,17 @@ def report_questions(name: str, scored: list[Scored]) -> None:
     print(f"  top-1                                {top1:6.1%}   target >= 92%  {met(top1 >= 0.92)}")
     print(f"  top-3                                {top3:6.1%}")
     print(f"  confident-wrong                      {wrong:6.1%}   target <= 2%   {met(wrong <= 0.02)}")
-    print(f"  false \"not covered\"                  {false_nc:6.1%}   target <= 3%   {met(false_nc <= 0.03)}")
+    print(f'  false "not covered"                  {false_nc:6.1%}   target <= 3%   {met(false_nc <= 0.03)}')
     print(f"  confident answers to uncovered       {confident:6.1%}   target <= 5%   {met(confident <= 0.05)}")
     wrong_kinds = Counter(s.kind for s in yes if not s.right)
     confident_vias = Counter(s.via for s in uncovered if not s.right)
-    print("  (wrong answers to settled questions by kind: "
-          + (", ".join(f"{k} {n}" for k, n in sorted(wrong_kinds.items())) or "none")
-          + "; confident answers to uncovered ones found by: "
-          + (", ".join(f"{k} {n}" for k, n in sorted(confident_vias.items())) or "none") + ")")
+    print(
+        "  (wrong answers to settled questions by kind: "
+        + (", ".join(f"{k} {n}" for k, n in sorted(wrong_kinds.items())) or "none")
+        + "; confident answers to uncovered ones found by: "
+        + (", ".join(f"{k} {n}" for k, n in sorted(confident_vias.items())) or "none")
+        + ")"
+    )
 
 
 def report_slots(score: SlotScore) -> None:
@@ -197,8 +206,11 @@ def report_slots(score: SlotScore) -> None:
     print(f"  slot precision                       {precision:6.1%}   target >= 98%  {met(precision >= 0.98)}")
     print(f"  slot recall                          {recall:6.1%}   target >= 90%  {met(recall >= 0.90)}")
     print(f"  exact match                          {exact:6.1%}")
-    print("  (by question, expected/filled/right: " + ", ".join(
-        f"{q} {e}/{f}/{r}" for q, (e, f, r) in sorted(score.by_question.items())) + ")")
+    print(
+        "  (by question, expected/filled/right: "
+        + ", ".join(f"{q} {e}/{f}/{r}" for q, (e, f, r) in sorted(score.by_question.items()))
+        + ")"
+    )
 
 
 def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
@@ -213,12 +225,22 @@ def timing(notice: Notice, texts: list[str], rounds: int) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--set", dest="set_name", choices=(*TUNING_SETS, *MEASURE_ONLY), default="tuning",
-                        help="which part of the evaluation set (default tuning); tuning2: the second tuning part; "
-                             "validation and heldout: measured only (never tuned on, no --misses); dev: the "
-                             "developer's own phrasings, not independent")
-    parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, metavar="DIR",
-                        help="the folder holding the sets (default tests/qa/eval)")
+    parser.add_argument(
+        "--set",
+        dest="set_name",
+        choices=(*TUNING_SETS, *MEASURE_ONLY),
+        default="tuning",
+        help="which part of the evaluation set (default tuning); tuning2: the second tuning part; "
+        "validation and heldout: measured only (never tuned on, no --misses); dev: the "
+        "developer's own phrasings, not independent",
+    )
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=EVAL_DIR,
+        metavar="DIR",
+        help="the folder holding the sets (default tests/qa/eval)",
+    )
     parser.add_argument("--misses", action="store_true", help="list the questions and situations scored wrong")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds over every text")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
@@ -240,16 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     if not questions and not situations:
         print(f"no evaluation set under {folder}")
         return 1
-    added_mb = float(subprocess.run([sys.executable, __file__, "--memory-only"], check=True, capture_output=True,
-                                    text=True).stdout)
+    added_mb = float(
+        subprocess.run([sys.executable, __file__, "--memory-only"], check=True, capture_output=True, text=True).stdout
+    )
     t0 = time.perf_counter()
     qa.index_for(notice)
     build_ms = (time.perf_counter() - t0) * 1e3
     print(f"set: {args.set_name}   (the machine may be shared: times are indicative)")
     print(f"reference loop: {reference_loop_ms():.1f} ms (this host's speed now)")
     print(f"index and reader build (first use): {build_ms:.0f} ms")
-    print(f"memory added (tracemalloc in a fresh process, incl. the character tables): {added_mb:.1f} MB"
-          f"   target < 50 MB  {met(added_mb < 50)}")
+    print(
+        f"memory added (tracemalloc in a fresh process, incl. the character tables): {added_mb:.1f} MB"
+        f"   target < 50 MB  {met(added_mb < 50)}"
+    )
 
     scored = [judge_question(notice, case) for case in questions]
     report_questions("questions", scored)
@@ -261,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         for s in scored + within:
             if not s.right:
                 c = s.case
-                print(f"  MISS {c.get('id', '')} [{c['settled']}] {c['q'][:70]}\n        got {s.kind} {s.entry}"
-                      f"   expected {c.get('clauses')} {c.get('facts', '')} not {c.get('not_facts', '')}")
+                print(
+                    f"  MISS {c.get('id', '')} [{c['settled']}] {c['q'][:70]}\n        got {s.kind} {s.entry}"
+                    f"   expected {c.get('clauses')} {c.get('facts', '')} not {c.get('not_facts', '')}"
+                )
         for line in slots.misses:
             print(f"  SITUATION {line}")
 
@@ -270,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     times = timing(notice, texts, args.rounds)
     p50 = statistics.median(times)
     p99 = times[max(int(len(times) * 0.99) - 1, 0)]
-    print(f"time per message (understand: situation + answer) over {len(times)} runs: p50 {p50:.2f} ms, "
-          f"p99 {p99:.2f} ms, max {times[-1]:.2f} ms   target p99 < 20 ms  {met(p99 < 20)}")
+    print(
+        f"time per message (understand: situation + answer) over {len(times)} runs: p50 {p50:.2f} ms, "
+        f"p99 {p99:.2f} ms, max {times[-1]:.2f} ms   target p99 < 20 ms  {met(p99 < 20)}"
+    )
     return 0
 
 

@@ -61,14 +61,22 @@ def seed(db_path: Path, applicants: int) -> None:
     with sqlite3.connect(db_path) as db:
         for i in range(applicants):
             user = FIRST_APPLICANT + i
-            db.execute("INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       (user, user, "zh_Hans", now, now))
-            db.execute("INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
-                       "VALUES (?, ?, NULL, 1, ?)", (user, notice.id, now))
-            db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)",
-                           [(user, q, o, now) for q, o in paths[i % len(paths)]])
-            db.executemany("INSERT OR IGNORE INTO ticks VALUES (?, ?, ?)",
-                           [(user, item, now) for item in rng.sample(items, rng.randint(0, len(items) // 2))])
+            db.execute(
+                "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (user, user, "zh_Hans", now, now),
+            )
+            db.execute(
+                "INSERT INTO interviews (user_id, notice_id, current_question, started, updated_at) "
+                "VALUES (?, ?, NULL, 1, ?)",
+                (user, notice.id, now),
+            )
+            db.executemany(
+                "INSERT INTO answers VALUES (?, ?, ?, ?)", [(user, q, o, now) for q, o in paths[i % len(paths)]]
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO ticks VALUES (?, ?, ?)",
+                [(user, item, now) for item in rng.sample(items, rng.randint(0, len(items) // 2))],
+            )
 
 
 async def _migrate(db_path: Path) -> None:
@@ -85,8 +93,13 @@ async def queue_reminders(db_path: Path) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     finally:
         await storage.close()
-    return {"seconds": seconds, "enqueued": report.enqueued, "applicants": report.applicants,
-            "slots_done": report.slots_done, "slots_skipped": report.slots_skipped}
+    return {
+        "seconds": seconds,
+        "enqueued": report.enqueued,
+        "applicants": report.applicants,
+        "slots_done": report.slots_done,
+        "slots_skipped": report.slots_skipped,
+    }
 
 
 class LimitedBotAPI(TimedBotAPI):
@@ -132,19 +145,45 @@ class LimitedBotAPI(TimedBotAPI):
 
 async def send_rate(db_path: Path, window: float, model: str) -> dict[str, Any]:
     api = LimitedBotAPI(model)
-    result = await run_one("bot", 0, 1.0, 0, 0.05, 10.0, api=api, db_template=db_path,
-                           clock=Clock(parse_moment(MOMENT)), sender_interval=1.0, hold=window + 3.0)
+    result = await run_one(
+        "bot",
+        0,
+        1.0,
+        0,
+        0.05,
+        10.0,
+        api=api,
+        db_template=db_path,
+        clock=Clock(parse_moment(MOMENT)),
+        sender_interval=1.0,
+        hold=window + 3.0,
+    )
     sent = api.sent
     first = sent[0] if sent else 0.0
     counted = [t for t in sent if t - first <= window]
     span = (counted[-1] - first) if len(counted) > 1 else 0.0
-    return {"sent": len(counted), "span": span, "rate": (len(counted) - 1) / span if span else 0.0,
-            "refused": api.refused, "rss": result["peak_rss_mb"]}
+    return {
+        "sent": len(counted),
+        "span": span,
+        "rate": (len(counted) - 1) / span if span else 0.0,
+        "refused": api.refused,
+        "rss": result["peak_rss_mb"],
+    }
 
 
 def interactive(db_path: Path | None, applicants: int, interval: float, taps: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child-interactive", str(db_path or ""), "--child-n", str(applicants),
-               "--child-t", str(interval), "--child-taps", str(taps)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child-interactive",
+        str(db_path or ""),
+        "--child-n",
+        str(applicants),
+        "--child-t",
+        str(interval),
+        "--child-taps",
+        str(taps),
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_DIR)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -153,9 +192,18 @@ async def _interactive_child(db: str, applicants: int, interval: float, taps: in
     api = TimedBotAPI(0.05)
     api.jitter = 0.15
     sent_before = time.perf_counter()
-    result = await run_one("bot", applicants, interval, taps, 0.05, 15.0, api=api,
-                           db_template=Path(db) if db else None, clock=Clock(parse_moment(MOMENT)),
-                           sender_interval=1.0)
+    result = await run_one(
+        "bot",
+        applicants,
+        interval,
+        taps,
+        0.05,
+        15.0,
+        api=api,
+        db_template=Path(db) if db else None,
+        clock=Clock(parse_moment(MOMENT)),
+        sender_interval=1.0,
+    )
     bulk = sum(1 for (chat, _), _m in api.messages.items() if chat >= FIRST_APPLICANT)
     result["bulk_sent"] = bulk
     result["bulk_rate"] = bulk / max(time.perf_counter() - sent_before, 1e-9)
@@ -174,8 +222,11 @@ def main() -> None:
     parser.add_argument("--child-taps", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_interactive is not None:
-        print(json.dumps(asyncio.run(_interactive_child(args.child_interactive, args.child_n, args.child_t,
-                                                        args.child_taps))))
+        print(
+            json.dumps(
+                asyncio.run(_interactive_child(args.child_interactive, args.child_n, args.child_t, args.child_taps))
+            )
+        )
         return
 
     with tempfile.TemporaryDirectory(prefix="zhicheng-reminders-") as tmp:
@@ -183,18 +234,22 @@ def main() -> None:
         log(f"seeding {args.applicants} applicants ...")
         seed(db, args.applicants)
         queued = asyncio.run(queue_reminders(db))
-        print(f"1. Compute and queue the reminders of {args.applicants:,} applicants at {MOMENT}: "
-              f"{queued['seconds']:.2f} s ({queued['enqueued']:,} queued, "
-              f"{queued['seconds'] * 1e6 / max(queued['enqueued'], 1):.0f} µs each; slots sent "
-              f"{', '.join(queued['slots_done']) or '-'}; skipped as past the grace window "
-              f"{len(queued['slots_skipped'])})")
+        print(
+            f"1. Compute and queue the reminders of {args.applicants:,} applicants at {MOMENT}: "
+            f"{queued['seconds']:.2f} s ({queued['enqueued']:,} queued, "
+            f"{queued['seconds'] * 1e6 / max(queued['enqueued'], 1):.0f} µs each; slots sent "
+            f"{', '.join(queued['slots_done']) or '-'}; skipped as past the grace window "
+            f"{len(queued['slots_skipped'])})"
+        )
         print(f"2. Send rate under the stand-in's {LIMIT_PER_SECOND}/s limit, 50–200 ms away:")
         for model, name in (("bucket", "token bucket of 30 at 30/s"), ("window", "strict sliding second")):
             log(f"measuring the send rate ({model}) ...")
             rate = asyncio.run(send_rate(db, args.window, model))
             within = abs(rate["rate"] - LIMIT_PER_SECOND) / LIMIT_PER_SECOND <= 0.05
-            print(f"   {name:<27} {rate['rate']:6.2f} messages/s over {rate['span']:.1f} s ({rate['sent']} sent, "
-                  f"{rate['refused']} refused with 429) — within 5% of {LIMIT_PER_SECOND}/s {met(within)}")
+            print(
+                f"   {name:<27} {rate['rate']:6.2f} messages/s over {rate['span']:.1f} s ({rate['sent']} sent, "
+                f"{rate['refused']} refused with 429) — within 5% of {LIMIT_PER_SECOND}/s {met(within)}"
+            )
         for pair in args.runs.split(","):
             n_text, t_text = pair.split(":")
             n, t = int(n_text), float(t_text)
@@ -203,10 +258,14 @@ def main() -> None:
             calm = interactive(None, n, t, args.taps)
             print(f"3. Tap-to-answer, {n} applicants tapping every {t:g} s, {args.taps} taps, 50–200 ms away:")
             for name, r in (("during the reminder run", busy), ("without it", calm)):
-                print(f"   {name:<24} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
-                      f"lost {r['lost']}  reminders sent meanwhile {r['bulk_sent']} ({r['bulk_rate']:.1f}/s)")
-            print(f"   p95 no worse than without the run ({busy['p95'] / calm['p95']:.2f}x): "
-                  f"{met(busy['p95'] <= calm['p95'] * 1.05)}")
+                print(
+                    f"   {name:<24} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+                    f"lost {r['lost']}  reminders sent meanwhile {r['bulk_sent']} ({r['bulk_rate']:.1f}/s)"
+                )
+            print(
+                f"   p95 no worse than without the run ({busy['p95'] / calm['p95']:.2f}x): "
+                f"{met(busy['p95'] <= calm['p95'] * 1.05)}"
+            )
 
 
 if __name__ == "__main__":

@@ -68,16 +68,21 @@ async def one_update_awaited(storage: Storage, update_id: int, user_id: int, opt
     async with storage._lock:
         held = time.perf_counter()
         await db.execute("BEGIN IMMEDIATE")
-        await db.execute("INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                         (update_id, now_iso()))
+        await db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)", (update_id, now_iso())
+        )
         [row] = await db.execute_fetchall(LOAD, (user_id,))
         answers = json.loads(row[7]) | {"awards": option}
         now = now_iso()
-        await db.execute("INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) "
-                         "VALUES (?, 'awards', ?, ?)", (user_id, option, now))
+        await db.execute(
+            "INSERT OR REPLACE INTO answers (user_id, question_id, option_id, answered_at) VALUES (?, 'awards', ?, ?)",
+            (user_id, option, now),
+        )
         await db.execute("UPDATE interviews SET updated_at = ? WHERE user_id = ?", (now, user_id))
-        await db.execute("UPDATE applicant_summaries SET level = ?, updated_at = ? WHERE user_id = ?",
-                         (answers.get("level"), now, user_id))
+        await db.execute(
+            "UPDATE applicant_summaries SET level = ?, updated_at = ? WHERE user_id = ?",
+            (answers.get("level"), now, user_id),
+        )
         await db.execute("COMMIT")
         return time.perf_counter() - held
 
@@ -130,8 +135,9 @@ def main() -> None:
 
         async def populate() -> None:
             storage = await Storage(db_path).open()
-            await storage.atomically(seed, [Seeded(u, path("associate_senior", "eligible", u))
-                                            for u in range(1, USERS + 1)])
+            await storage.atomically(
+                seed, [Seeded(u, path("associate_senior", "eligible", u)) for u in range(1, USERS + 1)]
+            )
             await storage.close()
 
         asyncio.run(populate())
@@ -139,8 +145,10 @@ def main() -> None:
         result = asyncio.run(measure(db_path, args.updates))
     print(f"One update (an answer: update id, load, save with the summary) on a store of {USERS:,} applicants:")
     for name, (sequential, concurrent, held) in result.items():
-        print(f"  {name:<20} {sequential:7.0f} µs per update alone   {concurrent:7.0f} updates/s with 50 at once   "
-              f"lock held {held:6.0f} µs (median, 50 at once)")
+        print(
+            f"  {name:<20} {sequential:7.0f} µs per update alone   {concurrent:7.0f} updates/s with 50 at once   "
+            f"lock held {held:6.0f} µs (median, 50 at once)"
+        )
 
 
 if __name__ == "__main__":

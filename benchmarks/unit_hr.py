@@ -44,8 +44,11 @@ async def run(applicants: int, repeats: int) -> None:
     from tests.chat.conftest import start_bot, stop_bot
 
     notice = default_notice()
-    paths = [p for p in random.Random(3).sample(list(interview_for(notice).paths()), 2000)
-             if evaluate(notice, p).has_checklist][:applicants]
+    paths = [
+        p
+        for p in random.Random(3).sample(list(interview_for(notice).paths()), 2000)
+        if evaluate(notice, p).has_checklist
+    ][:applicants]
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.sqlite3"
         storage = await Storage(db_path).open()
@@ -59,8 +62,9 @@ async def run(applicants: int, repeats: int) -> None:
 
         unit = await storage.atomically(setup)
         for i, answers in enumerate(paths, start=1):
-            state = UserState(user_id=i, chat_id=i, locale="zh_Hans", notice_id=notice.id, started=True,
-                              answers=dict(answers))
+            state = UserState(
+                user_id=i, chat_id=i, locale="zh_Hans", notice_id=notice.id, started=True, answers=dict(answers)
+            )
             await storage.atomically(save_user, state, None, summary(state, notice))
             await storage.atomically(lambda db, i=i: units.link(db, i, unit.id, "chosen", now))
         await storage.close()
@@ -88,9 +92,12 @@ async def run(applicants: int, repeats: int) -> None:
                 calls = await action()
                 times.append((time.perf_counter() - t0) * 1e3)
                 sent = sum(len(c.params.get("text", "")) for c in calls) + sum(
-                    len(b) for c in calls for b in c.files.values())
-            print(f"{label:<52} median {statistics.median(times):6.1f} ms (in the transaction "
-                  f"{statistics.median(inside):5.1f} ms)   max {max(times):6.1f} ms   {sent:>7,} characters/bytes sent")
+                    len(b) for c in calls for b in c.files.values()
+                )
+            print(
+                f"{label:<52} median {statistics.median(times):6.1f} ms (in the transaction "
+                f"{statistics.median(inside):5.1f} ms)   max {max(times):6.1f} ms   {sent:>7,} characters/bytes sent"
+            )
 
         await timed(f"/unit with {len(paths)} linked applicants", lambda: bot.text(HR, "/unit"))
         await timed("one applicant's duties (button)", lambda: bot.press(HR, ShowApplicant(unit.id, 1).pack()))

@@ -57,16 +57,26 @@ FIRST_UPLOADER = 20_000_000
 REPORT_MARK = "检查结果"  # the heading of the report (zh_Hans)
 # A spread of what applicants send: each kind, turned, blurred, PNG, JPEG and PDF.
 SCAN_SPECS = [
-    ("ce_specialty", 2021, "upright", "png"), ("ce_specialty", 2020, "upright", "jpeg"),
-    ("ce_specialty", 2021, "rot90", "jpeg"), ("ce_public", 2018, "upright", "pdf"),
-    ("ce_public", 2016, "rot180", "png"), ("assessment", 2019, "upright", "jpeg"),
-    ("assessment", 2018, "rot270", "pdf"), ("assessment", 2020, "blurred", "png"),
-    ("title", None, "upright", "png"), ("diploma", None, "upright", "jpeg"),
-    ("degree", None, "rot90", "png"), ("id_card", None, "upright", "jpeg"),
-    ("entrustment", None, "upright", "pdf"), ("publicity", None, "upright", "png"),
-    ("commitment", None, "lowres", "jpeg"), ("exemption_form", None, "upright", "png"),
-    ("unrelated", None, "upright", "jpeg"), ("ce_specialty", 2021, "blurred", "jpeg"),
-    ("assessment", 2017, "upright", "png"), ("title", None, "rot180", "pdf"),
+    ("ce_specialty", 2021, "upright", "png"),
+    ("ce_specialty", 2020, "upright", "jpeg"),
+    ("ce_specialty", 2021, "rot90", "jpeg"),
+    ("ce_public", 2018, "upright", "pdf"),
+    ("ce_public", 2016, "rot180", "png"),
+    ("assessment", 2019, "upright", "jpeg"),
+    ("assessment", 2018, "rot270", "pdf"),
+    ("assessment", 2020, "blurred", "png"),
+    ("title", None, "upright", "png"),
+    ("diploma", None, "upright", "jpeg"),
+    ("degree", None, "rot90", "png"),
+    ("id_card", None, "upright", "jpeg"),
+    ("entrustment", None, "upright", "pdf"),
+    ("publicity", None, "upright", "png"),
+    ("commitment", None, "lowres", "jpeg"),
+    ("exemption_form", None, "upright", "png"),
+    ("unrelated", None, "upright", "jpeg"),
+    ("ce_specialty", 2021, "blurred", "jpeg"),
+    ("assessment", 2017, "upright", "png"),
+    ("title", None, "rot180", "pdf"),
 ]
 
 
@@ -85,18 +95,23 @@ class UploadTimedBotAPI(TimedBotAPI):
 
 
 def scans(count: int) -> list[Scan]:
-    return [make_scan(kind, year, variant, fmt, seed) for seed in range(count // len(SCAN_SPECS) + 1)
-            for kind, year, variant, fmt in SCAN_SPECS][:count]
+    return [
+        make_scan(kind, year, variant, fmt, seed)
+        for seed in range(count // len(SCAN_SPECS) + 1)
+        for kind, year, variant, fmt in SCAN_SPECS
+    ][:count]
 
 
-async def run(applicants: int, interval: float, taps: int, uploads: int, delay: float, nice: int,
-              lost_after: float) -> dict[str, Any]:
+async def run(
+    applicants: int, interval: float, taps: int, uploads: int, delay: float, nice: int, lost_after: float
+) -> dict[str, Any]:
     work._shared = work.WorkPool(nice=nice)  # this run's pool: the workers' priority as asked
     files = scans(uploads)
     api = UploadTimedBotAPI(delay)
     workdir = tempfile.TemporaryDirectory(prefix="zhicheng-upload-latency-")
-    settings = Settings(token="123456:BENCH", db_path=Path(workdir.name) / "bench.sqlite3",
-                        api_base_url="http://127.0.0.1:9/bot")
+    settings = Settings(
+        token="123456:BENCH", db_path=Path(workdir.name) / "bench.sqlite3", api_base_url="http://127.0.0.1:9/bot"
+    )
     app = build_application(settings, request=api)
     await app.initialize()
     if app.post_init is not None:
@@ -130,8 +145,9 @@ async def run(applicants: int, interval: float, taps: int, uploads: int, delay: 
             await asyncio.sleep(interval)
             waiter: asyncio.Future[float] = loop.create_future()
             api.waiting[user] = waiter
-            update = Update.de_json(factory.callback(user, callbacks.answer(question_id, option_id),
-                                                     api.newest[user]), app.bot)
+            update = Update.de_json(
+                factory.callback(user, callbacks.answer(question_id, option_id), api.newest[user]), app.bot
+            )
             tapped = time.perf_counter()
             await app.update_queue.put(update)
             try:
@@ -147,13 +163,13 @@ async def run(applicants: int, interval: float, taps: int, uploads: int, delay: 
         api.files[file_id] = scan.content
         await asyncio.sleep(interval + rng.uniform(0, interval))  # once the tappers are under way
         sent[user] = time.perf_counter()
-        await app.update_queue.put(Update.de_json(factory.document(user, file_id, scan.filename, len(scan.content)),
-                                                  app.bot))
+        await app.update_queue.put(
+            Update.de_json(factory.document(user, file_id, scan.filename, len(scan.content)), app.bot)
+        )
 
     cpu_before = time.process_time()
     wall_before = time.perf_counter()
-    await asyncio.gather(*(applicant(i) for i in range(applicants)),
-                         *(uploader(i, s) for i, s in enumerate(files)))
+    await asyncio.gather(*(applicant(i) for i in range(applicants)), *(uploader(i, s) for i, s in enumerate(files)))
     deadline = loop.time() + 300
     while len(api.reports) < len(sent) and loop.time() < deadline:  # the last reports, if any still run
         await asyncio.sleep(0.05)
@@ -173,33 +189,63 @@ async def run(applicants: int, interval: float, taps: int, uploads: int, delay: 
         start = end = 0.0
         counted = [ms for _, ms in taps_made]
     return {
-        "applicants": applicants, "interval": interval, "uploads": uploads, "nice": nice,
-        "taps": len(counted), "taps_all": len(taps_made), "lost": lost,
-        "p50": percentile(counted, 50), "p95": percentile(counted, 95), "p99": percentile(counted, 99),
+        "applicants": applicants,
+        "interval": interval,
+        "uploads": uploads,
+        "nice": nice,
+        "taps": len(counted),
+        "taps_all": len(taps_made),
+        "lost": lost,
+        "p50": percentile(counted, 50),
+        "p95": percentile(counted, 95),
+        "p99": percentile(counted, 99),
         "max": max(counted, default=float("nan")),
-        "uploads_answered": len(upload_times), "upload_p50": percentile(upload_times, 50),
-        "upload_p95": percentile(upload_times, 95), "upload_max": max(upload_times, default=float("nan")),
-        "window_s": end - start, "cpu_share": cpu / wall,
+        "uploads_answered": len(upload_times),
+        "upload_p50": percentile(upload_times, 50),
+        "upload_p95": percentile(upload_times, 95),
+        "upload_max": max(upload_times, default=float("nan")),
+        "window_s": end - start,
+        "cpu_share": cpu / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
 def child(args: argparse.Namespace, uploads: int, nice: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", "--applicants", str(args.applicants), "--interval",
-               str(args.interval), "--taps", str(args.taps), "--uploads", str(uploads), "--delay", str(args.delay),
-               "--nice", str(nice), "--lost-after", str(args.lost_after)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--applicants",
+        str(args.applicants),
+        "--interval",
+        str(args.interval),
+        "--taps",
+        str(args.taps),
+        "--uploads",
+        str(uploads),
+        "--delay",
+        str(args.delay),
+        "--nice",
+        str(nice),
+        "--lost-after",
+        str(args.lost_after),
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_DIR, env=os.environ)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
 def show(name: str, r: dict[str, Any]) -> None:
-    print(f"  {name:<34} taps {r['taps']:>4}  lost {r['lost']:>2}  p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
-          f"p99 {r['p99']:7.1f} ms  max {r['max']:7.1f} ms  CPU {r['cpu_share'] * 100:3.0f}% of a core  "
-          f"peak RSS {r['peak_rss_mb']:6.1f} MB")
+    print(
+        f"  {name:<34} taps {r['taps']:>4}  lost {r['lost']:>2}  p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
+        f"p99 {r['p99']:7.1f} ms  max {r['max']:7.1f} ms  CPU {r['cpu_share'] * 100:3.0f}% of a core  "
+        f"peak RSS {r['peak_rss_mb']:6.1f} MB"
+    )
     if r["uploads"]:
-        print(f"  {'':<34} uploads answered {r['uploads_answered']}/{r['uploads']} within {r['window_s']:.1f} s: "
-              f"report after p50 {r['upload_p50']:.2f} s, p95 {r['upload_p95']:.2f} s, max {r['upload_max']:.2f} s")
+        print(
+            f"  {'':<34} uploads answered {r['uploads_answered']}/{r['uploads']} within {r['window_s']:.1f} s: "
+            f"report after p50 {r['upload_p50']:.2f} s, p95 {r['upload_p95']:.2f} s, max {r['upload_max']:.2f} s"
+        )
 
 
 def main() -> None:
@@ -210,18 +256,26 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=20, help="uploads checked meanwhile (default 20)")
     parser.add_argument("--delay", type=float, default=0.1, help="seconds per Bot API call (default 0.1)")
     parser.add_argument("--lost-after", type=float, default=15.0, help="a tap unanswered this long is lost")
-    parser.add_argument("--compare-priority", action="store_true",
-                        help="also a run whose workers keep the event loop's priority")
+    parser.add_argument(
+        "--compare-priority", action="store_true", help="also a run whose workers keep the event loop's priority"
+    )
     parser.add_argument("--nice", type=int, default=work.WORKER_NICE, help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(run(args.applicants, args.interval, args.taps, args.uploads, args.delay,
-                                         args.nice, args.lost_after))))
+        print(
+            json.dumps(
+                asyncio.run(
+                    run(args.applicants, args.interval, args.taps, args.uploads, args.delay, args.nice, args.lost_after)
+                )
+            )
+        )
         return
-    print(f"Tap-to-answer of {args.applicants} applicants tapping every {args.interval:g} s, Bot API "
-          f"{args.delay * 1000:.0f} ms away, while {args.uploads} uploads are checked by {work.WORKERS} workers; "
-          f"{os.cpu_count()} CPUs, reference loop {reference_loop_ms():.0f} ms (a shared machine varies)")
+    print(
+        f"Tap-to-answer of {args.applicants} applicants tapping every {args.interval:g} s, Bot API "
+        f"{args.delay * 1000:.0f} ms away, while {args.uploads} uploads are checked by {work.WORKERS} workers; "
+        f"{os.cpu_count()} CPUs, reference loop {reference_loop_ms():.0f} ms (a shared machine varies)"
+    )
     log("without uploads ...")
     quiet = child(args, 0, args.nice)
     log("with uploads ...")
@@ -233,8 +287,10 @@ def main() -> None:
         same = child(args, args.uploads, 0)
         show("the same, workers not deprioritised", same)
     ratio = busy["p95"] / quiet["p95"]
-    print(f"  p95 with uploads / without: {ratio:.2f}x (taps unharmed, within 1.2x: {met(ratio <= 1.2)}); "
-          f"none lost: {met(busy['lost'] == 0 and quiet['lost'] == 0)}")
+    print(
+        f"  p95 with uploads / without: {ratio:.2f}x (taps unharmed, within 1.2x: {met(ratio <= 1.2)}); "
+        f"none lost: {met(busy['lost'] == 0 and quiet['lost'] == 0)}"
+    )
 
 
 if __name__ == "__main__":

@@ -117,55 +117,74 @@ def main() -> int:
     ticker.stop()
 
     print("Upload checks on the generated set (benchmarks/uploads.py)")
-    print(f"  machine: {os.cpu_count()} cores, shared with other work; reference loop {loop_ms:.0f} ms "
-          f"(a quiet machine: about 25 ms); Tesseract {'on: ' + engine.tessdata if engine else 'OFF'}")
-    print(f"  files: {len(results)} ({args.seeds} seed(s)); workers: {args.workers}; wall time {wall:.0f} s; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (the set held in memory)")
+    print(
+        f"  machine: {os.cpu_count()} cores, shared with other work; reference loop {loop_ms:.0f} ms "
+        f"(a quiet machine: about 25 ms); Tesseract {'on: ' + engine.tessdata if engine else 'OFF'}"
+    )
+    print(
+        f"  files: {len(results)} ({args.seeds} seed(s)); workers: {args.workers}; wall time {wall:.0f} s; "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (the set held in memory)"
+    )
 
     times = [r.seconds for r in results]
     p95 = percentile(times, 0.95)
     print("\nPer-file time (check_upload, the file in memory)")
-    print(f"  p50 {percentile(times, 0.5):.2f} s   p95 {p95:.2f} s   max {max(times):.2f} s   "
-          f"target p95 < 5 s: {met(p95 < 5)}")
+    print(
+        f"  p50 {percentile(times, 0.5):.2f} s   p95 {p95:.2f} s   max {max(times):.2f} s   "
+        f"target p95 < 5 s: {met(p95 < 5)}"
+    )
     by_format: dict[str, list[float]] = defaultdict(list)
     for r in results:
         by_format[r.scan.format].append(r.seconds)
-    print("  by format: " + "; ".join(f"{f} p50 {percentile(v, 0.5):.2f} s p95 {percentile(v, 0.95):.2f} s"
-                                       for f, v in sorted(by_format.items())))
+    print(
+        "  by format: "
+        + "; ".join(
+            f"{f} p50 {percentile(v, 0.5):.2f} s p95 {percentile(v, 0.95):.2f} s" for f, v in sorted(by_format.items())
+        )
+    )
 
     gaps = ticker.gaps
     if gaps:
-        print(f"  a thread waking every 5 ms meanwhile (the chat's event loop): late by p50 "
-              f"{percentile(gaps, 0.5) * 1e3:.1f} ms, p99 {percentile(gaps, 0.99) * 1e3:.1f} ms, "
-              f"max {max(gaps) * 1e3:.0f} ms (with nothing checked, 5 s before: p99 "
-              f"{percentile(idle.gaps, 0.99) * 1e3:.1f} ms, max {max(idle.gaps) * 1e3:.0f} ms)")
+        print(
+            f"  a thread waking every 5 ms meanwhile (the chat's event loop): late by p50 "
+            f"{percentile(gaps, 0.5) * 1e3:.1f} ms, p99 {percentile(gaps, 0.99) * 1e3:.1f} ms, "
+            f"max {max(gaps) * 1e3:.0f} ms (with nothing checked, 5 s before: p99 "
+            f"{percentile(idle.gaps, 0.99) * 1e3:.1f} ms, max {max(idle.gaps) * 1e3:.0f} ms)"
+        )
 
     legible = [r for r in results if r.scan.variant in LEGIBLE_VARIANTS]
     upright = [r for r in results if r.scan.variant == "upright"]
-    print("\nRecognition (item, and the year on dated items) by kind: upright legible | all legible "
-          "(upright, turned, EXIF)")
+    print(
+        "\nRecognition (item, and the year on dated items) by kind: upright legible | all legible "
+        "(upright, turned, EXIF)"
+    )
     kinds = sorted({r.scan.kind for r in results})
     for kind in kinds:
         up = [r for r in upright if r.scan.kind == kind]
         lg = [r for r in legible if r.scan.kind == kind]
-        print(f"  {kind:15s} {pct(sum(item_right(r) for r in up), len(up)):>18s} | "
-              f"{pct(sum(item_right(r) for r in lg), len(lg)):>18s}")
+        print(
+            f"  {kind:15s} {pct(sum(item_right(r) for r in up), len(up)):>18s} | "
+            f"{pct(sum(item_right(r) for r in lg), len(lg)):>18s}"
+        )
     up_right = sum(item_right(r) for r in upright)
     share_up = up_right / len(upright) if upright else 0.0
     all_legible = pct(sum(item_right(r) for r in legible), len(legible))
-    print(f"  {'all':15s} {pct(up_right, len(upright)):>18s} | {all_legible:>18s}"
-          f"   target ≥ 90 % upright legible: {met(share_up >= 0.9)}")
+    print(
+        f"  {'all':15s} {pct(up_right, len(upright)):>18s} | {all_legible:>18s}"
+        f"   target ≥ 90 % upright legible: {met(share_up >= 0.9)}"
+    )
     asked = {it.id: it.recognize.years for it in NOTICE.items if it.recognize is not None}
     off_year = [r for r in upright if r.scan.year is not None and r.scan.year not in asked.get(r.scan.item or "", ())]
-    named = sum(1 for r in off_year if item_right(r) and r.report.match is not None
-                and r.report.match.year_ok is False)
+    named = sum(1 for r in off_year if item_right(r) and r.report.match is not None and r.report.match.year_ok is False)
     print(f"  wrong years named (a 2020 专业科目 certificate when 2021 is asked …): {pct(named, len(off_year))}")
     unrelated = [r for r in results if r.scan.kind == "unrelated"]
     taken = sum(r.report.item is not None for r in unrelated)
     print(f"  unrelated page taken for an item: {pct(taken, len(unrelated))}")
     blurred_or_low = [r for r in results if r.scan.variant in ("blurred", "lowres")]
-    print(f"  item still read on blurred or low-resolution scans: "
-          f"{pct(sum(item_right(r) for r in blurred_or_low), len(blurred_or_low))}")
+    print(
+        f"  item still read on blurred or low-resolution scans: "
+        f"{pct(sum(item_right(r) for r in blurred_or_low), len(blurred_or_low))}"
+    )
 
     print("\nOrientation")
     oriented = sum(r.report.rotation == r.scan.rotation for r in legible)
@@ -175,8 +194,10 @@ def main() -> int:
         group = [r for r in legible if r.scan.variant == variant]
         print(f"    {variant:8s} {pct(sum(r.report.rotation == r.scan.rotation for r in group), len(group))}")
     told = [r for r in blurred_or_low if r.report.rotation is not None]
-    print(f"  blurred or low-resolution scans given an orientation: {pct(len(told), len(blurred_or_low))}, "
-          f"wrong: {sum(r.report.rotation != r.scan.rotation for r in told)} (the others: 'could not be told')")
+    print(
+        f"  blurred or low-resolution scans given an orientation: {pct(len(told), len(blurred_or_low))}, "
+        f"wrong: {sum(r.report.rotation != r.scan.rotation for r in told)} (the others: 'could not be told')"
+    )
 
     print("\nLegibility")
     blurred = [r for r in results if r.scan.variant == "blurred"]
@@ -191,11 +212,16 @@ def main() -> int:
         print(f"  sharpness: sharp scans min {min(sharp):.2f}, blurred max {max(soft):.2f} (threshold 0.30)")
 
     print("\nFormat")
-    converted = sum(bool(r.report.converted) for r in results if r.scan.format != "jpeg" or r.scan.rotation
-                    or r.scan.variant == "exif")
+    converted = sum(
+        bool(r.report.converted)
+        for r in results
+        if r.scan.format != "jpeg" or r.scan.rotation or r.scan.variant == "exif"
+    )
     needing = sum(1 for r in results if r.scan.format != "jpeg" or r.scan.rotation or r.scan.variant == "exif")
-    print(f"  converted to .jpg where needed: {pct(converted, needing)}; refused: "
-          f"{sum(r.report.refused is not None for r in results)}")
+    print(
+        f"  converted to .jpg where needed: {pct(converted, needing)}; refused: "
+        f"{sum(r.report.refused is not None for r in results)}"
+    )
 
     if args.misses:
         print("\nMisses")

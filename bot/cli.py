@@ -41,12 +41,17 @@ def _knowledge_check(args: argparse.Namespace) -> int:
         if notice.reviews:
             for review in notice.reviews:
                 print(f"review: {file}: {review.entry}: {review.reason}")
-            print(f"not ready: {file} has {len(notice.reviews)} entries marked for review; settle each and delete "
-                  "its review line (the bot refuses a notice with review marks)", file=sys.stderr)
+            print(
+                f"not ready: {file} has {len(notice.reviews)} entries marked for review; settle each and delete "
+                "its review line (the bot refuses a notice with review marks)",
+                file=sys.stderr,
+            )
             status = 1
             continue
-        print(f"ok: {file} ({notice.info.number}: {len(notice.questions)} questions, "
-              f"{len(notice.rules)} rules, {len(notice.items)} items, {len(notice.deadlines)} deadlines)")
+        print(
+            f"ok: {file} ({notice.info.number}: {len(notice.questions)} questions, "
+            f"{len(notice.rules)} rules, {len(notice.items)} items, {len(notice.deadlines)} deadlines)"
+        )
     return status
 
 
@@ -134,8 +139,10 @@ def _knowledge_diff(args: argparse.Namespace) -> int:
         print(diff_text(diff, found))
     for notice in (old, new):
         if notice.reviews:
-            print(f"note: {notice.source} is a draft with {len(notice.reviews)} entries marked for review",
-                  file=sys.stderr)
+            print(
+                f"note: {notice.source} is a draft with {len(notice.reviews)} entries marked for review",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -171,8 +178,9 @@ def _notice_for_case(data: object, override: str | None) -> Notice:
     if notice_id is None:
         return load_notice(notice_path())
     if not isinstance(notice_id, str) or "/" in notice_id or not notice_path(notice_id).exists():
-        raise CaseFileError("notice", f"unknown notice {notice_id!r}; known: "
-                            + ", ".join(p.stem for p in notice_files()))
+        raise CaseFileError(
+            "notice", f"unknown notice {notice_id!r}; known: " + ", ".join(p.stem for p in notice_files())
+        )
     return load_notice(notice_path(notice_id))
 
 
@@ -193,10 +201,18 @@ def _case(args: argparse.Namespace) -> int:
     if args.format == "json":
         data = outcome.to_dict()  # the verdict stays what the notice gives, whatever the day
         season = season_of(notice, today)
-        data["season"] = None if season is None else {
-            "today": today.isoformat(), "name": season.name, "state": season.state,
-            "accepting": season.accepting, "days_left": season.submission.days_left,
-            "submission_last_day": season.submission.last_day.isoformat() if season.submission.last_day else None}
+        data["season"] = (
+            None
+            if season is None
+            else {
+                "today": today.isoformat(),
+                "name": season.name,
+                "state": season.state,
+                "accepting": season.accepting,
+                "days_left": season.submission.days_left,
+                "submission_last_day": season.submission.last_day.isoformat() if season.submission.last_day else None,
+            }
+        )
         data["headline"] = headline(outcome, args.locale, season)
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.format == "html":
@@ -238,11 +254,12 @@ def _understand(args: argparse.Namespace) -> int:
     if understood.truncated:
         print(f"note: only the first {READ_LIMIT} characters were read", file=sys.stderr)
     if args.format == "json":
-        data: dict[str, object] = {"answers": understood.answers, "evidence": understood.evidence,
-                                   "notice": notice.id}
+        data: dict[str, object] = {"answers": understood.answers, "evidence": understood.evidence, "notice": notice.id}
         if args.answers:
-            data["contradictions"] = [{"question": c.question, "stored": c.stored, "found": c.found,
-                                       "words": c.words} for c in understood.contradictions]
+            data["contradictions"] = [
+                {"question": c.question, "stored": c.stored, "found": c.found, "words": c.words}
+                for c in understood.contradictions
+            ]
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(understanding_text(notice, understood, args.locale))
@@ -263,8 +280,10 @@ def _moment(text: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-NOW_HELP = ("pretend the time is this ISO 8601 moment with its UTC offset, for demonstrations and tests "
-            "(for example 2021-10-13T09:59:30+08:00); the clock runs on from it")
+NOW_HELP = (
+    "pretend the time is this ISO 8601 moment with its UTC offset, for demonstrations and tests "
+    "(for example 2021-10-13T09:59:30+08:00); the clock runs on from it"
+)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -354,8 +373,10 @@ BACKUP_MODE = 0o600  # as the database itself: applicants' answers are personal 
 
 def _cannot_write(target: Path, exc: OSError) -> str:
     reason = exc.strerror or str(exc)
-    return (f"backup failed: cannot write {target} ({reason}); run it as the bot's user "
-            f"(sudo -u zhicheng …) into a folder that user can write")
+    return (
+        f"backup failed: cannot write {target} ({reason}); run it as the bot's user "
+        f"(sudo -u zhicheng …) into a folder that user can write"
+    )
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -387,8 +408,10 @@ def _backup(args: argparse.Namespace) -> int:
         print(_cannot_write(target, exc), file=sys.stderr)
         return 1
     try:
-        with contextlib.closing(sqlite3.connect(_read_only(source), uri=True, timeout=30)) as src, \
-                contextlib.closing(sqlite3.connect(partial)) as dst:
+        with (
+            contextlib.closing(sqlite3.connect(_read_only(source), uri=True, timeout=30)) as src,
+            contextlib.closing(sqlite3.connect(partial)) as dst,
+        ):
             src.backup(dst)
             check = dst.execute("PRAGMA integrity_check").fetchone()[0]
             users = dst.execute("SELECT count(*) FROM users").fetchone()[0]
@@ -417,9 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook URL)")
-    run.add_argument("--webhook", metavar="URL",
-                     help="public HTTPS URL Telegram posts updates to (default: ZHICHENG_WEBHOOK_URL; "
-                          "none: long polling); its path is the path served")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="public HTTPS URL Telegram posts updates to (default: ZHICHENG_WEBHOOK_URL; "
+        "none: long polling); its path is the path served",
+    )
     run.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     run.set_defaults(handler=_run)
 
@@ -428,9 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     console.set_defaults(handler=_console)
 
-    health = sub.add_parser("health", help="one line and exit 0 if the running bot, its storage and notice are fine",
-                            description="Checks the notice, the storage (ZHICHENG_DB) and the heartbeat of a "
-                                        "running bot; prints one line; exit 0 if healthy, 1 if not.")
+    health = sub.add_parser(
+        "health",
+        help="one line and exit 0 if the running bot, its storage and notice are fine",
+        description="Checks the notice, the storage (ZHICHENG_DB) and the heartbeat of a "
+        "running bot; prints one line; exit 0 if healthy, 1 if not.",
+    )
     health.set_defaults(handler=_health)
 
     backup = sub.add_parser("backup", help="copy the database with SQLite's online backup (safe while running)")
@@ -439,71 +468,124 @@ def build_parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=_backup)
 
     broadcast = sub.add_parser(
-        "broadcast", help="a message to chosen applicants, or --all, written for the running bot to send",
+        "broadcast",
+        help="a message to chosen applicants, or --all, written for the running bot to send",
         description="Writes a broadcast into the database (ZHICHENG_DB), as the chat's /broadcast does; the running "
-                    "bot (zhicheng-bot run) queues and sends it at bulk priority (at most 30 messages a second, one "
-                    "a second per chat): this command sends nothing itself. Choose the recipients with the filters "
-                    "(repeated values of one filter are alternatives, or; filters combine, and) or give --all. "
-                    "--wait then prints the progress and the report, as the chat shows them. Exit 0 when written "
-                    "(with --wait: when delivered), 1 when nobody matches or the broadcast was cancelled while "
-                    "waiting, 2 for bad input (one line naming the option).")
-    broadcast.add_argument("--text-file", metavar="FILE", required=True,
-                           help="the message, Telegram HTML (<b>, <i>, <a href>, …), at most 4,096 characters")
+        "bot (zhicheng-bot run) queues and sends it at bulk priority (at most 30 messages a second, one "
+        "a second per chat): this command sends nothing itself. Choose the recipients with the filters "
+        "(repeated values of one filter are alternatives, or; filters combine, and) or give --all. "
+        "--wait then prints the progress and the report, as the chat shows them. Exit 0 when written "
+        "(with --wait: when delivered), 1 when nobody matches or the broadcast was cancelled while "
+        "waiting, 2 for bad input (one line naming the option).",
+    )
+    broadcast.add_argument(
+        "--text-file",
+        metavar="FILE",
+        required=True,
+        help="the message, Telegram HTML (<b>, <i>, <a href>, …), at most 4,096 characters",
+    )
     broadcast.add_argument("--all", action="store_true", help="every reachable applicant (no filter)")
     broadcast.add_argument("--to", choices=("all", "segment"), help=argparse.SUPPRESS)  # --to all: --all, as before
     broadcast.add_argument("--notice", action="append", default=[], metavar="ID", help="applicants of this notice")
-    broadcast.add_argument("--level", action="append", default=[], metavar="ID",
-                           help="applicants of this level (junior, intermediate, associate_senior, full_senior)")
-    broadcast.add_argument("--verdict", action="append", default=[], metavar="VERDICT",
-                           help="applicants with this verdict (eligible, conditional, other_route, ineligible, "
-                                "not_covered)")
-    broadcast.add_argument("--unit", action="append", default=[], metavar="UNIT",
-                           help="applicants linked to this unit: its id or exact name (see /units in the chat)")
+    broadcast.add_argument(
+        "--level",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="applicants of this level (junior, intermediate, associate_senior, full_senior)",
+    )
+    broadcast.add_argument(
+        "--verdict",
+        action="append",
+        default=[],
+        metavar="VERDICT",
+        help="applicants with this verdict (eligible, conditional, other_route, ineligible, not_covered)",
+    )
+    broadcast.add_argument(
+        "--unit",
+        action="append",
+        default=[],
+        metavar="UNIT",
+        help="applicants linked to this unit: its id or exact name (see /units in the chat)",
+    )
     broadcast.add_argument("--unticked", action="store_true", help="only those with checklist items not yet ticked")
     broadcast.add_argument("--unfinished", action="store_true", help="only those who never finished the questions")
-    broadcast.add_argument("--at", type=_moment, metavar="TIME",
-                           help="send at this ISO 8601 time with its UTC offset, ahead of now (default: now)")
-    broadcast.add_argument("--now", type=_moment, metavar="TIME",
-                           help=NOW_HELP + "; the time of writing, the default send time and the season printed")
-    broadcast.add_argument("--wait", action="store_true",
-                           help="after writing, follow the broadcast until the running bot has sent it: a progress "
-                                "line whenever its figures change, then the report (Ctrl-C stops waiting; the "
-                                "broadcast goes on)")
-    broadcast.add_argument("--dry-run", action="store_true", help="print the number of recipients and the message; "
-                                                                  "write nothing")
+    broadcast.add_argument(
+        "--at",
+        type=_moment,
+        metavar="TIME",
+        help="send at this ISO 8601 time with its UTC offset, ahead of now (default: now)",
+    )
+    broadcast.add_argument(
+        "--now",
+        type=_moment,
+        metavar="TIME",
+        help=NOW_HELP + "; the time of writing, the default send time and the season printed",
+    )
+    broadcast.add_argument(
+        "--wait",
+        action="store_true",
+        help="after writing, follow the broadcast until the running bot has sent it: a progress "
+        "line whenever its figures change, then the report (Ctrl-C stops waiting; the "
+        "broadcast goes on)",
+    )
+    broadcast.add_argument(
+        "--dry-run", action="store_true", help="print the number of recipients and the message; write nothing"
+    )
     broadcast.set_defaults(handler=_broadcast)
 
     knowledge = sub.add_parser("knowledge", help="knowledge files")
     ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
-    check = ksub.add_parser("check", help="validate notice files (default: all bundled ones)",
-                            description="Exit 0 if every file is valid; 1 if one is invalid or is a draft with "
-                                        "entries still marked for review (each is listed).")
+    check = ksub.add_parser(
+        "check",
+        help="validate notice files (default: all bundled ones)",
+        description="Exit 0 if every file is valid; 1 if one is invalid or is a draft with "
+        "entries still marked for review (each is listed).",
+    )
     check.add_argument("files", nargs="*", metavar="FILE")
     check.set_defaults(handler=_knowledge_check)
     draft = ksub.add_parser(
-        "draft", help="a draft knowledge file for a new notice's text, built on an old notice",
+        "draft",
+        help="a draft knowledge file for a new notice's text, built on an old notice",
         description="Entries whose quotes stand verbatim in the new text are carried over; those found with "
-                    "only numbers, dates or names changed are updated with their data (deadlines, copies, "
-                    "certificate years, contacts, number and date) and listed; the others keep the old data and "
-                    "are marked `review: <reason>`, with the closest new sentence in the report. Sentences no "
-                    "entry quotes are listed with their clause. Exit 0 when written, 1 if the old notice does "
-                    "not load, 2 for bad input.")
+        "only numbers, dates or names changed are updated with their data (deadlines, copies, "
+        "certificate years, contacts, number and date) and listed; the others keep the old data and "
+        "are marked `review: <reason>`, with the closest new sentence in the report. Sentences no "
+        "entry quotes are listed with their clause. Exit 0 when written, 1 if the old notice does "
+        "not load, 2 for bad input.",
+    )
     draft.add_argument("notice_text", metavar="NEW_NOTICE.txt", help="the new notice's text (UTF-8)")
-    draft.add_argument("--from", dest="old", required=True, metavar="OLD",
-                       help="the old notice: a bundled id (2021-xinjiang-nonferrous) or a knowledge .yaml file")
-    draft.add_argument("-o", "--output", required=True, metavar="NEW.yaml",
-                       help="where to write the draft (its notice.text_file points at NEW_NOTICE.txt)")
+    draft.add_argument(
+        "--from",
+        dest="old",
+        required=True,
+        metavar="OLD",
+        help="the old notice: a bundled id (2021-xinjiang-nonferrous) or a knowledge .yaml file",
+    )
+    draft.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="NEW.yaml",
+        help="where to write the draft (its notice.text_file points at NEW_NOTICE.txt)",
+    )
     draft.add_argument("--id", help="the new notice's id (default: the old id with the new year)")
-    draft.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text: the report to work through (default); json: for programs")
+    draft.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the report to work through (default); json: for programs",
+    )
     draft.add_argument("--force", action="store_true", help="replace NEW.yaml if it exists")
     draft.set_defaults(handler=_knowledge_draft)
     diff = ksub.add_parser(
-        "diff", help="what changed between two notices, in the applicants' terms",
+        "diff",
+        help="what changed between two notices, in the applicants' terms",
         description="Deadlines, who may apply, questions, checklist items by stage (with copies and years), the "
-                    "defence, notes, attachments and contacts; each change once. With --db, the stored "
-                    "applicants under OLD each change concerns, by verdict and level, and the broadcast filters "
-                    "that reach them. A draft with review marks may be compared.")
+        "defence, notes, attachments and contacts; each change once. With --db, the stored "
+        "applicants under OLD each change concerns, by verdict and level, and the broadcast filters "
+        "that reach them. A draft with review marks may be compared.",
+    )
     diff.add_argument("old", metavar="OLD", help="a bundled notice id or a knowledge .yaml file")
     diff.add_argument("new", metavar="NEW", help="a bundled notice id or a knowledge .yaml file")
     diff.add_argument("--db", metavar="PATH", help="the bot's SQLite database, read-only")
@@ -514,59 +596,114 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler=_case_schema)
 
     case = sub.add_parser(
-        "case", help="print the outcome for a case file (YAML or JSON answers)",
+        "case",
+        help="print the outcome for a case file (YAML or JSON answers)",
         description="Prints the verdict, checklist and deadlines for an applicant's answers. "
-                    "Exit 0, or 2 with one line naming the field for any bad input.")
-    case.add_argument("file", metavar="FILE",
-                      help="case file, YAML or JSON, at most 64 KiB; - reads standard input. "
-                           "Quote yes/no answers in YAML (sanction: \"no\")")
-    case.add_argument("--format", choices=("text", "json", "html"), default="text",
-                      help="text: as in the chat (default); json: for programs; html: a page to open or print")
-    case.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
-                      help=f"language of the interface (default {DEFAULT_LOCALE}); the notice's content stays Chinese")
-    case.add_argument("--notice", metavar="NOTICE_FILE",
-                      help="use this notice file (a knowledge YAML) instead of the case's or the bundled one")
-    case.add_argument("--now", type=_moment, metavar="TIME",
-                      help=NOW_HELP + "; the season (open, closing, closed) is stated as of that day")
+        "Exit 0, or 2 with one line naming the field for any bad input.",
+    )
+    case.add_argument(
+        "file",
+        metavar="FILE",
+        help="case file, YAML or JSON, at most 64 KiB; - reads standard input. "
+        'Quote yes/no answers in YAML (sanction: "no")',
+    )
+    case.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="text: as in the chat (default); json: for programs; html: a page to open or print",
+    )
+    case.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default=DEFAULT_LOCALE,
+        help=f"language of the interface (default {DEFAULT_LOCALE}); the notice's content stays Chinese",
+    )
+    case.add_argument(
+        "--notice",
+        metavar="NOTICE_FILE",
+        help="use this notice file (a knowledge YAML) instead of the case's or the bundled one",
+    )
+    case.add_argument(
+        "--now",
+        type=_moment,
+        metavar="TIME",
+        help=NOW_HELP + "; the season (open, closing, closed) is stated as of that day",
+    )
     case.set_defaults(handler=_case)
 
     understand = sub.add_parser(
-        "understand", help="read a typed description: the interview answers it states, with their words",
+        "understand",
+        help="read a typed description: the interview answers it states, with their words",
         description="Prints the interview answers a description states explicitly (question id -> option id, as in "
-                    "the case-file schema) with the words each rests on. Only explicit words count: the level "
-                    "applied for is not the title held, 去年/今年 are read against the notice's year, negations "
-                    "are respected. Exit 0 (an empty result for text that states nothing), 2 for unreadable input.")
+        "the case-file schema) with the words each rests on. Only explicit words count: the level "
+        "applied for is not the title held, 去年/今年 are read against the notice's year, negations "
+        "are respected. Exit 0 (an empty result for text that states nothing), 2 for unreadable input.",
+    )
     understand.add_argument("text", metavar="TEXT", help="the description; - reads standard input (at most 64 KiB)")
-    understand.add_argument("--format", choices=("text", "json"), default="text",
-                            help="text: the confirmation message, as in the chat (default); json: "
-                                 '{"answers": {...}, "evidence": {...}, "notice": id}')
-    understand.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
-                            help=f"language of the interface (default {DEFAULT_LOCALE})")
+    understand.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the confirmation message, as in the chat (default); json: "
+        '{"answers": {...}, "evidence": {...}, "notice": id}',
+    )
+    understand.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default=DEFAULT_LOCALE,
+        help=f"language of the interface (default {DEFAULT_LOCALE})",
+    )
     understand.add_argument("--notice", metavar="NOTICE_FILE", help="use this notice file instead of the bundled one")
-    understand.add_argument("--answers", metavar="CASE_FILE",
-                            help="answers given before (a case file): contradictions are listed, never overwritten")
+    understand.add_argument(
+        "--answers",
+        metavar="CASE_FILE",
+        help="answers given before (a case file): contradictions are listed, never overwritten",
+    )
     understand.add_argument("--now", type=_moment, metavar="TIME", help=NOW_HELP)
     understand.set_defaults(handler=_understand)
     upload = sub.add_parser(
-        "check-upload", help="check a scan or the work summary against the notice (format, orientation, "
-                             "legibility, item and year; 字数)",
+        "check-upload",
+        help="check a scan or the work summary against the notice (format, orientation, "
+        "legibility, item and year; 字数)",
         description="Checks one file as the bot checks an upload: the format the platform takes (*.jpg), upright, "
-                    "legible, which checklist item it is and its year; for .docx, .txt or a text PDF, the work "
-                    "summary's 字数. Exit 0 when checked, 2 with one line when the file cannot be.")
-    upload.add_argument("file", metavar="FILE", help=f"an image, PDF, .docx or .txt, at most "
-                                                     f"{MAX_UPLOAD_BYTES // 2**20} MB (Telegram's download limit)")
-    upload.add_argument("--level", metavar="L", help="the level applied for (junior, intermediate, associate_senior, "
-                                                     "full_senior): an item not on its checklist is named so")
+        "legible, which checklist item it is and its year; for .docx, .txt or a text PDF, the work "
+        "summary's 字数. Exit 0 when checked, 2 with one line when the file cannot be.",
+    )
+    upload.add_argument(
+        "file",
+        metavar="FILE",
+        help=f"an image, PDF, .docx or .txt, at most {MAX_UPLOAD_BYTES // 2**20} MB (Telegram's download limit)",
+    )
+    upload.add_argument(
+        "--level",
+        metavar="L",
+        help="the level applied for (junior, intermediate, associate_senior, "
+        "full_senior): an item not on its checklist is named so",
+    )
     upload.add_argument("--case", metavar="CASE_FILE", help="an applicant's case file: match against their checklist")
-    upload.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or json: {format, upright, rotation, legible, item, year, notes, …}")
-    upload.add_argument("--out", metavar="PATH", help="write the converted upright .jpg here when one is needed "
-                                                      "(several pages: PATH-1.jpg, PATH-2.jpg …)")
-    upload.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
-                        help=f"language of the verdicts (default {DEFAULT_LOCALE})")
+    upload.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or json: {format, upright, rotation, legible, item, year, notes, …}",
+    )
+    upload.add_argument(
+        "--out",
+        metavar="PATH",
+        help="write the converted upright .jpg here when one is needed (several pages: PATH-1.jpg, PATH-2.jpg …)",
+    )
+    upload.add_argument(
+        "--locale", choices=LOCALES, default=DEFAULT_LOCALE, help=f"language of the verdicts (default {DEFAULT_LOCALE})"
+    )
     upload.add_argument("--notice", metavar="NOTICE_FILE", help="use this notice file instead of the bundled one")
-    upload.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                        help=f"stop recognition after this many seconds (default {DEFAULT_TIME_LIMIT:g})")
+    upload.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"stop recognition after this many seconds (default {DEFAULT_TIME_LIMIT:g})",
+    )
     upload.set_defaults(handler=_check_upload)
     return parser
 

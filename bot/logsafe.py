@@ -22,8 +22,10 @@ _salt = secrets.token_hex(16)
 OWN_LOGGER = "zhicheng"
 # Loggers that are noisy at INFO, or carry secrets there (httpx logs the URL, with the token).
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
-UNSAFE_DEBUG_WARNING = ("ZHICHENG_LOG_UNSAFE_DEBUG=1: the libraries' debug lines are logged; they carry raw "
-                        "Telegram user ids, names and message texts. Turn it off once the problem is found.")
+UNSAFE_DEBUG_WARNING = (
+    "ZHICHENG_LOG_UNSAFE_DEBUG=1: the libraries' debug lines are logged; they carry raw "
+    "Telegram user ids, names and message texts. Turn it off once the problem is found."
+)
 
 
 def set_log_salt(salt: str | None) -> None:

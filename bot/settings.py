@@ -55,8 +55,16 @@ KEYS = {
 # the service (systemd's EnvironmentFile passes it on), accepted without complaint.
 OWN_PREFIXES = ("ZHICHENG_", "TELEGRAM_")
 # Standard variables the bot reads: the proxy for its requests to the Bot API, as curl and httpx do.
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                   "NO_PROXY", "no_proxy")
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 SECRETS = frozenset({"TELEGRAM_BOT_TOKEN", "ZHICHENG_WEBHOOK_SECRET", "ZHICHENG_LOG_SALT"})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -253,8 +261,11 @@ class Settings:
             if problem:
                 bad("TELEGRAM_API_BASE_URL", problem)
             elif "TELEGRAM_API_FILE_URL" not in values and derived_file_url(values["TELEGRAM_API_BASE_URL"]) is None:
-                bad("TELEGRAM_API_BASE_URL", "does not end in /bot; name the server's file URL in "
-                                             "TELEGRAM_API_FILE_URL (for example http://127.0.0.1:8081/file/bot)")
+                bad(
+                    "TELEGRAM_API_BASE_URL",
+                    "does not end in /bot; name the server's file URL in "
+                    "TELEGRAM_API_FILE_URL (for example http://127.0.0.1:8081/file/bot)",
+                )
         if "TELEGRAM_API_FILE_URL" in values:
             problem = _url_problem(values["TELEGRAM_API_FILE_URL"], https_only=False)
             if problem:
@@ -291,8 +302,10 @@ class Settings:
         if salt is not None and len(salt) < MIN_SALT_LENGTH:
             bad("ZHICHENG_LOG_SALT", f"must be at least {MIN_SALT_LENGTH} characters; {SALT_HINT}")
         elif salt is None and token is not None:
-            problems.append(f"ZHICHENG_LOG_SALT is required with TELEGRAM_BOT_TOKEN "
-                            f"(it keeps the user ids in the logs one-way); {SALT_HINT}")
+            problems.append(
+                f"ZHICHENG_LOG_SALT is required with TELEGRAM_BOT_TOKEN "
+                f"(it keeps the user ids in the logs one-way); {SALT_HINT}"
+            )
         if "ZHICHENG_CONTACT_IDS" in values:
             parts = [p.strip() for p in values["ZHICHENG_CONTACT_IDS"].replace(";", ",").split(",") if p.strip()]
             if not parts or not all(p.isdigit() and 0 < int(p) < 2**63 for p in parts):

@@ -153,8 +153,11 @@ def annex1_paragraphs(notice: Notice, fill: AnnexFill) -> list[str]:
     name, number = fill.identity.name, fill.identity.id_number
     text = annex.paragraphs[0]
     text = _replace_once(text, "×××同志（身份证号码：××××××××）", f"{name}同志（身份证号码：{number}）")
-    text = _replace_once(text, "于××××年××月××日至××××年××月××日",
-                         f"于{format_day(fill.period.start, 'zh_Hans')}至{format_day(fill.period.end, 'zh_Hans')}")
+    text = _replace_once(
+        text,
+        "于××××年××月××日至××××年××月××日",
+        f"于{format_day(fill.period.start, 'zh_Hans')}至{format_day(fill.period.end, 'zh_Hans')}",
+    )
     text = _replace_once(text, "公示××天", f"公示{fill.period.working_days}天")
     text = _replace_once(text, "同意推荐×××同志", f"同意推荐{name}同志")
     text = _replace_once(text, "×（高、中、初）级", f"{level_word(annex, fill.level_id)}级")
@@ -196,8 +199,13 @@ def exemption_reason(notice: Notice, outcome: Outcome) -> str | None:
         return None
     exempted = {e.id for e in outcome.exemptions}
     predicates = interview_for(notice).predicates
-    asked = {q.id for item in notice.items if item.id in exempted and item.exempt_when is not None
-             for q in notice.questions if q.id in predicates.questions_of(item.exempt_when)}
+    asked = {
+        q.id
+        for item in notice.items
+        if item.id in exempted and item.exempt_when is not None
+        for q in notice.questions
+        if q.id in predicates.questions_of(item.exempt_when)
+    }
     answered = [a for a in outcome.answers if a.id in asked]
     return "；".join(form_field(a.answer) for a in answered) or None
 
@@ -284,8 +292,14 @@ def _lined(notice: Notice, annex: Attachment, paragraphs: list[str]) -> tuple[Fo
 
 
 def _table_form(annex: Attachment, values: dict[str, str]) -> Form:
-    return Form(annex, rows=tuple(annex3_rows(annex)), values=values, opinions=annex.paragraphs[:2],
-                notes=annex.paragraphs[2:4], seal_lines=annex.paragraphs[4:6])
+    return Form(
+        annex,
+        rows=tuple(annex3_rows(annex)),
+        values=values,
+        opinions=annex.paragraphs[:2],
+        notes=annex.paragraphs[2:4],
+        seal_lines=annex.paragraphs[4:6],
+    )
 
 
 def blank_forms(notice: Notice, attachments: tuple[Attachment, ...]) -> list[Form]:
@@ -377,8 +391,9 @@ def annexes_docx(notice: Notice, fill: AnnexFill) -> bytes:
             run.font.size = Pt(size)
         _language(run._r.get_or_add_rPr())
 
-    def line(text: str, *, place: str = "left", bold: bool = False, size: float | None = None,
-             centred: bool = False) -> None:
+    def line(
+        text: str, *, place: str = "left", bold: bool = False, size: float | None = None, centred: bool = False
+    ) -> None:
         paragraph = document.add_paragraph()
         run_in(paragraph, text, bold=bold, size=size)
         if centred:

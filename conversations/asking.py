@@ -39,7 +39,7 @@ class Statement:
 
     def states_run(self, run: str) -> bool:
         """At least half of the run's pairs of characters are in the answer's words (or sound so)."""
-        pairs = [run[i:i + 2] for i in range(len(run) - 1)]
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)]
         found = sum(1 for p in pairs if p in self.text or pinyin(p) in self.sounds)
         return 2 * found >= len(pairs)
 
@@ -47,11 +47,17 @@ class Statement:
 def statement(reader: Reader, answer_text: str) -> Statement:
     text = normalised(answer_text).text
     heard = pinyin(text)
-    return Statement(text, reader.things_in(answer_text), frozenset(heard[i:i + 2] for i in range(len(heard) - 1)))
+    return Statement(text, reader.things_in(answer_text), frozenset(heard[i : i + 2] for i in range(len(heard) - 1)))
 
 
-def unsettled_ask(reader: Reader, reading: Reading, answer_text: str, subject: frozenset[str] = frozenset(), *,
-                  asking_clauses: bool = True) -> str | None:
+def unsettled_ask(
+    reader: Reader,
+    reading: Reading,
+    answer_text: str,
+    subject: frozenset[str] = frozenset(),
+    *,
+    asking_clauses: bool = True,
+) -> str | None:
     """The words (as typed) asking for something the answer does not state, if any. `subject`: the things
     the answer was found for (what both alternatives are about, not what tells them apart); asking_clauses:
     whether new content in the clauses that ask counts (not when the case described decides the answer)."""
@@ -104,7 +110,8 @@ def _asking_clauses(reader: Reader, reading: Reading) -> list[tuple[int, int]]:
 
 
 _QUESTION_WORDS = re.compile(
-    r"吗|么|呢|啥|什么|怎么|怎样|如何|为何|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|哪|谁|咋")
+    r"吗|么|呢|啥|什么|怎么|怎样|如何|为何|几|多少|多久|是否|能否|可否|有没有|要不要|能不能|哪|谁|咋"
+)
 
 
 def _states(said: Statement, element: str) -> bool:
@@ -131,14 +138,19 @@ def _elements(reader: Reader, reading: Reading, subject: frozenset[str], start: 
 GENERAL_WEIGHT = 0.5
 
 
-def _unstated_run(reading: Reading, said: Statement, start: int, end: int,
-                  judged: list[tuple[int, int]] | None = None) -> str | None:
+def _unstated_run(
+    reading: Reading, said: Statement, start: int, end: int, judged: list[tuple[int, int]] | None = None
+) -> str | None:
     """The first run of new content between start and end that the answer does not state (not within a
     stretch already judged)."""
     s = reading.text.text
     for a, b in reading.novel:
-        if start <= a and b <= end and not said.states_run(s[a:b]) and \
-                not any(x <= a and b <= y for x, y in judged or ()):
+        if (
+            start <= a
+            and b <= end
+            and not said.states_run(s[a:b])
+            and not any(x <= a and b <= y for x, y in judged or ())
+        ):
             return reading.text.words(a, b)
     return None
 
@@ -147,8 +159,10 @@ def _inside_known(reader: Reader, s: str, start: int, end: int) -> bool:
     """Whether the words at start:end are part of a longer word the lexicon knows as naming nothing."""
     if reader.known_re is None:
         return False
-    return any(m.start() <= start and end <= m.end() and m.end() - m.start() > end - start
-               for m in reader.known_re.finditer(s, max(0, start - 3), min(len(s), end + 3)))
+    return any(
+        m.start() <= start and end <= m.end() and m.end() - m.start() > end - start
+        for m in reader.known_re.finditer(s, max(0, start - 3), min(len(s), end + 3))
+    )
 
 
 def _sentence_start(s: str, pos: int) -> int:

@@ -83,10 +83,20 @@ def carry_over(old: Notice, new: Notice, answers: Mapping[str, str], diff: Notic
     new_outcome = _outcome(new, carried) if position.finished else None
     changes = diff if diff is not None else diff_notices(old, new)
     old_counted = interview_for(old).position(answers).answers  # answers off the old path do not count
-    concerned = tuple(c for c in changes.changes
-                      if _concerns(c, old, new, old_counted, carried, old_outcome, new_outcome))
-    return CarryOver(old.id, new.id, carried, tuple(dropped), tuple(to_ask),
-                     position.question.id if position.question else None, concerned, old_outcome, new_outcome)
+    concerned = tuple(
+        c for c in changes.changes if _concerns(c, old, new, old_counted, carried, old_outcome, new_outcome)
+    )
+    return CarryOver(
+        old.id,
+        new.id,
+        carried,
+        tuple(dropped),
+        tuple(to_ask),
+        position.question.id if position.question else None,
+        concerned,
+        old_outcome,
+        new_outcome,
+    )
 
 
 def _why_not(old: Notice, new: Notice, question_id: str, option_id: str) -> str | None:
@@ -122,29 +132,47 @@ def outcome_of(notice: Notice, answers: Mapping[str, str]) -> Outcome | None:
     return _outcome(notice, answers)
 
 
-def concerns(change: Change, old: Notice, new: Notice, old_answers: Mapping[str, str],
-             new_answers: Mapping[str, str], old_outcome: Outcome | None, new_outcome: Outcome | None) -> bool:
+def concerns(
+    change: Change,
+    old: Notice,
+    new: Notice,
+    old_answers: Mapping[str, str],
+    new_answers: Mapping[str, str],
+    old_outcome: Outcome | None,
+    new_outcome: Outcome | None,
+) -> bool:
     """Whether a change of the notice concerns this applicant: what changed is (or becomes) part of
     their outcome under the old or the new notice: a deadline or item of theirs, a rule that holds for
     them, a question they answered or will be asked, a note they are shown; the notice itself and its
     contacts concern everyone."""
-    return _concerns(change, old, new, interview_for(old).position(old_answers).answers, new_answers, old_outcome,
-                     new_outcome)
+    return _concerns(
+        change, old, new, interview_for(old).position(old_answers).answers, new_answers, old_outcome, new_outcome
+    )
 
 
-def _concerns(change: Change, old: Notice, new: Notice, old_counted: Mapping[str, str],
-              new_answers: Mapping[str, str], old_outcome: Outcome | None, new_outcome: Outcome | None) -> bool:
+def _concerns(
+    change: Change,
+    old: Notice,
+    new: Notice,
+    old_counted: Mapping[str, str],
+    new_answers: Mapping[str, str],
+    old_outcome: Outcome | None,
+    new_outcome: Outcome | None,
+) -> bool:
     """concerns(), with the old answers that count on the old path worked out once per applicant."""
     if change.topic in ("notice", "contacts"):
         return True
-    return any(_side(change, notice, counted, outcome, entry_id)
-               for notice, counted, outcome, entry_id in ((old, old_counted, old_outcome, change.old_id),
-                                                          (new, new_answers, new_outcome, change.new_id))
-               if entry_id is not None)
+    return any(
+        _side(change, notice, counted, outcome, entry_id)
+        for notice, counted, outcome, entry_id in (
+            (old, old_counted, old_outcome, change.old_id),
+            (new, new_answers, new_outcome, change.new_id),
+        )
+        if entry_id is not None
+    )
 
 
-def _side(change: Change, notice: Notice, counted: Mapping[str, str], outcome: Outcome | None,
-          entry_id: str) -> bool:
+def _side(change: Change, notice: Notice, counted: Mapping[str, str], outcome: Outcome | None, entry_id: str) -> bool:
     interview = interview_for(notice)
 
     def holds(expr: Expr) -> bool:

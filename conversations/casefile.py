@@ -160,9 +160,11 @@ def _describe(error: jsonschema.ValidationError, notice: Notice) -> str:
         ids = [o.id for o in q.options] if q else []
         problem = f"{error.instance!r} is not an option of this question; options: {', '.join(ids)}"
         if isinstance(error.instance, bool):  # YAML 1.1 reads unquoted yes/no/on/off as true/false
-            word = next((w for w in (("yes", "true", "on") if error.instance else ("no", "false", "off"))
-                         if w in ids), "yes" if error.instance else "no")
-            problem += f" (YAML reads an unquoted {word} as {str(error.instance).lower()}: write {path[1]}: \"{word}\")"
+            word = next(
+                (w for w in (("yes", "true", "on") if error.instance else ("no", "false", "off")) if w in ids),
+                "yes" if error.instance else "no",
+            )
+            problem += f' (YAML reads an unquoted {word} as {str(error.instance).lower()}: write {path[1]}: "{word}")'
         return problem
     if error.validator == "additionalProperties" and path == ["answers"]:
         known = {q.id for q in notice.questions}

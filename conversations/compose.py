@@ -95,9 +95,18 @@ def parts_of(c: Composer, key: str, selections: Mapping[str, str], today: dt.dat
     refs = ((topic.ref,) if topic.ref else ()) + tuple(r for p in resting for r in p.refs)
     title = c.titles[key]
     deadline = next((p for p in resting if p.deadline is not None), None)
-    return (Part(key=key, title=title, sentences=(topic.answer,), quote=quote, refs=tuple(dict.fromkeys(refs)),
-                 deadline=deadline.deadline if deadline else None, status=deadline.status if deadline else None,
-                 settled=topic.settled),)
+    return (
+        Part(
+            key=key,
+            title=title,
+            sentences=(topic.answer,),
+            quote=quote,
+            refs=tuple(dict.fromkeys(refs)),
+            deadline=deadline.deadline if deadline else None,
+            status=deadline.status if deadline else None,
+            settled=topic.settled,
+        ),
+    )
 
 
 def _part(c: Composer, key: str, selections: Mapping[str, str], today: dt.date | None) -> Part | None:
@@ -106,12 +115,17 @@ def _part(c: Composer, key: str, selections: Mapping[str, str], today: dt.date |
     kind, _, ident = key.partition(":")
     if key == CONTACTS_TARGET:
         contacts = notice.contacts
-        return Part(key=key, title=headings.get(contacts.ref, contacts.ref), quote=contacts.quote,
-                    refs=(contacts.ref,))
+        return Part(key=key, title=headings.get(contacts.ref, contacts.ref), quote=contacts.quote, refs=(contacts.ref,))
     if kind == "rule":
         r = next(x for x in notice.rules if x.id == ident)
-        return Part(key=key, title=headings.get(r.ref, r.ref), sentences=(r.reason,), quote=r.quote, refs=(r.ref,),
-                    settled=r.verdict != "not_covered")
+        return Part(
+            key=key,
+            title=headings.get(r.ref, r.ref),
+            sentences=(r.reason,),
+            quote=r.quote,
+            refs=(r.ref,),
+            settled=r.verdict != "not_covered",
+        )
     if kind == "note":
         n = next(x for x in notice.notes if x.id == ident)
         return Part(key=key, title=headings.get(n.ref, n.ref), sentences=(n.text,), quote=n.quote, refs=(n.ref,))
@@ -119,8 +133,15 @@ def _part(c: Composer, key: str, selections: Mapping[str, str], today: dt.date |
         return _item_part(c, next(x for x in notice.items if x.id == ident), selections)
     if kind == "deadline":
         d = next(x for x in notice.deadlines if x.id == ident)
-        return Part(key=key, title=d.title, sentences=(d.note,) if d.note else (), quote=d.quote, refs=(d.ref,),
-                    deadline=d, status=deadline_status(d, today) if today is not None and d.due else None)
+        return Part(
+            key=key,
+            title=d.title,
+            sentences=(d.note,) if d.note else (),
+            quote=d.quote,
+            refs=(d.ref,),
+            deadline=d,
+            status=deadline_status(d, today) if today is not None and d.due else None,
+        )
     if kind == "interpretation":
         i = next(x for x in notice.interpretations if x.id == ident)
         return Part(key=key, title=i.question.rstrip("。"), sentences=(i.choice,), refs=(i.ref,), settled=False)
@@ -129,8 +150,12 @@ def _part(c: Composer, key: str, selections: Mapping[str, str], today: dt.date |
         return Part(key=key, title=q.text, sentences=(q.help,) if q.help else (), refs=q.refs)
     if kind == "attachment":
         a = next(x for x in notice.attachments if x.id == ident)
-        return Part(key=key, title=f"{a.ref} {a.title}", quote=" ".join(" ".join(p.split()) for p in a.paragraphs),
-                    refs=(a.ref,))
+        return Part(
+            key=key,
+            title=f"{a.ref} {a.title}",
+            quote=" ".join(" ".join(p.split()) for p in a.paragraphs),
+            refs=(a.ref,),
+        )
     if kind == "clause":
         text = clause_texts(notice).get(ident, "")
         quote = text if len(text) <= CLAUSE_QUOTE_LIMIT else text[:CLAUSE_QUOTE_LIMIT] + "……"
@@ -148,28 +173,62 @@ def _item_part(c: Composer, item: Item, selections: Mapping[str, str]) -> Part:
     if level is not None:
         values["level"] = level.name
     if not item.variants:
-        return Part(key=key, title=fill(item.title, values), sentences=(fill(item.detail, values),),
-                    quote=item.quote, refs=(item.ref,))
+        return Part(
+            key=key,
+            title=fill(item.title, values),
+            sentences=(fill(item.detail, values),),
+            quote=item.quote,
+            refs=(item.ref,),
+        )
     compile_ = c.compile
     states = [compile_(v.when)(selections) for v in item.variants]
     chosen = next((v for v, state in zip(item.variants, states, strict=True) if state is True), None)
     if chosen is not None:
-        return Part(key=key, title=fill(chosen.title or item.title, values),
-                    sentences=(fill(chosen.detail or item.detail, values),), quote=chosen.quote,
-                    refs=tuple(dict.fromkeys(r for r in (chosen.ref, item.ref) if r)), variant=chosen.label,
-                    settled=not chosen.unclear)
+        return Part(
+            key=key,
+            title=fill(chosen.title or item.title, values),
+            sentences=(fill(chosen.detail or item.detail, values),),
+            quote=chosen.quote,
+            refs=tuple(dict.fromkeys(r for r in (chosen.ref, item.ref) if r)),
+            variant=chosen.label,
+            settled=not chosen.unclear,
+        )
     base_refs = tuple(dict.fromkeys(r for r in (item.base_ref, item.ref) if r))
     if all(state is False for state in states):
-        return Part(key=key, title=fill(item.title, values), sentences=(fill(item.detail, values),),
-                    quote=item.base_quote or item.quote, refs=base_refs, variant=item.base_label)
-    cases = [Case(item.base_label or "", fill(item.title, values), fill(item.detail, values),
-                  item.base_quote or item.quote, base_refs[0])]
+        return Part(
+            key=key,
+            title=fill(item.title, values),
+            sentences=(fill(item.detail, values),),
+            quote=item.base_quote or item.quote,
+            refs=base_refs,
+            variant=item.base_label,
+        )
+    cases = [
+        Case(
+            item.base_label or "",
+            fill(item.title, values),
+            fill(item.detail, values),
+            item.base_quote or item.quote,
+            base_refs[0],
+        )
+    ]
     for v in item.variants:
-        cases.append(Case(v.label or "", fill(v.title or item.title, values), fill(v.detail or item.detail, values),
-                          v.quote, v.ref or item.ref))
+        cases.append(
+            Case(
+                v.label or "",
+                fill(v.title or item.title, values),
+                fill(v.detail or item.detail, values),
+                v.quote,
+                v.ref or item.ref,
+            )
+        )
     heading = c.notice.clause(item.ref)
-    return Part(key=key, title=heading.heading if heading else item.ref,
-                refs=tuple(dict.fromkeys((*base_refs, *(c.ref for c in cases)))), cases=tuple(cases))
+    return Part(
+        key=key,
+        title=heading.heading if heading else item.ref,
+        refs=tuple(dict.fromkeys((*base_refs, *(c.ref for c in cases)))),
+        cases=tuple(cases),
+    )
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

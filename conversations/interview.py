@@ -43,11 +43,7 @@ class Interview:
         self._decisive: list[Predicate] = [self.predicates.compile(r.when) for r in decisive]
         # Kleene logic is monotone: a rule can only start to hold when a question it reads is answered.
         self._decisive_after: dict[str, list[Predicate]] = {
-            q.id: [
-                self.predicates.compile(r.when)
-                for r in decisive
-                if q.id in self.predicates.questions_of(r.when)
-            ]
+            q.id: [self.predicates.compile(r.when) for r in decisive if q.id in self.predicates.questions_of(r.when)]
             for q in notice.questions
         }
 
@@ -86,7 +82,7 @@ class Interview:
                 if any(check(counted) is True for check in self._decisive_after[q.id]):
                     break
                 continue
-            later = sum(1 for q2 in self.questions[index + 1:] if self._ask_if[q2.id](counted) is not False)
+            later = sum(1 for q2 in self.questions[index + 1 :] if self._ask_if[q2.id](counted) is not False)
             return Position(counted, q, len(counted) + 1, len(counted) + 1 + later)
         return Position(counted, None, len(counted), len(counted))
 

@@ -36,9 +36,24 @@ from conversations.situation import read_situation
 from conversations.textnorm import normalise, simplified
 from knowledge.model import CONTACTS_TARGET, Contacts, Notice
 
-__all__ = ["Answer", "Candidate", "Case", "Part", "Personal", "answer", "answer_entry", "candidates", "index_for",
-           "looks_like_question", "most_frequent", "normalise", "targets_of", "today_in", "unanswered_key",
-           "unanswered_text"]
+__all__ = [
+    "Answer",
+    "Candidate",
+    "Case",
+    "Part",
+    "Personal",
+    "answer",
+    "answer_entry",
+    "candidates",
+    "index_for",
+    "looks_like_question",
+    "most_frequent",
+    "normalise",
+    "targets_of",
+    "today_in",
+    "unanswered_key",
+    "unanswered_text",
+]
 
 # A routed answer needs at least this score (one specific thing named).
 ROUTE_THRESHOLD = 0.75
@@ -220,7 +235,10 @@ def answer(
 
 
 def answer_reading(
-    notice: Notice, reading: Reading, answers: Mapping[str, str] | None = None, today: dt.date | None = None,
+    notice: Notice,
+    reading: Reading,
+    answers: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
     described: Mapping[str, str] | None = None,
 ) -> Answer:
     """The answer to a text already read (conversations.understand reads once for both uses); described: the
@@ -230,16 +248,29 @@ def answer_reading(
     return _answer(index, reading, reading.text.original, answers or {}, today, described or {})
 
 
-def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, str], today: dt.date | None,
-            described: Mapping[str, str]) -> Answer:
+def _answer(
+    index: QaIndex,
+    reading: Reading,
+    text: str,
+    answers: Mapping[str, str],
+    today: dt.date | None,
+    described: Mapping[str, str],
+) -> Answer:
     notice = index.notice
     question = normalise(text[:QUERY_LIMIT])
     routed = index.reader.routes(reading)
     best = routed[0].score if routed else 0.0
     if (reading.outside or reading.uncovered) and best < OUTSIDE_OVERRIDE:
         subject = (reading.uncovered or reading.outside)[0]
-        return Answer(kind="outside", question=question, settled=False, contacts=notice.contacts, outside=subject,
-                      via="outside", today=today)
+        return Answer(
+            kind="outside",
+            question=question,
+            settled=False,
+            contacts=notice.contacts,
+            outside=subject,
+            via="outside",
+            today=today,
+        )
     # The variant an item is answered in: the question's own words (管寺, 初级, 已经回来了) over the answers stored;
     # a description's answers count only once confirmed (the chat stores them then).
     selections = {**answers, **index.reader.selections(reading)}
@@ -249,13 +280,23 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
         return _asked_beyond(index, reading, composed, frozenset())
     if routed and best >= ROUTE_THRESHOLD:
         top = _break_tie(index, text, [r for r in routed if r.score >= best - 1e-9])
-        tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][:MAX_ALTERNATIVES - 1]
+        tied = [r for r in routed if r.target != top.target and r.score >= best - ROUTE_CLOSE][: MAX_ALTERNATIVES - 1]
         others = [_candidate(index, r.target, r.score, min(1.0, r.score / 2)) for r in tied]
         if not others and best < WEAK_ROUTE:  # only general words (材料, 申报): offer the closest entries too
-            others = [c for c in candidates(notice, text) if c.key != top.target][:MAX_ALTERNATIVES - 1]
+            others = [c for c in candidates(notice, text) if c.key != top.target][: MAX_ALTERNATIVES - 1]
         alternatives = (_candidate(index, top.target, top.score, min(1.0, best / 2)), *others) if others else ()
-        composed = _compose(index, top.target, question, "choose" if alternatives else "answer", min(1.0, best / 2),
-                            alternatives, answers, selections, today, via="route")
+        composed = _compose(
+            index,
+            top.target,
+            question,
+            "choose" if alternatives else "answer",
+            min(1.0, best / 2),
+            alternatives,
+            answers,
+            selections,
+            today,
+            via="route",
+        )
         open_point = _open_point(index, reading, top) or _unstated(index, reading, composed)
         if open_point is not None:  # the entry is the nearest, but the detail asked is not settled
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
@@ -263,21 +304,32 @@ def _answer(index: QaIndex, reading: Reading, text: str, answers: Mapping[str, s
             return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_case=True)
         return _asked_beyond(index, reading, composed, _subject(index, top.things))
     if not question.replace(" ", ""):
-        return Answer(kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none",
-                      today=today)
+        return Answer(
+            kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none", today=today
+        )
     ranked = index.rank(text)
     if not ranked or ranked[0][2] < CONFIDENCE_THRESHOLD:
-        return Answer(kind="not_found", question=question, settled=False,
-                      confidence=round(ranked[0][2], 3) if ranked else 0.0, contacts=notice.contacts, via="none",
-                      today=today)
+        return Answer(
+            kind="not_found",
+            question=question,
+            settled=False,
+            confidence=round(ranked[0][2], 3) if ranked else 0.0,
+            contacts=notice.contacts,
+            via="none",
+            today=today,
+        )
     top_key, top_score, coverage = ranked[0]
     found = _distinct(index, ranked)
-    close_candidates = [c for c in found[1:MAX_ALTERNATIVES]
-                        if c.score >= CLOSE_RATIO * top_score and c.confidence >= coverage - CLOSE_CONFIDENCE]
+    close_candidates = [
+        c
+        for c in found[1:MAX_ALTERNATIVES]
+        if c.score >= CLOSE_RATIO * top_score and c.confidence >= coverage - CLOSE_CONFIDENCE
+    ]
     kind = "choose" if close_candidates else "answer"
     alternatives = tuple(found[: 1 + len(close_candidates)]) if close_candidates else ()
-    composed = _compose(index, top_key, question, kind, coverage, alternatives, answers, selections, today,
-                        via="ranking")
+    composed = _compose(
+        index, top_key, question, kind, coverage, alternatives, answers, selections, today, via="ranking"
+    )
     open_point = reading.open_points[0] if reading.open_points else _unstated(index, reading, composed)
     if open_point is not None:
         return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
@@ -304,8 +356,9 @@ def _subject(index: QaIndex, things: Iterable[str]) -> frozenset[str]:
     return frozenset(x for t in things for x in (t, *index.reader.ancestors[t]))
 
 
-def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str], *,
-                  asking_clauses: bool = True) -> Answer:
+def _asked_beyond(
+    index: QaIndex, reading: Reading, composed: Answer, subject: frozenset[str], *, asking_clauses: bool = True
+) -> Answer:
     """The answer as unsettled when the question asks for something its words do not state (a detail,
     one of two alternatives, something proposed, a case supposed: conversations.asking)."""
     if not composed.settled:
@@ -318,8 +371,11 @@ def _asked_beyond(index: QaIndex, reading: Reading, composed: Answer, subject: f
 
 def _shown(composed: Answer) -> str:
     """The words of an answer's parts: titles, sentences, the notice's words, every case."""
-    return " ".join(x for p in composed.parts for x in (p.title, *p.sentences, p.quote,
-                                                         *(c.detail for c in p.cases), *(c.quote for c in p.cases)))
+    return " ".join(
+        x
+        for p in composed.parts
+        for x in (p.title, *p.sentences, p.quote, *(c.detail for c in p.cases), *(c.quote for c in p.cases))
+    )
 
 
 def _open_point(index: QaIndex, reading: Reading, top: Routed) -> str | None:
@@ -414,8 +470,13 @@ def answer_entry(
 def _candidate(index: QaIndex, key: str, score: float, confidence: float) -> Candidate:
     entry = index.entries[key]
     label = entry.label or entry.title or key
-    return Candidate(key=key, title=entry.title or key, score=score, confidence=round(confidence, 3),
-                     label=label if len(label) <= BUTTON_LABEL_LIMIT else label[:BUTTON_LABEL_LIMIT - 1] + "…")
+    return Candidate(
+        key=key,
+        title=entry.title or key,
+        score=score,
+        confidence=round(confidence, 3),
+        label=label if len(label) <= BUTTON_LABEL_LIMIT else label[: BUTTON_LABEL_LIMIT - 1] + "…",
+    )
 
 
 def _distinct(index: QaIndex, ranked: list[tuple[str, float, float]]) -> list[Candidate]:

@@ -72,7 +72,7 @@ class Analyzer:
                     fields["bi"][run] += 1
                     continue
                 fields["uni"].update(run)
-                fields["bi"].update(run[i:i + 2] for i in range(len(run) - 1))
+                fields["bi"].update(run[i : i + 2] for i in range(len(run) - 1))
                 syllables = [self.pinyin.get(ch, ch) for ch in run]
                 if len(run) == 1:
                     fields["py"][syllables[0]] += 1
@@ -97,8 +97,9 @@ def entries_of(notice: Notice) -> list[Entry]:
     headings = {cl.ref: cl.heading for cl in notice.clauses}
     entries: list[Entry] = []
     for r in notice.rules:
-        entries.append(Entry(f"rule:{r.id}", headings.get(r.ref, r.ref), (r.reason, r.quote),
-                              settled=r.verdict != "not_covered"))
+        entries.append(
+            Entry(f"rule:{r.id}", headings.get(r.ref, r.ref), (r.reason, r.quote), settled=r.verdict != "not_covered")
+        )
     for n in notice.notes:
         entries.append(Entry(f"note:{n.id}", headings.get(n.ref, n.ref), (n.text, n.quote)))
     for it in notice.items:
@@ -109,8 +110,7 @@ def entries_of(notice: Notice) -> list[Entry]:
     for d in notice.deadlines:
         entries.append(Entry(f"deadline:{d.id}", d.title, (f"{d.title} {d.due_text}", d.quote)))
     for i in notice.interpretations:
-        entries.append(Entry(f"interpretation:{i.id}", i.question.rstrip("。"), (i.question, i.choice),
-                              settled=False))
+        entries.append(Entry(f"interpretation:{i.id}", i.question.rstrip("。"), (i.question, i.choice), settled=False))
     for q in notice.questions:
         texts = [q.text, *(o.label for o in q.options)] + ([q.help] if q.help else [])
         entries.append(Entry(f"question:{q.id}", q.text, tuple(texts), QUESTION_FACTOR))
@@ -123,8 +123,11 @@ def entries_of(notice: Notice) -> list[Entry]:
         entries.append(Entry(f"clause:{ref}", headings[ref], (headings[ref], text), CLAUSE_FACTOR))
     titles = {e.key: e.title for e in entries}
     for t in notice.topics:
-        title = t.title or (headings.get(t.ref or "") if t.ref else None) or next(
-            (titles[k] for k in t.points_to if k in titles), t.id)
+        title = (
+            t.title
+            or (headings.get(t.ref or "") if t.ref else None)
+            or next((titles[k] for k in t.points_to if k in titles), t.id)
+        )
         topic_texts = tuple(x for x in (t.title, t.answer, t.quote) if x) or (title,)
         entries.append(Entry(f"topic:{t.id}", title, topic_texts, settled=t.settled, label=title))
     # How people name things: a thing's forms find the entry that answers it by default.
@@ -197,8 +200,9 @@ class Ranking:
         # Words of the question the notice never uses, not even as a homophone, make every match
         # less certain: a question about something else shares only its frame (要哪几年) with the notice.
         bigrams = [t for t in query["bi"] if not t.isascii()]
-        unseen = sum(1 for t in bigrams if t not in self.fields["bi"].idf and self._pinyin_pair(t) not in
-                     self.fields["py"].idf)
+        unseen = sum(
+            1 for t in bigrams if t not in self.fields["bi"].idf and self._pinyin_pair(t) not in self.fields["py"].idf
+        )
         certainty = 1.0 - UNSEEN_PENALTY * (unseen / len(bigrams)) if bigrams else 1.0
 
         def share(name: str, doc: int) -> float:
@@ -220,5 +224,3 @@ class Ranking:
 
 def _idf(n: int, df: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-

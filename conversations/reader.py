@@ -88,8 +88,9 @@ class Reader:
     def __init__(self, notice: Notice) -> None:
         self.notice = notice
         self.year = notice.info.date.year
-        lexicon = notice.lexicon or Lexicon(source=notice.source, fillers=(), negations=(), past=(), years={},
-                                            kinds=(), things=())  # a notice without a lexicon: the ranking alone
+        lexicon = notice.lexicon or Lexicon(
+            source=notice.source, fillers=(), negations=(), past=(), years={}, kinds=(), things=()
+        )  # a notice without a lexicon: the ranking alone
         self.lexicon = lexicon
         self.things = {t.id: t for t in lexicon.things}
         self.form_of: dict[str, str] = {}
@@ -106,7 +107,7 @@ class Reader:
         for form, thing_id in self.form_of.items():
             if len(form) >= NEAR_MIN and all("\u3400" <= ch <= "\u9fff" for ch in form):
                 for k in range(1, len(form)):
-                    near.setdefault(form[:k] + "\0" + form[k + 1:], set()).add(thing_id)
+                    near.setdefault(form[:k] + "\0" + form[k + 1 :], set()).add(thing_id)
         self.near = {key: ids.pop() for key, ids in near.items() if len(ids) == 1}
         self.fuzzy_lengths = sorted({len(k) for k in self.fuzzy} | {len(k) for k in self.near}, reverse=True)
         self.negation_re = alternation(squash(w) for w in lexicon.negations)
@@ -127,10 +128,25 @@ class Reader:
                 self.outside_of.setdefault(squash(marker), topic.id)
         self.outside_re = alternation(self.outside_of)
         self.open_re = alternation(squash(w) for w in lexicon.open_points)
-        self.known_re = alternation(squash(w) for w in (
-            *lexicon.fillers, *lexicon.function_words, *lexicon.negations, *lexicon.past, *lexicon.years,
-            *lexicon.several, *self.kind_of, *self.outside_of, *lexicon.open_points, *lexicon.alternatives,
-            *lexicon.acceptability, *lexicon.conditions, *lexicon.condition_ends, *lexicon.hedges))
+        self.known_re = alternation(
+            squash(w)
+            for w in (
+                *lexicon.fillers,
+                *lexicon.function_words,
+                *lexicon.negations,
+                *lexicon.past,
+                *lexicon.years,
+                *lexicon.several,
+                *self.kind_of,
+                *self.outside_of,
+                *lexicon.open_points,
+                *lexicon.alternatives,
+                *lexicon.acceptability,
+                *lexicon.conditions,
+                *lexicon.condition_ends,
+                *lexicon.hedges,
+            )
+        )
         self.alternatives_re = alternation(squash(w) for w in lexicon.alternatives)
         self.acceptability_re = alternation(squash(w) for w in lexicon.acceptability)
         self.conditions_re = alternation(squash(w) for w in lexicon.conditions)
@@ -138,15 +154,19 @@ class Reader:
         self.hedges_re = alternation(squash(w) for w in lexicon.hedges)
         self.future_re = alternation(squash(w) for w in lexicon.future)
         self.detail_asks = [(d.id, re.compile("|".join(f"(?:{p})" for p in d.asks))) for d in lexicon.details]
-        self.detail_stated = {d.id: re.compile("|".join(f"(?:{p})" for p in d.stated)) if d.stated else None
-                              for d in lexicon.details}
+        self.detail_stated = {
+            d.id: re.compile("|".join(f"(?:{p})" for p in d.stated)) if d.stated else None for d in lexicon.details
+        }
         # The sounds of every form, so that a mistyped short word (附建 for 附件) is not taken for new content.
         self.form_sounds = {pinyin(form) for form in self.form_of if all("\u3400" <= ch <= "\u9fff" for ch in form)}
         self.several_re = alternation(squash(w) for w in lexicon.several)
         self.besides_re = alternation(squash(w) for w in lexicon.besides)
         self.ancestors = {t.id: self._ancestors(t.id) for t in lexicon.things}
-        self.thing_patterns = [(thing.id, re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)))
-                               for thing in lexicon.things for p in thing.patterns]
+        self.thing_patterns = [
+            (thing.id, re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)))
+            for thing in lexicon.things
+            for p in thing.patterns
+        ]
         self.situation_patterns = [
             (rule, [re.compile(expand_pattern(lexicon, _fold(p), self.year, squash)) for p in rule.patterns])
             for rule in lexicon.situations
@@ -175,24 +195,40 @@ class Reader:
         for thing_id, start, end, fuzzy in spans:
             seg_start, seg_end = _segment_of(segments, start)
             clause = s[seg_start:seg_end]
-            mentions.append(Mention(
-                thing=thing_id, start=start, end=end, words=norm.words(start, end),
-                negated=self._negated(s, seg_start, start),
-                past=bool(self.past_re and self.past_re.search(s, seg_start, start)),
-                year=self.year_of(clause), fuzzy=fuzzy,
-                besides=any(a <= start and end <= b for a, b in besides),
-            ))
+            mentions.append(
+                Mention(
+                    thing=thing_id,
+                    start=start,
+                    end=end,
+                    words=norm.words(start, end),
+                    negated=self._negated(s, seg_start, start),
+                    past=bool(self.past_re and self.past_re.search(s, seg_start, start)),
+                    year=self.year_of(clause),
+                    fuzzy=fuzzy,
+                    besides=any(a <= start and end <= b for a, b in besides),
+                )
+            )
         kind_words = [(kind, norm.words(start, end)) for kind, start, end in self._find_kinds(s, spans)]
         marked = {kind for kind, _ in kind_words}
         kinds = [k.id for k in self.lexicon.kinds if k.id in marked]
         outside = [self.outside_of[m.group(0)] for m in self._free(self.outside_re, s, spans)]
         open_points = [norm.words(m.start(), m.end()) for m in self._free(self.open_re, s, spans)]
         uncovered = [m.thing for m in mentions if not self.things[m.thing].covered]
-        details = tuple((detail_id, m.start(), m.end()) for detail_id, pattern in self.detail_asks
-                        for m in pattern.finditer(s))
-        return Reading(norm, tuple(mentions), tuple(kinds), tuple(dict.fromkeys(outside)),
-                       tuple(dict.fromkeys(uncovered)), tuple(dict.fromkeys(open_points)), truncated,
-                       tuple(kind_words), self._novel(s, spans), details)
+        details = tuple(
+            (detail_id, m.start(), m.end()) for detail_id, pattern in self.detail_asks for m in pattern.finditer(s)
+        )
+        return Reading(
+            norm,
+            tuple(mentions),
+            tuple(kinds),
+            tuple(dict.fromkeys(outside)),
+            tuple(dict.fromkeys(uncovered)),
+            tuple(dict.fromkeys(open_points)),
+            truncated,
+            tuple(kind_words),
+            self._novel(s, spans),
+            details,
+        )
 
     def _besides(self, s: str) -> list[tuple[int, int]]:
         """The stretches after 除了 up to 还/以外/之外 or the clause's end: what is named there is not asked about."""
@@ -212,10 +248,10 @@ class Reader:
             known[start:end] = [True] * (end - start)
         if self.known_re is not None:
             for m in self.known_re.finditer(s):
-                known[m.start():m.end()] = [True] * (m.end() - m.start())
+                known[m.start() : m.end()] = [True] * (m.end() - m.start())
         for _, pattern in self.detail_asks:  # a detail asked for is judged on its own (conversations.asking)
             for m in pattern.finditer(s):
-                known[m.start():m.end()] = [True] * (m.end() - m.start())
+                known[m.start() : m.end()] = [True] * (m.end() - m.start())
         runs: list[tuple[int, int]] = []
         i = 0
         while i < len(s):
@@ -246,9 +282,14 @@ class Reader:
         """Matches of the pattern that are not part of a longer thing named (结果 inside 公示结果)."""
         if pattern is None:
             return []
-        return [m for m in pattern.finditer(s)
-                if not any(start <= m.start() and m.end() <= end and end - start > m.end() - m.start()
-                           for _, start, end, _ in spans)]
+        return [
+            m
+            for m in pattern.finditer(s)
+            if not any(
+                start <= m.start() and m.end() <= end and end - start > m.end() - m.start()
+                for _, start, end, _ in spans
+            )
+        ]
 
     def _find_kinds(self, s: str, spans: list[tuple[str, int, int, bool]]) -> list[tuple[str, int, int]]:
         """The kinds of question marked, the longest marker first where they overlap (交哪几样: 哪几样), and
@@ -259,8 +300,12 @@ class Reader:
                 m = self.kinds_re.match(s, i)
                 if m is not None:
                     candidates.append((self.kind_of[m.group(0)], m.start(), m.end()))
-        candidates += [(kind, m.start(), m.end()) for kind, pattern in self.kind_patterns for m in pattern.finditer(s)
-                       if m.end() > m.start()]
+        candidates += [
+            (kind, m.start(), m.end())
+            for kind, pattern in self.kind_patterns
+            for m in pattern.finditer(s)
+            if m.end() > m.start()
+        ]
         taken = [False] * len(s)
         found: list[tuple[str, int, int]] = []
         for kind, start, end in sorted(candidates, key=lambda c: (c[1] - c[2], c[1])):
@@ -287,11 +332,12 @@ class Reader:
             # A thing's patterns (评上工程师之前) win over the forms they hold.
             for named, pattern in self.thing_patterns:
                 for m in pattern.finditer(s):
-                    if m.end() > m.start() and not any(f[1] < m.end() and f[2] > m.start() and
-                                                       (f[1] < m.start() or f[2] > m.end()) for f in found):
+                    if m.end() > m.start() and not any(
+                        f[1] < m.end() and f[2] > m.start() and (f[1] < m.start() or f[2] > m.end()) for f in found
+                    ):
                         found = [f for f in found if not (m.start() <= f[1] and f[2] <= m.end())]
                         found.append((named, m.start(), m.end(), False))
-                        taken[m.start():m.end()] = [True] * (m.end() - m.start())
+                        taken[m.start() : m.end()] = [True] * (m.end() - m.start())
         if self.fuzzy:
             # A homophone of a longer form wins over shorter forms found inside it (公示结过: 公示结果).
             sounds = pinyin(s)
@@ -299,9 +345,9 @@ class Reader:
             while i < len(s):
                 hit = None
                 for length in self.fuzzy_lengths:
-                    if i + length > len(s) or s[i:i + length] in self.form_of:
+                    if i + length > len(s) or s[i : i + length] in self.form_of:
                         continue
-                    thing_id = self.fuzzy.get(sounds[i:i + length])
+                    thing_id = self.fuzzy.get(sounds[i : i + length])
                     if thing_id is None and not any(f[1] < i + length and f[2] > i for f in found):
                         thing_id = self._near(s, i, length)  # a mistyped character only where nothing was found
                     if thing_id is None:
@@ -323,11 +369,11 @@ class Reader:
         """The thing whose form the text at i differs from in one character after the first, if any."""
         if i >= NEAR_LIMIT or length < NEAR_MIN:
             return None
-        piece = s[i:i + length]
+        piece = s[i : i + length]
         if not all("\u3400" <= ch <= "\u9fff" for ch in piece):
             return None
         for k in range(1, length):
-            thing_id = self.near.get(piece[:k] + "\0" + piece[k + 1:])
+            thing_id = self.near.get(piece[:k] + "\0" + piece[k + 1 :])
             if thing_id is not None:
                 return thing_id
         return None
@@ -428,7 +474,7 @@ def _things_in(reader: Reader, text: str) -> frozenset[str]:
     found: set[str] = set()
     for i in range(len(s)):
         for length in lengths:
-            thing_id = reader.form_of.get(s[i:i + length])
+            thing_id = reader.form_of.get(s[i : i + length])
             if thing_id is not None:
                 found.update((thing_id, *reader.ancestors[thing_id]))
     return frozenset(found)

@@ -84,13 +84,18 @@ def headline(outcome: Outcome, locale: str, season: SeasonState | None = None) -
         if verdict == "conditional":
             return _("A condition is still to be met, and %(season)s online applications closed on %(day)s") % closure
         if verdict == "other_route":
-            return _("Another route may apply; %(season)s online applications under this notice closed on %(day)s") \
+            return (
+                _("Another route may apply; %(season)s online applications under this notice closed on %(day)s")
                 % closure
+            )
     if verdict == "eligible":
         return _("You may apply")
     if verdict == "ineligible":
-        return {"level": _("You may not apply for the chosen level"), "year": _("You may not apply this year"),
-                "period": _("You may not apply at present")}.get(bar or "", _("You may not apply"))
+        return {
+            "level": _("You may not apply for the chosen level"),
+            "year": _("You may not apply this year"),
+            "period": _("You may not apply at present"),
+        }.get(bar or "", _("You may not apply"))
     if verdict == "conditional":
         return _("You may apply once a condition is met")
     if verdict == "other_route" and outcome.has_checklist:
@@ -144,9 +149,7 @@ def pack(blocks: Iterable[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [text for text, _ in pack_tagged(((b, None) for b in blocks), limit)]
 
 
-def pack_tagged(
-    blocks: Iterable[tuple[str, T | None]], limit: int = TELEGRAM_LIMIT
-) -> list[tuple[str, list[T]]]:
+def pack_tagged(blocks: Iterable[tuple[str, T | None]], limit: int = TELEGRAM_LIMIT) -> list[tuple[str, list[T]]]:
     """Like pack, and says which blocks' tags (None aside) ended up in each message."""
     messages: list[tuple[str, list[T]]] = []
     current: str = ""
@@ -193,15 +196,16 @@ def numbered(checklist: Collection[ChecklistItem]) -> list[tuple[int, ChecklistI
     return list(enumerate(checklist, start=1))
 
 
-def _context(
-    notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None = None
-) -> dict[str, Any]:
+def _context(notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None = None) -> dict[str, Any]:
     done = sum(1 for it in outcome.checklist if it.id in ticked)
     season = season_of(notice, today) if today is not None and outcome.has_checklist else None
     # From the latest start of a working-day period on (and while applications are accepted), say
     # what it means: the last day to start it, or that one not yet begun can no longer end in time.
-    late = [w for w in working_day_dates(notice, outcome, today) if w.state != "upcoming"] \
-        if today is not None and season is not None and season.accepting else []
+    late = (
+        [w for w in working_day_dates(notice, outcome, today) if w.state != "upcoming"]
+        if today is not None and season is not None and season.accepting
+        else []
+    )
     return {
         "season": season,
         "late_dates": late,
@@ -212,8 +216,9 @@ def _context(
         "total": len(outcome.checklist),
         "items": numbered(outcome.checklist),
         "stages": [s for s in notice.stages if any(it.stage == s.id for it in outcome.checklist)],
-        "stage_deadlines": {s.id: next((d for d in notice.deadlines if d.id == s.deadline), None)
-                            for s in notice.stages},
+        "stage_deadlines": {
+            s.id: next((d for d in notice.deadlines if d.id == s.deadline), None) for s in notice.stages
+        },
     }
 
 
@@ -240,8 +245,7 @@ def head_messages(
 
 
 @lru_cache(maxsize=RENDERED_KEPT)
-def _head_messages(notice: Notice, outcome: Outcome, locale: str, today: dt.date | None,
-                   lead: str) -> tuple[str, ...]:
+def _head_messages(notice: Notice, outcome: Outcome, locale: str, today: dt.date | None, lead: str) -> tuple[str, ...]:
     blocks = render("outcome_head.tg", locale, **_context(notice, outcome, (), today)).split(SPLIT)
     return tuple(pack([lead, *blocks] if lead else blocks))
 
@@ -266,8 +270,9 @@ def checklist_messages(
 
 
 @lru_cache(maxsize=RENDERED_KEPT)
-def _checklist_messages(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str],
-                        limit: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _checklist_messages(
+    notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], limit: int
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     blocks = render("checklist.tg", locale, **_context(notice, outcome, ticked)).split(SPLIT)
     ids = [it.id for it in outcome.checklist]
     tagged: list[tuple[str, str | None]] = [(blocks[0], None)] + [
@@ -303,15 +308,17 @@ GENERATED_MARK = "\x1fgenerated\x1f"  # where the moment goes: a character no te
 
 
 @lru_cache(maxsize=DOCUMENTS_KEPT)
-def _outcome_html(notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], stamped: bool,
-                  today: dt.date | None) -> str:
+def _outcome_html(
+    notice: Notice, outcome: Outcome, locale: str, ticked: frozenset[str], stamped: bool, today: dt.date | None
+) -> str:
     generated = Markup(GENERATED_MARK) if stamped else None
     context = checklist_page_context(notice, outcome, ticked, today)
     return render("checklist.html", locale, generated=generated, **context)
 
 
-def checklist_page_context(notice: Notice, outcome: Outcome, ticked: Collection[str],
-                           today: dt.date | None) -> dict[str, Any]:
+def checklist_page_context(
+    notice: Notice, outcome: Outcome, ticked: Collection[str], today: dt.date | None
+) -> dict[str, Any]:
     """What checklist.html is rendered from: the outcome's context and the blank forms it asks for."""
     forms = blank_forms(notice, needed_attachments(notice, outcome))
     return {"forms": forms, **_context(notice, outcome, ticked, today)}
@@ -395,6 +402,7 @@ def understanding_message(notice: Notice, understanding: Any, locale: str) -> st
     Telegram HTML to confirm: 我理解为：身份 在职专业技术人员；拟申报 副高级（高级工程师）…, then each
     contradiction with an earlier answer as a question. Question names and option labels are the
     knowledge file's."""
+
     def label(question_id: str, option_id: str) -> tuple[str, str]:
         q = notice.question(question_id)
         option = q.option(option_id) if q else None
@@ -405,8 +413,9 @@ def understanding_message(notice: Notice, understanding: Any, locale: str) -> st
     for c in understanding.contradictions:
         name, stored = label(c.question, c.stored)
         contradicted.append(_Contradicted(name, stored, label(c.question, c.found)[1], c.words))
-    return render("understanding.tg", locale, u=understanding, items=items, contradictions=contradicted,
-                  limit=READ_LIMIT).strip()
+    return render(
+        "understanding.tg", locale, u=understanding, items=items, contradictions=contradicted, limit=READ_LIMIT
+    ).strip()
 
 
 def understanding_text(notice: Notice, understanding: Any, locale: str) -> str:

@@ -112,8 +112,11 @@ def season_of(notice: Notice, today: dt.date) -> SeasonState | None:
 def current_notice(notices: Iterable[Notice], today: dt.date) -> Notice | None:
     """The notice whose applications are open (the one closing soonest), else the latest one."""
     candidates = [n for n in notices if n.season is not None]
-    accepting = [(s.submission.last_day, n) for n in candidates
-                 if (s := season_of(n, today)) is not None and s.accepting and s.submission.last_day]
+    accepting = [
+        (s.submission.last_day, n)
+        for n in candidates
+        if (s := season_of(n, today)) is not None and s.accepting and s.submission.last_day
+    ]
     if accepting:
         return min(accepting, key=lambda pair: pair[0])[1]
     return max(candidates, key=lambda n: n.info.date, default=None)
@@ -122,8 +125,11 @@ def current_notice(notices: Iterable[Notice], today: dt.date) -> Notice | None:
 def offered_notice(notices: Iterable[Notice], configured: Notice, today: dt.date) -> Notice:
     """The notice a new interview follows: one whose applications are open (the one closing
     soonest), else the configured one (ZHICHENG_NOTICE)."""
-    accepting = [(s.submission.last_day, n.id, n) for n in notices
-                 if (s := season_of(n, today)) is not None and s.accepting and s.submission.last_day]
+    accepting = [
+        (s.submission.last_day, n.id, n)
+        for n in notices
+        if (s := season_of(n, today)) is not None and s.accepting and s.submission.last_day
+    ]
     return min(accepting, key=lambda t: (t[0], t[1]))[2] if accepting else configured
 
 

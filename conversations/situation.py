@@ -112,8 +112,8 @@ def _widened(norm: Normalised, f: Finding, findings: list[Finding]) -> str:
         for other in findings:
             if (other.question, other.option) != (f.question, f.option):
                 continue
-            gap_before = norm.text[other.end:start]
-            gap_after = norm.text[end:other.start]
+            gap_before = norm.text[other.end : start]
+            gap_after = norm.text[end : other.start]
             if other.end <= start and len(gap_before) <= 1 and other.start < start and not _breaks(gap_before):
                 start, changed = other.start, True
             elif other.start >= end and len(gap_after) <= 1 and other.end > end and not _breaks(gap_after):
@@ -162,7 +162,8 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
                 if (hedged[clause] and not rule.hedged) or any(a <= m.start() < b for a, b in supposed):
                     continue  # uncertain, or a case supposed (要是…, …的话, 会被…): not a fact of the case
                 if reader.future_re is not None and reader.future_re.search(
-                        s, max(_clause_start(s, m.start()), m.start() - FUTURE_REACH), m.start() + 1):
+                    s, max(_clause_start(s, m.start()), m.start() - FUTURE_REACH), m.start() + 1
+                ):
                     continue  # 快要退休了, 明年报高工: not the case now
                 sets = _what_it_sets(reader, rule, s, m, subjects[clause])
                 if sets is None:
@@ -170,8 +171,9 @@ def _findings(reader: Reader, norm: Normalised) -> list[Finding]:
                 clause_start = _clause_start(s, m.start())
                 past = bool(reader.past_re and reader.past_re.search(s, clause_start, m.start()))
                 words = norm.words(m.start(), m.end())
-                out.extend(Finding(q, o, words, m.start(), m.end(), past, subjects[clause], index)
-                           for q, o in sets.items())
+                out.extend(
+                    Finding(q, o, words, m.start(), m.end(), past, subjects[clause], index) for q, o in sets.items()
+                )
     return sorted(out, key=lambda f: (f.start, f.end))
 
 
@@ -185,8 +187,9 @@ def _supposed(reader: Reader, s: str) -> list[tuple[int, int]]:
     return found
 
 
-def _what_it_sets(reader: Reader, rule: SituationRule, s: str, m: re.Match[str],
-                  subject: str | None) -> Mapping[str, str] | None:
+def _what_it_sets(
+    reader: Reader, rule: SituationRule, s: str, m: re.Match[str], subject: str | None
+) -> Mapping[str, str] | None:
     """What a match of the rule sets: its `sets`, or what it sets when negated (None: nothing), for an
     earlier year, for the unit, or once expired."""
     clause_start = _clause_start(s, m.start())
@@ -205,7 +208,7 @@ def _what_it_sets(reader: Reader, rule: SituationRule, s: str, m: re.Match[str],
         sets = rule.of_unit
     expiring = next((r for r in reader.lexicon.situations if r.sets == sets and r.expires_after is not None), None)
     if expiring is not None and expiring.expires_after is not None and expiring.expired is not None:
-        year = reader.year_of(s[_sentence_start(s, m.start()):m.end()])
+        year = reader.year_of(s[_sentence_start(s, m.start()) : m.end()])
         if year is not None:
             if reader.year - year > expiring.expires_after:
                 return expiring.expired
@@ -276,7 +279,7 @@ class People:
                 unit = True
                 continue
             if kind in ("self", "third"):
-                following = next((r for r in refs[i + 1:] if r[0] >= b), None)
+                following = next((r for r in refs[i + 1 :] if r[0] >= b), None)
                 if following is not None and following[0] == b and following[2] == "other":
                     return "other"  # 他爱人, 我老婆: someone else
             return kind
@@ -287,16 +290,25 @@ class People:
 def _people(reader: Reader) -> People:
     persons = reader.lexicon.persons
     kind_of: dict[str, str] = {}
-    for kind, words in (("unit", persons.unit), ("self", persons.self), ("third", persons.third),
-                        ("other", persons.others)):
+    for kind, words in (
+        ("unit", persons.unit),
+        ("self", persons.self),
+        ("third", persons.third),
+        ("other", persons.others),
+    ):
         for word in words:
             kind_of.setdefault(squash(word), kind)
 
     def patterns(items: tuple[str, ...]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in items)) if items else None
 
-    return People(alternation(kind_of), kind_of, patterns(persons.introducing), patterns(persons.names),
-                  alternation(squash(w) for w in persons.objects))
+    return People(
+        alternation(kind_of),
+        kind_of,
+        patterns(persons.introducing),
+        patterns(persons.names),
+        alternation(squash(w) for w in persons.objects),
+    )
 
 
 # ---------------------------------------------------------------- clauses

@@ -56,7 +56,7 @@ class Normalised:
             return ""
         first = self.origin[start]
         last = self.origin[end - 1]
-        return self.original[first:last + 1]
+        return self.original[first : last + 1]
 
 
 def normalised(text: str) -> Normalised:

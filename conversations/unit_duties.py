@@ -75,21 +75,24 @@ def unit_duties(notice: Notice, outcome: Outcome, today: dt.date) -> UnitDuties:
         if predicates.compile(duty.when)(facts) is not True:
             continue
         deadline = notice.deadline(duty.deadline) if duty.deadline else None
-        result.append(DutyEntry(
-            id=duty.id,
-            title=duty.title,
-            text=duty.text,
-            ref=duty.ref,
-            quote=duty.quote,
-            see_also=duty.see_also,
-            wording=duty.wording,
-            unclear=duty.unclear,
-            interpretations=tuple(x for x in map(notice.interpretation, duty.interpretations) if x is not None),
-            date=dates.get(duty.working_day_date) if duty.working_day_date else None,
-            paper=tuple(it for it in outcome.checklist if it.stage == duty.paper_stage and it.copies is not None)
-            if duty.paper_stage else (),
-            deadline=deadline_status(deadline, today) if deadline is not None else None,
-        ))
+        result.append(
+            DutyEntry(
+                id=duty.id,
+                title=duty.title,
+                text=duty.text,
+                ref=duty.ref,
+                quote=duty.quote,
+                see_also=duty.see_also,
+                wording=duty.wording,
+                unclear=duty.unclear,
+                interpretations=tuple(x for x in map(notice.interpretation, duty.interpretations) if x is not None),
+                date=dates.get(duty.working_day_date) if duty.working_day_date else None,
+                paper=tuple(it for it in outcome.checklist if it.stage == duty.paper_stage and it.copies is not None)
+                if duty.paper_stage
+                else (),
+                deadline=deadline_status(deadline, today) if deadline is not None else None,
+            )
+        )
     return UnitDuties(True, tuple(result))
 
 
@@ -159,5 +162,4 @@ def publicity_period(notice: Notice, start: dt.date, end: dt.date | None = None)
     days = working_days_between(start, end)
     if days < minimum:
         raise PublicityError(f"{days} working days, fewer than {minimum}")
-    return PublicityPeriod(start, end, days, minimum, latest.day if latest else None,
-                           latest.end if latest else None)
+    return PublicityPeriod(start, end, days, minimum, latest.day if latest else None, latest.end if latest else None)

@@ -90,7 +90,7 @@ def _within_one_edit(a: str, b: str) -> bool:
     i = 0
     while i < len(short) and short[i] == long[i]:
         i += 1
-    return short[i:] == long[i + 1:]
+    return short[i:] == long[i + 1 :]
 
 
 def _found(word: str, text: str) -> bool:
@@ -112,8 +112,7 @@ def _found(word: str, text: str) -> bool:
         end = at + 2
         starts.update(s for s in (end - n + 1, end - n, end - n - 1) if s >= 0)
         at = text.find(word[-2:], at + 1)
-    return any(_within_one_edit(word, text[s:s + m]) for s in starts for m in (n - 1, n, n + 1)
-               if s + m <= len(text))
+    return any(_within_one_edit(word, text[s : s + m]) for s in starts for m in (n - 1, n, n + 1) if s + m <= len(text))
 
 
 def read_year(text: str) -> int | None:
@@ -210,8 +209,14 @@ def recognize(
         mine = [c for c in same if c.item.id in scope.possible]
         if not (scope.personal and len(mine) == 1):
             kinds = tuple(c.item.recognize.kind for c in kinded if c.item.recognize and c.item.recognize.kind)
-            return Match(document=document.name, item=None, title=document.name, ref=kinded[0].item.ref,
-                         sensitive=document.sensitive, kinds=kinds)
+            return Match(
+                document=document.name,
+                item=None,
+                title=document.name,
+                ref=kinded[0].item.ref,
+                sensitive=document.sensitive,
+                kinds=kinds,
+            )
         same = mine
 
     def rank(c: _Candidate) -> tuple[bool, bool, int]:
@@ -235,16 +240,23 @@ def recognize(
     )
 
 
-def match_item(notice: Notice, item_id: str, scope: Scope | None = None,
-               titles: Mapping[str, str] | None = None) -> Match | None:
+def match_item(
+    notice: Notice, item_id: str, scope: Scope | None = None, titles: Mapping[str, str] | None = None
+) -> Match | None:
     """The match for an item known without reading (the work summary of a counted text)."""
     it = next((x for x in notice.items if x.id == item_id), None)
     if it is None or it.recognize is None:
         return None
     scope = scope or Scope(frozenset(x.id for x in notice.items))
-    return Match(document=it.recognize.documents[0].name, item=it.id, title=(titles or {}).get(it.id, it.title),
-                 ref=it.ref, years=it.recognize.years,
-                 on_checklist=(it.id in scope.possible) if scope.personal else None, exempt=it.id in scope.exempt)
+    return Match(
+        document=it.recognize.documents[0].name,
+        item=it.id,
+        title=(titles or {}).get(it.id, it.title),
+        ref=it.ref,
+        years=it.recognize.years,
+        on_checklist=(it.id in scope.possible) if scope.personal else None,
+        exempt=it.id in scope.exempt,
+    )
 
 
 def missing_years(match: Match, seen: Iterable[int]) -> tuple[int, ...]:
@@ -334,15 +346,33 @@ def check_summary(notice: Notice, text: str) -> SummaryCheck | None:
     if item is None or item.recognize is None or item.recognize.characters is None:
         return None
     low, high = item.recognize.characters
-    return SummaryCheck(item=item.id, title=item.title, ref=item.ref, low=low, high=high,
-                        count=count_characters(text), interpretation=item.recognize.interpretation)
+    return SummaryCheck(
+        item=item.id,
+        title=item.title,
+        ref=item.ref,
+        low=low,
+        high=high,
+        count=count_characters(text),
+        interpretation=item.recognize.interpretation,
+    )
 
 
 # --- the report ---
 
-FORMAT_NAMES = {"jpeg": "JPG", "png": "PNG", "heic": "HEIC", "webp": "WebP", "gif": "GIF", "bmp": "BMP",
-                "tiff": "TIFF", "pdf": "PDF", "docx": "Word (.docx)", "txt": ".txt", "doc": "Word (.doc)",
-                "unknown": "?"}
+FORMAT_NAMES = {
+    "jpeg": "JPG",
+    "png": "PNG",
+    "heic": "HEIC",
+    "webp": "WebP",
+    "gif": "GIF",
+    "bmp": "BMP",
+    "tiff": "TIFF",
+    "pdf": "PDF",
+    "docx": "Word (.docx)",
+    "txt": ".txt",
+    "doc": "Word (.doc)",
+    "unknown": "?",
+}
 IMAGE_FORMATS = frozenset({"jpeg", "png", "heic", "webp", "gif", "bmp", "tiff"})
 TEXT_FORMATS = frozenset({"docx", "txt"})
 
@@ -399,9 +429,18 @@ def _env(notice: Notice, report: UploadReport) -> dict[str, Any]:
     rules = notice.uploads
     summary = report.summary
     reading = notice.interpretation(summary.interpretation) if summary and summary.interpretation else None
-    return {"r": report, "rules": rules, "notice": notice, "reading": reading, "format_names": FORMAT_NAMES,
-            "accepted_label": rules.label if rules else "", "text_formats": TEXT_FORMATS, "years_text": years_text,
-            "max_mb": MAX_UPLOAD_BYTES // 2**20, "max_megapixels": MAX_PIXELS // 10**6}
+    return {
+        "r": report,
+        "rules": rules,
+        "notice": notice,
+        "reading": reading,
+        "format_names": FORMAT_NAMES,
+        "accepted_label": rules.label if rules else "",
+        "text_formats": TEXT_FORMATS,
+        "years_text": years_text,
+        "max_mb": MAX_UPLOAD_BYTES // 2**20,
+        "max_megapixels": MAX_PIXELS // 10**6,
+    }
 
 
 def years_text(years: Collection[int]) -> str:
@@ -451,13 +490,27 @@ def report_json(notice: Notice, report: UploadReport, locale: str) -> dict[str, 
         "document": m.document if m else None,
         "kind": m.kind if m else None,
         "year_ok": m.year_ok if m else None,
-        "legibility": None if report.legibility is None else {
-            "problems": list(report.legibility.problems), "width": report.legibility.width,
-            "height": report.legibility.height, "sharpness": round(report.legibility.sharpness, 3),
-            "contrast": round(report.legibility.contrast, 1)},
-        "characters": None if s is None else {
-            "item": s.item, "count": s.count.total, "han": s.count.han, "low": s.low, "high": s.high,
-            "verdict": s.verdict, "han_verdict": s.han_verdict, "interpretation": s.interpretation},
+        "legibility": None
+        if report.legibility is None
+        else {
+            "problems": list(report.legibility.problems),
+            "width": report.legibility.width,
+            "height": report.legibility.height,
+            "sharpness": round(report.legibility.sharpness, 3),
+            "contrast": round(report.legibility.contrast, 1),
+        },
+        "characters": None
+        if s is None
+        else {
+            "item": s.item,
+            "count": s.count.total,
+            "han": s.count.han,
+            "low": s.low,
+            "high": s.high,
+            "verdict": s.verdict,
+            "han_verdict": s.han_verdict,
+            "interpretation": s.interpretation,
+        },
         "converted": len(report.converted),
     }
 

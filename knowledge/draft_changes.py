@@ -102,7 +102,8 @@ class Votes:
     # the same by what follows the year (2019年修订 is a name; 2019年-2021年 a period)
     years_by_tail: dict[tuple[int, str], dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
     counts: dict[tuple[Any, str], dict[Any, list[tuple[str, str]]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
 
     def add(self, old: Token, new: Token, clause: str, sentence: str, context: str = "") -> None:
         """A number of the old text (`context`: the folded text it stands in) and what it became."""
@@ -118,8 +119,11 @@ class Votes:
     def add_range_interiors(self, quote: str, pairs: tuple[tuple[Token, Token], ...], sentence: str) -> None:
         """2018年-2020年 -> 2019年-2021年: the years between move the same way (2019 -> 2020)."""
         for (a_old, a_new), (b_old, b_new) in itertools.pairwise(pairs):
-            if a_old.kind == b_old.kind == "year" and "-" in quote[a_old.end:b_old.start] \
-                    and len(quote[a_old.end:b_old.start]) <= 2:
+            if (
+                a_old.kind == b_old.kind == "year"
+                and "-" in quote[a_old.end : b_old.start]
+                and len(quote[a_old.end : b_old.start]) <= 2
+            ):
                 lo, hi, nlo, nhi = (x.as_int() for x in (a_old, b_old, a_new, b_new))
                 if hi - lo == nhi - nlo:
                     for year in range(lo + 1, hi):
@@ -140,7 +144,7 @@ def _single(votes: dict[Any, dict[Any, str]]) -> tuple[dict[Any, tuple[Any, str]
         if len(news) > 1:
             ambiguous.add(old)
         elif news:
-            (new, sentence), = news.items()
+            ((new, sentence),) = news.items()
             if new != old:
                 changed[old] = (new, sentence)
     return changed, ambiguous
@@ -148,7 +152,7 @@ def _single(votes: dict[Any, dict[Any, str]]) -> tuple[dict[Any, tuple[Any, str]
 
 def year_tail(text: str, token: Token) -> str:
     """What follows a year: 年度, 年修, 年-, 年、 … (two characters)."""
-    return text[token.end:token.end + 2]
+    return text[token.end : token.end + 2]
 
 
 def _related(ref_a: str, ref_b: str) -> bool:
@@ -168,8 +172,9 @@ class Rewrite:
 class Substitution:
     """The changes one entry's texts follow: its own quotes' first, then the notice's."""
 
-    def __init__(self, drafter: NoticeChanges, local: Votes, related: set[str], days: dict[int, int],
-                 primary: str = "") -> None:
+    def __init__(
+        self, drafter: NoticeChanges, local: Votes, related: set[str], days: dict[int, int], primary: str = ""
+    ) -> None:
         self.d = drafter
         self.local_dates, _ = local.date_map()
         self.local_years, _ = local.year_map()
@@ -205,7 +210,7 @@ class Substitution:
             return (*self.local_years[value], None)
         by_tail = self.d.votes.years_by_tail.get((value, tail))
         if value in self.d.ambiguous_years and by_tail and len(by_tail) == 1:
-            (new, sentence), = by_tail.items()
+            ((new, sentence),) = by_tail.items()
             return (new if new != value else None), sentence, None
         if value in self.d.ambiguous_years:
             return None, "", f"the year {value} stays in some sentences and changes in others"
@@ -227,12 +232,15 @@ class Substitution:
         if not votes or set(votes) == {key[0]}:
             return None, "", None
         # the count as the entry's own clause gives it, else the clauses it names, else their parts
-        tiers: list[Any] = [lambda c: c == self.primary, lambda c: c in self.related,
-                            lambda c: any(_related(c, ref) for ref in self.related)]
+        tiers: list[Any] = [
+            lambda c: c == self.primary,
+            lambda c: c in self.related,
+            lambda c: any(_related(c, ref) for ref in self.related),
+        ]
         for tier in tiers:
             near = {new: places for new, places in votes.items() if any(tier(clause) for clause, _ in places)}
             if len(near) == 1:
-                (new, places), = near.items()
+                ((new, places),) = near.items()
                 return (new if new != key[0] else None), places[0][1], None
             if len(near) > 1:
                 break
@@ -271,8 +279,7 @@ class Substitution:
                     reps.append((t.start, t.end, render_like(t, year), sentence))
                 if problem:
                     problems.append(problem)
-            elif t.unit == "月" and i + 1 < len(toks) and toks[i + 1].unit == "日" \
-                    and toks[i + 1].start == t.end + 1:
+            elif t.unit == "月" and i + 1 < len(toks) and toks[i + 1].unit == "日" and toks[i + 1].start == t.end + 1:
                 day = toks[i + 1]
                 moved = self._month_day(t.as_int(), day.as_int())
                 skip.add(i + 1)
@@ -281,8 +288,12 @@ class Substitution:
                     reps.append((t.start, t.end, render_like(t, new_date.month), sentence))
                     reps.append((day.start, day.end, render_like(day, new_date.day), sentence))
                     days[day.as_int()] = new_date.day
-            elif t.kind == "count" and t.unit[:1] in ("日", "号") and t.as_int() in self.days \
-                    and folded.text[t.start - 1:t.start] != "月":
+            elif (
+                t.kind == "count"
+                and t.unit[:1] in ("日", "号")
+                and t.as_int() in self.days
+                and folded.text[t.start - 1 : t.start] != "月"
+            ):
                 reps.append((t.start, t.end, render_like(t, self.days[t.as_int()]), ""))
             elif t.kind == "count":
                 new, sentence, problem = self.count((t.value, t.unit), word_like=t.text == "一")
@@ -292,8 +303,9 @@ class Substitution:
                 if problem:
                     problems.append(problem)
         done = {(a, b) for a, b, _, _ in reps}
-        bare = [t for t in toks if t.kind == "count" and t.text[0].isdigit() and not t.unit
-                and (t.start, t.end) not in done]
+        bare = [
+            t for t in toks if t.kind == "count" and t.text[0].isdigit() and not t.unit and (t.start, t.end) not in done
+        ]
         out, changes = self._apply(folded, reps)
         out, ref_changes, ref_problems = self.d.rewrite_refs(out)
         out, name_changes = self.d.rewrite_names(out)
@@ -307,15 +319,24 @@ class Substitution:
         hits = [(new, sentence) for old, (new, sentence) in candidates.items() if (old.month, old.day) == (month, day)]
         if len(hits) == 1:
             return hits[0]
-        near = [(new + (dt.date(old.year, month, day) - old), sentence) for old, (new, sentence) in candidates.items()
-                if _valid(old.year, month, day) and abs((dt.date(old.year, month, day) - old).days) <= NEAR_DAYS]
+        near = [
+            (new + (dt.date(old.year, month, day) - old), sentence)
+            for old, (new, sentence) in candidates.items()
+            if _valid(old.year, month, day) and abs((dt.date(old.year, month, day) - old).days) <= NEAR_DAYS
+        ]
         return near[0] if len(near) == 1 else None
 
     @staticmethod
     def _protected(text: str) -> list[tuple[int, int]]:
         """Spans whose numbers are names, not numbers: 附件1, the point of a clause reference (五(一)8)."""
-        return [m.span() for m in re.finditer(r"附件\d+|[一二三四五六七八九十]\([一二三四五六七八九十]+\)\d*|"
-                                               r"\([一二三四五六七八九十]+\)", text)]
+        return [
+            m.span()
+            for m in re.finditer(
+                r"附件\d+|[一二三四五六七八九十]\([一二三四五六七八九十]+\)\d*|"
+                r"\([一二三四五六七八九十]+\)",
+                text,
+            )
+        ]
 
     @staticmethod
     def _apply(folded: Folded, reps: list[tuple[int, int, str, str]]) -> tuple[str, list[tuple[str, str, str]]]:

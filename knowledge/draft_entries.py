@@ -10,12 +10,42 @@ from typing import Any
 from knowledge.loader import REVIEW_KEY, REVIEWABLE_MAPPINGS, REVIEWABLE_SECTIONS, mapping_at
 
 # Keys whose values are ids, references, expressions or flags: never rewritten as text.
-STRUCTURAL_KEYS = frozenset({
-    "id", "ref", "see_also", "stage", "deadline", "when", "ask_if", "exempt_when", "exempt_ref", "points_to",
-    "interpretations", "interpretation", "paper_stage", "working_day_date", "end_before", "settled", "inclusive",
-    "ends_interview", "bar", "retry", "verdict", "level_words", "carry_over", "timezone", "text_file",
-    "submission", "final", "closing_days", "due", "date", "lexicon_file", REVIEW_KEY,
-})
+STRUCTURAL_KEYS = frozenset(
+    {
+        "id",
+        "ref",
+        "see_also",
+        "stage",
+        "deadline",
+        "when",
+        "ask_if",
+        "exempt_when",
+        "exempt_ref",
+        "points_to",
+        "interpretations",
+        "interpretation",
+        "paper_stage",
+        "working_day_date",
+        "end_before",
+        "settled",
+        "inclusive",
+        "ends_interview",
+        "bar",
+        "retry",
+        "verdict",
+        "level_words",
+        "carry_over",
+        "timezone",
+        "text_file",
+        "submission",
+        "final",
+        "closing_days",
+        "due",
+        "date",
+        "lexicon_file",
+        REVIEW_KEY,
+    }
+)
 # Fields that hold a number the notice states, and the units it is written with.
 NUMBER_FIELDS = {"copies": ("份",), "working_days": ("个工", "天", "日")}
 FieldPath = tuple[str | int, ...]

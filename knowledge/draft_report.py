@@ -55,10 +55,14 @@ class DraftReport:
         """The report for programs, exactly as documented."""
         return {
             "carried": self.carried,
-            "updated": [{"entry": u.entry, "field": u.field, "old": u.old, "new": u.new, "sentence": u.sentence}
-                        for u in self.updated],
-            "review": [{"entry": r.entry, "old_quote": r.old_quote, "closest": r.closest, "reason": r.reason}
-                       for r in self.review],
+            "updated": [
+                {"entry": u.entry, "field": u.field, "old": u.old, "new": u.new, "sentence": u.sentence}
+                for u in self.updated
+            ],
+            "review": [
+                {"entry": r.entry, "old_quote": r.old_quote, "closest": r.closest, "reason": r.reason}
+                for r in self.review
+            ],
             "new_sentences": [{"clause": s.clause, "text": s.text} for s in self.new_sentences],
         }
 
@@ -72,10 +76,13 @@ def _short(value: Any, size: int = 70) -> str:
 
 def report_text(report: DraftReport, draft_path: str) -> str:
     """The report as the office reads it beside the draft."""
-    lines = [f"draft {draft_path}: {report.new_id}, built on {report.old_id} in {report.seconds:.1f} s",
-             f"{report.entries} entries: {report.carried} carried over unchanged, {report.updated_entries} updated "
-             f"mechanically, {report.flagged_entries} marked for review "
-             f"({report.without_person:.0%} without a person)", ""]
+    lines = [
+        f"draft {draft_path}: {report.new_id}, built on {report.old_id} in {report.seconds:.1f} s",
+        f"{report.entries} entries: {report.carried} carried over unchanged, {report.updated_entries} updated "
+        f"mechanically, {report.flagged_entries} marked for review "
+        f"({report.without_person:.0%} without a person)",
+        "",
+    ]
     if report.updated:
         lines.append(f"Updated ({len(report.updated)} changes): check that each is what the new notice says")
         entry = None

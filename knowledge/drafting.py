@@ -77,15 +77,19 @@ class Draft:
         written = [path]
         if self.lexicon is not None:
             lexicon = path.parent / self.data["notice"]["lexicon_file"]
-            lexicon.write_text(LEXICON_HEADER + yaml.safe_dump(self.lexicon, allow_unicode=True, sort_keys=False,
-                                                               width=120), encoding="utf-8")
+            lexicon.write_text(
+                LEXICON_HEADER + yaml.safe_dump(self.lexicon, allow_unicode=True, sort_keys=False, width=120),
+                encoding="utf-8",
+            )
             written.append(lexicon)
         return written
 
 
-LEXICON_HEADER = ("# The words people type about this notice, carried over from the old notice's lexicon by\n"
-                  "# `zhicheng-bot knowledge draft`; adapt it to the new notice\n"
-                  "# (README: Questions in plain Chinese).\n")
+LEXICON_HEADER = (
+    "# The words people type about this notice, carried over from the old notice's lexicon by\n"
+    "# `zhicheng-bot knowledge draft`; adapt it to the new notice\n"
+    "# (README: Questions in plain Chinese).\n"
+)
 
 
 # --- the drafter ---
@@ -130,8 +134,13 @@ class _Drafter:
         self.years: dict[int, tuple[int, str]] = {}
         self.ambiguous_years: set[int] = set()
         refs = [c["ref"] for c in data["clauses"]]
-        self._ref_pattern = re.compile("|".join(re.escape(r) + r"(?!\d)" for r in sorted(refs, key=len, reverse=True)
-                                                if depth(r) in ("paragraph", "point", "annex")))
+        self._ref_pattern = re.compile(
+            "|".join(
+                re.escape(r) + r"(?!\d)"
+                for r in sorted(refs, key=len, reverse=True)
+                if depth(r) in ("paragraph", "point", "annex")
+            )
+        )
 
     # --- quotes ---
 
@@ -155,8 +164,10 @@ class _Drafter:
             choices = here if len(here) == 1 else choices
         if len(choices) > 1:
             result.status = "ambiguous"
-            result.reason = (f"the sentence stands {len(choices)} times in the new notice with different numbers; "
-                             "choose the right one")
+            result.reason = (
+                f"the sentence stands {len(choices)} times in the new notice with different numbers; "
+                "choose the right one"
+            )
             result.closest = " | ".join(list(choices)[:3])
             return result
         if not choices:
@@ -168,7 +179,7 @@ class _Drafter:
             else:
                 result.reason = f"not found in the new notice: gone? (closest sentence {score:.0%} alike)"
             return result
-        (words, f), = choices.items()
+        ((words, f),) = choices.items()
         result.status, result.found, result.new = "numbers", f, words
         result.start, result.end = f.start, f.end
         sentences = self.new.sentences_over(f.start, f.end)
@@ -232,12 +243,13 @@ class _Drafter:
         text = self.old.text
         places = [t for t in tokens(text) if t.kind == "date" and t.value == old_date]
         for place in reversed(places):  # the date under the signature is the last one
-            fragment = text[max(0, place.start - 10):place.end + 4]
+            fragment = text[max(0, place.start - 10) : place.end + 4]
             found = self.new.with_numbers(fragment)
             if len(found) == 1:
                 f = found[0]
-                new_date = next((n.value for o, n in f.pairs if o.start == place.start - max(0, place.start - 10)),
-                                None)
+                new_date = next(
+                    (n.value for o, n in f.pairs if o.start == place.start - max(0, place.start - 10)), None
+                )
                 if isinstance(new_date, dt.date):
                     sentence = " ".join(s.text for s in self.new.sentences_over(f.start, f.end))
                     for o, n in f.pairs:
@@ -302,10 +314,15 @@ class _Drafter:
         address_at = starts[2] + len(labels[2])
         line_start = folded.original(address_at, address_at + 1)[0] if address_at < len(text) else len(source)
         line_end = source.find("\n", line_start)
-        address = source[line_start:line_end if line_end >= 0 else len(source)].strip()
+        address = source[line_start : line_end if line_end >= 0 else len(source)].strip()
         end = address_at + len(fold(address))
-        if not people or not phones or not address or text[address_at:end] != fold(address) \
-                or not all(any(c.isdigit() for c in p) for p in phones):
+        if (
+            not people
+            or not phones
+            or not address
+            or text[address_at:end] != fold(address)
+            or not all(any(c.isdigit() for c in p) for p in phones)
+        ):
             self._contacts_by_quote(old)
             return
         a0 = starts[0]
@@ -328,9 +345,15 @@ class _Drafter:
             self.covered.append((result.start, result.end))
             return
         closest = result.closest or result.new or ""
-        self.flag(("contacts",), "contacts", old["quote"], closest,
-                  "the contacts could not be read from the new notice by their labels: check people, phones, "
-                  "address and quote", result.closest_clause)
+        self.flag(
+            ("contacts",),
+            "contacts",
+            old["quote"],
+            closest,
+            "the contacts could not be read from the new notice by their labels: check people, phones, "
+            "address and quote",
+            result.closest_clause,
+        )
 
     # --- recording ---
 
@@ -375,13 +398,17 @@ class _Drafter:
         results: dict[str, list[_QuoteResult]] = {}
         for entry in all_entries:
             section = entry.path[0]
-            results[entry.name] = [self.match_quote(path, quote, self.expected_clause(quote))
-                                   for path, quote in quote_fields(str(section), entry.data)]
+            results[entry.name] = [
+                self.match_quote(path, quote, self.expected_clause(quote))
+                for path, quote in quote_fields(str(section), entry.data)
+            ]
         quoted = [r for rs in results.values() for r in rs]
         found = sum(r.status in ("exact", "numbers") for r in quoted)
         if quoted and found < MIN_FOUND * len(quoted):
-            raise DraftError(f"the new text has only {found} of the old notice's {len(quoted)} quotes, even with other "
-                             "numbers: is it the next notice of the same kind, saved as UTF-8 text?")
+            raise DraftError(
+                f"the new text has only {found} of the old notice's {len(quoted)} quotes, even with other "
+                "numbers: is it the next notice of the same kind, saved as UTF-8 text?"
+            )
         self._sentence_votes()
         self.header()
         self.contacts()
@@ -402,9 +429,15 @@ class _Drafter:
             target = get_at(self.data, base)
             target[REVIEW_KEY] = "; ".join(dict.fromkeys(reasons))
         report = DraftReport(
-            old_id=self.old_data["notice"]["id"], new_id=new_id, entries=len(all_entries),
-            carried=0, updated_entries=0, updated=self.updates, review=self.reviews,
-            new_sentences=self._new_sentences(all_entries, results))
+            old_id=self.old_data["notice"]["id"],
+            new_id=new_id,
+            entries=len(all_entries),
+            carried=0,
+            updated_entries=0,
+            updated=self.updates,
+            review=self.reviews,
+            new_sentences=self._new_sentences(all_entries, results),
+        )
         flagged = {r.entry for r in self.reviews}
         touched = {u.entry for u in self.updates if u.entry in {e.name for e in all_entries}}
         report.updated_entries = len(touched - flagged)
@@ -414,17 +447,31 @@ class _Drafter:
     def _pointing_at_flagged(self, entries: list[Entry]) -> None:
         """An answer to a typed question that points at an entry marked for review is checked with it."""
         flagged = {r.entry for r in self.reviews}
-        sections = {"item": "items", "rule": "rules", "note": "notes", "deadline": "deadlines",
-                    "question": "questions", "interpretation": "interpretations", "attachment": "attachments"}
+        sections = {
+            "item": "items",
+            "rule": "rules",
+            "note": "notes",
+            "deadline": "deadlines",
+            "question": "questions",
+            "interpretation": "interpretations",
+            "attachment": "attachments",
+        }
         for entry in entries:
             if entry.path[0] != "topics" or entry.name in flagged or not ({"answer", "quote"} & set(entry.data)):
                 continue  # an entry that only points at others shows their words
-            targets = [f"{sections.get(kind, kind)}.{target_id}"
-                       for kind, _, target_id in (t.partition(":") for t in entry.data.get("points_to", []))]
+            targets = [
+                f"{sections.get(kind, kind)}.{target_id}"
+                for kind, _, target_id in (t.partition(":") for t in entry.data.get("points_to", []))
+            ]
             marked = [t for t in targets if t in flagged]
             if marked:
-                self.flag(entry.path, entry.name, str(entry.data.get("quote", "")), "",
-                          f"points to {', '.join(marked)}, which is marked for review: check the answer with it")
+                self.flag(
+                    entry.path,
+                    entry.name,
+                    str(entry.data.get("quote", "")),
+                    "",
+                    f"points to {', '.join(marked)}, which is marked for review: check the answer with it",
+                )
 
     def _rename_items(self, entries: list[Entry], results: dict[str, list[_QuoteResult]]) -> dict[str, str]:
         """Items whose id names years (assessment_2018_2020) get the new years' id."""
@@ -472,9 +519,15 @@ class _Drafter:
         refs.update(v["ref"] for v in data.get("variants", []) if "ref" in v)
         for target in data.get("points_to", []):
             kind, _, target_id = target.partition(":")
-            section = {"item": "items", "rule": "rules", "note": "notes", "deadline": "deadlines",
-                       "question": "questions", "interpretation": "interpretations",
-                       "attachment": "attachments"}.get(kind)
+            section = {
+                "item": "items",
+                "rule": "rules",
+                "note": "notes",
+                "deadline": "deadlines",
+                "question": "questions",
+                "interpretation": "interpretations",
+                "attachment": "attachments",
+            }.get(kind)
             for other in self.old_data.get(section or "", []):
                 if other["id"] == target_id:
                     refs.add(other["ref"])
@@ -516,8 +569,11 @@ class _Drafter:
         days: dict[int, int] = {}
         for _ in range(2):  # the second pass knows the entry's moved days (30号 beside 10月30日)
             sub = Substitution(self, local, related, days, primary)
-            rewrites = {path: sub.rewrite(text) for path, text in text_fields(entry.data)
-                        if not (entry.name == "notice" and path[0] in (*HEADER_FIELDS, "id", "date"))}
+            rewrites = {
+                path: sub.rewrite(text)
+                for path, text in text_fields(entry.data)
+                if not (entry.name == "notice" and path[0] in (*HEADER_FIELDS, "id", "date"))
+            }
             for rewrite in rewrites.values():
                 days.update(rewrite.days)
         replaced = {old: new for rewrite in rewrites.values() for old, new in rewrite.replaced.items()}
@@ -525,8 +581,10 @@ class _Drafter:
         for path, rewrite in rewrites.items():
             for t in rewrite.bare:  # a number left beside the same number changed: 不少于5 beside 5个工作日
                 if t.value in replaced:
-                    rewrite.problems.append(f"still says {t.text} where {t.text} changed to "
-                                            f"{render_like(t, replaced[t.value])} elsewhere in the entry: check")
+                    rewrite.problems.append(
+                        f"still says {t.text} where {t.text} changed to "
+                        f"{render_like(t, replaced[t.value])} elsewhere in the entry: check"
+                    )
             old_text = get_at(entry.data, path)
             if rewrite.text != old_text:
                 sentence = next((s for _, _, s in rewrite.changes if s), "")
@@ -562,8 +620,11 @@ class _Drafter:
             if not isinstance(value, int):
                 continue
             prefix = path[:-1]
-            pairs = [(o, n, s) for o, n, s in pairs_for(prefix)
-                     if o.kind == "count" and o.value == value and o.unit.startswith(NUMBER_FIELDS[key])]
+            pairs = [
+                (o, n, s)
+                for o, n, s in pairs_for(prefix)
+                if o.kind == "count" and o.value == value and o.unit.startswith(NUMBER_FIELDS[key])
+            ]
             news = {n.value for o, n, _ in pairs}
             if len(news) == 1:
                 (new,) = news
@@ -571,9 +632,14 @@ class _Drafter:
                     new_value = int(new) if isinstance(new, int | float) else value
                     self.change(entry.path, entry.name, path, value, new_value, next(s for *_, s in pairs))
             elif len(news) > 1:
-                self.flag(entry.path, entry.name, next((r.old for r in results), ""), pairs[0][2],
-                          f"{field_name(path)}: the quote gives {value} several times and the new notice changes "
-                          "only some of them; set it by hand")
+                self.flag(
+                    entry.path,
+                    entry.name,
+                    next((r.old for r in results), ""),
+                    pairs[0][2],
+                    f"{field_name(path)}: the quote gives {value} several times and the new notice changes "
+                    "only some of them; set it by hand",
+                )
         if isinstance(data.get("due"), str):
             old_due = dt.date.fromisoformat(data["due"])
             moved = [(n.value, s) for o, n, s in pairs_for(()) if o.kind == "date" and o.value == old_due]
@@ -645,8 +711,12 @@ class _Drafter:
             chars = [i for i in range(s.start, s.end) if self.new.text[i].isalnum()]
             share = sum(covered[i] for i in chars) / len(chars) if chars else 1.0
             numbers_only = any(a <= s.start and s.end <= b for a, b in self.numbers_only_sentences)
-            if share >= 0.9 or numbers_only or mask(self.new.text[s.start:s.end]) in old_masked \
-                    or any(s.text in c for c in closest):
+            if (
+                share >= 0.9
+                or numbers_only
+                or mask(self.new.text[s.start : s.end]) in old_masked
+                or any(s.text in c for c in closest)
+            ):
                 continue
             out.append(NewSentence(s.clause, s.text))
         return out
@@ -669,8 +739,9 @@ def _stable_order(rows: list[dict[str, str]], rank: dict[str, int]) -> list[dict
 # --- writing the file ---
 
 
-def render_yaml(old_yaml: str, old_data: dict[str, Any], draft: dict[str, Any],
-                old_number: str, new_number: str) -> str:
+def render_yaml(
+    old_yaml: str, old_data: dict[str, Any], draft: dict[str, Any], old_number: str, new_number: str
+) -> str:
     """The draft as YAML: the old file with the changed values edited in place (comments and layout
     kept). Falls back to a plain dump if the edited text would not read back as the draft."""
     try:
@@ -678,8 +749,10 @@ def render_yaml(old_yaml: str, old_data: dict[str, Any], draft: dict[str, Any],
         _edit(editor, old_data, draft, ())
         text = editor.result()
         if old_number != new_number:
-            text = "\n".join(line.replace(old_number, new_number) if line.lstrip().startswith("#") else line
-                             for line in text.split("\n"))
+            text = "\n".join(
+                line.replace(old_number, new_number) if line.lstrip().startswith("#") else line
+                for line in text.split("\n")
+            )
         if load_strings(text) == draft:
             return text
     except YamlEditError:
@@ -698,8 +771,12 @@ def _edit(editor: YamlEditor, old: Any, new: Any, path: FieldPath) -> None:
             else:
                 _edit(editor, old[key], value, (*path, key))
         return
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new) and not (
-            path and path[-1] in ("people", "phones")):
+    if (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and len(old) == len(new)
+        and not (path and path[-1] in ("people", "phones"))
+    ):
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
             _edit(editor, a, b, (*path, i))
         return
@@ -727,23 +804,26 @@ def draft_notice(old_path: Path | str, new_text: str, *, text_file: str, new_id:
     if lexicon_file:  # the words people type carry over; a file of the new notice's name beside the draft
         new_lexicon = f"{draft.data['notice']['id']}.lexicon.yaml"
         draft.data["notice"]["lexicon_file"] = new_lexicon
-        renamed = {f"item:{u.old}": f"item:{u.new}" for u in draft.report.updated
-                   if u.entry.startswith("items.") and u.field == "id"}
+        renamed = {
+            f"item:{u.old}": f"item:{u.new}"
+            for u in draft.report.updated
+            if u.entry.startswith("items.") and u.field == "id"
+        }
         old_lexicon = retarget(read_lexicon_data(old_path.parent / lexicon_file), renamed)
         draft.lexicon, removed = draft_lexicon(old_lexicon, _without_reviews(draft.data))
         draft.lexicon_removed = tuple(removed)
     draft.yaml_text = render_yaml(old_yaml, data, draft.data, data["notice"]["number"], draft.data["notice"]["number"])
     if lexicon_file:
-        draft.yaml_text = draft.yaml_text.replace(f"lexicon_file: {lexicon_file}",
-                                                  f"lexicon_file: {draft.data['notice']['lexicon_file']}")
+        draft.yaml_text = draft.yaml_text.replace(
+            f"lexicon_file: {lexicon_file}", f"lexicon_file: {draft.data['notice']['lexicon_file']}"
+        )
     draft.report.seconds = time.perf_counter() - started
     return draft
 
 
 def _without_reviews(data: dict[str, Any]) -> dict[str, Any]:
     """The draft's data as the lexicon checker reads a notice: its review marks left out."""
-    result: dict[str, Any] = json.loads(json.dumps(data, default=str),
-                                        object_hook=lambda d: {k: v for k, v in d.items() if k != REVIEW_KEY})
+    result: dict[str, Any] = json.loads(
+        json.dumps(data, default=str), object_hook=lambda d: {k: v for k, v in d.items() if k != REVIEW_KEY}
+    )
     return result
-
-

@@ -218,9 +218,11 @@ class _Checker:
             if question not in self.options:
                 raise LexiconError(f"{entry}.{question}", f"'{question}' is not a question of the interview")
             if option not in self.options[question]:
-                raise LexiconError(f"{entry}.{question}",
-                                   f"'{option}' is not an option of '{question}'; options: "
-                                   + ", ".join(sorted(self.options[question])))
+                raise LexiconError(
+                    f"{entry}.{question}",
+                    f"'{option}' is not an option of '{question}'; options: "
+                    + ", ".join(sorted(self.options[question])),
+                )
 
 
 def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
@@ -230,9 +232,16 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
         negations=tuple(data.get("negations", [])),
         past=tuple(data.get("past", [])),
         years=MappingProxyType(dict(data.get("years", {}))),
-        kinds=tuple(QuestionKind(k["id"], tuple(k["markers"]), bool(k.get("contingency", False)),
-                                 tuple(k.get("expects", [])), tuple(k.get("patterns", [])))
-                    for k in data["kinds"]),
+        kinds=tuple(
+            QuestionKind(
+                k["id"],
+                tuple(k["markers"]),
+                bool(k.get("contingency", False)),
+                tuple(k.get("expects", [])),
+                tuple(k.get("patterns", [])),
+            )
+            for k in data["kinds"]
+        ),
         things=tuple(
             Thing(
                 id=t["id"],
@@ -300,8 +309,9 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
             except LexiconError as exc:
                 raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]", exc.problem) from exc
             except re.error as exc:
-                raise LexiconError(f"things[{i}] (id={thing.id}).patterns[{j}]",
-                                   f"is not a valid pattern: {exc}") from exc
+                raise LexiconError(
+                    f"things[{i}] (id={thing.id}).patterns[{j}]", f"is not a valid pattern: {exc}"
+                ) from exc
     for key in ("introducing", "names"):
         for j, pattern in enumerate(getattr(lexicon.persons, key)):
             try:
@@ -314,8 +324,9 @@ def load_lexicon(path: Path, notice: Mapping[str, Any]) -> Lexicon:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise LexiconError(f"details[{i}] (id={detail.id}).{key}[{j}]",
-                                       f"is not a valid pattern: {exc}") from exc
+                    raise LexiconError(
+                        f"details[{i}] (id={detail.id}).{key}[{j}]", f"is not a valid pattern: {exc}"
+                    ) from exc
     for i, rule in enumerate(lexicon.situations):
         for j, pattern in enumerate(rule.patterns):
             try:
@@ -348,8 +359,11 @@ def draft_lexicon(old: dict[str, Any], notice: Mapping[str, Any]) -> tuple[dict[
     for i, thing in enumerate(data.get("things", [])):
         name = f"things[{i}] (id={thing['id']})"
         answers = thing.get("answers", {})
-        kept_answers = {kind: target for kind, target in answers.items()
-                        if fits(f"{name}.answers.{kind}", partial(checker._target, f"{name}.answers.{kind}", target))}
+        kept_answers = {
+            kind: target
+            for kind, target in answers.items()
+            if fits(f"{name}.answers.{kind}", partial(checker._target, f"{name}.answers.{kind}", target))
+        }
         if kept_answers:
             thing["answers"] = kept_answers
         else:
@@ -357,16 +371,20 @@ def draft_lexicon(old: dict[str, Any], notice: Mapping[str, Any]) -> tuple[dict[
         sets = thing.get("sets")
         if sets and not fits(f"{name}.sets", partial(checker._answers, f"{name}.sets", sets)):
             del thing["sets"]
-    data["routes"] = [route for i, route in enumerate(data.get("routes", []))
-                      if fits(f"routes[{i}]", partial(checker._target, f"routes[{i}].answer", route["answer"]))]
+    data["routes"] = [
+        route
+        for i, route in enumerate(data.get("routes", []))
+        if fits(f"routes[{i}]", partial(checker._target, f"routes[{i}].answer", route["answer"]))
+    ]
     kept = []
     for i, rule in enumerate(data.get("situations", [])):
         name = f"situations[{i}]"
         keys = [key for key in ("sets", "negated", "earlier", "unit", "withdraws") if key in rule]
         fine = all(fits(f"{name}.{key}", partial(checker._answers, f"{name}.{key}", rule[key])) for key in keys)
         if "expires" in rule:
-            fine = fine and fits(f"{name}.expires", partial(checker._answers, f"{name}.expires.sets",
-                                                            rule["expires"]["sets"]))
+            fine = fine and fits(
+                f"{name}.expires", partial(checker._answers, f"{name}.expires.sets", rule["expires"]["sets"])
+            )
         if fine:
             kept.append(rule)
     data["situations"] = kept

@@ -57,8 +57,18 @@ _WHITESPACE = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Where a draft (knowledge.drafting) may mark an entry `review: <reason>` for a person to settle.
 REVIEWABLE_MAPPINGS = ("notice", "contacts", "season", "uploads.format", "uploads.upright", "uploads.legible")
-REVIEWABLE_SECTIONS = ("deadlines", "working_day_dates", "interpretations", "questions", "rules", "notes", "items",
-                       "attachments", "unit_duties", "topics")
+REVIEWABLE_SECTIONS = (
+    "deadlines",
+    "working_day_dates",
+    "interpretations",
+    "questions",
+    "rules",
+    "notes",
+    "items",
+    "attachments",
+    "unit_duties",
+    "topics",
+)
 REVIEW_KEY = "review"
 # Years and bounds as a quote writes them: 2016-2020年度, 2018年-2020年, 2021年度; 2000-3000字.
 _YEAR_RANGE = re.compile(r"((?:19|20)\d\d)\s*年?\s*[-–—~至到]\s*((?:19|20)\d\d)\s*年")
@@ -238,8 +248,20 @@ class _Checker:
 
     def run(self) -> None:
         d = self.data
-        for section in ("clauses", "levels", "stages", "deadlines", "questions", "rules", "notes", "items",
-                        "attachments", "interpretations", "working_day_dates", "unit_duties"):
+        for section in (
+            "clauses",
+            "levels",
+            "stages",
+            "deadlines",
+            "questions",
+            "rules",
+            "notes",
+            "items",
+            "attachments",
+            "interpretations",
+            "working_day_dates",
+            "unit_duties",
+        ):
             key = "ref" if section == "clauses" else "id"
             seen: set[str] = set()
             for i, entry in enumerate(d.get(section, [])):
@@ -260,13 +282,23 @@ class _Checker:
         deadline_ids = {x["id"] for x in d["deadlines"]}
         for i, stage in enumerate(d["stages"]):
             if "deadline" in stage and stage["deadline"] not in deadline_ids:
-                raise self.fail(f"stages[{i}] (id={stage['id']}).deadline",
-                                f"'{stage['deadline']}' is not listed under deadlines")
+                raise self.fail(
+                    f"stages[{i}] (id={stage['id']}).deadline", f"'{stage['deadline']}' is not listed under deadlines"
+                )
         for i, rule in enumerate(d["rules"]):
             self._check_rule(f"rules[{i}] (id={rule['id']})", rule)
         self._check_season(deadline_ids)
-        for section in ("deadlines", "questions", "rules", "notes", "items", "attachments", "interpretations",
-                        "working_day_dates", "unit_duties"):
+        for section in (
+            "deadlines",
+            "questions",
+            "rules",
+            "notes",
+            "items",
+            "attachments",
+            "interpretations",
+            "working_day_dates",
+            "unit_duties",
+        ):
             for i, entry in enumerate(d.get(section, [])):
                 name = f"{section}[{i}] (id={entry['id']})"
                 self._check_ref(name, entry["ref"])
@@ -308,8 +340,7 @@ class _Checker:
                     self._check_ref(f"{name}.points_to[{j}]", target_id)
                     continue
                 if target_id not in ids[TARGET_SECTIONS[kind]]:
-                    raise self.fail(f"{name}.points_to[{j}]",
-                                    f"'{target}': there is no {kind} with id '{target_id}'")
+                    raise self.fail(f"{name}.points_to[{j}]", f"'{target}': there is no {kind} with id '{target_id}'")
             if "ref" in entry:
                 self._check_ref(name, entry["ref"])
                 self._check_quote(name, entry["quote"])
@@ -327,8 +358,11 @@ class _Checker:
             for j, reading in enumerate(entry.get("interpretations", [])):
                 if reading not in interpretations:
                     raise self.fail(f"{name}.interpretations[{j}]", f"'{reading}' is not an interpretation")
-            for key, known, what in (("working_day_date", dates, "a working-day date"),
-                                     ("paper_stage", stages, "a stage"), ("deadline", deadline_ids, "a deadline")):
+            for key, known, what in (
+                ("working_day_date", dates, "a working-day date"),
+                ("paper_stage", stages, "a stage"),
+                ("deadline", deadline_ids, "a deadline"),
+            ):
                 if key in entry and entry[key] not in known:
                     raise self.fail(f"{name}.{key}", f"'{entry[key]}' is not {what}")
             if "wording" in entry:
@@ -436,8 +470,11 @@ class _Checker:
                 if placeholder not in PLACEHOLDERS:
                     raise self.fail(name, f"unknown placeholder '{{{placeholder}}}'")
                 if placeholder not in item.get("generic", {}):
-                    raise self.fail(name, f"placeholder '{{{placeholder}}}' needs its generic words (generic: "
-                                          f"{{{placeholder}: …}}), said when no applicant is known")
+                    raise self.fail(
+                        name,
+                        f"placeholder '{{{placeholder}}}' needs its generic words (generic: "
+                        f"{{{placeholder}: …}}), said when no applicant is known",
+                    )
 
     def _check_recognize(self, name: str, item: dict[str, Any]) -> None:
         recognize, quote = item["recognize"], item["quote"]
@@ -448,7 +485,8 @@ class _Checker:
         if recognize.get("counted") and quoted_character_bounds(quote) is None:
             raise self.fail(name + ".counted", "the item's quote names no bounds of 字数 (2000-3000字)")
         if "interpretation" in recognize and recognize["interpretation"] not in {
-                x["id"] for x in self.data["interpretations"]}:
+            x["id"] for x in self.data["interpretations"]
+        }:
             raise self.fail(name + ".interpretation", f"'{recognize['interpretation']}' is not an interpretation")
         names = [d["name"] for d in recognize["documents"]]
         if len(set(names)) != len(names):
@@ -471,8 +509,10 @@ class _Checker:
         for i, q in enumerate(self.data["questions"]):
             later = questions_used(q.get("ask_if", "always")) - asked
             if later:
-                raise self.fail(f"questions[{i}] (id={q['id']}).ask_if",
-                                f"depends on questions not asked before it: {', '.join(sorted(later))}")
+                raise self.fail(
+                    f"questions[{i}] (id={q['id']}).ask_if",
+                    f"depends on questions not asked before it: {', '.join(sorted(later))}",
+                )
             asked.add(q["id"])
 
 
@@ -493,8 +533,9 @@ def _recognition(item: dict[str, Any]) -> Recognition | None:
     if raw is None:
         return None
     return Recognition(
-        documents=tuple(RecognizedDocument(d["name"], tuple(d["words"]), bool(d.get("sensitive", False)))
-                        for d in raw["documents"]),
+        documents=tuple(
+            RecognizedDocument(d["name"], tuple(d["words"]), bool(d.get("sensitive", False))) for d in raw["documents"]
+        ),
         kind=raw.get("kind"),
         years=quoted_years(item["quote"]) if raw.get("dated") else (),
         characters=quoted_character_bounds(item["quote"]) if raw.get("counted") else None,
@@ -507,9 +548,13 @@ def _upload_rules(d: dict[str, Any]) -> UploadRules | None:
     if raw is None:
         return None
     fmt = raw["format"]
-    return UploadRules(formats=tuple(fmt["formats"]), label=fmt.get("label", "/".join(fmt["formats"])),
-                       format=Cited(fmt["ref"], fmt["quote"]), upright=Cited(**raw["upright"]),
-                       legible=Cited(**raw["legible"]))
+    return UploadRules(
+        formats=tuple(fmt["formats"]),
+        label=fmt.get("label", "/".join(fmt["formats"])),
+        format=Cited(fmt["ref"], fmt["quote"]),
+        upright=Cited(**raw["upright"]),
+        legible=Cited(**raw["legible"]),
+    )
 
 
 def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) -> Notice:
@@ -518,35 +563,65 @@ def _build(path: Path, d: dict[str, Any], text: str, lexicon: Lexicon | None) ->
     return Notice(
         source=path,
         info=NoticeInfo(**info),
-        contacts=Contacts(**{**d["contacts"], "people": tuple(d["contacts"]["people"]),
-                             "phones": tuple(d["contacts"]["phones"])}),
+        contacts=Contacts(
+            **{**d["contacts"], "people": tuple(d["contacts"]["people"]), "phones": tuple(d["contacts"]["phones"])}
+        ),
         clauses=tuple(Clause(**c) for c in d["clauses"]),
         levels=tuple(Level(**lv) for lv in d["levels"]),
         stages=tuple(Stage(**s) for s in d["stages"]),
         deadlines=tuple(Deadline(**{**_typed(x), "due": _date(x["due"])}) for x in d["deadlines"]),
         interpretations=tuple(Interpretation(**x) for x in d["interpretations"]),
         predicates=MappingProxyType({name: parse_expr(e) for name, e in d["predicates"].items()}),
-        questions=tuple(Question(**{**_typed(q), "options": tuple(Option(**o) for o in q["options"]),
-                                    "see_also": tuple(q.get("see_also", []))})
-                        for q in d["questions"]),
+        questions=tuple(
+            Question(
+                **{
+                    **_typed(q),
+                    "options": tuple(Option(**o) for o in q["options"]),
+                    "see_also": tuple(q.get("see_also", [])),
+                }
+            )
+            for q in d["questions"]
+        ),
         rules=tuple(Rule(**_typed(r)) for r in d["rules"]),
         notes=tuple(Note(**_typed(n)) for n in d["notes"]),
-        items=tuple(Item(**{**_typed(it), "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", [])),
-                            "generic": MappingProxyType(dict(it.get("generic", {}))),
-                            "recognize": _recognition(it)})
-                    for it in d["items"]),
-        attachments=tuple(Attachment(**{**a, "paragraphs": tuple(a["paragraphs"]),
-                                        "fields": tuple(a.get("fields", [])), "heading": tuple(a.get("heading", [])),
-                                        "level_words": dict(a.get("level_words", {})),
-                                        "interpretations": tuple(a.get("interpretations", []))})
-                          for a in d["attachments"]),
+        items=tuple(
+            Item(
+                **{
+                    **_typed(it),
+                    "variants": tuple(Variant(**_typed(v)) for v in it.get("variants", [])),
+                    "generic": MappingProxyType(dict(it.get("generic", {}))),
+                    "recognize": _recognition(it),
+                }
+            )
+            for it in d["items"]
+        ),
+        attachments=tuple(
+            Attachment(
+                **{
+                    **a,
+                    "paragraphs": tuple(a["paragraphs"]),
+                    "fields": tuple(a.get("fields", [])),
+                    "heading": tuple(a.get("heading", [])),
+                    "level_words": dict(a.get("level_words", {})),
+                    "interpretations": tuple(a.get("interpretations", [])),
+                }
+            )
+            for a in d["attachments"]
+        ),
         text=text,
         season=Season(**d["season"]) if "season" in d else None,
         working_day_dates=tuple(WorkingDayDate(**_typed(x)) for x in d.get("working_day_dates", [])),
         topics=tuple(Topic(**{**t, "points_to": tuple(t.get("points_to", []))}) for t in d.get("topics", [])),
-        unit_duties=tuple(UnitDuty(**{**_typed(u), "see_also": tuple(u.get("see_also", [])),
-                                       "interpretations": tuple(u.get("interpretations", []))})
-                          for u in d.get("unit_duties", [])),
+        unit_duties=tuple(
+            UnitDuty(
+                **{
+                    **_typed(u),
+                    "see_also": tuple(u.get("see_also", [])),
+                    "interpretations": tuple(u.get("interpretations", [])),
+                }
+            )
+            for u in d.get("unit_duties", [])
+        ),
         lexicon=lexicon,
         uploads=_upload_rules(d),
     )
@@ -593,8 +668,12 @@ def _load_notice(path: Path, allow_review: bool) -> Notice:
     if reviews and not allow_review:
         first = reviews[0]
         more = f" (and {len(reviews) - 1} more)" if len(reviews) > 1 else ""
-        raise KnowledgeError(path, first.entry, f"is a draft entry marked for review{more}: {first.reason}; "
-                             "settle it and delete its review line (zhicheng-bot knowledge check lists them)")
+        raise KnowledgeError(
+            path,
+            first.entry,
+            f"is a draft entry marked for review{more}: {first.reason}; "
+            "settle it and delete its review line (zhicheng-bot knowledge check lists them)",
+        )
     text_path = path.parent / data["notice"]["text_file"]
     try:
         text = text_path.read_text(encoding="utf-8")

@@ -63,6 +63,7 @@ def parse_expr(raw: Any) -> Expr:
             return Not(parse_expr(raw["not"]))
     raise ValueError(f"not a predicate expression: {raw!r}")
 
+
 VERDICTS = ("ineligible", "not_covered", "other_route", "conditional", "eligible")
 # A rule with one of these verdicts ends the interview when it holds, unless it says otherwise
 # (ends_interview: false, for example a route that the applicant may still fall back from).

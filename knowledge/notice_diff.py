@@ -72,10 +72,19 @@ class Change:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        return {"topic": self.topic, "kind": self.kind, "key": self.key, "section": self.section,
-                "old_id": self.old_id, "new_id": self.new_id, "title": self.title, "ref": self.ref,
-                "stage": self.stage, "stage_title": self.stage_title,
-                "fields": [{"field": f.field, "old": _jsonable(f.old), "new": _jsonable(f.new)} for f in self.fields]}
+        return {
+            "topic": self.topic,
+            "kind": self.kind,
+            "key": self.key,
+            "section": self.section,
+            "old_id": self.old_id,
+            "new_id": self.new_id,
+            "title": self.title,
+            "ref": self.ref,
+            "stage": self.stage,
+            "stage_title": self.stage_title,
+            "fields": [{"field": f.field, "old": _jsonable(f.old), "new": _jsonable(f.new)} for f in self.fields],
+        }
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,14 @@ def diff_notices(old: Notice, new: Notice) -> NoticeDiff:
     changes += _section(old.questions, new.questions, "questions", "questions", _question_fields, lambda q: q.text)
     changes += _items(old, new)
     changes += _section(old.notes, new.notes, "notes", "notes", _note_fields, lambda n: _first_sentence(n.text))
-    changes += _section(old.attachments, new.attachments, "attachments", "attachments", _attachment_fields,
-                        lambda a: f"{a.ref} {a.title}")
+    changes += _section(
+        old.attachments,
+        new.attachments,
+        "attachments",
+        "attachments",
+        _attachment_fields,
+        lambda a: f"{a.ref} {a.title}",
+    )
     changes += _contacts(old, new)
     return NoticeDiff(old.id, new.id, tuple(changes))
 
@@ -134,8 +149,12 @@ def pair_entries(old: Sequence[Any], new: Sequence[Any], title: Any = None) -> I
         for entry in new:
             if entry.id in old_by_id or entry.id in renamed:
                 continue
-            alike = [o for o in left if getattr(o, "ref", None) == getattr(entry, "ref", None)
-                     and SequenceMatcher(None, title(o), title(entry), autojunk=False).ratio() >= 0.6]
+            alike = [
+                o
+                for o in left
+                if getattr(o, "ref", None) == getattr(entry, "ref", None)
+                and SequenceMatcher(None, title(o), title(entry), autojunk=False).ratio() >= 0.6
+            ]
             if len(alike) == 1:
                 renamed[entry.id] = alike[0]
                 left.remove(alike[0])
@@ -145,8 +164,7 @@ def pair_entries(old: Sequence[Any], new: Sequence[Any], title: Any = None) -> I
         yield entry, None
 
 
-def _section(old: Sequence[Any], new: Sequence[Any], section: str, topic: str,
-             fields: Any, title: Any) -> list[Change]:
+def _section(old: Sequence[Any], new: Sequence[Any], section: str, topic: str, fields: Any, title: Any) -> list[Change]:
     out = []
     for a, b in pair_entries(old, new, title):
         if a is None and b is not None:
@@ -180,8 +198,9 @@ def _plain(value: Any) -> Any:
 
 
 def _notice(old: Notice, new: Notice) -> list[Change]:
-    fields = list(_compare(old.info, new.info, ("number", "title", "issuer", "date", "conditions_document",
-                                                "platform")))
+    fields = list(
+        _compare(old.info, new.info, ("number", "title", "issuer", "date", "conditions_document", "platform"))
+    )
     if old.season and new.season and old.season.name != new.season.name:
         fields.append(FieldChange("season", old.season.name, new.season.name))
     if not fields:
@@ -190,12 +209,22 @@ def _notice(old: Notice, new: Notice) -> list[Change]:
 
 
 def _deadlines(old: Notice, new: Notice) -> list[Change]:
-    out = _section(old.deadlines, new.deadlines, "deadlines", "deadlines",
-                   lambda a, b: _compare(a, b, ("title", "due_text", "due", "inclusive", "when", "note")),
-                   lambda d: f"{d.title}：{d.due_text}")
-    out += _section(old.working_day_dates, new.working_day_dates, "working_day_dates", "deadlines",
-                    lambda a, b: _compare(a, b, ("title", "working_days", "end_before", "when")),
-                    lambda d: f"{d.title}（{d.working_days}个工作日）")
+    out = _section(
+        old.deadlines,
+        new.deadlines,
+        "deadlines",
+        "deadlines",
+        lambda a, b: _compare(a, b, ("title", "due_text", "due", "inclusive", "when", "note")),
+        lambda d: f"{d.title}：{d.due_text}",
+    )
+    out += _section(
+        old.working_day_dates,
+        new.working_day_dates,
+        "working_day_dates",
+        "deadlines",
+        lambda a, b: _compare(a, b, ("title", "working_days", "end_before", "when")),
+        lambda d: f"{d.title}（{d.working_days}个工作日）",
+    )
     return out
 
 
@@ -251,8 +280,20 @@ def _items(old: Notice, new: Notice) -> list[Change]:
     for change in _section(old.items, new.items, "items", "items", _item_fields, lambda i: i.title):
         item = next((i for i in (*new.items, *old.items) if i.id == (change.new_id or change.old_id)), None)
         stage = item.stage if item is not None else None
-        out.append(Change(change.topic, change.kind, change.section, change.old_id, change.new_id, change.title,
-                          change.ref, stage, stages.get(stage or ""), change.fields))
+        out.append(
+            Change(
+                change.topic,
+                change.kind,
+                change.section,
+                change.old_id,
+                change.new_id,
+                change.title,
+                change.ref,
+                stage,
+                stages.get(stage or ""),
+                change.fields,
+            )
+        )
     order = {s.id: i for i, s in enumerate(new.stages)}
     return sorted(out, key=lambda c: order.get(c.stage or "", len(order)))
 
@@ -261,8 +302,18 @@ def _contacts(old: Notice, new: Notice) -> list[Change]:
     fields = tuple(_compare(old.contacts, new.contacts, ("people", "phones", "address")))
     if not fields:
         return []
-    return [Change("contacts", "changed", "contacts", "contacts", "contacts", "联系人、联系电话和材料报送地址",
-                   new.contacts.ref, fields=fields)]
+    return [
+        Change(
+            "contacts",
+            "changed",
+            "contacts",
+            "contacts",
+            "contacts",
+            "联系人、联系电话和材料报送地址",
+            new.contacts.ref,
+            fields=fields,
+        )
+    ]
 
 
 # --- words ---

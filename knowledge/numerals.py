@@ -20,8 +20,10 @@ NUMBER_PATTERN = rf"(?:\d+(?:\.\d+)?|[{_CN}]+)"
 _CN_DAY = "[一二三四五六七八九十]{1,3}"
 _WEEKDAY = r"(?:[(（](?:星期|周)[一二三四五六日天][)）])"
 WEEKDAYS = "一二三四五六日"
-DATE_PATTERN = (rf"(?:(?:\d{{4}}年\d{{1,2}}月\d{{1,2}}日|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}(?![\d.])"
-                rf"|[〇零一二三四五六七八九]{{4}}年{_CN_DAY}月{_CN_DAY}日){_WEEKDAY}?)")
+DATE_PATTERN = (
+    rf"(?:(?:\d{{4}}年\d{{1,2}}月\d{{1,2}}日|\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}(?![\d.])"
+    rf"|[〇零一二三四五六七八九]{{4}}年{_CN_DAY}月{_CN_DAY}日){_WEEKDAY}?)"
+)
 _DATE = re.compile(DATE_PATTERN)
 _NUMBER = re.compile(NUMBER_PATTERN)
 _DATE_PARTS = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})(年|[-./])(\S{1,3}?)(?:月|[-./])(\S{1,3}?)日?$")
@@ -110,7 +112,7 @@ def render_date(value: dt.date, like: str) -> str:
         day = weekday.group()
         name = WEEKDAYS[value.weekday()]
         name = "天" if name == "日" and day[-2] == "天" else name
-        return render_date(value, like[:weekday.start()]) + day[:-2] + name + day[-1]
+        return render_date(value, like[: weekday.start()]) + day[:-2] + name + day[-1]
     if like and not like[0].isdigit():
         year = "".join("〇一二三四五六七八九"[int(d)] for d in str(value.year))
         return f"{year}年{int_to_cn(value.month)}月{int_to_cn(value.day)}日"
@@ -145,10 +147,10 @@ class Token:
 
 
 def unit_after(text: str, end: int) -> str:
-    nxt = text[end:end + 1]
+    nxt = text[end : end + 1]
     if not nxt or not ("\u4e00" <= nxt <= "\u9fff" or nxt in ".%"):
         return ""
-    return text[end:end + 2] if nxt == "个" else nxt
+    return text[end : end + 2] if nxt == "个" else nxt
 
 
 def tokens(text: str) -> list[Token]:
@@ -170,12 +172,12 @@ def tokens(text: str) -> list[Token]:
             continue
         is_year = _is_year(text, m, value)
         kind = "year" if is_year else "count"
-        unit = (DOCUMENT_YEAR if text[m.end():m.end() + 1] == "〕" else "") if is_year else unit_after(text, m.end())
+        unit = (DOCUMENT_YEAR if text[m.end() : m.end() + 1] == "〕" else "") if is_year else unit_after(text, m.end())
         found.append(Token(m.start(), m.end(), m.group(), kind, int(value) if is_year else value, unit))
     found.sort(key=lambda t: t.start)
     for i in range(len(found) - 2, -1, -1):  # 2000-3000字: both ends of a range count in the same unit
         first, second = found[i], found[i + 1]
-        if first.kind == second.kind == "count" and text[first.end:second.start] == "-" and not first.unit:
+        if first.kind == second.kind == "count" and text[first.end : second.start] == "-" and not first.unit:
             found[i] = Token(first.start, first.end, first.text, "count", first.value, second.unit)
     return found
 
@@ -194,7 +196,7 @@ def _is_year(text: str, m: re.Match[str], value: float) -> bool:
     tail = _RANGE_TAIL.match(text, end)
     if tail:
         end = tail.end()
-    nxt = text[end:end + 1]
+    nxt = text[end : end + 1]
     return nxt in ("年", "〕", "") or not ("\u4e00" <= nxt <= "\u9fff")
 
 

@@ -77,7 +77,7 @@ def mask(text: str) -> str:
     for t in tokens(text):
         if t.kind == "count" and not t.text[0].isdigit():
             continue  # a Chinese numeral may be part of a word (统一); keep it
-        out.append(text[pos:t.start] + "#")
+        out.append(text[pos : t.start] + "#")
         pos = t.end
     out.append(text[pos:])
     return "".join(out)
@@ -112,8 +112,10 @@ class NoticeText:
         self.folded = Folded.of(source)
         self.text = self.folded.text
         spans = clause_spans(source)
-        self.clauses = {ref: (self.folded.folded_index(a), self.folded.folded_index(b))  # folded spans
-                        for ref, (a, b) in spans.items()}
+        self.clauses = {
+            ref: (self.folded.folded_index(a), self.folded.folded_index(b))  # folded spans
+            for ref, (a, b) in spans.items()
+        }
 
     def clause_at(self, start: int, end: int | None = None) -> str:
         """The smallest clause holding the folded span."""
@@ -174,7 +176,7 @@ class NoticeText:
             return []
         parts, pos = [], 0
         for i, t in enumerate(quote_tokens):
-            parts.append(re.escape(q[pos:t.start]))
+            parts.append(re.escape(q[pos : t.start]))
             parts.append(f"(?P<t{i}>{DATE_PATTERN if t.kind == 'date' else NUMBER_PATTERN})")
             pos = t.end
         parts.append(re.escape(q[pos:]))
@@ -199,7 +201,7 @@ class NoticeText:
         if not q or not self.sentences:
             return 0.0, None, ""
         grams = _bigrams(q)
-        masked = [mask(self.text[s.start:s.end]) for s in self.sentences]
+        masked = [mask(self.text[s.start : s.end]) for s in self.sentences]
         rough = sorted(range(len(masked)), key=lambda i: -len(grams & _bigrams(masked[i])))[:6]
         best: tuple[float, int, int, int] = (-1.0, 0, 0, 0)
         size = 2 + sum(q.count(ch) for ch in _SENTENCE_END)  # windows up to one sentence more than the quote
@@ -209,18 +211,24 @@ class NoticeText:
                 if a < 0 or b > len(masked):
                     continue
                 window = "".join(masked[a:b])
-                matched = sum(block.size for block in SequenceMatcher(None, q, window, autojunk=False)
-                              .get_matching_blocks() if block.size >= 3)  # runs of 3: not 的, 单位 by chance
+                matched = sum(
+                    block.size
+                    for block in SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks()
+                    if block.size >= 3
+                )  # runs of 3: not 的, 单位 by chance
                 score = matched / len(q)
                 if (score, -len(window)) > (best[0], -best[3]):
                     best = (score, a, b, len(window))
         score, a, b, _ = best
         chosen = self.sentences[a:b]
-        sentence = chosen[0] if len(chosen) == 1 else Sentence(
-            chosen[0].start, chosen[-1].end, " ".join(s.text for s in chosen), chosen[0].clause)
+        sentence = (
+            chosen[0]
+            if len(chosen) == 1
+            else Sentence(chosen[0].start, chosen[-1].end, " ".join(s.text for s in chosen), chosen[0].clause)
+        )
         end = chosen[-1].end
         stop = min((i for i in (self.text.find(ch, end) for ch in "。！？\n") if i >= 0), default=len(self.text))
-        window = "".join(self.text[x.start:x.end] for x in chosen)
+        window = "".join(self.text[x.start : x.end] for x in chosen)
         return score, sentence, _difference(fold(quote), window, after=self.text[end:stop])
 
 
@@ -237,7 +245,7 @@ def _token_at(by_span: dict[tuple[int, int], Token], text: str, a: int, b: int, 
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _difference(quote: str, window: str, limit: int = 2, after: str = "") -> str:
@@ -252,7 +260,7 @@ def _difference(quote: str, window: str, limit: int = 2, after: str = "") -> str
     ops = SequenceMatcher(None, quote, window[lo:hi], autojunk=False).get_opcodes()
     parts = []
     for tag, i1, i2, j1, j2 in ops:
-        old, new = quote[i1:i2], window[lo + j1:lo + j2]
+        old, new = quote[i1:i2], window[lo + j1 : lo + j2]
         if all(ch in _NUMERALS for ch in old + new):
             continue  # numbers differ: not what makes the change
         if tag == "replace":

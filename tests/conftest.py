@@ -51,25 +51,25 @@ def split_clauses(text: str) -> dict[str, str]:
     """
     clauses: dict[str, str] = {}
     start_contacts = text.index("联系人：")
-    clauses["联系方式"] = text[start_contacts:text.index("附件：")]
+    clauses["联系方式"] = text[start_contacts : text.index("附件：")]
     body = text[:start_contacts]
     sections = list(re.finditer(r"^[ \t\u3000]*([一二三四五六七八九十])、", body, re.M))
     for i, sec in enumerate(sections):
-        sec_text = body[sec.start():sections[i + 1].start() if i + 1 < len(sections) else len(body)]
+        sec_text = body[sec.start() : sections[i + 1].start() if i + 1 < len(sections) else len(body)]
         clauses[sec.group(1)] = sec_text
         paragraphs = list(re.finditer(r"^[ \t\u3000]*（([一二三四五六七八九十])）", sec_text, re.M))
         for j, par in enumerate(paragraphs):
-            par_text = sec_text[par.start():paragraphs[j + 1].start() if j + 1 < len(paragraphs) else len(sec_text)]
+            par_text = sec_text[par.start() : paragraphs[j + 1].start() if j + 1 < len(paragraphs) else len(sec_text)]
             par_ref = f"{sec.group(1)}（{par.group(1)}）"
             clauses[par_ref] = par_text
             points = list(re.finditer(r"^[ \t\u3000]*(\d+)[.．]", par_text, re.M))
             for k, point in enumerate(points):
                 end = points[k + 1].start() if k + 1 < len(points) else len(par_text)
-                clauses[f"{par_ref}{point.group(1)}"] = par_text[point.start():end]
+                clauses[f"{par_ref}{point.group(1)}"] = par_text[point.start() : end]
     annexes = list(re.finditer(r"^附件(\d)：", text, re.M))
     for i, annex in enumerate(annexes):
         end = annexes[i + 1].start() if i + 1 < len(annexes) else len(text)
-        clauses[f"附件{annex.group(1)}"] = text[annex.start():end]
+        clauses[f"附件{annex.group(1)}"] = text[annex.start() : end]
     return clauses
 
 
@@ -83,8 +83,11 @@ def notice_text() -> str:
     """The official notice text. Its absence is an error, never a reason to check the bundled copy
     against itself."""
     if not OFFICIAL_NOTICE_TXT.is_file():
-        pytest.fail(f"the official notice is missing: {OFFICIAL_NOTICE_TXT} (../shared/notices beside the "
-                    "repository); the knowledge file is checked against it", pytrace=False)
+        pytest.fail(
+            f"the official notice is missing: {OFFICIAL_NOTICE_TXT} (../shared/notices beside the "
+            "repository); the knowledge file is checked against it",
+            pytrace=False,
+        )
     return OFFICIAL_NOTICE_TXT.read_text(encoding="utf-8")
 
 

@@ -36,13 +36,24 @@ NOTICE = default_notice()
 ID = "11010519491231002X"  # the standard's example number (GB 11643), a valid check character
 
 
-def fill_for(persona_index: int, unit: str | None = "新疆有色测试有限公司", start: dt.date = dt.date(2021, 10, 11),
-             reason: str | None = None) -> AnnexFill:
+def fill_for(
+    persona_index: int,
+    unit: str | None = "新疆有色测试有限公司",
+    start: dt.date = dt.date(2021, 10, 11),
+    reason: str | None = None,
+) -> AnnexFill:
     outcome = outcome_of(HR_PERSONAS[persona_index])
     level_id = dict((a.id, a.answer_id) for a in outcome.answers)["level"]
     assert outcome.level is not None
-    return AnnexFill(Identity("张三", ID), level_id, outcome.level, unit, publicity_period(NOTICE, start),
-                     needed_attachments(NOTICE, outcome), reason)
+    return AnnexFill(
+        Identity("张三", ID),
+        level_id,
+        outcome.level,
+        unit,
+        publicity_period(NOTICE, start),
+        needed_attachments(NOTICE, outcome),
+        reason,
+    )
 
 
 def test_an_id_number_needs_eighteen_characters_and_its_check_character() -> None:
@@ -52,25 +63,33 @@ def test_an_id_number_needs_eighteen_characters_and_its_check_character() -> Non
     assert not id_number_valid("11010519491231002Y")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (f"张三 {ID}", ("张三", ID, None, None)),
-    (f"张三，{ID.lower()}，2021年10月11日", ("张三", ID, dt.date(2021, 10, 11), None)),
-    (f"{ID} 阿依古丽·买买提 2021-10-11 2021-10-18", ("阿依古丽·买买提", ID, dt.date(2021, 10, 11),
-                                                   dt.date(2021, 10, 18))),
-    (f"张三 {ID} 10月11日", ("张三", ID, dt.date(2021, 10, 11), None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"张三 {ID}", ("张三", ID, None, None)),
+        (f"张三，{ID.lower()}，2021年10月11日", ("张三", ID, dt.date(2021, 10, 11), None)),
+        (
+            f"{ID} 阿依古丽·买买提 2021-10-11 2021-10-18",
+            ("阿依古丽·买买提", ID, dt.date(2021, 10, 11), dt.date(2021, 10, 18)),
+        ),
+        (f"张三 {ID} 10月11日", ("张三", ID, dt.date(2021, 10, 11), None)),
+    ],
+)
 def test_the_typed_name_id_number_and_dates_are_read(text: str, expected: tuple[object, ...]) -> None:
     identity, start, end = parse_annex_input(text, 2021)
     assert (identity.name, identity.id_number, start, end) == expected
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (ID, "name"),
-    ("张三", "id_number"),
-    ("张三 110105194912310021", "id_checksum"),
-    (f"张三 {ID} 2021年13月1日", "date"),
-    (f"张三 {ID} 1 2 3", "too_many"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (ID, "name"),
+        ("张三", "id_number"),
+        ("张三 110105194912310021", "id_checksum"),
+        (f"张三 {ID} 2021年13月1日", "date"),
+        (f"张三 {ID} 1 2 3", "too_many"),
+    ],
+)
 def test_unusable_input_names_the_problem(text: str, problem: str) -> None:
     with pytest.raises(AnnexInputError) as error:
         parse_annex_input(text, 2021)
@@ -86,10 +105,13 @@ def test_annex1_is_the_notices_template_with_its_blanks_filled() -> None:
     fill = fill_for(0)  # 副高级
     text, seal, date_line = annex1_paragraphs(NOTICE, fill)
     template = NOTICE.attachment("附件1").paragraphs[0]  # type: ignore[union-attr]
-    expected = (template.replace("×××同志（身份证号码：××××××××）", f"张三同志（身份证号码：{ID}）", 1)
-                .replace("于××××年××月××日至××××年××月××日", "于2021年10月11日至2021年10月15日")
-                .replace("公示××天", "公示5天").replace("同意推荐×××同志", "同意推荐张三同志")
-                .replace("×（高、中、初）级", "高级"))
+    expected = (
+        template.replace("×××同志（身份证号码：××××××××）", f"张三同志（身份证号码：{ID}）", 1)
+        .replace("于××××年××月××日至××××年××月××日", "于2021年10月11日至2021年10月15日")
+        .replace("公示××天", "公示5天")
+        .replace("同意推荐×××同志", "同意推荐张三同志")
+        .replace("×（高、中、初）级", "高级")
+    )
     assert text == expected and "×" not in text
     assert seal == "新疆有色测试有限公司（公章）" and date_line.startswith("2021年")
 
@@ -148,8 +170,15 @@ def test_a_unit_not_known_leaves_the_seal_line_as_in_the_template() -> None:
 
 def test_applicants_turned_away_or_not_covered_need_no_attachments() -> None:
     assert needed_attachments(NOTICE, outcome_of(HR_PERSONAS[5])) == ()
-    answers = {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-               "current_title": "none", "submission_status": "no", "level": "full_senior"}
+    answers = {
+        "employment": "in_service",
+        "unit_type": "xinjiang",
+        "sanction": "no",
+        "misconduct": "none",
+        "current_title": "none",
+        "submission_status": "no",
+        "level": "full_senior",
+    }
     assert needed_attachments(NOTICE, evaluate(NOTICE, answers)) == ()
 
 
@@ -169,9 +198,15 @@ def _full_fill() -> AnnexFill:
     outcome = outcome_of(HR_PERSONAS[3])  # the 六（一） group: 附件1–3
     level_id = dict((a.id, a.answer_id) for a in outcome.answers)["level"]
     assert outcome.level is not None
-    return AnnexFill(Identity("阿依古丽·买买提", ID), level_id, outcome.level, "新疆有色测试有限公司",
-                     publicity_period(NOTICE, dt.date(2021, 10, 11)), needed_attachments(NOTICE, outcome),
-                     exemption_reason(NOTICE, outcome))
+    return AnnexFill(
+        Identity("阿依古丽·买买提", ID),
+        level_id,
+        outcome.level,
+        "新疆有色测试有限公司",
+        publicity_period(NOTICE, dt.date(2021, 10, 11)),
+        needed_attachments(NOTICE, outcome),
+        exemption_reason(NOTICE, outcome),
+    )
 
 
 def test_the_docx_is_in_simplified_chinese_in_its_defaults_every_style_and_every_run() -> None:
@@ -183,8 +218,9 @@ def test_the_docx_is_in_simplified_chinese_in_its_defaults_every_style_and_every
     assert style_langs and all(lang is not None and lang.get(f"{W}eastAsia") == "zh-CN" for lang in style_langs)
     runs = list(document.iter(f"{W}r"))
     assert len(runs) > 40
-    assert all(r.find(f"{W}rPr/{W}lang") is not None and r.find(f"{W}rPr/{W}lang").get(f"{W}eastAsia") == "zh-CN"
-               for r in runs)
+    assert all(
+        r.find(f"{W}rPr/{W}lang") is not None and r.find(f"{W}rPr/{W}lang").get(f"{W}eastAsia") == "zh-CN" for r in runs
+    )
     assert docx.Document(io.BytesIO(content)).core_properties.language == "zh-CN"
 
 
@@ -227,20 +263,39 @@ def test_the_exemption_reason_is_the_applicants_answer_in_its_words() -> None:
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.skipif(SOFFICE is None or shutil.which("pdftotext") is None,
-                    reason="LibreOffice or pdftotext is not installed (apt-get install libreoffice-writer-nogui "
-                           "poppler-utils)")
+@pytest.mark.skipif(
+    SOFFICE is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice or pdftotext is not installed (apt-get install libreoffice-writer-nogui poppler-utils)",
+)
 def test_libreoffice_prints_the_id_number_on_one_line_in_the_text_and_in_the_form(tmp_path: Path) -> None:
     import subprocess
 
     source = tmp_path / "annexes.docx"
     source.write_bytes(annexes_docx(NOTICE, _full_fill()))
     assert SOFFICE is not None
-    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-                    "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "annexes.pdf"), "-"], check=True,
-                          capture_output=True, text=True, timeout=60).stdout
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "annexes.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     lines_with_id = [line for line in text.splitlines() if ID in line.replace(" ", "")]
     assert len(lines_with_id) == 2, text  # 附件1's text and 附件3's form, each on one line
     assert "ID" not in text and text.count(ID[:6]) == 2  # nowhere a piece of it on another line

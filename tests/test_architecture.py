@@ -52,21 +52,29 @@ def within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def test_imports_go_one_way_bot_then_conversations_then_knowledge() -> None:
-    wrong = [(m, i) for m in modules() for i in imports_of(m)
-             if (m.startswith("knowledge") and i.split(".")[0] in ("bot", "conversations"))
-             or (m.startswith("conversations") and i.startswith("bot"))]
+    wrong = [
+        (m, i)
+        for m in modules()
+        for i in imports_of(m)
+        if (m.startswith("knowledge") and i.split(".")[0] in ("bot", "conversations"))
+        or (m.startswith("conversations") and i.startswith("bot"))
+    ]
     assert not wrong
 
 
 def test_infrastructure_never_imports_a_feature_or_the_composition_root() -> None:
-    wrong = [(m, i) for m in modules() if within(m, INFRASTRUCTURE) for i in imports_of(m)
-             if within(i, COMPOSITION)]
+    wrong = [(m, i) for m in modules() if within(m, INFRASTRUCTURE) for i in imports_of(m) if within(i, COMPOSITION)]
     assert not wrong
 
 
 def test_no_module_of_the_store_or_delivery_imports_a_feature_or_telegram() -> None:
-    wrong = [(m, i) for m in modules() if within(m, ("bot.store", "bot.delivery")) for i in imports_of(m)
-             if within(i, ("bot.features", "bot.telegram", "bot.console", "telegram"))]
+    wrong = [
+        (m, i)
+        for m in modules()
+        if within(m, ("bot.store", "bot.delivery"))
+        for i in imports_of(m)
+        if within(i, ("bot.features", "bot.telegram", "bot.console", "telegram"))
+    ]
     assert not wrong
     for m in modules():
         if within(m, ("bot.store", "bot.delivery")):
@@ -81,7 +89,7 @@ def test_there_is_no_import_circle() -> None:
     def visit(node: str, path: list[str]) -> None:
         if node in done:
             return
-        assert node not in visiting, " -> ".join([*path[path.index(node):], node])
+        assert node not in visiting, " -> ".join([*path[path.index(node) :], node])
         visiting.add(node)
         for nxt in sorted(graph[node]):
             visit(nxt, [*path, node])
@@ -94,8 +102,11 @@ def test_there_is_no_import_circle() -> None:
 
 def test_every_feature_package_is_on_the_one_list() -> None:
     """Every package of bot/features that can join the bot (it has a register function) is listed."""
-    packages = {p.name for p in (ROOT / "bot" / "features").iterdir()
-                if (p / "__init__.py").is_file() and "def register(" in (p / "__init__.py").read_text("utf-8")}
+    packages = {
+        p.name
+        for p in (ROOT / "bot" / "features").iterdir()
+        if (p / "__init__.py").is_file() and "def register(" in (p / "__init__.py").read_text("utf-8")
+    }
     listed = {f.__name__.rsplit(".", 1)[1] for f in features.FEATURES}
     assert listed == packages
 
@@ -118,13 +129,15 @@ def test_aiosqlite_is_in_the_pinned_range_and_offers_the_private_call_the_store_
 async def test_a_transaction_runs_on_the_database_thread_and_rolls_back_what_raises(tmp_path: Path) -> None:
     storage = await Storage(tmp_path / "z.sqlite3").open()
     try:
+
         def fail(db: object) -> None:
             db.execute("INSERT INTO contact_persons VALUES (1, 1, 'now')")  # type: ignore[attr-defined]
             raise RuntimeError("after the insert")
 
         with pytest.raises(RuntimeError):
             await storage.atomically(fail)
-        assert await storage.atomically(lambda db: db.execute("SELECT COUNT(*) FROM contact_persons").fetchone()) \
-            == (0,)
+        assert await storage.atomically(lambda db: db.execute("SELECT COUNT(*) FROM contact_persons").fetchone()) == (
+            0,
+        )
     finally:
         await storage.close()

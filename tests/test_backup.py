@@ -34,8 +34,15 @@ async def test_a_backup_taken_while_the_database_is_open_holds_every_row(
     storage = await Storage(database).open()
     try:
         for user_id in (1, 2, 3):
-            state = UserState(user_id=user_id, chat_id=user_id, locale="zh_Hans", notice_id="n",
-                              current_question="level", answers={"employment": "in_service"}, ticks={"x"})
+            state = UserState(
+                user_id=user_id,
+                chat_id=user_id,
+                locale="zh_Hans",
+                notice_id="n",
+                current_question="level",
+                answers={"employment": "in_service"},
+                ticks={"x"},
+            )
             await storage.atomically(save_user, state)
         target = tmp_path / "backup.sqlite3"
         assert main(["backup", str(target)]) == 0  # the bot's connection is still open (WAL)
@@ -61,8 +68,9 @@ async def test_a_backup_does_not_overwrite_a_file_unless_forced(
     assert target.read_bytes().startswith(b"SQLite format 3")
 
 
-def test_a_backup_without_a_database_fails_with_one_line(database: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_backup_without_a_database_fails_with_one_line(
+    database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["backup", str(tmp_path / "b.sqlite3")]) == 1
     assert capsys.readouterr().err == f"backup failed: storage {database} does not exist\n"
     assert not database.exists()
@@ -115,8 +123,9 @@ async def _made(database: Path, users: tuple[int, ...] = (1, 2)) -> None:
     storage = await Storage(database).open()
     try:
         for user_id in users:
-            await storage.atomically(save_user, UserState(user_id=user_id, chat_id=user_id, locale="zh_Hans",
-                                                          notice_id="n"))
+            await storage.atomically(
+                save_user, UserState(user_id=user_id, chat_id=user_id, locale="zh_Hans", notice_id="n")
+            )
     finally:
         await storage.close()
 
@@ -128,7 +137,7 @@ STATE = "/var/lib/zhicheng-bot"
 def _readme_blocks(section: str) -> list[str]:
     text = README.read_text("utf-8")
     start = text.index(section)
-    body = text[start:text.index("\n### ", start + len(section))]
+    body = text[start : text.index("\n### ", start + len(section))]
     return re.findall(r"```sh\n(.*?)```", body, re.S)
 
 
@@ -140,13 +149,17 @@ def _as_typed(block: str, state: Path) -> str:
         if "systemctl" in line:
             continue
         line = re.sub(r"^sudo (-u zhicheng )?", "", line.strip())
-        lines.append(line.replace(STATE, str(state))
-                     .replace("/opt/zhicheng-bot/bin/zhicheng-bot", str(Path(sys.executable).parent / "zhicheng-bot")))
+        lines.append(
+            line.replace(STATE, str(state)).replace(
+                "/opt/zhicheng-bot/bin/zhicheng-bot", str(Path(sys.executable).parent / "zhicheng-bot")
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
-async def test_a_backup_is_restored_as_readme_says_and_opens_with_its_rows(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_backup_is_restored_as_readme_says_and_opens_with_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "state"
     db = state / "zhicheng.sqlite3"
     await _made(db, users=(1, 2, 3))
@@ -155,8 +168,13 @@ async def test_a_backup_is_restored_as_readme_says_and_opens_with_its_rows(tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHICHENG_", "TELEGRAM_"))}
     env["ZHICHENG_CONFIG"] = str(settings)
     backup_block, restore_block = _readme_blocks("### 4. Backup and restore")
-    made = subprocess.run(["bash", "-euo", "pipefail", "-c", _as_typed(backup_block, state)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", _as_typed(backup_block, state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     copies = sorted(state.glob("backup-*.sqlite3"))
     assert len(copies) == 1 and stat.S_IMODE(copies[0].stat().st_mode) == 0o600
@@ -165,8 +183,9 @@ async def test_a_backup_is_restored_as_readme_says_and_opens_with_its_rows(tmp_p
     (state / "zhicheng.sqlite3-wal").write_bytes(b"stale")  # … and a crash leaves a write-ahead log behind
     restore = re.sub(r"^BACKUP=\S+", f"BACKUP={copies[0]}", _as_typed(restore_block, state), flags=re.M)
     assert "BACKUP=" in restore and "install -m 0600" in restore
-    restored = subprocess.run(["bash", "-euo", "pipefail", "-c", restore], env=env, capture_output=True,
-                              text=True, timeout=120)
+    restored = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", restore], env=env, capture_output=True, text=True, timeout=120
+    )
     assert restored.returncode == 0, restored.stderr
     assert not (state / "zhicheng.sqlite3-wal").exists()
     assert stat.S_IMODE(db.stat().st_mode) == 0o600

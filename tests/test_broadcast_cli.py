@@ -50,17 +50,20 @@ def _count(db_path: Path, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-def test_a_dry_run_counts_the_audience_and_writes_nothing(db_path: Path, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_dry_run_counts_the_audience_and_writes_nothing(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     msg = _message(tmp_path, "<b>提醒</b>：网上申报2021年10月20日截止。")
     assert main(["broadcast", "--all", "--text-file", msg, "--dry-run", "--now", NOW]) == 0
     out = capsys.readouterr().out.splitlines()
     with sqlite3.connect(db_path) as conn:
         reachable = conn.execute(
-            "SELECT COUNT(*) FROM users WHERE chat_id NOT IN (SELECT chat_id FROM unreachable_chats)").fetchone()[0]
+            "SELECT COUNT(*) FROM users WHERE chat_id NOT IN (SELECT chat_id FROM unreachable_chats)"
+        ).fetchone()[0]
     assert out[0] == f"{reachable} recipients; nothing written (--dry-run)"
-    assert out[1] == ("season as of 2021-10-12T10:00+08:00: "
-                      "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有8天。")
+    assert out[1] == (
+        "season as of 2021-10-12T10:00+08:00: 2021年度网上申报正在进行，截止2021年10月20日（星期三），还有8天。"
+    )
     assert out[2] == "<b>提醒</b>：网上申报2021年10月20日截止。"
     assert _count(db_path, "broadcasts") == 0
 
@@ -69,14 +72,29 @@ def test_a_segment_broadcast_is_stored_audited_at_the_commands_clock_and_queued_
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     msg = _message(tmp_path, "请副高级申报人留意答辩通知。")
-    assert main(["broadcast", "--text-file", msg, "--level", "associate_senior", "--unticked", "--now", NOW,
-                 "--at", "2021-10-15T10:00:00+08:00"]) == 0
+    assert (
+        main(
+            [
+                "broadcast",
+                "--text-file",
+                msg,
+                "--level",
+                "associate_senior",
+                "--unticked",
+                "--now",
+                NOW,
+                "--at",
+                "2021-10-15T10:00:00+08:00",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "written for 2021-10-15T10:00+08:00" in out and "the running bot sends it" in out
     assert "follow it with /broadcasts in the chat (broadcast #1)" in out
     with sqlite3.connect(db_path) as conn:
-        (status, audience, created), = conn.execute("SELECT status, audience, created_at FROM broadcasts").fetchall()
-        (action, actor, at), = conn.execute("SELECT action, actor_id, at FROM audit_log").fetchall()
+        ((status, audience, created),) = conn.execute("SELECT status, audience, created_at FROM broadcasts").fetchall()
+        ((action, actor, at),) = conn.execute("SELECT action, actor_id, at FROM audit_log").fetchall()
     assert status == "scheduled" and created.startswith("2021-10-12T02:00") and at.startswith("2021-10-12T02:00")
     assert '"levels": ["associate_senior"]' in audience and '"unticked_only": true' in audience
     assert (action, actor) == ("broadcast.schedule", 0)  # a later time: audited as scheduled
@@ -92,12 +110,15 @@ def test_a_segment_broadcast_is_stored_audited_at_the_commands_clock_and_queued_
     assert asyncio.run(queue(dt.datetime(2021, 10, 15, 2, 0, tzinfo=dt.UTC))) == [1]
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("<script>x</script>", "Unsupported start tag"),
-    ("<b>未闭合", "can't find end tag"),
-    ("字" * 4097, "at most 4096"),
-    ("   ", "empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("<script>x</script>", "Unsupported start tag"),
+        ("<b>未闭合", "can't find end tag"),
+        ("字" * 4097, "at most 4096"),
+        ("   ", "empty"),
+    ],
+)
 def test_a_message_telegram_would_refuse_is_refused_before_anything_is_written(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, problem: str
 ) -> None:
@@ -107,23 +128,39 @@ def test_a_message_telegram_would_refuse_is_refused_before_anything_is_written(
     assert _count(db_path, "broadcasts") == 0
 
 
-@pytest.mark.parametrize(("options", "line"), [
-    ([], "invalid audience: choose the recipients with --level, --verdict, --notice, --unit, --unticked or "
-         "--unfinished, or give --all to send to every applicant"),
-    (["--all", "--level", "junior"], "invalid audience: --all takes no other selection"),
-    (["--to", "all", "--unticked"], "invalid audience: --all takes no other selection"),
-    (["--level", "senior"], "invalid --level senior: known: junior, intermediate, associate_senior, full_senior"),
-    (["--level", "junior", "--level", "x"], "invalid --level x: known: junior, intermediate, associate_senior, "
-                                            "full_senior"),
-    (["--verdict", "maybe"], "invalid --verdict maybe: known: eligible, conditional, other_route, ineligible, "
-                             "not_covered"),
-    (["--notice", "1999-nothing"], "invalid --notice 1999-nothing: known: 2021-xinjiang-nonferrous"),
-    (["--unit", "没有这个单位"], "invalid --unit 没有这个单位: known: none yet"),
-    (["--unticked", "--unfinished"], "invalid audience: --unticked (questions finished, items not yet ticked) and "
-                                     "--unfinished (questions not finished) exclude each other"),
-    (["--all", "--now", NOW, "--at", "2021-10-12T09:59:00+08:00"],
-     "invalid --at 2021-10-12T09:59:00+08:00: it has passed (now 2021-10-12T10:00+08:00); leave --at out to send now"),
-])
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (
+            [],
+            "invalid audience: choose the recipients with --level, --verdict, --notice, --unit, --unticked or "
+            "--unfinished, or give --all to send to every applicant",
+        ),
+        (["--all", "--level", "junior"], "invalid audience: --all takes no other selection"),
+        (["--to", "all", "--unticked"], "invalid audience: --all takes no other selection"),
+        (["--level", "senior"], "invalid --level senior: known: junior, intermediate, associate_senior, full_senior"),
+        (
+            ["--level", "junior", "--level", "x"],
+            "invalid --level x: known: junior, intermediate, associate_senior, full_senior",
+        ),
+        (
+            ["--verdict", "maybe"],
+            "invalid --verdict maybe: known: eligible, conditional, other_route, ineligible, not_covered",
+        ),
+        (["--notice", "1999-nothing"], "invalid --notice 1999-nothing: known: 2021-xinjiang-nonferrous"),
+        (["--unit", "没有这个单位"], "invalid --unit 没有这个单位: known: none yet"),
+        (
+            ["--unticked", "--unfinished"],
+            "invalid audience: --unticked (questions finished, items not yet ticked) and "
+            "--unfinished (questions not finished) exclude each other",
+        ),
+        (
+            ["--all", "--now", NOW, "--at", "2021-10-12T09:59:00+08:00"],
+            "invalid --at 2021-10-12T09:59:00+08:00: it has passed (now 2021-10-12T10:00+08:00); "
+            "leave --at out to send now",
+        ),
+    ],
+)
 def test_every_filter_is_checked_before_anything_is_written_with_one_line_and_exit_2(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], line: str
 ) -> None:
@@ -133,8 +170,9 @@ def test_every_filter_is_checked_before_anything_is_written_with_one_line_and_ex
     assert _count(db_path, "broadcasts") == 0 and _count(db_path, "audit_log") == 0
 
 
-def test_everyone_needs_all_and_the_older_to_all_still_means_it(db_path: Path, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_everyone_needs_all_and_the_older_to_all_still_means_it(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     msg = _message(tmp_path, "通知")
     assert main(["broadcast", "--text-file", msg]) == 2
     assert main(["broadcast", "--all", "--text-file", msg]) == 0
@@ -144,10 +182,15 @@ def test_everyone_needs_all_and_the_older_to_all_still_means_it(db_path: Path, t
     assert len(audiences) == 2 and all('"levels": []' in a and '"verdicts": []' in a for a in audiences)
 
 
-def test_an_audience_nobody_matches_writes_nothing_and_exits_1(db_path: Path, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["broadcast", "--text-file", _message(tmp_path, "通知"), "--level", "full_senior",
-                 "--verdict", "eligible"]) == 1
+def test_an_audience_nobody_matches_writes_nothing_and_exits_1(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            ["broadcast", "--text-file", _message(tmp_path, "通知"), "--level", "full_senior", "--verdict", "eligible"]
+        )
+        == 1
+    )
     assert capsys.readouterr().err == "no applicant matches this audience now: nothing written\n"
     assert _count(db_path, "broadcasts") == 0
 
@@ -164,13 +207,14 @@ def test_a_broadcast_to_a_unit_names_it_by_id_or_name_and_refuses_an_unknown_uni
             units.link(conn, user_id, unit.id, "chosen", now)
         reachable = conn.execute(
             "SELECT COUNT(*) FROM users WHERE user_id IN (1, 2, 3) AND user_id IN (SELECT user_id FROM interviews "
-            "WHERE started = 1) AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)").fetchone()[0]
+            "WHERE started = 1) AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)"
+        ).fetchone()[0]
     msg = _message(tmp_path, "请于2021年10月13日前开始单位内部公示。")
     assert main(["broadcast", "--text-file", msg, "--unit", "新疆有色测试有限公司", "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith(f"{reachable} recipients")
     assert main(["broadcast", "--text-file", msg, "--unit", str(unit.id)]) == 0
     with sqlite3.connect(db_path) as conn:
-        (audience,), = conn.execute("SELECT audience FROM broadcasts").fetchall()
+        ((audience,),) = conn.execute("SELECT audience FROM broadcasts").fetchall()
     assert f'"units": [{unit.id}]' in audience
     capsys.readouterr()
     assert main(["broadcast", "--text-file", msg, "--unit", "没有这个单位"]) == 2
@@ -190,14 +234,18 @@ async def test_wait_prints_the_progress_and_the_report_the_chat_shows_while_the_
     db = tmp_path / "z.sqlite3"
     monkeypatch.setenv("ZHICHENG_DB", str(db))
     monkeypatch.setattr(command_line, "POLL_SECONDS", 0.02)
-    bot = await start_bot(db, api=OfflineBotAPI(blocked={BLOCKED}), clock=Clock(dt.datetime.fromisoformat(NOW)),
-                          sender_interval=0)
+    bot = await start_bot(
+        db, api=OfflineBotAPI(blocked={BLOCKED}), clock=Clock(dt.datetime.fromisoformat(NOW)), sender_interval=0
+    )
     try:
         people = [Seeded(100 + i, path("intermediate", "eligible", i)) for i in range(40)]
         await bot.app.bot_data.chat.storage.atomically(lambda conn: seed(conn, people))
         msg = _message(tmp_path, "请于10月20日前完成网上申报。")
-        waiting = asyncio.create_task(asyncio.to_thread(
-            main, ["broadcast", "--level", "intermediate", "--text-file", msg, "--now", NOW, "--wait"]))
+        waiting = asyncio.create_task(
+            asyncio.to_thread(
+                main, ["broadcast", "--level", "intermediate", "--text-file", msg, "--now", NOW, "--wait"]
+            )
+        )
         while not _count(db, "broadcasts") and not waiting.done():
             await asyncio.sleep(0.01)  # until the command has written its broadcast
         sender = bot.app.bot_data.sender
@@ -210,15 +258,23 @@ async def test_wait_prints_the_progress_and_the_report_the_chat_shows_while_the_
     lines = captured.out.splitlines()
     assert lines[0].startswith("broadcast 1 to 40 recipients") and lines[1].startswith("season as of 2021-10-12")
     assert "note: no bot is running on" in captured.err  # start_bot writes no heartbeat: said plainly
-    report = lines[lines.index("广播 #1 发送完毕"):]
-    assert report == ["广播 #1 发送完毕", "接收人 40 名；已发送 39，失败 1。",
-                      "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。"]
+    report = lines[lines.index("广播 #1 发送完毕") :]
+    assert report == [
+        "广播 #1 发送完毕",
+        "接收人 40 名；已发送 39，失败 1。",
+        "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。",
+    ]
     progress = [line for line in lines if line.startswith("广播 #1 · ")]
     assert progress and all("待发" in line for line in progress)
-    assert progress[-1] == ("广播 #1 · 发送完毕。 · 已发送 39 / 失败 1 / 待发 0 · "
-                            "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。")
-    tried = [c.params["chat_id"] for c in bot.api.calls
-             if c.method == "sendMessage" and c.params.get("text") == "请于10月20日前完成网上申报。"]
+    assert progress[-1] == (
+        "广播 #1 · 发送完毕。 · 已发送 39 / 失败 1 / 待发 0 · "
+        "失败：已屏蔽本助手 1，无法送达 0（Telegram拒收，或多次重试后仍未送达）。"
+    )
+    tried = [
+        c.params["chat_id"]
+        for c in bot.api.calls
+        if c.method == "sendMessage" and c.params.get("text") == "请于10月20日前完成网上申报。"
+    ]
     assert sorted(tried) == sorted(p.chat_id for p in people)  # the blocked one was tried once and refused (403)
 
 
@@ -226,9 +282,22 @@ async def test_wait_ends_with_exit_1_when_the_broadcast_is_cancelled_in_the_chat
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(command_line, "POLL_SECONDS", 0.02)
-    waiting = asyncio.create_task(asyncio.to_thread(
-        main, ["broadcast", "--all", "--text-file", _message(tmp_path, "通知"), "--now", NOW,
-               "--at", "2021-10-15T10:00:00+08:00", "--wait"]))
+    waiting = asyncio.create_task(
+        asyncio.to_thread(
+            main,
+            [
+                "broadcast",
+                "--all",
+                "--text-file",
+                _message(tmp_path, "通知"),
+                "--now",
+                NOW,
+                "--at",
+                "2021-10-15T10:00:00+08:00",
+                "--wait",
+            ],
+        )
+    )
     while not _count(db_path, "broadcasts") and not waiting.done():
         await asyncio.sleep(0.01)
     storage = await Storage(db_path).open()

@@ -47,10 +47,21 @@ EXPECTED_EXAMPLE_VERDICTS = {
 }
 
 XINJIANG_ASSOCIATE_SENIOR = {
-    "employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-    "submission_status": "no", "level": "associate_senior", "meets_conditions": "confirmed",
-    "current_title": "xinjiang", "direct_recognition": "no", "evaluated_before": "before", "specialty_change": "same",
-    "grassroots_service": "none", "education_verifiable": "yes", "awards": "yes", "publications": "both",
+    "employment": "in_service",
+    "unit_type": "xinjiang",
+    "sanction": "no",
+    "misconduct": "none",
+    "submission_status": "no",
+    "level": "associate_senior",
+    "meets_conditions": "confirmed",
+    "current_title": "xinjiang",
+    "direct_recognition": "no",
+    "evaluated_before": "before",
+    "specialty_change": "same",
+    "grassroots_service": "none",
+    "education_verifiable": "yes",
+    "awards": "yes",
+    "publications": "both",
 }
 
 HYPOTHESIS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,6 +76,7 @@ def _refused(data: Any) -> CaseFileError:
 
 
 # --- valid files ------------------------------------------------------------------------
+
 
 def test_at_least_five_complete_examples_are_shipped_including_a_json_one():
     assert len(EXAMPLES) >= 5
@@ -95,8 +107,11 @@ def test_the_fanghuiju_example_is_exempted_from_the_specialty_course_and_keeps_a
     defence = next(item for item in outcome.checklist if item.id == "defence")
     assert "可免除现场答辩" in defence.title and defence.ref == "六（一）"
     # Its comment says what it gets: the on-site defence may be waived, the defence line stays.
-    comment = "".join(line for line in (EXAMPLES_DIR / "fanghuiju-associate-senior.yaml").read_text("utf-8")
-                      .splitlines() if line.startswith("#"))
+    comment = "".join(
+        line
+        for line in (EXAMPLES_DIR / "fanghuiju-associate-senior.yaml").read_text("utf-8").splitlines()
+        if line.startswith("#")
+    )
     assert "defence stays" in comment and "defence exempted" not in comment and "and the defence" not in comment
 
 
@@ -108,8 +123,10 @@ def test_each_yaml_example_states_in_its_comment_the_verdict_it_gets(path):
 
 def test_a_complete_yaml_case_loads(tmp_path):
     path = tmp_path / "case.yaml"
-    path.write_text(yaml.safe_dump({"notice": NOTICE.id, "answers": XINJIANG_ASSOCIATE_SENIOR}, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"notice": NOTICE.id, "answers": XINJIANG_ASSOCIATE_SENIOR}, allow_unicode=True),
+        encoding="utf-8",
+    )
     case = load_case(path, NOTICE)
     assert case == Case(NOTICE.id, XINJIANG_ASSOCIATE_SENIOR)
 
@@ -136,6 +153,7 @@ def test_the_case_schema_lists_every_question_with_its_options():
 
 
 # --- invalid files name the field -------------------------------------------------------
+
 
 def test_an_unknown_question_is_refused_naming_answers():
     error = _refused({"answers": {"employment": "in_service", "grade": "senior"}})
@@ -245,14 +263,21 @@ def test_malformed_explicitly_tagged_scalars_are_refused_naming_the_file(text):
 
 FIELD_PREFIXES = ("(file)", "(top level)", "notice", "answers")
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
-                         st.sampled_from(QUESTION_IDS + OPTION_IDS + ["answers", "notice", NOTICE.id]))
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(QUESTION_IDS + OPTION_IDS + ["answers", "notice", NOTICE.id]),
+)
 json_like = st.recursive(
     json_scalars,
     lambda children: st.one_of(
         st.lists(children, max_size=5),
-        st.dictionaries(st.one_of(st.text(max_size=10), st.sampled_from(["answers", "notice", *QUESTION_IDS])),
-                        children, max_size=5),
+        st.dictionaries(
+            st.one_of(st.text(max_size=10), st.sampled_from(["answers", "notice", *QUESTION_IDS])), children, max_size=5
+        ),
     ),
     max_leaves=25,
 )
@@ -283,10 +308,49 @@ case_like = st.one_of(
 )
 
 yaml_fragments = st.sampled_from(
-    ["answers:", "notice:", "\n", "  ", "- ", ": ", "{", "}", "[", "]", ",", '"', "'", "#", "? ", "&a ", "*a",
-     "<<: ", "!!binary ", "!!set ", "!!str ", "!!omap ", "!!python/name:os.system", "~", "yes", "no", "null",
-     ".nan", "2021-10-20", "0x1F", "1e400", "|", ">", "---", "...", "%YAML 1.1", "\t", "\u3000", "退休",
-     *QUESTION_IDS, *OPTION_IDS]
+    [
+        "answers:",
+        "notice:",
+        "\n",
+        "  ",
+        "- ",
+        ": ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        '"',
+        "'",
+        "#",
+        "? ",
+        "&a ",
+        "*a",
+        "<<: ",
+        "!!binary ",
+        "!!set ",
+        "!!str ",
+        "!!omap ",
+        "!!python/name:os.system",
+        "~",
+        "yes",
+        "no",
+        "null",
+        ".nan",
+        "2021-10-20",
+        "0x1F",
+        "1e400",
+        "|",
+        ">",
+        "---",
+        "...",
+        "%YAML 1.1",
+        "\t",
+        "\u3000",
+        "退休",
+        *QUESTION_IDS,
+        *OPTION_IDS,
+    ]
 )
 # "!!int", "!!float", "!!bool" and "!!timestamp" are left out here: with a malformed scalar they make
 # PyYAML raise IndexError/KeyError/AttributeError, which escape parse_case_text. That reported bug is

@@ -57,8 +57,9 @@ def test_text_output_and_an_accepted_jpg_writes_nothing(tmp_path: Path, capsys) 
 def test_the_case_files_checklist_is_used(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "letter.txt"
     source.write_text("委托评审函\n新疆维吾尔自治区专业技术人员职称办公室：现委托贵办组织评审。", encoding="utf-8")
-    code, stdout, _ = run(capsys, str(source), "--case", str(EXAMPLES_DIR / "xinjiang-associate-senior-engineer.yaml"),
-                          "--format", "json")
+    code, stdout, _ = run(
+        capsys, str(source), "--case", str(EXAMPLES_DIR / "xinjiang-associate-senior-engineer.yaml"), "--format", "json"
+    )
     data = json.loads(stdout)
     assert code == 0 and data["item"] == "entrustment_upload"
     assert "按您的回答，此项不在您的材料清单中。" in data["notes"]
@@ -73,10 +74,13 @@ def test_a_summary_in_english(tmp_path: Path, capsys) -> None:  # type: ignore[n
     assert "Within the bounds. (clause 五（一）10)" in stdout
 
 
-@pytest.mark.parametrize("args", [
-    ["/nonexistent/scan.jpg"],
-    [".", "--format", "json"],  # a directory
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["/nonexistent/scan.jpg"],
+        [".", "--format", "json"],  # a directory
+    ],
+)
 def test_a_missing_or_unreadable_file_is_one_line_and_exit_2(capsys, args: list[str]) -> None:  # type: ignore[no-untyped-def]
     code, stdout, stderr = run(capsys, *args)
     assert code == 2 and stdout == ""

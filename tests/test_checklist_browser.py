@@ -45,10 +45,25 @@ def chromium(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--hide-scrollbars", *args],
-            capture_output=True, text=True, timeout=120, check=True, env=env,
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--hide-scrollbars",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            env=env,
         )
 
 
@@ -58,8 +73,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = chunk
         elif kind == b"IDAT":
@@ -70,7 +85,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     size = 4 if colour == 6 else 3
     raw, stride, rows, previous = zlib.decompress(idat), width * size, [], bytearray(width * size)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - size] if x >= size else 0
             up, corner = previous[x], previous[x - size] if x >= size else 0
@@ -137,12 +152,14 @@ window.addEventListener("load", () => {
 def probe(html: str, tmp_path: Path, width: int, env: dict[str, str] | None = None) -> dict[str, object]:
     file = tmp_path / f"probe-{width}.html"
     file.write_text(html.replace("</body>", PROBE + "</body>"), "utf-8")
-    dom = chromium(f"--window-size={width},844", "--virtual-time-budget=3000", "--dump-dom", file.as_uri(),
-                   env=env).stdout
+    dom = chromium(
+        f"--window-size={width},844", "--virtual-time-budget=3000", "--dump-dom", file.as_uri(), env=env
+    ).stdout
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, dom[-2000:]
-    result: dict[str, object] = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<")
-                                           .replace("&gt;", ">").replace("&quot;", '"'))
+    result: dict[str, object] = json.loads(
+        found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    )
     return result
 
 
@@ -164,7 +181,7 @@ def test_a_screenshot_shows_the_page_with_cjk_glyphs_not_boxes(
     chromium(f"--window-size={width},1400", f"--screenshot={shot}", html.as_uri())
     shot_width, height, rows = png_pixels(shot)
     assert (shot_width, height) == (width, 1400)
-    dark = sum(1 for row in rows for i in range(0, len(row), 3) if sum(row[i:i + 3]) < 300)
+    dark = sum(1 for row in rows for i in range(0, len(row), 3) if sum(row[i : i + 3]) < 300)
     assert dark > shot_width * height * 0.005, "the screenshot is (nearly) blank"
     accent = sum(1 for row in rows for i in range(0, len(row), 3) if row[i] > 110 and row[i + 1] < 60)
     assert accent > 100, "the verdict and the headings' red rules are not on the first screen"
@@ -178,14 +195,18 @@ def test_a_screenshot_shows_the_page_with_cjk_glyphs_not_boxes(
 @needs_chromium
 def test_the_glyph_check_does_see_boxes_where_no_cjk_font_is_available(tmp_path: Path) -> None:
     """The control of the test above: the same page with fontconfig limited to fonts without CJK."""
-    latin = [d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
-             if Path(d).is_dir()]
+    latin = [
+        d for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation") if Path(d).is_dir()
+    ]
     if not latin:
         pytest.skip("no font without CJK (DejaVu, Liberation) to compare with")
     conf = tmp_path / "fonts.conf"
-    conf.write_text("<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'fonts.dtd'><fontconfig>"
-                    + "".join(f"<dir>{d}</dir>" for d in latin)
-                    + f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>", "utf-8")
+    conf.write_text(
+        "<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'fonts.dtd'><fontconfig>"
+        + "".join(f"<dir>{d}</dir>" for d in latin)
+        + f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>",
+        "utf-8",
+    )
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
     glyphs = probe(page(WITH_ANNEX3), tmp_path, PHONE, env=env)["glyphs"]
     assert isinstance(glyphs, list) and all(g["tofu"] for g in glyphs), glyphs
@@ -193,7 +214,7 @@ def test_the_glyph_check_does_see_boxes_where_no_cjk_font_is_available(tmp_path:
 
 @needs_chromium
 def test_on_a_phone_the_verdict_and_checklist_come_first_and_the_answers_after(
-    measured: dict[int, dict[str, object]]
+    measured: dict[int, dict[str, object]],
 ) -> None:
     verdict, checklist, situation = (float(str(measured[PHONE][k])) for k in ("verdict", "checklist", "situation"))
     assert verdict < 844 / 2  # in the first half of the first screen
@@ -217,8 +238,10 @@ def test_the_blanks_of_the_attachments_are_visible_lines_to_fill_in(measured: di
 
 
 @needs_chromium
-@pytest.mark.skipif(shutil.which("pdftotext") is None,
-                    reason="pdftotext is not installed (apt-get install poppler-utils; .ci/run does it)")
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None,
+    reason="pdftotext is not installed (apt-get install poppler-utils; .ci/run does it)",
+)
 @pytest.mark.parametrize("case", [WITH_ANNEX3, WITHOUT_ANNEX3])
 def test_an_a4_print_keeps_each_attachment_title_with_its_text(tmp_path: Path, case: Path) -> None:
     html = tmp_path / "checklist.html"
@@ -244,8 +267,10 @@ def test_an_a4_print_keeps_each_attachment_title_with_its_text(tmp_path: Path, c
 
 def test_attachments_are_shown_only_to_those_who_need_them() -> None:
     with_annex3, without = page(WITH_ANNEX3), page(WITHOUT_ANNEX3)
-    assert all(f'id="{a}"' in with_annex3 for a in ("annex1_publicity_result", "annex2_commitment_letter",
-                                                     "annex3_ce_exemption_form"))
+    assert all(
+        f'id="{a}"' in with_annex3
+        for a in ("annex1_publicity_result", "annex2_commitment_letter", "annex3_ce_exemption_form")
+    )
     assert 'id="annex1_publicity_result"' in without and 'id="annex2_commitment_letter"' in without
     assert "annex3_ce_exemption_form" not in without and "继续教育免试审批表" not in without.split('class="annex"')[-1]
     retiree = page(CASES / "retiree.yaml")  # no checklist: no attachment
@@ -263,9 +288,11 @@ def test_blanks_are_gaps_of_three_spaces_or_more_and_labels_ending_in_a_colon() 
 
     assert str(html_blanks("单  位（盖章）：")) == '单  位（盖章）：<span class="blank fill"></span>'
     assert str(html_blanks("专业       级")) == '专业<span class="blank" style="min-width:7em"></span>级'
-    assert str(html_blanks("<b>2021年××月××日</b>")) == ('&lt;b&gt;<span class="date">2021年<span class="blank" '
-                                                       'style="min-width:2.5em"></span>月<span class="blank" '
-                                                       'style="min-width:2.5em"></span>日</span>&lt;/b&gt;')
+    assert str(html_blanks("<b>2021年××月××日</b>")) == (
+        '&lt;b&gt;<span class="date">2021年<span class="blank" '
+        'style="min-width:2.5em"></span>月<span class="blank" '
+        'style="min-width:2.5em"></span>日</span>&lt;/b&gt;'
+    )
     assert str(html_blanks("×××同志（身份证号码：××××××××）")).count('class="blank"') == 2
     assert 'style="min-width:10em"' in str(html_blanks("××××××××"))  # wide enough for 18 characters
     assert str(html_blanks("年    月    日")).startswith('<span class="blank" style="min-width:3em"></span>年')

@@ -125,8 +125,14 @@ def test_case_reading_an_endless_standard_input_stops_at_the_limit() -> None:
     import sys
 
     with open("/dev/zero", "rb") as zero:
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "case", "-"], stdin=zero, cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "case", "-"],
+            stdin=zero,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
     assert result.stderr == "invalid case file (standard input): (file): is larger than 65536 bytes\n"
 
@@ -137,7 +143,7 @@ def test_an_unquoted_yaml_no_gets_a_hint_to_quote_it(tmp_path: Path, capsys: pyt
     assert main(["case", str(case)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert 'answers.sanction: False is not an option' in err and 'write sanction: "no"' in err
+    assert "answers.sanction: False is not an option" in err and 'write sanction: "no"' in err
 
 
 def test_a_notice_file_that_cannot_be_loaded_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,17 +159,27 @@ def test_case_help_describes_each_argument(capsys: pytest.CaptureFixture[str]) -
         main(["case", "--help"])
     assert exit_.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    for described in ("FILE case file, YAML or JSON", "- reads standard input", "--format", "json: for programs",
-                      "--locale", "language of the interface", "--notice NOTICE_FILE use this notice file"):
+    for described in (
+        "FILE case file, YAML or JSON",
+        "- reads standard input",
+        "--format",
+        "json: for programs",
+        "--locale",
+        "language of the interface",
+        "--notice NOTICE_FILE use this notice file",
+    ):
         assert described in help_text
 
 
-@pytest.mark.parametrize(("now", "state", "words"), [
-    ("2021-10-13T09:59:30+08:00", "open", "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有7天。"),
-    ("2021-10-20T23:59:00+08:00", "closing", "2021年度网上申报今天（2021年10月20日）截止。"),
-    # 16:30 UTC is 00:30 on the 21st in Asia/Shanghai, where the deadlines are reckoned.
-    ("2021-10-20T16:30:00+00:00", "paper_only", "2021年度网上申报已于2021年10月20日截止"),
-])
+@pytest.mark.parametrize(
+    ("now", "state", "words"),
+    [
+        ("2021-10-13T09:59:30+08:00", "open", "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有7天。"),
+        ("2021-10-20T23:59:00+08:00", "closing", "2021年度网上申报今天（2021年10月20日）截止。"),
+        # 16:30 UTC is 00:30 on the 21st in Asia/Shanghai, where the deadlines are reckoned.
+        ("2021-10-20T16:30:00+00:00", "paper_only", "2021年度网上申报已于2021年10月20日截止"),
+    ],
+)
 def test_case_states_the_season_as_of_the_time_given_with_now(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, state: str, words: str
 ) -> None:
@@ -175,8 +191,9 @@ def test_case_states_the_season_as_of_the_time_given_with_now(
     data = json.loads(capsys.readouterr().out)
     assert data["season"]["state"] == state and data["season"]["submission_last_day"] == "2021-10-20"
     assert data["verdict"] == "eligible"  # the verdict is the notice's, whatever the day
-    assert data["headline"] == ("可以申报" if state != "paper_only"
-                                else "符合申报条件，但2021年度网上申报已于2021年10月20日截止")
+    assert data["headline"] == (
+        "可以申报" if state != "paper_only" else "符合申报条件，但2021年度网上申报已于2021年10月20日截止"
+    )
 
 
 def test_case_without_now_states_the_season_of_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,11 +222,18 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
     ok = tmp / "ok.yaml"
     ok.write_text("answers: {employment: retired}\n", "utf-8")
     files = {
-        "empty.yaml": b"", "binary.yaml": b"\xff\xfe\x00bad", "gbk.yaml": "answers:\n  level: 中级\n".encode("gbk"),
-        "trailing.json": b'{"answers": {"employment": "retired"}} trailing', "null.yaml": b"answers: null\n",
-        "list.yaml": b"answers: [a, b]\n", "int-notice.yaml": b"notice: 5\nanswers: {employment: retired}\n",
-        "int-key.yaml": b"answers: {1: x}\n", "extra.yaml": b"answers: {employment: retired}\nextra: 1\n",
-        "colons.yaml": b": : :\n", "deep.json": b"[" * 5000 + b"]" * 5000, "big.yaml": b"#" * 70_000,
+        "empty.yaml": b"",
+        "binary.yaml": b"\xff\xfe\x00bad",
+        "gbk.yaml": "answers:\n  level: 中级\n".encode("gbk"),
+        "trailing.json": b'{"answers": {"employment": "retired"}} trailing',
+        "null.yaml": b"answers: null\n",
+        "list.yaml": b"answers: [a, b]\n",
+        "int-notice.yaml": b"notice: 5\nanswers: {employment: retired}\n",
+        "int-key.yaml": b"answers: {1: x}\n",
+        "extra.yaml": b"answers: {employment: retired}\nextra: 1\n",
+        "colons.yaml": b": : :\n",
+        "deep.json": b"[" * 5000 + b"]" * 5000,
+        "big.yaml": b"#" * 70_000,
         "not-yaml-notice.yaml": b"not: [yaml\n",
     }
     for name, content in files.items():
@@ -219,7 +243,8 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
     false_quote = NOTICE_YAML.read_text("utf-8").replace("quote: 离退休人员不得申报参加职称评审。", "quote: XYZ。", 1)
     broken.write_text(false_quote, "utf-8")
     (tmp / "2021-xinjiang-nonferrous-notice.txt").write_text(
-        (NOTICE_YAML.parent / "2021-xinjiang-nonferrous-notice.txt").read_text("utf-8"), "utf-8")
+        (NOTICE_YAML.parent / "2021-xinjiang-nonferrous-notice.txt").read_text("utf-8"), "utf-8"
+    )
     inputs = {name: [str(tmp / name)] for name in files if name != "not-yaml-notice.yaml"}
     inputs |= {
         "missing file": [str(tmp / "missing.yaml")],

@@ -29,8 +29,10 @@ def unit_settings() -> dict[str, list[str]]:
     return values
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                    reason="systemd-analyze is not installed (apt-get install systemd; .ci/run does it)")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed (apt-get install systemd; .ci/run does it)",
+)
 def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     # verify checks that ExecStart exists: point it at this installation's command.
     command = Path(sys.executable).parent / "zhicheng-bot"
@@ -82,17 +84,44 @@ def _nginx_test(site: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     assert NGINX is not None and OPENSSL is not None
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     if not cert.exists():
-        subprocess.run([OPENSSL, "req", "-newkey", "rsa:2048", "-sha256", "-nodes", "-x509", "-days", "3",
-                        "-keyout", str(key), "-out", str(cert), "-subj", "/CN=bot.example.org"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                OPENSSL,
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-sha256",
+                "-nodes",
+                "-x509",
+                "-days",
+                "3",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-subj",
+                "/CN=bot.example.org",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     site_file = tmp_path / "zhicheng-bot.conf"
-    site_file.write_text(site.replace("/etc/letsencrypt/live/bot.example.org/fullchain.pem", str(cert))
-                         .replace("/etc/letsencrypt/live/bot.example.org/privkey.pem", str(key)), "utf-8")
+    site_file.write_text(
+        site.replace("/etc/letsencrypt/live/bot.example.org/fullchain.pem", str(cert)).replace(
+            "/etc/letsencrypt/live/bot.example.org/privkey.pem", str(key)
+        ),
+        "utf-8",
+    )
     main = tmp_path / "nginx.conf"
-    main.write_text(f"pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\n"
-                    f"http {{\n  access_log off;\n  include {site_file};\n}}\n", "utf-8")
-    return subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(main), "-e", "stderr"],
-                          capture_output=True, text=True, timeout=60)
+    main.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {site_file};\n}}\n",
+        "utf-8",
+    )
+    return subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(main), "-e", "stderr"], capture_output=True, text=True, timeout=60
+    )
 
 
 def _nginx_version() -> tuple[int, ...]:
@@ -103,8 +132,9 @@ def _nginx_version() -> tuple[int, ...]:
     return tuple(int(part) for part in found.groups())
 
 
-needs_nginx = pytest.mark.skipif(NGINX is None or OPENSSL is None,
-                                 reason="nginx or openssl is not installed (apt-get install nginx-light openssl)")
+needs_nginx = pytest.mark.skipif(
+    NGINX is None or OPENSSL is None, reason="nginx or openssl is not installed (apt-get install nginx-light openssl)"
+)
 
 
 @needs_nginx
@@ -138,8 +168,9 @@ def test_the_first_certificate_step_of_readme_gives_a_port_80_server_that_nginx_
     readme = (ROOT / "README.md").read_text("utf-8")
     line = next(ln for ln in readme.replace("\\\n", " ").splitlines() if ln.startswith("awk '/^server"))
     command = line.split("| sudo tee")[0]
-    site = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, check=True,
-                          timeout=30).stdout
+    site = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30
+    ).stdout
     assert "listen 80;" in site and "listen 443" not in site and "ssl_certificate" not in site
     assert "location /.well-known/acme-challenge/" in site and "server_name YOUR.NAME;" in site
     result = _nginx_test(site, tmp_path)

@@ -107,8 +107,13 @@ def survey(notice, every_outcome) -> Survey:
             s.fail("verdict_is_one_of_five", answers, out.verdict)
         if not out.reasons:
             s.fail("has_a_reason", answers, "no reason")
-        refs = ([r.ref for r in out.reasons] + [n.ref for n in out.notes] + [c.ref for c in out.checklist]
-                + [e.ref for e in out.exemptions] + [d.ref for d in out.deadlines])
+        refs = (
+            [r.ref for r in out.reasons]
+            + [n.ref for n in out.notes]
+            + [c.ref for c in out.checklist]
+            + [e.ref for e in out.exemptions]
+            + [d.ref for d in out.deadlines]
+        )
         unknown = [r for r in refs if r not in clause_refs]
         if unknown:
             s.fail("refs_exist", answers, f"unknown refs {unknown}")
@@ -147,8 +152,10 @@ def survey(notice, every_outcome) -> Survey:
             s.fail("turned_away_see_no_notes", answers, f"{out.verdict} with notes {[n.id for n in out.notes]}")
         if (out.verdict == "ineligible") != (out.bar in BARS):
             s.fail("ineligible_says_what_it_bars", answers, f"{out.verdict} bars {out.bar}")
-        if out.verdict in ACTIONABLE and answers.get("level") == "associate_senior" and not (
-            "defence" in ids and "defence" in deadline_ids
+        if (
+            out.verdict in ACTIONABLE
+            and answers.get("level") == "associate_senior"
+            and not ("defence" in ids and "defence" in deadline_ids)
         ):
             s.fail("associate_senior_keeps_a_defence_line", answers, f"items {ids}, deadlines {deadline_ids}")
         exempted = {e.id for e in out.exemptions}
@@ -172,8 +179,9 @@ def survey(notice, every_outcome) -> Survey:
         for season in closed:
             for locale in ("zh_Hans", "en"):
                 words = headline(out, locale, season)
-                if any(w in words for w in INVITATIONS) or (out.has_checklist and "截止" not in words
-                                                             and "closed" not in words):
+                if any(w in words for w in INVITATIONS) or (
+                    out.has_checklist and "截止" not in words and "closed" not in words
+                ):
                     s.fail("no_headline_invites_to_apply_out_of_season", answers, f"{season.state}: {words}")
         if out.verdict == "eligible" and headline(out, "zh_Hans", open_season) != "可以申报":
             s.fail("the_headline_invites_to_apply_in_season", answers, headline(out, "zh_Hans", open_season))
@@ -181,6 +189,7 @@ def survey(notice, every_outcome) -> Survey:
 
 
 # --- the paths as a whole ---------------------------------------------------------------
+
 
 def test_there_are_exactly_125786_reachable_paths(survey):
     # From the interview's structure. The ways to the tail of 2021 grassroots service (6 answers) ×
@@ -350,8 +359,11 @@ class TestMeetsConditionsQuestion:
     @pytest.mark.parametrize("option", ["confirmed", "unsure"])
     def test_confirmed_or_unsure_goes_on_to_the_first_evaluation_specialty_or_grassroots_question(self, survey, option):
         # 中级以上 are asked 七（四）; 初级 with a title the 六（三） specialty question; 初级 without one 六（一）.
-        assert _follows(survey, "meets_conditions", option) == {"evaluated_before", "specialty_change",
-                                                                 "grassroots_service"}
+        assert _follows(survey, "meets_conditions", option) == {
+            "evaluated_before",
+            "specialty_change",
+            "grassroots_service",
+        }
 
     def test_not_meeting_the_conditions_ends_ineligible_for_the_chosen_level(self, survey):
         # 二（一）
@@ -427,8 +439,11 @@ def test_every_question_node_is_described_by_a_class_above(notice):
 
 
 def test_a_decisive_outcome_ends_the_interview_at_the_deciding_answer(survey):
-    decisive_exits = {(q, o) for (q, o), nxt in survey.transitions.items()
-                      if any(n.removeprefix("outcome:") in DECISIVE_VERDICTS for n in nxt)}
+    decisive_exits = {
+        (q, o)
+        for (q, o), nxt in survey.transitions.items()
+        if any(n.removeprefix("outcome:") in DECISIVE_VERDICTS for n in nxt)
+    }
     # A decisive answer never also leads on to another question.
     for key in decisive_exits:
         assert all(n.startswith("outcome:") for n in survey.transitions[key]), key

@@ -49,8 +49,17 @@ CLAUSES_TO_CITE = (
     + ["六（一）", "六（二）", "六（三）"]
     + ["七（一）", "七（二）", "七（三）", "七（四）", "七（五）"]
 )
-SECTIONS_WITH_IDS = ("levels", "stages", "deadlines", "interpretations", "questions", "rules", "notes", "items",
-                     "attachments")
+SECTIONS_WITH_IDS = (
+    "levels",
+    "stages",
+    "deadlines",
+    "interpretations",
+    "questions",
+    "rules",
+    "notes",
+    "items",
+    "attachments",
+)
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -76,10 +85,17 @@ def _quotes() -> list[tuple[str, str]]:
 
 
 def _cited_refs() -> list[tuple[str, str]]:
-    single = [(f"{path}.{key}", value) for path, key, value in _walk(RAW)
-              if key in ("ref", "exempt_ref") and not path.startswith("clauses")]
-    listed = [(f"{path}.{key}[{i}]", ref) for path, key, value in _walk(RAW) if key == "see_also"
-              for i, ref in enumerate(value)]
+    single = [
+        (f"{path}.{key}", value)
+        for path, key, value in _walk(RAW)
+        if key in ("ref", "exempt_ref") and not path.startswith("clauses")
+    ]
+    listed = [
+        (f"{path}.{key}[{i}]", ref)
+        for path, key, value in _walk(RAW)
+        if key == "see_also"
+        for i, ref in enumerate(value)
+    ]
     return single + listed
 
 
@@ -305,8 +321,13 @@ def test_expressions_are_parsed_at_load_into_typed_immutable_values(notice):
     from knowledge.model import AllOf, Always, AnswerIn, AnyOf, Named, Not
 
     kinds = (Always, Named, AnswerIn, AllOf, AnyOf, Not)
-    exprs = [*notice.predicates.values(), *(r.when for r in notice.rules), *(i.when for i in notice.items),
-             *(q.ask_if for q in notice.questions), *(v.when for i in notice.items for v in i.variants)]
+    exprs = [
+        *notice.predicates.values(),
+        *(r.when for r in notice.rules),
+        *(i.when for i in notice.items),
+        *(q.ask_if for q in notice.questions),
+        *(v.when for i in notice.items for v in i.variants),
+    ]
     assert exprs and all(isinstance(e, kinds) for e in exprs)
     with pytest.raises(TypeError):
         notice.predicates["retired"] = Always()  # type: ignore[index]

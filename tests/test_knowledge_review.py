@@ -36,7 +36,8 @@ def test_a_marked_entry_keeps_its_old_words_and_is_listed(tmp_path: Path) -> Non
     path = _variant(tmp_path, MARKED, OLD_WORDS)
     notice = load_notice(path, allow_review=True)
     assert [(r.entry, r.reason) for r in notice.reviews] == [
-        (item_entry("scans_as_jpg"), "the notice now asks for PDF")]
+        (item_entry("scans_as_jpg"), "the notice now asks for PDF")
+    ]
     with pytest.raises(KnowledgeError) as caught:
         load_notice(path)
     assert caught.value.entry == item_entry("scans_as_jpg")
@@ -53,15 +54,16 @@ def test_a_mark_excuses_only_its_own_entry(tmp_path: Path) -> None:
 
 
 def test_an_empty_mark_is_refused(tmp_path: Path) -> None:
-    path = _variant(tmp_path, ("  - id: scans_as_jpg\n", "  - id: scans_as_jpg\n    review: \"\"\n"))
+    path = _variant(tmp_path, ("  - id: scans_as_jpg\n", '  - id: scans_as_jpg\n    review: ""\n'))
     with pytest.raises(KnowledgeError, match="must say, in words"):
         load_notice(path, allow_review=True)
 
 
 def test_a_mark_is_not_part_of_a_notice(tmp_path: Path) -> None:
     """Without allow_review the schema never sees the mark: the refusal names the mark, not the schema."""
-    path = _variant(tmp_path, ("  id: 2021-xinjiang-nonferrous\n",
-                               "  id: 2021-xinjiang-nonferrous\n  review: check the date\n"))
+    path = _variant(
+        tmp_path, ("  id: 2021-xinjiang-nonferrous\n", "  id: 2021-xinjiang-nonferrous\n  review: check the date\n")
+    )
     with pytest.raises(KnowledgeError) as caught:
         load_notice(path)
     assert caught.value.entry == "notice" and "check the date" in caught.value.problem

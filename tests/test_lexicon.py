@@ -50,8 +50,18 @@ def test_the_bundled_lexicon_loads_with_its_notice() -> None:
     notice = default_notice()
     lexicon = notice.lexicon
     assert lexicon is not None and lexicon.source.name == BUNDLED_LEXICON.name
-    assert {k.id for k in lexicon.kinds} >= {"when", "copies", "seal", "upload", "may", "duration", "where",
-                                             "format", "whatif", "why"}
+    assert {k.id for k in lexicon.kinds} >= {
+        "when",
+        "copies",
+        "seal",
+        "upload",
+        "may",
+        "duration",
+        "where",
+        "format",
+        "whatif",
+        "why",
+    }
     assert lexicon.negations and lexicon.past and lexicon.years["去年"] == -1
 
 
@@ -99,32 +109,65 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 @pytest.mark.parametrize(
     ("mutate", "entry", "problem"),
     [
-        (_set("thing=retired.answers", {"default": "rule:no_such_rule"}), "things[",
-         "'rule:no_such_rule': there is no rule with id 'no_such_rule'"),
-        (_set("thing=retired.answers", {"default": "topic:nothing"}), "answers.default",
-         "there is no topic with id 'nothing'"),
-        (_set("thing=retired.answers", {"default": "clause:九（一）"}), "answers.default",
-         "the notice lists no clause '九（一）'"),
-        (_set("thing=retired.answers", {"sometime": "rule:retired"}), "answers.sometime",
-         "'sometime' is neither a question kind nor default"),
+        (
+            _set("thing=retired.answers", {"default": "rule:no_such_rule"}),
+            "things[",
+            "'rule:no_such_rule': there is no rule with id 'no_such_rule'",
+        ),
+        (
+            _set("thing=retired.answers", {"default": "topic:nothing"}),
+            "answers.default",
+            "there is no topic with id 'nothing'",
+        ),
+        (
+            _set("thing=retired.answers", {"default": "clause:九（一）"}),
+            "answers.default",
+            "the notice lists no clause '九（一）'",
+        ),
+        (
+            _set("thing=retired.answers", {"sometime": "rule:retired"}),
+            "answers.sometime",
+            "'sometime' is neither a question kind nor default",
+        ),
         (_set("thing=retired.answers", {"default": "rules:retired"}), "answers.default", "does not match"),
         (_set("thing=retired.names", ["退休", "评审表"]), "(id=", "'评审表' is already a form of the thing"),
         (_set("thing=retired.names", []), "names", "should be non-empty"),
-        (_set("thing=retired.sets", {"employmnet": "retired"}), "sets.employmnet",
-         "'employmnet' is not a question of the interview"),
-        (_set("thing=retired.sets", {"employment": "pensioner"}), "sets.employment",
-         "'pensioner' is not an option of 'employment'"),
+        (
+            _set("thing=retired.sets", {"employmnet": "retired"}),
+            "sets.employmnet",
+            "'employmnet' is not a question of the interview",
+        ),
+        (
+            _set("thing=retired.sets", {"employment": "pensioner"}),
+            "sets.employment",
+            "'pensioner' is not an option of 'employment'",
+        ),
         (_set("thing=temple.is", ["nothing"]), "is", "'nothing' is not another thing"),
-        (_set("routes", [{"things": ["retired", "ghost"], "answer": "rule:retired"}]), "routes[0].things",
-         "'ghost' is not a thing"),
-        (_set("routes", [{"things": ["retired"], "kinds": ["never"], "answer": "rule:retired"}]),
-         "routes[0].kinds", "'never' is not a question kind"),
-        (_set("situations", [{"sets": {"level": "junior"}, "patterns": ["想报(初级"]}]), "situations[0].patterns[0]",
-         "is not a valid pattern"),
-        (_set("situations", [{"sets": {"level": "junior"}, "patterns": ["{nobody}初级"]}]),
-         "situations[0].patterns[0]", "unknown macro '{nobody}'"),
-        (_set("situations", [{"sets": {"level": "expert"}, "patterns": ["专家"]}]), "situations[0].sets.level",
-         "'expert' is not an option of 'level'"),
+        (
+            _set("routes", [{"things": ["retired", "ghost"], "answer": "rule:retired"}]),
+            "routes[0].things",
+            "'ghost' is not a thing",
+        ),
+        (
+            _set("routes", [{"things": ["retired"], "kinds": ["never"], "answer": "rule:retired"}]),
+            "routes[0].kinds",
+            "'never' is not a question kind",
+        ),
+        (
+            _set("situations", [{"sets": {"level": "junior"}, "patterns": ["想报(初级"]}]),
+            "situations[0].patterns[0]",
+            "is not a valid pattern",
+        ),
+        (
+            _set("situations", [{"sets": {"level": "junior"}, "patterns": ["{nobody}初级"]}]),
+            "situations[0].patterns[0]",
+            "unknown macro '{nobody}'",
+        ),
+        (
+            _set("situations", [{"sets": {"level": "expert"}, "patterns": ["专家"]}]),
+            "situations[0].sets.level",
+            "'expert' is not an option of 'level'",
+        ),
         (_set("notice", "2022-test-notice"), "notice", "is not this notice"),
         (_set("words", {"retired": ["退休"]}), "words.retired", "is also the id of a thing"),
     ],

@@ -69,8 +69,9 @@ def test_the_draft_keeps_the_old_files_comments_and_layout() -> None:
     old_lines = NOTICE_YAML.read_text(encoding="utf-8").splitlines()
     new_lines = draft.yaml_text.splitlines()
     assert len(new_lines) == len(old_lines)
-    assert [line for line in old_lines if line.lstrip().startswith("#")] == \
-        [line for line in new_lines if line.lstrip().startswith("#")]
+    assert [line for line in old_lines if line.lstrip().startswith("#")] == [
+        line for line in new_lines if line.lstrip().startswith("#")
+    ]
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
     assert all(("一式三份" in b or "copies: 3" in b or "2022-x" in b or "new.txt" in b) for _, b in changed), changed
 
@@ -102,8 +103,15 @@ def test_numbers_only_every_quote_holding_a_changed_number_is_updated(numbers: t
     checked = 0
     for entry in entries(OLD_DATA):
         for path, quote in quote_fields(str(entry.path[0]), entry.data):
-            at = old_folded.text.find(re.sub(r"\s+", "", quote).replace("（", "(").replace("）", ")")
-                                      .replace("：", ":").replace("，", ",").replace("；", ";").replace("－", "-"))
+            at = old_folded.text.find(
+                re.sub(r"\s+", "", quote)
+                .replace("（", "(")
+                .replace("）", ")")
+                .replace("：", ":")
+                .replace("，", ",")
+                .replace("；", ";")
+                .replace("－", "-")
+            )
             if at < 0:
                 continue
             end = at + len(re.sub(r"\s+", "", quote))
@@ -164,17 +172,28 @@ def _numbers_of(text: str) -> list[Any]:
     folded = Folded.of(text).text
     cn = "[一二三四五六七八九十]"
     refs = [m.span() for m in re.finditer(rf"附件\d+|{cn}\({cn}+\)\d*|\({cn}+\)", folded)]
-    return [t for t in tokens(folded) if not any(a <= t.start < b for a, b in refs)
-            and (t.kind != "count" or t.unit.startswith(COUNT_UNITS) or t.unit in ("月", "日", "号"))]
+    return [
+        t
+        for t in tokens(folded)
+        if not any(a <= t.start < b for a, b in refs)
+        and (t.kind != "count" or t.unit.startswith(COUNT_UNITS) or t.unit in ("月", "日", "号"))
+    ]
 
 
-def test_numbers_only_the_draft_loads_and_only_its_review_marks_stop_it(numbers: tuple[str, Draft, list[Any]],
-                                                                       tmp_path: Path) -> None:
+def test_numbers_only_the_draft_loads_and_only_its_review_marks_stop_it(
+    numbers: tuple[str, Draft, list[Any]], tmp_path: Path
+) -> None:
     text, draft, _ = numbers
     path = _write(tmp_path, draft, text)
     notice = load_notice(path, allow_review=True)
-    assert {r.entry.split(" ")[0].split("[")[0] for r in notice.reviews} <= {"interpretations", "topics", "rules",
-                                                                             "items", "questions", "notes"}
+    assert {r.entry.split(" ")[0].split("[")[0] for r in notice.reviews} <= {
+        "interpretations",
+        "topics",
+        "rules",
+        "items",
+        "questions",
+        "notes",
+    }
     assert len(notice.reviews) == draft.report.flagged_entries
     if notice.reviews:
         with pytest.raises(KnowledgeError, match="marked for review"):
@@ -193,11 +212,21 @@ def test_numbers_only_the_day_before_a_deadline_moves_with_it(numbers: tuple[str
 
 
 def test_dates_written_in_another_form_and_numbers_in_other_numerals_are_followed() -> None:
-    draft = _draft(_edited(("2021年10月20日", "2022.10.18"), ("2021年10月30日前", "2022-10-28前"),
-                           ("一式二份", "一式3份"), ("2021年9月13日", "二〇二二年九月五日")), new_id="x-2022")
+    draft = _draft(
+        _edited(
+            ("2021年10月20日", "2022.10.18"),
+            ("2021年10月30日前", "2022-10-28前"),
+            ("一式二份", "一式3份"),
+            ("2021年9月13日", "二〇二二年九月五日"),
+        ),
+        new_id="x-2022",
+    )
     online = _entry(draft, "deadlines", "online_submission")
-    assert (online["due"], online["due_text"], online["quote"]) == ("2022-10-18", "2022.10.18",
-                                                                    "网上申报截止时间：2022.10.18")
+    assert (online["due"], online["due_text"], online["quote"]) == (
+        "2022-10-18",
+        "2022.10.18",
+        "网上申报截止时间：2022.10.18",
+    )
     paper = _entry(draft, "deadlines", "paper_submission")
     assert (paper["due"], paper["due_text"]) == ("2022-10-28", "2022-10-28前")
     assert _entry(draft, "items", "paper_evaluation_form")["copies"] == 3
@@ -205,8 +234,9 @@ def test_dates_written_in_another_form_and_numbers_in_other_numerals_are_followe
 
 
 def test_a_sentence_changed_beyond_numbers_keeps_the_old_data_and_shows_the_closest_new_one() -> None:
-    draft = _draft(_edited(("需扫描后保存为图片（*.jpg）格式再正向上传", "需扫描后保存为PDF格式再正向上传")),
-                   new_id="x-2021")
+    draft = _draft(
+        _edited(("需扫描后保存为图片（*.jpg）格式再正向上传", "需扫描后保存为PDF格式再正向上传")), new_id="x-2021"
+    )
     (item,) = [r for r in draft.report.review if r.entry == "items.scans_as_jpg"]
     assert "changed beyond numbers" in item.reason and "PDF" in item.reason
     assert item.closest == "网上要求上传的附件材料，需扫描后保存为PDF格式再正向上传。"
@@ -220,10 +250,19 @@ def test_a_sentence_changed_beyond_numbers_keeps_the_old_data_and_shows_the_clos
 
 
 def test_a_removed_clause_flags_what_rests_on_it_and_the_clauses_after_it_are_renumbered() -> None:
-    draft = _draft(_edited(("4.工作简历：按要求填报相关信息。\n\n", ""), ("5.实践能力", "4.实践能力"),
-                           ("6.获奖情况", "5.获奖情况"), ("7.著作、论文", "6.著作、论文"), ("8.继续教育", "7.继续教育"),
-                           ("9.(聘)任现职", "8.(聘)任现职"), ("10.任现职以来", "9.任现职以来"),
-                           ("    11.其他附件", "    10.其他附件")), new_id="x-2021")
+    draft = _draft(
+        _edited(
+            ("4.工作简历：按要求填报相关信息。\n\n", ""),
+            ("5.实践能力", "4.实践能力"),
+            ("6.获奖情况", "5.获奖情况"),
+            ("7.著作、论文", "6.著作、论文"),
+            ("8.继续教育", "7.继续教育"),
+            ("9.(聘)任现职", "8.(聘)任现职"),
+            ("10.任现职以来", "9.任现职以来"),
+            ("    11.其他附件", "    10.其他附件"),
+        ),
+        new_id="x-2021",
+    )
     flagged = {r.entry for r in draft.report.review}
     assert "items.work_history" in flagged
     assert _entry(draft, "items", "awards")["ref"] == "五（一）5"
@@ -238,17 +277,24 @@ def test_a_removed_clause_flags_what_rests_on_it_and_the_clauses_after_it_are_re
 
 def test_a_new_sentence_is_listed_with_its_clause_and_its_clause_can_be_cited() -> None:
     point_11 = "《专业技术资格评审材料真实性承诺书》（附件2）。\n"
-    draft = _draft(_edited((point_11, point_11 + "12.社会保险缴纳证明：上传近1年在现工作单位缴纳社会保险的证明。\n")),
-                   new_id="x-2021")
+    draft = _draft(
+        _edited((point_11, point_11 + "12.社会保险缴纳证明：上传近1年在现工作单位缴纳社会保险的证明。\n")),
+        new_id="x-2021",
+    )
     assert [(s.clause, s.text) for s in draft.report.new_sentences] == [
-        ("五（一）12", "12.社会保险缴纳证明：上传近1年在现工作单位缴纳社会保险的证明。")]
+        ("五（一）12", "12.社会保险缴纳证明：上传近1年在现工作单位缴纳社会保险的证明。")
+    ]
     assert {"ref": "五（一）12", "heading": "社会保险缴纳证明"} in draft.data["clauses"]
     assert draft.report.review == []
 
 
 def test_new_contacts_are_read_by_their_labels() -> None:
-    draft = _draft(_edited(("联系人：张媛  黄悠悠", "联系人：李明、王芳、赵磊"),
-                           ("0991－4841923、0991－4841395", "0991－4841000")), new_id="x-2021")
+    draft = _draft(
+        _edited(
+            ("联系人：张媛  黄悠悠", "联系人：李明、王芳、赵磊"), ("0991－4841923、0991－4841395", "0991－4841000")
+        ),
+        new_id="x-2021",
+    )
     contacts = draft.data["contacts"]
     assert contacts["people"] == ["李明", "王芳", "赵磊"]
     assert contacts["phones"] == ["0991－4841000"]
@@ -257,15 +303,21 @@ def test_new_contacts_are_read_by_their_labels() -> None:
 
 
 def test_the_json_report_has_exactly_the_documented_keys() -> None:
-    draft = _draft(_edited(("一式二份", "一式三份"), ("需扫描后保存为图片（*.jpg）格式", "需扫描后保存为PDF格式")),
-                   new_id="x-2021")
+    draft = _draft(
+        _edited(("一式二份", "一式三份"), ("需扫描后保存为图片（*.jpg）格式", "需扫描后保存为PDF格式")), new_id="x-2021"
+    )
     data = draft.report.to_json()
     assert list(data) == ["carried", "updated", "review", "new_sentences"]
     assert all(list(u) == ["entry", "field", "old", "new", "sentence"] for u in data["updated"])
     assert all(list(r) == ["entry", "old_quote", "closest", "reason"] for r in data["review"])
     copies = next(u for u in data["updated"] if u["field"] == "copies")
-    assert copies == {"entry": "items.paper_evaluation_form", "field": "copies", "old": 2, "new": 3,
-                      "sentence": "1.《专业技术职务任职资格评审表》高、中级申报一式三份，初级一式一份。"}
+    assert copies == {
+        "entry": "items.paper_evaluation_form",
+        "field": "copies",
+        "old": 2,
+        "new": 3,
+        "sentence": "1.《专业技术职务任职资格评审表》高、中级申报一式三份，初级一式一份。",
+    }
     json.dumps(data, ensure_ascii=False)
 
 
@@ -282,13 +334,35 @@ def new_notice(tmp_path: Path) -> Callable[[str], Path]:
     return write
 
 
-def test_draft_then_check_on_the_command_line(new_notice: Callable[[str], Path], tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    text = new_notice(_edited(("一式二份", "一式三份"), ("需扫描后保存为图片（*.jpg）格式", "需扫描后保存为PDF格式"),
-                              ("2021年10月20日", "2021年10月18日")))
+def test_draft_then_check_on_the_command_line(
+    new_notice: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = new_notice(
+        _edited(
+            ("一式二份", "一式三份"),
+            ("需扫描后保存为图片（*.jpg）格式", "需扫描后保存为PDF格式"),
+            ("2021年10月20日", "2021年10月18日"),
+        )
+    )
     out = tmp_path / "drafts" / "2022.yaml"
-    assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o", str(out),
-                 "--id", "2022-xinjiang-nonferrous", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "knowledge",
+                "draft",
+                str(text),
+                "--from",
+                "2021-xinjiang-nonferrous",
+                "-o",
+                str(out),
+                "--id",
+                "2022-xinjiang-nonferrous",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert [r["entry"] for r in report["review"]] == ["uploads.format", "uploads.upright", "items.scans_as_jpg"]
     assert load_notice(out, allow_review=True).info.id == "2022-xinjiang-nonferrous"
@@ -296,39 +370,68 @@ def test_draft_then_check_on_the_command_line(new_notice: Callable[[str], Path],
     captured = capsys.readouterr()
     assert "review: " in captured.out and "(id=scans_as_jpg): quote: changed beyond numbers" in captured.out
     assert "3 entries marked for review" in captured.err
-    assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o", str(out),
-                 "--id", "2022-xinjiang-nonferrous"]) == 2
+    assert (
+        main(
+            [
+                "knowledge",
+                "draft",
+                str(text),
+                "--from",
+                "2021-xinjiang-nonferrous",
+                "-o",
+                str(out),
+                "--id",
+                "2022-xinjiang-nonferrous",
+            ]
+        )
+        == 2
+    )
     assert "exists" in capsys.readouterr().err
 
 
-def test_draft_refuses_bad_input_with_one_line(new_notice: Callable[[str], Path], tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_draft_refuses_bad_input_with_one_line(
+    new_notice: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "x.yaml"
-    assert main(["knowledge", "draft", str(tmp_path / "missing.txt"), "--from", "2021-xinjiang-nonferrous",
-                 "-o", str(out)]) == 2
+    assert (
+        main(
+            ["knowledge", "draft", str(tmp_path / "missing.txt"), "--from", "2021-xinjiang-nonferrous", "-o", str(out)]
+        )
+        == 2
+    )
     assert "invalid notice text" in capsys.readouterr().err
     text = new_notice(OLD_TEXT)
     assert main(["knowledge", "draft", str(text), "--from", "no-such-notice", "-o", str(out)]) == 2
     assert "unknown notice" in capsys.readouterr().err
     (tmp_path / "latin1.txt").write_bytes(b"\xff\xfe\xfa not UTF-8")
-    assert main(["knowledge", "draft", str(tmp_path / "latin1.txt"), "--from", "2021-xinjiang-nonferrous",
-                 "-o", str(out)]) == 2
+    assert (
+        main(["knowledge", "draft", str(tmp_path / "latin1.txt"), "--from", "2021-xinjiang-nonferrous", "-o", str(out)])
+        == 2
+    )
     assert not out.exists()
 
 
-def test_without_an_id_and_without_a_new_year_the_draft_asks_for_one(new_notice: Callable[[str], Path],
-                                                                    tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_an_id_and_without_a_new_year_the_draft_asks_for_one(
+    new_notice: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = new_notice(OLD_TEXT)
-    assert main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o",
-                 str(tmp_path / "x.yaml")]) == 1
+    assert (
+        main(["knowledge", "draft", str(text), "--from", "2021-xinjiang-nonferrous", "-o", str(tmp_path / "x.yaml")])
+        == 1
+    )
     assert "--id" in capsys.readouterr().err
 
 
 def test_a_sentence_that_goes_on_with_a_new_rule_is_flagged_and_the_rule_listed() -> None:
-    draft = _draft(_edited(("受到记过以上处分的，在受处分期间不得申报职称评审。",
-                            "受到记过以上处分的，在受处分期间不得申报职称评审；受到警告处分的，一年内不得申报。")),
-                   new_id="x-2021")
+    draft = _draft(
+        _edited(
+            (
+                "受到记过以上处分的，在受处分期间不得申报职称评审。",
+                "受到记过以上处分的，在受处分期间不得申报职称评审；受到警告处分的，一年内不得申报。",
+            )
+        ),
+        new_id="x-2021",
+    )
     (item,) = [r for r in draft.report.review if r.entry == "rules.under_sanction"]
     assert "now goes on “;受到警告处分的,一年内不得申报”" in item.reason
     assert ("二（二）", "受到警告处分的，一年内不得申报。") in {(s.clause, s.text) for s in draft.report.new_sentences}
@@ -336,11 +439,26 @@ def test_a_sentence_that_goes_on_with_a_new_rule_is_flagged_and_the_rule_listed(
     assert {"topics.sanction", "topics.warning_sanction"} <= {r.entry for r in draft.report.review}
 
 
-def test_a_text_that_is_not_the_next_notice_is_refused(new_notice: Callable[[str], Path], tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_text_that_is_not_the_next_notice_is_refused(
+    new_notice: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for text in ("", "关于做好2022年度春季学期开学工作的通知\n一、总体要求\n各学校要做好开学准备。\n"):
         out = tmp_path / "x.yaml"
-        assert main(["knowledge", "draft", str(new_notice(text)), "--from", "2021-xinjiang-nonferrous",
-                     "--id", "x-2022", "-o", str(out)]) == 1
+        assert (
+            main(
+                [
+                    "knowledge",
+                    "draft",
+                    str(new_notice(text)),
+                    "--from",
+                    "2021-xinjiang-nonferrous",
+                    "--id",
+                    "x-2022",
+                    "-o",
+                    str(out),
+                ]
+            )
+            == 1
+        )
         assert "is it the next notice of the same kind" in capsys.readouterr().err
         assert not out.exists()

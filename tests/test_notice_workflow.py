@@ -56,13 +56,20 @@ NEW_TEXT = NEW_TEXT_FILE.read_text(encoding="utf-8")
 # The entries a person must settle, and why: the sentences that changed beyond numbers or went away,
 # and what rests on them.
 EXPECTED_REVIEW = {
-    "items.scans_as_jpg", "uploads.format", "uploads.upright",  # JPG -> PDF
+    "items.scans_as_jpg",
+    "uploads.format",
+    "uploads.upright",  # JPG -> PDF
     "items.defence",  # on site only
     "interpretations.defence_exemption_open",  # cites the words on video defences
-    "topics.grassroots_defence", "topics.defence_others", "topics.defence_other_levels",  # answers pointing at
+    "topics.grassroots_defence",
+    "topics.defence_others",
+    "topics.defence_other_levels",  # answers pointing at
     # the two above
-    "rules.same_level_transfer", "notes.specialty_changed",  # 六（三） removed
-    "questions.specialty_change", "interpretations.transfer_higher_only", "topics.same_level_transfer",
+    "rules.same_level_transfer",
+    "notes.specialty_changed",  # 六（三） removed
+    "questions.specialty_change",
+    "interpretations.transfer_higher_only",
+    "topics.same_level_transfer",
     "interpretations.recognition_independent",  # mentions the 3rd submission: the 2nd now
 }
 
@@ -89,7 +96,8 @@ def test_the_draft_flags_exactly_the_entries_resting_on_changed_sentences(draft:
     assert {r.entry for r in draft.report.review} == EXPECTED_REVIEW
     assert [(s.clause, s.text) for s in draft.report.new_sentences] == [
         ("五（一）12", "12.社会保险缴纳证明：上传近1年在现工作单位缴纳社会保险的证明。"),
-        ("五（五）4", "4.社会保险缴纳证明复印件1份。")]
+        ("五（五）4", "4.社会保险缴纳证明复印件1份。"),
+    ]
     assert draft.report.without_person >= 0.9
 
 
@@ -137,12 +145,27 @@ def test_the_resolved_example_is_the_draft_with_the_offices_decisions(draft: Dra
     assert resolve_example.resolve(draft.data) == read_data(RESOLVED)
 
 
-def test_check_refuses_the_draft_and_passes_the_resolved_file(draft: Draft, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_refuses_the_draft_and_passes_the_resolved_file(
+    draft: Draft, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / NEW_TEXT_FILE.name).write_text(NEW_TEXT, encoding="utf-8")
     out = tmp_path / "draft.yaml"
-    assert main(["knowledge", "draft", str(tmp_path / NEW_TEXT_FILE.name), "--from", "2021-xinjiang-nonferrous",
-                 "--id", NEW_ID, "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "knowledge",
+                "draft",
+                str(tmp_path / NEW_TEXT_FILE.name),
+                "--from",
+                "2021-xinjiang-nonferrous",
+                "--id",
+                NEW_ID,
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = capsys.readouterr().out
     assert "14 marked for review" in report and "New sentences that no entry quotes (2)" in report
     assert main(["knowledge", "check", str(out)]) == 1
@@ -170,15 +193,29 @@ def test_the_bot_refuses_a_draft_that_still_has_review_marks(draft: Draft, tmp_p
 
 EXPECTED_CHANGES = {
     "notice.2022-xinjiang-nonferrous-example",
-    "deadlines.online_submission", "deadlines.paper_submission",
-    "rules.not_accepted_this_year", "rules.same_level_transfer",
-    "questions.submission_status", "questions.grassroots_service", "questions.specialty_change",
-    "items.scans_as_pdf", "items.ce_specialty_2022", "items.ce_public_2017_2021", "items.assessment_2019_2021",
-    "items.social_insurance_upload", "items.review_submission_limit", "items.paper_evaluation_form",
-    "items.paper_social_insurance", "items.defence",
-    "notes.ce_public_unclear", "notes.grassroots_earlier_only", "notes.specialty_changed",
-    "items.materials_since_post", "notes.earlier_only_defence",  # the years and the year of service moved
-    "attachments.annex1_publicity_result", "contacts.contacts",
+    "deadlines.online_submission",
+    "deadlines.paper_submission",
+    "rules.not_accepted_this_year",
+    "rules.same_level_transfer",
+    "questions.submission_status",
+    "questions.grassroots_service",
+    "questions.specialty_change",
+    "items.scans_as_pdf",
+    "items.ce_specialty_2022",
+    "items.ce_public_2017_2021",
+    "items.assessment_2019_2021",
+    "items.social_insurance_upload",
+    "items.review_submission_limit",
+    "items.paper_evaluation_form",
+    "items.paper_social_insurance",
+    "items.defence",
+    "notes.ce_public_unclear",
+    "notes.grassroots_earlier_only",
+    "notes.specialty_changed",
+    "items.materials_since_post",
+    "notes.earlier_only_defence",  # the years and the year of service moved
+    "attachments.annex1_publicity_result",
+    "contacts.contacts",
 }
 
 
@@ -191,9 +228,13 @@ def test_the_diff_names_each_change_once(old: Any, new: Any) -> None:
     assert kinds["items.social_insurance_upload"] == kinds["items.paper_social_insurance"] == "added"
     assert kinds["rules.same_level_transfer"] == kinds["questions.specialty_change"] == "removed"
     renamed = {c.old_id: c.new_id for c in diff.changes if c.kind == "changed" and c.old_id != c.new_id}
-    assert renamed == {"2021-xinjiang-nonferrous": NEW_ID, "scans_as_jpg": "scans_as_pdf",
-                       "ce_specialty_2021": "ce_specialty_2022", "ce_public_2016_2020": "ce_public_2017_2021",
-                       "assessment_2018_2020": "assessment_2019_2021"}
+    assert renamed == {
+        "2021-xinjiang-nonferrous": NEW_ID,
+        "scans_as_jpg": "scans_as_pdf",
+        "ce_specialty_2021": "ce_specialty_2022",
+        "ce_public_2016_2020": "ce_public_2017_2021",
+        "assessment_2018_2020": "assessment_2019_2021",
+    }
     form = next(c for c in diff.changes if c.key == "items.paper_evaluation_form")
     fields = {f.field: (f.old, f.new) for f in form.fields}
     assert fields["copies"] == (2, 3) and fields["variants[0].copies"] == (1, 2)
@@ -208,8 +249,16 @@ def test_the_diff_text_mentions_each_changed_fact_in_one_change(capsys: pytest.C
     assert main(["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED)]) == 0
     text = capsys.readouterr().out
     blocks = re.split(r"\n  (?=new:|changed:|removed:)", text)
-    for fact in ("一式三份", "2022年10月14日", "2022年10月25日前", "马丽", "社会保险缴纳证明复印件",
-                 "现场答辩方式进行", "PDF", "提交不超过2次"):
+    for fact in (
+        "一式三份",
+        "2022年10月14日",
+        "2022年10月25日前",
+        "马丽",
+        "社会保险缴纳证明复印件",
+        "现场答辩方式进行",
+        "PDF",
+        "提交不超过2次",
+    ):
         assert sum(fact in block for block in blocks) == 1, fact
     # the assessment records' years are stated by their item and by 七（三）'s qualification beside it
     assert sum("2019-2021年" in block for block in blocks) == 2
@@ -241,8 +290,15 @@ def test_an_associate_senior_gets_the_new_checklist(old: Any, new: Any) -> None:
     outcome = _under_new(old, new, _persona("13"))
     assert outcome.verdict == "eligible" and outcome.notice_id == NEW_ID
     items = {i.id: i for i in outcome.checklist}
-    assert {"scans_as_pdf", "social_insurance_upload", "paper_social_insurance", "ce_specialty_2022",
-            "ce_public_2017_2021", "assessment_2019_2021", "defence"} <= set(items)
+    assert {
+        "scans_as_pdf",
+        "social_insurance_upload",
+        "paper_social_insurance",
+        "ce_specialty_2022",
+        "ce_public_2017_2021",
+        "assessment_2019_2021",
+        "defence",
+    } <= set(items)
     assert not {"scans_as_jpg", "ce_specialty_2021", "assessment_2018_2020"} & set(items)
     assert items["paper_evaluation_form"].copies == 3 and "一式三份" in items["paper_evaluation_form"].title
     assert items["paper_social_insurance"].copies == 1
@@ -274,8 +330,18 @@ def test_a_same_level_transfer_is_no_longer_a_question(old: Any, new: Any) -> No
     assert evaluate(old, answers).verdict == "not_covered"
     moved = carry_over(old, new, answers)
     assert ("specialty_change", QUESTION_GONE) in {(d.question, d.why) for d in moved.dropped}
-    assert _under_new(old, new, answers, grassroots_service="none", education_verifiable="yes", awards="no",
-                      publications="published").verdict == "eligible"
+    assert (
+        _under_new(
+            old,
+            new,
+            answers,
+            grassroots_service="none",
+            education_verifiable="yes",
+            awards="no",
+            publications="published",
+        ).verdict
+        == "eligible"
+    )
 
 
 def test_a_retiree_stays_ineligible(old: Any, new: Any) -> None:
@@ -289,21 +355,37 @@ def test_answers_carry_over_and_only_what_is_new_is_asked(old: Any, new: Any) ->
     answers = _persona("13")
     moved = carry_over(old, new, answers)
     dropped = {d.question: d.why for d in moved.dropped}
-    assert dropped == {"sanction": SEASON_ONLY, "submission_status": QUESTION_CHANGED,
-                       "grassroots_service": QUESTION_CHANGED, "specialty_change": QUESTION_GONE}
+    assert dropped == {
+        "sanction": SEASON_ONLY,
+        "submission_status": QUESTION_CHANGED,
+        "grassroots_service": QUESTION_CHANGED,
+        "specialty_change": QUESTION_GONE,
+    }
     assert moved.to_ask == ("sanction", "submission_status", "grassroots_service")
     assert moved.next_question == "sanction"
     assert set(moved.answers) == set(answers) - set(dropped)
     assert moved.old_outcome is not None and moved.new_outcome is None
     concerned = {c.key for c in moved.changes}
     assert concerned == {
-        "notice.2022-xinjiang-nonferrous-example", "contacts.contacts", "attachments.annex1_publicity_result",
-        "deadlines.online_submission", "deadlines.paper_submission",
-        "questions.submission_status", "questions.grassroots_service", "questions.specialty_change",
-        "items.scans_as_pdf", "items.ce_specialty_2022", "items.ce_public_2017_2021", "items.assessment_2019_2021",
-        "items.social_insurance_upload", "items.review_submission_limit", "items.paper_evaluation_form",
-        "items.paper_social_insurance", "items.defence",
-        "items.materials_since_post"}  # not the rules, notes or removed ones that never held
+        "notice.2022-xinjiang-nonferrous-example",
+        "contacts.contacts",
+        "attachments.annex1_publicity_result",
+        "deadlines.online_submission",
+        "deadlines.paper_submission",
+        "questions.submission_status",
+        "questions.grassroots_service",
+        "questions.specialty_change",
+        "items.scans_as_pdf",
+        "items.ce_specialty_2022",
+        "items.ce_public_2017_2021",
+        "items.assessment_2019_2021",
+        "items.social_insurance_upload",
+        "items.review_submission_limit",
+        "items.paper_evaluation_form",
+        "items.paper_social_insurance",
+        "items.defence",
+        "items.materials_since_post",
+    }  # not the rules, notes or removed ones that never held
     junior = {c.key for c in carry_over(old, new, _persona("18")).changes}
     assert "items.defence" not in junior and "items.paper_evaluation_form" in junior
 
@@ -311,8 +393,10 @@ def test_answers_carry_over_and_only_what_is_new_is_asked(old: Any, new: Any) ->
 def test_under_an_unchanged_notice_only_this_seasons_status_is_asked_anew(old: Any) -> None:
     moved = carry_over(old, old, _persona("13"))
     assert moved.changes == ()
-    assert {(d.question, d.why) for d in moved.dropped} == {("sanction", SEASON_ONLY),
-                                                            ("submission_status", SEASON_ONLY)}
+    assert {(d.question, d.why) for d in moved.dropped} == {
+        ("sanction", SEASON_ONLY),
+        ("submission_status", SEASON_ONLY),
+    }
     assert moved.to_ask == ("sanction", "submission_status") and not moved.complete
     given = {**moved.answers, "sanction": "no", "submission_status": "no"}
     assert evaluate(old, given).checklist == evaluate(old, _persona("13")).checklist
@@ -338,12 +422,30 @@ def database(tmp_path: Path) -> Path:
 
         def write(db: sqlite3.Connection) -> None:
             for user_id, answers in people.items():
-                save_user(db, UserState(user_id=user_id, chat_id=user_id, notice_id="2021-xinjiang-nonferrous",
-                                        started=True, answers=dict(answers)))
-            save_user(db, UserState(user_id=5, chat_id=5, notice_id="2021-xinjiang-nonferrous", started=True,
-                                    current_question="level", answers={"employment": "in_service"}))
-            save_user(db, UserState(user_id=6, chat_id=6, notice_id="other-notice", started=True,
-                                    answers=dict(people[1])))
+                save_user(
+                    db,
+                    UserState(
+                        user_id=user_id,
+                        chat_id=user_id,
+                        notice_id="2021-xinjiang-nonferrous",
+                        started=True,
+                        answers=dict(answers),
+                    ),
+                )
+            save_user(
+                db,
+                UserState(
+                    user_id=5,
+                    chat_id=5,
+                    notice_id="2021-xinjiang-nonferrous",
+                    started=True,
+                    current_question="level",
+                    answers={"employment": "in_service"},
+                ),
+            )
+            save_user(
+                db, UserState(user_id=6, chat_id=6, notice_id="other-notice", started=True, answers=dict(people[1]))
+            )
 
         await storage.atomically(write)
         await storage.close()
@@ -353,10 +455,15 @@ def database(tmp_path: Path) -> Path:
 
 
 def test_the_diff_counts_the_applicants_each_change_concerns_and_offers_the_broadcast(
-        database: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = database.read_bytes()
-    assert main(["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED), "--db", str(database),
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            ["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED), "--db", str(database), "--format", "json"]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert database.read_bytes() == before  # read-only
     assert data["applicants"] == 5  # the other notice's applicant is not counted
@@ -366,28 +473,42 @@ def test_the_diff_counts_the_applicants_each_change_concerns_and_offers_the_broa
         return {(g["verdict"], g["level"], g["count"]) for g in by_key[key]["groups"]}
 
     # the unfinished applicant will have the evaluation form whatever they answer; the defence depends on the level
-    assert groups("items.paper_evaluation_form") == {("eligible", "associate_senior", 2), ("eligible", "junior", 1),
-                                                     ("unfinished", "-", 1)}
+    assert groups("items.paper_evaluation_form") == {
+        ("eligible", "associate_senior", 2),
+        ("eligible", "junior", 1),
+        ("unfinished", "-", 1),
+    }
     assert groups("items.defence") == {("eligible", "associate_senior", 2)}
-    assert groups("contacts.contacts") == {("eligible", "associate_senior", 2), ("eligible", "junior", 1),
-                                           ("ineligible", "-", 1), ("unfinished", "-", 1)}
+    assert groups("contacts.contacts") == {
+        ("eligible", "associate_senior", 2),
+        ("eligible", "junior", 1),
+        ("ineligible", "-", 1),
+        ("unfinished", "-", 1),
+    }
     assert groups("notes.grassroots_earlier_only") == set()
     assert by_key["items.defence"]["broadcast"] == [
         "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible --level associate_senior "
-        "--text-file MSG.html"]
+        "--text-file MSG.html"
+    ]
     assert by_key["items.paper_evaluation_form"]["broadcast"][0] == (
         "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible --level associate_senior "
-        "--level junior --text-file MSG.html")
+        "--level junior --text-file MSG.html"
+    )
     assert by_key["contacts.contacts"]["broadcast"][-1] == (
-        "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --unfinished --text-file MSG.html")
+        "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --unfinished --text-file MSG.html"
+    )
     assert main(["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED), "--db", str(database)]) == 0
     text = capsys.readouterr().out
     assert "concerns 2 stored applicants: eligible/associate_senior 2" in text
-    assert ("zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible --level associate_senior "
-            "--text-file MSG.html  # reaches 2") in text
+    assert (
+        "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible --level associate_senior "
+        "--text-file MSG.html  # reaches 2"
+    ) in text
 
 
 def test_diff_refuses_a_missing_database_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED), "--db",
-                 str(tmp_path / "none.sqlite3")]) == 2
+    assert (
+        main(["knowledge", "diff", "2021-xinjiang-nonferrous", str(RESOLVED), "--db", str(tmp_path / "none.sqlite3")])
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err

@@ -10,9 +10,22 @@ from knowledge.numerals import cn_to_int, int_to_cn, parse_date, render_date, re
 from knowledge.textmatch import NoticeText, fold, mask
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("一", 1), ("二", 2), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("二十五", 25), ("一百零五", 105),
-    ("三千", 3000), ("二〇二一", 2021), ("九", 9)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("一", 1),
+        ("二", 2),
+        ("两", 2),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十五", 25),
+        ("一百零五", 105),
+        ("三千", 3000),
+        ("二〇二一", 2021),
+        ("九", 9),
+    ],
+)
 def test_chinese_numerals_are_read(text: str, value: int) -> None:
     assert cn_to_int(text) == value
     if text not in ("两", "二〇二一"):
@@ -40,8 +53,14 @@ def test_a_date_is_written_back_in_its_own_form() -> None:
 
 
 def test_counts_carry_their_unit_and_years_are_years() -> None:
-    found = [(t.text, t.kind, t.value, t.unit) for t in tokens(fold(
-        "高、中级申报一式二份，近3年（2018年-2020年），公示期不少于5个工作日，字数2000-3000字，新人社发〔2020〕25号"))]
+    found = [
+        (t.text, t.kind, t.value, t.unit)
+        for t in tokens(
+            fold(
+                "高、中级申报一式二份，近3年（2018年-2020年），公示期不少于5个工作日，字数2000-3000字，新人社发〔2020〕25号"
+            )
+        )
+    ]
     assert ("二", "count", 2, "份") in found
     assert ("3", "count", 3, "年") in found
     assert ("2018", "year", 2018, "") in found and ("2020", "year", 2020, "") in found
@@ -57,11 +76,12 @@ def test_a_number_is_written_back_in_its_own_numerals() -> None:
 
 
 def test_a_quote_is_found_with_other_numbers_and_cut_from_the_new_words() -> None:
-    new = NoticeText("一、申报时间\n\n网上申报截止时间：2022.10.18\n\n"
-                     "（二）评审表高、中级申报一式3份，初级一式一份。\n")
+    new = NoticeText(
+        "一、申报时间\n\n网上申报截止时间：2022.10.18\n\n（二）评审表高、中级申报一式3份，初级一式一份。\n"
+    )
     found = new.with_numbers("网上申报截止时间：2021年10月20日")
     assert len(found) == 1
-    (old, moved), = found[0].changed
+    ((old, moved),) = found[0].changed
     assert old.value == dt.date(2021, 10, 20) and moved.value == dt.date(2022, 10, 18)
     assert new.words(found[0].start, found[0].end) == "网上申报截止时间：2022.10.18"
     copies = new.with_numbers("评审表高、中级申报一式二份，初级一式一份。")
@@ -69,8 +89,9 @@ def test_a_quote_is_found_with_other_numbers_and_cut_from_the_new_words() -> Non
 
 
 def test_whitespace_and_full_width_punctuation_do_not_hide_a_quote() -> None:
-    new = NoticeText("（二）网上申报要严格按要求填写，不得出现含糊的词语，\n"
-                     "对表中的栏目无填写内容的应注明\n“无”, 不得留有空格。")
+    new = NoticeText(
+        "（二）网上申报要严格按要求填写，不得出现含糊的词语，\n对表中的栏目无填写内容的应注明\n“无”, 不得留有空格。"
+    )
     assert new.exact("对表中的栏目无填写内容的应注明“无”，不得留有空格。")
 
 

@@ -44,8 +44,14 @@ async def populate(storage: Storage, count: int, seed: int) -> None:
     rng = random.Random(seed)
     for user_id in range(1, count + 1):
         answers = dict(rng.choice(sample_paths()))
-        state = UserState(user_id=user_id, chat_id=user_id + 50_000, locale="zh_Hans", notice_id=NOTICE.id,
-                          started=True, answers=answers)
+        state = UserState(
+            user_id=user_id,
+            chat_id=user_id + 50_000,
+            locale="zh_Hans",
+            notice_id=NOTICE.id,
+            started=True,
+            answers=answers,
+        )
         if rng.random() < 0.2:  # never finished
             kept = list(answers)[: rng.randint(1, 4)]
             state.answers = {q: answers[q] for q in kept}
@@ -76,6 +82,7 @@ async def storage(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 # --- contact persons and the audit log ----------------------------------------------------------
 
+
 async def test_contact_persons_are_the_configured_ones_and_those_added_in_the_chat(storage: Storage) -> None:
     def work(db: sqlite3.Connection) -> None:
         assert is_contact(db, 1001, CONFIGURED) and not is_contact(db, 2002, CONFIGURED)
@@ -101,14 +108,24 @@ async def test_a_configured_contact_person_cannot_be_removed_in_the_chat(storage
 
 async def test_every_broadcast_is_audited_with_who_what_when_and_how_many(storage: Storage) -> None:
     def work(db: sqlite3.Connection) -> tuple[int, list]:  # type: ignore[type-arg]
-        broadcast_id = broadcasts.create(db, author_id=1001, author_chat=1001, audience=Audience(),
-                                         messages=[Send("通知")], at=NOW, now=NOW, recipients=42)
+        broadcast_id = broadcasts.create(
+            db,
+            author_id=1001,
+            author_chat=1001,
+            audience=Audience(),
+            messages=[Send("通知")],
+            at=NOW,
+            now=NOW,
+            recipients=42,
+        )
         broadcasts.cancel(db, broadcast_id, 1001, NOW)
         return broadcast_id, audit_entries(db)
 
     broadcast_id, entries = await storage.atomically(work)
     assert [(e.action, e.actor_id, e.recipients) for e in entries] == [
-        ("broadcast.cancel", 1001, None), ("broadcast.create", 1001, 42)]
+        ("broadcast.cancel", 1001, None),
+        ("broadcast.create", 1001, 42),
+    ]
     assert entries[1].at == "2021-10-12T02:00:00+00:00" and entries[1].detail["broadcast"] == broadcast_id
     exported = audit_csv(entries).decode("utf-8-sig").splitlines()
     assert exported[0] == "id,at_utc,actor_id,action,recipients,detail" and len(exported) == 3
@@ -116,15 +133,20 @@ async def test_every_broadcast_is_audited_with_who_what_when_and_how_many(storag
 
 # --- audiences: property tests over random populations ------------------------------------------
 
+
 def _applicant(draw: st.DrawFn, user_id: int) -> Applicant:
     finished = draw(st.booleans())
     items = draw(st.integers(0, 30)) if finished else 0
     return Applicant(
-        user_id=user_id, chat_id=user_id, notice_id=draw(st.sampled_from(["2021-xinjiang-nonferrous", "2022-x"])),
+        user_id=user_id,
+        chat_id=user_id,
+        notice_id=draw(st.sampled_from(["2021-xinjiang-nonferrous", "2022-x"])),
         finished=finished,
         verdict=draw(st.sampled_from(["eligible", "conditional", "other_route", "ineligible"])) if finished else None,
         level=draw(st.sampled_from([None, "junior", "intermediate", "associate_senior"])),
-        items=items, ticked=draw(st.integers(0, items)), reachable=draw(st.booleans()),
+        items=items,
+        ticked=draw(st.integers(0, items)),
+        reachable=draw(st.booleans()),
         unit_id=draw(st.sampled_from([None, 1, 2])),
     )
 
@@ -160,8 +182,22 @@ def selected(population: list[Applicant], audience: Audience) -> set[int]:
     db.executemany(
         "INSERT INTO applicant_summaries (user_id, chat_id, notice_id, version, finished, verdict, level, items, "
         "ticked, unit_id, reachable, updated_at) VALUES (?, ?, ?, 'v', ?, ?, ?, ?, ?, ?, ?, 'now')",
-        [(a.user_id, a.chat_id, a.notice_id, a.finished, a.verdict, a.level, a.items, a.ticked, a.unit_id,
-          a.reachable) for a in population])
+        [
+            (
+                a.user_id,
+                a.chat_id,
+                a.notice_id,
+                a.finished,
+                a.verdict,
+                a.level,
+                a.items,
+                a.ticked,
+                a.unit_id,
+                a.reachable,
+            )
+            for a in population
+        ],
+    )
     chosen = {a.user_id for a in population_of(db, audience)}
     assert store_population.count(db, audience) == len(chosen)
     return chosen
@@ -194,18 +230,20 @@ def test_an_audience_survives_its_round_trip_through_the_database_column(audienc
 
 
 def test_an_audience_stored_before_units_existed_still_reads_as_any_unit():
-    stored = ('{"levels": ["junior"], "notices": [], "unfinished_only": false, "unticked_only": false, '
-              '"verdicts": []}')
+    stored = '{"levels": ["junior"], "notices": [], "unfinished_only": false, "unticked_only": false, "verdicts": []}'
     assert Audience.from_json(stored) == Audience(levels=frozenset({"junior"}))
 
 
 # --- the population read back from SQLite ------------------------------------------------------
 
+
 async def test_the_applicants_read_back_carry_the_engines_verdict_and_their_readiness(storage: Storage) -> None:
     await populate(storage, 120, seed=1)
     applicants = await storage.atomically(store_population.applicants)
-    unreachable = {r[0] for r in await storage.atomically(
-        lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
+    unreachable = {
+        r[0]
+        for r in await storage.atomically(lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())
+    }
     assert len(applicants) == 120
     for a in applicants:
         state = await storage.atomically(load_user, a.user_id, a.chat_id)
@@ -277,12 +315,21 @@ async def test_a_broadcast_by_unit_reaches_only_that_units_linked_applicants(sto
 
 # --- broadcasts --------------------------------------------------------------------------------
 
+
 async def test_a_broadcast_reaches_exactly_its_audience_once_and_a_copy_stays_a_copy(storage: Storage) -> None:
     await populate(storage, 200, seed=3)
     audience = Audience(levels=frozenset({"associate_senior"}), unticked_only=True)
     expected = {a.chat_id for a in await storage.atomically(population_of, audience)}
-    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=audience,
-                                   messages=[CopyMessage(1001, 77)], at=NOW, now=NOW, recipients=len(expected))
+    bid = await storage.atomically(
+        broadcasts.create,
+        author_id=1001,
+        author_chat=1001,
+        audience=audience,
+        messages=[CopyMessage(1001, 77)],
+        at=NOW,
+        now=NOW,
+        recipients=len(expected),
+    )
     assert await broadcasts.queue_due(storage, NOW) == [bid]
     assert await broadcasts.queue_due(storage, NOW) == []  # queued once
     got: list[int] = []
@@ -301,8 +348,16 @@ async def test_a_broadcast_reaches_exactly_its_audience_once_and_a_copy_stays_a_
 async def test_a_scheduled_broadcast_waits_for_its_time_and_a_cancelled_one_sends_nothing(storage: Storage) -> None:
     await populate(storage, 60, seed=4)
     later = NOW + dt.timedelta(hours=3)
-    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=Audience(),
-                                   messages=[Send("明天截止")], at=later, now=NOW, recipients=0)
+    bid = await storage.atomically(
+        broadcasts.create,
+        author_id=1001,
+        author_chat=1001,
+        audience=Audience(),
+        messages=[Send("明天截止")],
+        at=later,
+        now=NOW,
+        recipients=0,
+    )
     assert await broadcasts.queue_due(storage, NOW) == []
     assert await broadcasts.queue_due(storage, later) == [bid]
     withdrawn = await storage.atomically(broadcasts.cancel, bid, 1001, later)
@@ -314,8 +369,16 @@ async def test_faults_during_a_2000_recipient_broadcast_leave_every_reachable_re
     storage: Storage,
 ) -> None:
     await populate(storage, 2000, seed=6)
-    bid = await storage.atomically(broadcasts.create, author_id=1001, author_chat=1001, audience=Audience(),
-                                   messages=[Send("请按时提交")], at=NOW, now=NOW, recipients=0)
+    bid = await storage.atomically(
+        broadcasts.create,
+        author_id=1001,
+        author_chat=1001,
+        audience=Audience(),
+        messages=[Send("请按时提交")],
+        at=NOW,
+        now=NOW,
+        recipients=0,
+    )
     await broadcasts.queue_due(storage, NOW)
     rng = random.Random(9)
     blocked = {chat for chat in range(50_001, 52_001) if rng.random() < 0.03}
@@ -361,8 +424,12 @@ def _chart_stats():  # type: ignore[no-untyped-def]
 
     from bot.store.population import Stats
 
-    return Stats(applicants=10, finished=8, by_verdict=Counter({"eligible": 5, "conditional": 3}),
-                 readiness=Counter({"0–25%": 2, "100%": 6}))
+    return Stats(
+        applicants=10,
+        finished=8,
+        by_verdict=Counter({"eligible": 5, "conditional": 3}),
+        readiness=Counter({"0–25%": 2, "100%": 6}),
+    )
 
 
 def test_the_stats_chart_is_a_png_with_chinese_labels_where_a_cjk_font_is_installed() -> None:

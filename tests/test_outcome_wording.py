@@ -8,10 +8,23 @@ from conversations.render import outcome_html, outcome_messages, outcome_text
 from knowledge import default_notice
 
 NOTICE = default_notice()
-IN_SERVICE = {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-              "current_title": "xinjiang", "direct_recognition": "no", "submission_status": "no"}
-TAIL = {"evaluated_before": "before", "specialty_change": "same", "grassroots_service": "none",
-        "education_verifiable": "yes", "awards": "no", "publications": "none"}
+IN_SERVICE = {
+    "employment": "in_service",
+    "unit_type": "xinjiang",
+    "sanction": "no",
+    "misconduct": "none",
+    "current_title": "xinjiang",
+    "direct_recognition": "no",
+    "submission_status": "no",
+}
+TAIL = {
+    "evaluated_before": "before",
+    "specialty_change": "same",
+    "grassroots_service": "none",
+    "education_verifiable": "yes",
+    "awards": "no",
+    "publications": "none",
+}
 
 
 def _text(answers: dict[str, str], locale: str = "zh_Hans") -> str:
@@ -25,8 +38,11 @@ def test_a_retiree_reads_that_they_may_not_apply_not_that_they_may_not_apply_thi
 
 
 def test_someone_turned_away_sees_no_checklist_no_notes_for_applicants_and_the_contacts():
-    for answers in ({"employment": "retired"}, {"employment": "not_technical"},
-                    {**IN_SERVICE, "submission_status": "returned_third"}):
+    for answers in (
+        {"employment": "retired"},
+        {"employment": "not_technical"},
+        {**IN_SERVICE, "submission_status": "returned_third"},
+    ):
         outcome = evaluate(NOTICE, answers)
         text = outcome_text(NOTICE, outcome, "zh_Hans")
         assert not outcome.has_checklist and outcome.notes == ()
@@ -50,8 +66,20 @@ def test_not_meeting_the_conditions_bars_the_chosen_level_and_offers_another():
     assert "结论：不能申报所选级别" in outcome_text(NOTICE, outcome, "zh_Hans")
     again = answers_to_retry(NOTICE, answers)
     assert again == IN_SERVICE  # the level and the conditions are asked anew
-    assert evaluate(NOTICE, {**again, "level": "intermediate", "meets_conditions": "confirmed",
-                             "current_title": "xinjiang", "direct_recognition": "no", **TAIL}).verdict == "eligible"
+    assert (
+        evaluate(
+            NOTICE,
+            {
+                **again,
+                "level": "intermediate",
+                "meets_conditions": "confirmed",
+                "current_title": "xinjiang",
+                "direct_recognition": "no",
+                **TAIL,
+            },
+        ).verdict
+        == "eligible"
+    )
 
 
 def test_an_outcome_without_a_retry_offers_none():
@@ -66,8 +94,14 @@ def test_full_senior_is_said_to_be_unmentioned_by_the_notice_citing_seven_five()
 
 
 def test_direct_recognition_is_left_to_the_authorities_and_the_evaluation_stays_as_a_fallback():
-    answers = {**IN_SERVICE, "level": "intermediate", "meets_conditions": "confirmed", "current_title": "xinjiang",
-               "direct_recognition": "yes", **TAIL}
+    answers = {
+        **IN_SERVICE,
+        "level": "intermediate",
+        "meets_conditions": "confirmed",
+        "current_title": "xinjiang",
+        "direct_recognition": "yes",
+        **TAIL,
+    }
     outcome = evaluate(NOTICE, answers)
     text = outcome_text(NOTICE, outcome, "zh_Hans")
     assert outcome.verdict == "other_route" and outcome.has_checklist
@@ -82,16 +116,32 @@ def test_the_exam_specialty_note_does_not_send_anyone_to_apply_under_this_notice
 
 
 def test_the_reasons_quote_the_notices_own_words_and_the_notice_is_dated():
-    text = _text({**IN_SERVICE, "level": "junior", "meets_conditions": "confirmed", "current_title": "none",
-                  **{k: v for k, v in TAIL.items() if k not in ("evaluated_before", "specialty_change")}})
+    text = _text(
+        {
+            **IN_SERVICE,
+            "level": "junior",
+            "meets_conditions": "confirmed",
+            "current_title": "none",
+            **{k: v for k, v in TAIL.items() if k not in ("evaluated_before", "specialty_change")},
+        }
+    )
     assert "依据新色集函〔2021〕121号（2021年9月13日）" in text
     assert "通知原文：“申报人应当为在职专业技术人员。”" in text
 
 
 def test_the_steps_before_applying_come_first_and_name_the_online_deadline():
-    answers = {**IN_SERVICE, "unit_type": "central_other_military", "entrustment_letter": "letter_only",
-               "level": "junior", "meets_conditions": "confirmed", "current_title": "none",
-               "grassroots_service": "none", "education_verifiable": "yes", "awards": "no", "publications": "none"}
+    answers = {
+        **IN_SERVICE,
+        "unit_type": "central_other_military",
+        "entrustment_letter": "letter_only",
+        "level": "junior",
+        "meets_conditions": "confirmed",
+        "current_title": "none",
+        "grassroots_service": "none",
+        "education_verifiable": "yes",
+        "awards": "no",
+        "publications": "none",
+    }
     text = _text(answers)
     before = text.index("【申报前须办结】（截止：2021年10月20日）")
     assert before < text.index("委托评审函经自治区专业技术人员职称办公室审核同意") < text.index("【网上申报材料】")
@@ -99,8 +149,14 @@ def test_the_steps_before_applying_come_first_and_name_the_online_deadline():
 
 
 def test_the_defence_form_is_quoted_for_every_associate_senior_in_a_unit_of_the_region():
-    answers = {**IN_SERVICE, "level": "associate_senior", "meets_conditions": "confirmed", "current_title": "xinjiang",
-               "direct_recognition": "no", **TAIL}
+    answers = {
+        **IN_SERVICE,
+        "level": "associate_senior",
+        "meets_conditions": "confirmed",
+        "current_title": "xinjiang",
+        "direct_recognition": "no",
+        **TAIL,
+    }
     text = _text(answers)
     assert "根据自治区疫情防控要求，适时采取现场或视频答辩方式进行。答辩时间、地点另行通知。" in text
     assert "副高级答辩：另行通知" in text

@@ -30,9 +30,18 @@ def test_every_data_folder_is_found_as_a_package_so_its_files_are_installed() ->
     found = set(find_namespace_packages(str(ROOT), include=["bot*", "conversations*", "knowledge*"]))
     bot_data = {".".join(folder.relative_to(ROOT).parts) for folder in (ROOT / "bot").rglob("templates")}
     assert {"bot.chat.templates", "bot.features.interview.templates", "bot.store.migrations"} <= bot_data | {
-        "bot.store.migrations"}
-    assert bot_data | {"bot.store.migrations", "conversations.templates", "conversations.locale.zh_Hans.LC_MESSAGES",
-                       "knowledge.notices"} <= found
+        "bot.store.migrations"
+    }
+    assert (
+        bot_data
+        | {
+            "bot.store.migrations",
+            "conversations.templates",
+            "conversations.locale.zh_Hans.LC_MESSAGES",
+            "knowledge.notices",
+        }
+        <= found
+    )
 
 
 def test_a_wheel_builds_without_a_single_setuptools_warning_and_holds_the_data_files(tmp_path: Path) -> None:
@@ -47,28 +56,48 @@ def test_a_wheel_builds_without_a_single_setuptools_warning_and_holds_the_data_f
     setuptools = pytest.importorskip("setuptools", reason="setuptools is not installed in this environment")
     required = tuple(int(x) for x in re.findall(r"setuptools>=(\d+)", (ROOT / "pyproject.toml").read_text())[:1])
     if tuple(int(x) for x in setuptools.__version__.split(".")[:1]) < required:
-        pytest.skip(f"setuptools {setuptools.__version__} is older than the build needs ({required[0]}); "
-                    "pip install -e '.[dev]' brings a new one")
+        pytest.skip(
+            f"setuptools {setuptools.__version__} is older than the build needs ({required[0]}); "
+            "pip install -e '.[dev]' brings a new one"
+        )
     source = tmp_path / "src"
     source.mkdir()
     for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     for folder in ("bot", "conversations", "knowledge"):
-        shutil.copytree(ROOT / folder, source / folder,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo"))
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo"))
     out = tmp_path / "dist"
     result = subprocess.run(
-        [sys.executable, "-W", "always", "-c",
-         "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))", str(out)],
-        cwd=source, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-W",
+            "always",
+            "-c",
+            "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))",
+            str(out),
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     shown = result.stdout + result.stderr
-    warnings = [line for line in shown.splitlines()
-                if re.search(r"Warning\b|deprecat", line, re.I) and "byte-compiling is disabled" not in line]
+    warnings = [
+        line
+        for line in shown.splitlines()
+        if re.search(r"Warning\b|deprecat", line, re.I) and "byte-compiling is disabled" not in line
+    ]
     assert warnings == []
     wheel = out / result.stdout.strip().splitlines()[-1]
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"conversations/templates/checklist.html", "conversations/locale/zh_Hans/LC_MESSAGES/messages.mo",
-            "knowledge/notices/2021-xinjiang-nonferrous.yaml", "knowledge/notices/2021-xinjiang-nonferrous-notice.txt",
-            "bot/features/interview/templates/welcome.tg", "bot/chat/templates/question.tg",
-            "bot/store/migrations/m001_users_interviews_answers_ticks.sql", "knowledge/notice.schema.json"} <= names
+    assert {
+        "conversations/templates/checklist.html",
+        "conversations/locale/zh_Hans/LC_MESSAGES/messages.mo",
+        "knowledge/notices/2021-xinjiang-nonferrous.yaml",
+        "knowledge/notices/2021-xinjiang-nonferrous-notice.txt",
+        "bot/features/interview/templates/welcome.tg",
+        "bot/chat/templates/question.tg",
+        "bot/store/migrations/m001_users_interviews_answers_ticks.sql",
+        "knowledge/notice.schema.json",
+    } <= names

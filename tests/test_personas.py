@@ -42,10 +42,14 @@ PERSONA_SCHEMA: dict[str, Any] = {
         "must_exclude": ID_LIST,
         "exemptions": ID_LIST,
         "copies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
-        "detail_contains": {"type": "object",
-                            "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
-        "reasons_contain": {"type": "object",
-                            "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        "detail_contains": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        },
+        "reasons_contain": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        },
         "notes_exclude": ID_LIST,
         "stages": {"type": "object", "additionalProperties": {"type": "string"}},
         "pending_condition": {"type": "boolean"},
@@ -79,8 +83,13 @@ def _items(outcome: Outcome) -> dict[str, Any]:
 
 
 def _cited(outcome: Outcome) -> set[str]:
-    return ({r.ref for r in outcome.reasons} | {n.ref for n in outcome.notes} | {c.ref for c in outcome.checklist}
-            | {e.ref for e in outcome.exemptions} | {d.ref for d in outcome.deadlines})
+    return (
+        {r.ref for r in outcome.reasons}
+        | {n.ref for n in outcome.notes}
+        | {c.ref for c in outcome.checklist}
+        | {e.ref for e in outcome.exemptions}
+        | {d.ref for d in outcome.deadlines}
+    )
 
 
 personas = pytest.mark.parametrize("path", PERSONA_FILES, ids=[p.stem for p in PERSONA_FILES])
@@ -113,8 +122,13 @@ def test_the_persona_names_only_real_questions_options_items_and_clauses(path, n
         assert q is not None, question
         assert q.option(option) is not None, f"{question}: {option}"
     item_ids = {it.id for it in notice.items}
-    named = set(p["must_include"]) | set(p["must_exclude"]) | set(p["exemptions"]) | set(p.get("copies", {})) \
+    named = (
+        set(p["must_include"])
+        | set(p["must_exclude"])
+        | set(p["exemptions"])
+        | set(p.get("copies", {}))
         | set(p.get("detail_contains", {}))
+    )
     assert named <= item_ids, named - item_ids
     assert not set(p["must_include"]) & set(p["must_exclude"])
     assert set(p.get("reasons", [])) <= {r.id for r in notice.rules}
@@ -256,8 +270,11 @@ def test_the_personas_together_reach_all_five_verdicts():
     assert {persona(p)["verdict"] for p in PERSONA_FILES} == set(VERDICTS)
 
 
-@pytest.mark.parametrize("path", [PERSONA_DIR / "14-fanghuiju-associate-senior.yaml",
-                                  PERSONA_DIR / "16-temple-management.yaml"], ids=["fanghuiju", "temple"])
+@pytest.mark.parametrize(
+    "path",
+    [PERSONA_DIR / "14-fanghuiju-associate-senior.yaml", PERSONA_DIR / "16-temple-management.yaml"],
+    ids=["fanghuiju", "temple"],
+)
 def test_someone_still_serving_is_told_the_exemption_form_also_needs_the_supervising_units_seal(path):
     # The seal rules are cited to 附件3 (its table and its notes), not to 六（一）.
     seals = _items(outcome_of(path))["ce_exemption_form_seals"]

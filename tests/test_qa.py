@@ -30,9 +30,18 @@ NOTICE = default_notice()
 EVAL_DIR = Path(__file__).parent / "qa" / "eval" / "tuning"
 TUNING: list[dict[str, Any]] = safe_load((EVAL_DIR / "questions.yaml").read_text(encoding="utf-8"))
 JUNIOR_IN_XINJIANG = {
-    "employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-    "submission_status": "no", "level": "junior", "meets_conditions": "confirmed", "current_title": "none",
-    "grassroots_service": "none", "education_verifiable": "yes", "awards": "no", "publications": "none",
+    "employment": "in_service",
+    "unit_type": "xinjiang",
+    "sanction": "no",
+    "misconduct": "none",
+    "submission_status": "no",
+    "level": "junior",
+    "meets_conditions": "confirmed",
+    "current_title": "none",
+    "grassroots_service": "none",
+    "education_verifiable": "yes",
+    "awards": "no",
+    "publications": "none",
 }
 RETIREE = {"employment": "retired"}
 CONTACT_PHONE = NOTICE.contacts.phones[0]
@@ -53,12 +62,27 @@ def _all_keys() -> list[str]:
 @pytest.mark.parametrize(
     ("question", "key", "ref", "present", "absent"),
     [
-        ("管寺干部免试审批表盖什么章", "item:ce_exemption_form_seals", "附件3", ["统战部门"],
-         ["同级“访惠聚”办公室公章"]),
-        ("支教的免试表盖什么章", "item:ce_exemption_form_seals", "附件3", ["支教工作领导小组办公室公章"],
-         ["同级“访惠聚”办公室公章"]),
-        ("已经回来的驻村干部免试表盖什么章", "item:ce_exemption_form_seals", "附件3",
-         ["仅加盖原派驻单位所属的地州市或自治区区属主管单位公章"], ["同级“访惠聚”办公室公章", "统战部门"]),
+        (
+            "管寺干部免试审批表盖什么章",
+            "item:ce_exemption_form_seals",
+            "附件3",
+            ["统战部门"],
+            ["同级“访惠聚”办公室公章"],
+        ),
+        (
+            "支教的免试表盖什么章",
+            "item:ce_exemption_form_seals",
+            "附件3",
+            ["支教工作领导小组办公室公章"],
+            ["同级“访惠聚”办公室公章"],
+        ),
+        (
+            "已经回来的驻村干部免试表盖什么章",
+            "item:ce_exemption_form_seals",
+            "附件3",
+            ["仅加盖原派驻单位所属的地州市或自治区区属主管单位公章"],
+            ["同级“访惠聚”办公室公章", "统战部门"],
+        ),
         ("驻村的免试表盖什么章", "item:ce_exemption_form_seals", "附件3", ["同级“访惠聚”办公室公章"], ["统战部门"]),
         ("初级评审表交几份", "item:paper_evaluation_form", "五（五）1", ["一式一份"], ["一式二份"]),
         ("中级的评审表要几份", "item:paper_evaluation_form", "五（五）1", ["一式二份"], ["一式一份"]),
@@ -68,8 +92,13 @@ def _all_keys() -> list[str]:
         ("纸质的材料几号前要交上去", "topic:paper_deadline", "一", ["2021年10月30日前"], []),
         ("照片要几寸", "item:id_card_and_photo", "五（一）1", ["一寸免冠照片"], []),
         ("军人能报吗", "topic:entrusted_unit", "二（四）", ["军区政治部", "委托"], []),
-        ("纸质材料要报哪些", "topic:paper_list", "五（五）",
-         ["专业技术职务任职资格评审表", "《公示结果》（附件1）1份", "承诺书》（附件2）1份"], []),
+        (
+            "纸质材料要报哪些",
+            "topic:paper_list",
+            "五（五）",
+            ["专业技术职务任职资格评审表", "《公示结果》（附件1）1份", "承诺书》（附件2）1份"],
+            [],
+        ),
         ("網上申報截止時間是哪天", "deadline:online_submission", "一", ["2021年10月20日"], []),
         ("我退修了还能申报吗", "rule:retired", "二（二）", ["离退休人员不得申报参加职称评审"], []),
         ("评审标交几份", "item:paper_evaluation_form", "五（五）1", ["一式二份", "一式一份"], []),  # a homophone
@@ -155,8 +184,9 @@ def test_every_variant_is_answered_with_its_own_numbers_seals_years_and_copies()
     """Walk every item and every variant: answered for answers that select it, the answer names it and
     its numbers, seals, years and copies are those of the knowledge file for that variant."""
     for item in NOTICE.items:
-        cases = [(v.label, v.title or item.title, v.detail or item.detail, v.quote, v.copies, v.when)
-                 for v in item.variants]
+        cases = [
+            (v.label, v.title or item.title, v.detail or item.detail, v.quote, v.copies, v.when) for v in item.variants
+        ]
         for label, title, detail, quote, copies, when in cases:
             paths = _selections_for(NOTICE, when)
             assert paths, (item.id, label)
@@ -175,15 +205,19 @@ def test_every_variant_is_answered_with_its_own_numbers_seals_years_and_copies()
                 assert _says_copies(shown, copies), (item.id, label)
         if item.variants:  # the item's own case, named by its base_label, when every variant is ruled out
             compile_ = interview_for(NOTICE).predicates.compile
-            base = [p for p in every_path() if compile_(item.when)(p) is True
-                    and all(compile_(v.when)(p) is False for v in item.variants)]
+            base = [
+                p
+                for p in every_path()
+                if compile_(item.when)(p) is True and all(compile_(v.when)(p) is False for v in item.variants)
+            ]
             for path in base[:1]:
                 a = qa.answer_entry(NOTICE, f"item:{item.id}", answers=path)
                 assert a is not None and a.parts[0].variant == item.base_label
                 shown = " ".join((a.parts[0].title, *a.parts[0].sentences, a.parts[0].quote))
                 own = " ".join((item.title, item.detail, item.base_quote or item.quote))
-                assert _facts(shown) <= _facts(own.replace("{level}", NOTICE.level(path["level"]).name
-                                                           if "level" in path else "")), item.id
+                assert _facts(shown) <= _facts(
+                    own.replace("{level}", NOTICE.level(path["level"]).name if "level" in path else "")
+                ), item.id
                 if item.copies:
                     assert _says_copies(shown, item.copies), item.id
 
@@ -203,8 +237,14 @@ def test_every_item_with_variants_lists_every_case_when_nothing_is_known() -> No
 # ---------------------------------------------------------------- honest fallbacks
 
 
-OUTSIDE = ["评审费多少钱", "评上以后工资涨多少", "评审结果什么时候出来", "兵团的单位能在这报吗", "中小学教师职称怎么评",
-           "职称英语要考吗"]
+OUTSIDE = [
+    "评审费多少钱",
+    "评上以后工资涨多少",
+    "评审结果什么时候出来",
+    "兵团的单位能在这报吗",
+    "中小学教师职称怎么评",
+    "职称英语要考吗",
+]
 
 
 @pytest.mark.parametrize("question", OUTSIDE)
@@ -250,8 +290,9 @@ def test_a_question_the_notice_leaves_open_is_answered_as_not_settled_with_the_c
     assert "本通知对此未作明确规定" in shown and CONTACT_PHONE in shown
 
 
-@pytest.mark.parametrize("question", ["公示5个工作日包不包括周末", "以考代评的专业能直接认定吗", "报中级要答辩吗",
-                                      "受过警告处分的能报吗"])
+@pytest.mark.parametrize(
+    "question", ["公示5个工作日包不包括周末", "以考代评的专业能直接认定吗", "报中级要答辩吗", "受过警告处分的能报吗"]
+)
 def test_open_points_of_the_notice_are_never_given_a_firm_answer(question: str) -> None:
     a = qa.answer(NOTICE, question)
     assert a.kind == "unsettled" and a.contacts is not None, (question, a.kind, a.entry)
@@ -323,8 +364,21 @@ def test_the_questions_words_select_the_variant_and_a_rule_the_case_described_me
     assert "同级“访惠聚”办公室公章" in shown and "原派驻单位所属" in shown  # several people: every case
 
 
-@pytest.mark.parametrize("text", ["", "   ", "？？？", "😀", "a" * 5000, "嗯哼" * 2000, "<script>", "123456789",
-                                  "I want to apply for a title", "مەن ئىنژېنېر"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "？？？",
+        "😀",
+        "a" * 5000,
+        "嗯哼" * 2000,
+        "<script>",
+        "123456789",
+        "I want to apply for a title",
+        "مەن ئىنژېنېر",
+    ],
+)
 def test_empty_or_junk_input_gets_a_clear_reply_and_does_not_crash(text: str) -> None:
     a = qa.answer(NOTICE, text)
     assert a.kind in ("not_found", "outside", "answer", "choose", "unsettled")
@@ -488,17 +542,29 @@ def _write_with_topics(tmp_path: Path, topics: list[dict[str, Any]]) -> Path:
 @pytest.mark.parametrize(
     ("topics", "entry", "problem"),
     [
-        ([{"id": "oops", "points_to": ["rule:no_such_rule"]}],
-         "topics[0] (id=oops).points_to[0]", "there is no rule with id 'no_such_rule'"),
+        (
+            [{"id": "oops", "points_to": ["rule:no_such_rule"]}],
+            "topics[0] (id=oops).points_to[0]",
+            "there is no rule with id 'no_such_rule'",
+        ),
         ([{"id": "oops", "points_to": ["rules:retired"]}], "topics[0] (id=oops).points_to[0]", "does not match"),
         ([{"id": "oops"}], "topics[0] (id=oops)", "points at nothing"),
-        ([{"id": "oops", "ref": "二（二）", "quote": "退休人员可以申报"}],
-         "topics[0] (id=oops)", "quote does not appear in the notice text"),
+        (
+            [{"id": "oops", "ref": "二（二）", "quote": "退休人员可以申报"}],
+            "topics[0] (id=oops)",
+            "quote does not appear in the notice text",
+        ),
         ([{"id": "oops", "points_to": ["contacts"], "settled": False}], "topics[0] (id=oops)", "needs an answer"),
-        ([{"id": "oops", "points_to": ["contacts"], "answer": "请选择{level}"}], "topics[0] (id=oops)",
-         "takes no placeholder"),
-        ([{"id": "twice", "points_to": ["contacts"]}, {"id": "twice", "points_to": ["contacts"]}],
-         "topics[1] (id=twice)", "duplicate id"),
+        (
+            [{"id": "oops", "points_to": ["contacts"], "answer": "请选择{level}"}],
+            "topics[0] (id=oops)",
+            "takes no placeholder",
+        ),
+        (
+            [{"id": "twice", "points_to": ["contacts"]}, {"id": "twice", "points_to": ["contacts"]}],
+            "topics[1] (id=twice)",
+            "duplicate id",
+        ),
     ],
 )
 def test_knowledge_check_refuses_a_malformed_topic_naming_the_entry(
@@ -516,8 +582,10 @@ def test_knowledge_check_refuses_a_malformed_topic_naming_the_entry(
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_answer_to_the_tuning_questions_fits_telegram_with_valid_html(locale: str) -> None:
     for case in TUNING:
-        for a in (qa.answer(NOTICE, case["q"], today=dt.date(2021, 10, 30), answers=JUNIOR_IN_XINJIANG),
-                  qa.answer(NOTICE, case["q"])):
+        for a in (
+            qa.answer(NOTICE, case["q"], today=dt.date(2021, 10, 30), answers=JUNIOR_IN_XINJIANG),
+            qa.answer(NOTICE, case["q"]),
+        ):
             messages = qa_messages(NOTICE, a, locale)
             assert len(messages) == 1, case["q"]
             assert 0 < len(messages[0]) <= TELEGRAM_LIMIT

@@ -82,12 +82,28 @@ def test_an_unknown_button_kind_is_not_routed_to_a_feature(registry: Registry) -
 
 
 def test_typed_buttons_pack_and_parse_back_and_anything_else_is_stale() -> None:
-    for button in (Answer("level", "associate_senior"), Back(""), Back("q05"), Restart(), Tick("education"),
-                   SendBroadcast("send", 12), QaEntry()):
+    for button in (
+        Answer("level", "associate_senior"),
+        Back(""),
+        Back("q05"),
+        Restart(),
+        Tick("education"),
+        SendBroadcast("send", 12),
+        QaEntry(),
+    ):
         assert parse(button.pack()) == button
     assert SendBroadcast("send", 12).pack() == "tt.send:send:12"
-    for data in (None, "", "tt.send:send", "tt.send:send:12:13", "tt.send:send:x", "tt.send:a b:1", "nope:1",
-                 "tt.qa:" + "x" * 60, "tt.send:send:" + "9" * 70):
+    for data in (
+        None,
+        "",
+        "tt.send:send",
+        "tt.send:send:12:13",
+        "tt.send:send:x",
+        "tt.send:a b:1",
+        "nope:1",
+        "tt.qa:" + "x" * 60,
+        "tt.send:send:" + "9" * 70,
+    ):
         assert parse(data) is None, data
 
 

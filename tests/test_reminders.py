@@ -39,8 +39,9 @@ def sample_paths() -> list[dict[str, str]]:
     return random.Random(2021).sample(every_path(), 2000)
 
 
-def render(notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date, ticks: Collection[str],
-           locale: str | None) -> Sequence[Send]:
+def render(
+    notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date, ticks: Collection[str], locale: str | None
+) -> Sequence[Send]:
     return [Send(reminder_message(notice, outcome, deadline_id, today, ticks, locale or "zh_Hans"))]
 
 
@@ -88,8 +89,14 @@ class World:
                 answers = {"employment": "retired"}
             elif outcome.verdict in ("ineligible", "not_covered") and kind != "unfinished":
                 kind = "turned_away"
-            state = UserState(user_id=user_id, chat_id=user_id + 10_000, locale="zh_Hans",
-                              notice_id=NOTICE.id, started=True, answers=answers)
+            state = UserState(
+                user_id=user_id,
+                chat_id=user_id + 10_000,
+                locale="zh_Hans",
+                notice_id=NOTICE.id,
+                started=True,
+                answers=answers,
+            )
             if kind == "unfinished":
                 first = list(answers)[: self.rng.randint(1, 5)]
                 state.answers = {q: answers[q] for q in first}
@@ -212,8 +219,11 @@ async def test_downtime_within_the_grace_window_delays_and_beyond_it_skips_the_s
     assert reminder_ref(NOTICE.id, "online_submission", 1) not in refs
     # slots long past when the bot first ran (7 days before, on 13 October) are skipped, not sent late
     assert reminder_ref(NOTICE.id, "online_submission", 7) not in refs
-    rows = dict(await world.storage.atomically(lambda db: db.execute(
-        "SELECT deadline_id || ':' || days_before, status FROM reminder_slots").fetchall()))
+    rows = dict(
+        await world.storage.atomically(
+            lambda db: db.execute("SELECT deadline_id || ':' || days_before, status FROM reminder_slots").fetchall()
+        )
+    )
     assert rows == {"online_submission:7": "skipped", "online_submission:3": "done", "online_submission:1": "skipped"}
     await world.storage.close()
 
@@ -224,8 +234,10 @@ async def test_a_finished_season_sends_nothing(tmp_path: Path) -> None:
     await world.populate(50)
     await world.tick(dt.datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC))
     assert not world.delivered
-    statuses = {r[0] for r in await world.storage.atomically(
-        lambda db: db.execute("SELECT status FROM reminder_slots").fetchall())}
+    statuses = {
+        r[0]
+        for r in await world.storage.atomically(lambda db: db.execute("SELECT status FROM reminder_slots").fetchall())
+    }
     assert statuses == {"skipped"} and len(notice_schedule(NOTICE)) == 8
     await world.storage.close()
 
@@ -236,10 +248,17 @@ async def test_a_blocked_chat_is_marked_unreachable_once_and_skipped_from_then_o
     await world.populate(60)
     for day in (13, 17):
         await world.tick(dt.datetime(2021, 10, day, 10, 5, tzinfo=SHANGHAI).astimezone(dt.UTC))
-    unreachable = {r[0] for r in await world.storage.atomically(
-        lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall())}
-    attempts = await world.storage.atomically(lambda db: db.execute(
-        "SELECT COUNT(*) FROM outbox WHERE chat_id IN (SELECT chat_id FROM unreachable_chats)").fetchall())
+    unreachable = {
+        r[0]
+        for r in await world.storage.atomically(
+            lambda db: db.execute("SELECT chat_id FROM unreachable_chats").fetchall()
+        )
+    }
+    attempts = await world.storage.atomically(
+        lambda db: db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE chat_id IN (SELECT chat_id FROM unreachable_chats)"
+        ).fetchall()
+    )
     assert unreachable == world.blocked and world.blocked
     assert attempts[0][0] == len(world.blocked)  # one try each, on the 13th; nothing queued on the 17th
     await world.storage.close()
@@ -271,8 +290,12 @@ async def test_delete_me_removes_the_users_queued_messages_and_setting(tmp_path:
     await world.storage.atomically(set_reminders, user, False)
     await world.storage.atomically(set_reminders, user, True)
     await world.storage.atomically(delete_user, user)
-    left = await world.storage.atomically(lambda db: db.execute(
-        "SELECT (SELECT COUNT(*) FROM outbox WHERE user_id = ?), "
-        "(SELECT COUNT(*) FROM reminder_settings WHERE user_id = ?)", (user, user)).fetchall())
+    left = await world.storage.atomically(
+        lambda db: db.execute(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE user_id = ?), "
+            "(SELECT COUNT(*) FROM reminder_settings WHERE user_id = ?)",
+            (user, user),
+        ).fetchall()
+    )
     assert list(left) == [(0, 0)]
     await world.storage.close()

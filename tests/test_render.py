@@ -42,9 +42,7 @@ def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_no
     sampled_outcomes: list[Outcome],
 ) -> None:
     outcome = sampled_outcomes[-1]  # the longest checklist
-    long_items = tuple(
-        dataclasses.replace(item, detail=item.detail * 12) for item in outcome.checklist
-    )
+    long_items = tuple(dataclasses.replace(item, detail=item.detail * 12) for item in outcome.checklist)
     long_outcome = dataclasses.replace(outcome, checklist=long_items)
     messages = checklist_messages(NOTICE, long_outcome, "zh_Hans", ticked=())
     assert len(messages) > 1
@@ -58,8 +56,13 @@ def test_a_checklist_longer_than_one_message_is_split_between_items_and_loses_no
 
 def test_knowledge_text_is_escaped_in_chat_and_in_the_page(sampled_outcomes: list[Outcome]) -> None:
     outcome = sampled_outcomes[-1]
-    evil = ChecklistItem(id="evil", stage=outcome.checklist[0].stage, title="<script>alert(1)</script>",
-                         detail="a & b <b>", ref="五（一）1")
+    evil = ChecklistItem(
+        id="evil",
+        stage=outcome.checklist[0].stage,
+        title="<script>alert(1)</script>",
+        detail="a & b <b>",
+        ref="五（一）1",
+    )
     outcome = dataclasses.replace(outcome, checklist=(evil, *outcome.checklist))
     chat = "\n".join(outcome_messages(NOTICE, outcome, "zh_Hans"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in chat and "a &amp; b &lt;b&gt;" in chat

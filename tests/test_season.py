@@ -18,14 +18,26 @@ from knowledge import default_notice
 
 NOTICE = default_notice()
 D = dt.date.fromisoformat
-APPLICANT = {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no", "misconduct": "none",
-             "submission_status": "no", "level": "intermediate", "meets_conditions": "confirmed",
-             "current_title": "none", "evaluated_before": "first_time", "grassroots_service": "none",
-             "education_verifiable": "yes", "awards": "no", "publications": "none"}
+APPLICANT = {
+    "employment": "in_service",
+    "unit_type": "xinjiang",
+    "sanction": "no",
+    "misconduct": "none",
+    "submission_status": "no",
+    "level": "intermediate",
+    "meets_conditions": "confirmed",
+    "current_title": "none",
+    "evaluated_before": "first_time",
+    "grassroots_service": "none",
+    "education_verifiable": "yes",
+    "awards": "no",
+    "publications": "none",
+}
 OUTCOME = evaluate(NOTICE, APPLICANT)
 
 
 # --- working days, checked by hand against the 2021 official calendar -------------------------
+
 
 @pytest.mark.parametrize("day", [f"2021-10-0{n}" for n in range(1, 8)])
 def test_the_national_day_holiday_of_1_to_7_october_2021_has_no_working_day(day):
@@ -64,7 +76,12 @@ def test_a_year_without_official_data_falls_back_to_weekdays_and_says_so():
 def test_the_applicants_dates_name_the_publicity_start_with_its_clause():
     [entry] = working_day_dates(NOTICE, OUTCOME, D("2021-10-11"))
     assert (entry.id, entry.day, entry.end, entry.ref, entry.days_left) == (
-        "publicity_latest_start", D("2021-10-13"), D("2021-10-19"), "五（二）", 2)
+        "publicity_latest_start",
+        D("2021-10-13"),
+        D("2021-10-19"),
+        "五（二）",
+        2,
+    )
 
 
 def test_an_applicant_turned_away_has_no_dates_and_no_reminders():
@@ -75,18 +92,25 @@ def test_an_applicant_turned_away_has_no_dates_and_no_reminders():
 
 # --- the season at each boundary ------------------------------------------------------------
 
-@pytest.mark.parametrize(("day", "state", "words"), [
-    ("2021-09-13", "open", "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有37天。"),
-    ("2021-10-13", "open", "还有7天"),
-    ("2021-10-14", "closing", "2021年度网上申报即将截止：2021年10月20日（星期三），还有6天。"),
-    ("2021-10-19", "closing", "还有1天"),
-    ("2021-10-20", "closing", "2021年度网上申报今天（2021年10月20日）截止。"),
-    ("2021-10-21", "paper_only", "2021年度网上申报已于2021年10月20日截止；纸质材料须于2021年10月30日前报送。"),
-    ("2021-10-29", "paper_only", "已于2021年10月20日截止"),
-    ("2021-10-30", "closed",
-     "2021年度申报已结束：网上申报已于2021年10月20日截止，纸质材料报送期限（2021年10月30日前）已过。"),
-    ("2026-11-28", "closed", "2021年度申报已结束"),
-])
+
+@pytest.mark.parametrize(
+    ("day", "state", "words"),
+    [
+        ("2021-09-13", "open", "2021年度网上申报正在进行，截止2021年10月20日（星期三），还有37天。"),
+        ("2021-10-13", "open", "还有7天"),
+        ("2021-10-14", "closing", "2021年度网上申报即将截止：2021年10月20日（星期三），还有6天。"),
+        ("2021-10-19", "closing", "还有1天"),
+        ("2021-10-20", "closing", "2021年度网上申报今天（2021年10月20日）截止。"),
+        ("2021-10-21", "paper_only", "2021年度网上申报已于2021年10月20日截止；纸质材料须于2021年10月30日前报送。"),
+        ("2021-10-29", "paper_only", "已于2021年10月20日截止"),
+        (
+            "2021-10-30",
+            "closed",
+            "2021年度申报已结束：网上申报已于2021年10月20日截止，纸质材料报送期限（2021年10月30日前）已过。",
+        ),
+        ("2026-11-28", "closed", "2021年度申报已结束"),
+    ],
+)
 def test_the_season_is_worded_by_the_day_before_of_and_after_each_deadline(day, state, words):
     season = season_of(NOTICE, D(day))
     assert season is not None and season.state == state
@@ -130,6 +154,7 @@ def test_the_open_notice_is_offered_and_a_finished_one_is_kept_when_none_is_open
 
 # --- /deadlines ------------------------------------------------------------------------------
 
+
 def test_deadlines_give_weekdays_countdowns_the_publicity_start_and_the_contacts():
     text = deadlines_message(NOTICE, OUTCOME, D("2021-10-15"), "zh_Hans")
     assert "网上申报截止：2021年10月20日（星期三） · <b>还有5天</b>" in text
@@ -142,19 +167,25 @@ def test_deadlines_give_weekdays_countdowns_the_publicity_start_and_the_contacts
 def test_on_the_day_a_deadline_says_due_today_and_after_it_passed():
     assert "<b>今天截止</b>" in deadlines_message(NOTICE, OUTCOME, D("2021-10-20"), "zh_Hans")
     assert "网上申报截止：2021年10月20日（星期三） · <b>已截止</b>" in deadlines_message(
-        NOTICE, OUTCOME, D("2021-10-21"), "zh_Hans")
+        NOTICE, OUTCOME, D("2021-10-21"), "zh_Hans"
+    )
 
 
 # --- reminders -------------------------------------------------------------------------------
+
 
 def test_reminders_fall_7_3_1_and_0_days_before_each_last_day_at_10_in_urumqi_office_time():
     times = [(r.deadline_id, r.days_before, r.send_at) for r in reminder_schedule(NOTICE, OUTCOME)]
     at10 = lambda day: dt.datetime.fromisoformat(f"{day}T10:00:00+08:00").astimezone(dt.UTC)  # noqa: E731
     assert times == [
-        ("online_submission", 7, at10("2021-10-13")), ("online_submission", 3, at10("2021-10-17")),
-        ("online_submission", 1, at10("2021-10-19")), ("online_submission", 0, at10("2021-10-20")),
-        ("paper_submission", 7, at10("2021-10-22")), ("paper_submission", 3, at10("2021-10-26")),
-        ("paper_submission", 1, at10("2021-10-28")), ("paper_submission", 0, at10("2021-10-29")),
+        ("online_submission", 7, at10("2021-10-13")),
+        ("online_submission", 3, at10("2021-10-17")),
+        ("online_submission", 1, at10("2021-10-19")),
+        ("online_submission", 0, at10("2021-10-20")),
+        ("paper_submission", 7, at10("2021-10-22")),
+        ("paper_submission", 3, at10("2021-10-26")),
+        ("paper_submission", 1, at10("2021-10-28")),
+        ("paper_submission", 0, at10("2021-10-29")),
     ]
 
 
@@ -163,28 +194,37 @@ def test_a_reminder_names_the_deadline_the_days_left_and_the_unticked_items():
     assert "提醒：网上申报截止" in text and "还有3天" in text
     assert "任现职以来个人业务工作总结" not in text and "工作简历" in text
     all_ticked = {item.id for item in OUTCOME.checklist}
-    assert "材料已全部准备好。" in reminder_message(NOTICE, OUTCOME, "online_submission", D("2021-10-17"),
-                                                  all_ticked, "zh_Hans")
+    assert "材料已全部准备好。" in reminder_message(
+        NOTICE, OUTCOME, "online_submission", D("2021-10-17"), all_ticked, "zh_Hans"
+    )
 
 
 # --- the .ics file ---------------------------------------------------------------------------
+
 
 def test_the_ics_file_parses_back_with_the_deadlines_the_publicity_start_and_alarms():
     data = deadlines_ics(NOTICE, OUTCOME, now=dt.datetime(2021, 10, 11, 2, tzinfo=dt.UTC))
     calendar = icalendar.Calendar.from_ical(data)
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
-    assert set(events) == {f"2021-xinjiang-nonferrous-{i}@zhicheng-bot"
-                           for i in ("online_submission", "paper_submission", "publicity_latest_start")}
+    assert set(events) == {
+        f"2021-xinjiang-nonferrous-{i}@zhicheng-bot"
+        for i in ("online_submission", "paper_submission", "publicity_latest_start")
+    }
     online = events["2021-xinjiang-nonferrous-online_submission@zhicheng-bot"]
     assert online.decoded("dtstart") == D("2021-10-20") and "2021年10月20日" in str(online["summary"])
     paper = events["2021-xinjiang-nonferrous-paper_submission@zhicheng-bot"]
     assert paper.decoded("dtstart") == D("2021-10-29")  # the last day of “2021年10月30日前”
     triggers = sorted(a.decoded("trigger") for a in online.walk("VALARM"))
-    assert triggers == [dt.timedelta(days=-7, hours=10), dt.timedelta(days=-3, hours=10),
-                        dt.timedelta(days=-1, hours=10), dt.timedelta(hours=10)]
+    assert triggers == [
+        dt.timedelta(days=-7, hours=10),
+        dt.timedelta(days=-3, hours=10),
+        dt.timedelta(days=-1, hours=10),
+        dt.timedelta(hours=10),
+    ]
 
 
 # --- the clock -------------------------------------------------------------------------------
+
 
 def test_a_set_clock_runs_on_from_the_moment_it_was_set():
     ticks = iter([100.0, 130.5])

@@ -60,7 +60,10 @@ def test_a_junior_case_file_is_refused_under_the_second_notice_but_accepted_unde
         validate_case({"answers": {"employment": "in_service", "level": "junior"}}, second)
     assert caught.value.field == "answers.level"
     assert case_schema(second)["properties"]["answers"]["properties"]["level"]["enum"] == [
-        "intermediate", "associate_senior", "full_senior"]
+        "intermediate",
+        "associate_senior",
+        "full_senior",
+    ]
     assert "junior" in case_schema(notice)["properties"]["answers"]["properties"]["level"]["enum"]
 
 
@@ -87,8 +90,11 @@ def test_an_intermediate_applicant_needs_two_copies_and_no_defence_under_the_sec
 def test_the_second_notice_produces_its_own_dates(second):
     outcome = evaluate(second, {"employment": "in_service", "level": "associate_senior"})
     due = {d.id: d.due for d in outcome.deadlines}
-    assert due == {"online_submission": dt.date(2022, 9, 30), "paper_submission": dt.date(2022, 10, 15),
-                   "defence": None}
+    assert due == {
+        "online_submission": dt.date(2022, 9, 30),
+        "paper_submission": dt.date(2022, 10, 15),
+        "defence": None,
+    }
     assert outcome.to_dict()["deadlines"][0]["due"] == "2022-09-30"
 
 
@@ -119,8 +125,17 @@ def test_every_path_of_the_second_notice_uses_only_its_own_dates_and_levels(seco
 
 def test_evaluating_the_second_notice_leaves_the_default_notice_unchanged(second, notice):
     evaluate(second, {"employment": "in_service", "level": "full_senior"})
-    outcome = evaluate(notice, {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no",
-                                "misconduct": "none", "current_title": "none", "submission_status": "no",
-                                "level": "full_senior"})
+    outcome = evaluate(
+        notice,
+        {
+            "employment": "in_service",
+            "unit_type": "xinjiang",
+            "sanction": "no",
+            "misconduct": "none",
+            "current_title": "none",
+            "submission_status": "no",
+            "level": "full_senior",
+        },
+    )
     assert outcome.verdict == "not_covered"
     assert outcome.notice_id == "2021-xinjiang-nonferrous"

@@ -28,8 +28,11 @@ def test_without_anything_set_the_bot_has_no_token_and_uses_data_folder() -> Non
 
 def test_a_settings_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tmp_path / "bot.env"
-    file.write_text("# comment\nTELEGRAM_BOT_TOKEN=1:FILE\nTELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot\n"
-                    "ZHICHENG_DB='/srv/zb.sqlite3'\nZHICHENG_LOG_SALT=" + SALT + "\n", "utf-8")
+    file.write_text(
+        "# comment\nTELEGRAM_BOT_TOKEN=1:FILE\nTELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot\n"
+        "ZHICHENG_DB='/srv/zb.sqlite3'\nZHICHENG_LOG_SALT=" + SALT + "\n",
+        "utf-8",
+    )
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "2:ENV")
     settings = Settings.load(file)
     assert settings.token == "2:ENV"
@@ -50,8 +53,9 @@ def test_run_without_a_token_explains_and_exits_2(caplog: pytest.LogCaptureFixtu
     assert "TELEGRAM_BOT_TOKEN is not set" in caplog.text
 
 
-def test_a_webhook_without_a_secret_is_refused(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-                                              tmp_path: Path) -> None:
+def test_a_webhook_without_a_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:TEST")
     monkeypatch.setenv("ZHICHENG_LOG_SALT", SALT)
     monkeypatch.setenv("ZHICHENG_DB", str(tmp_path / "z.sqlite3"))
@@ -105,8 +109,11 @@ def test_every_bad_value_is_reported_at_once(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("TELEGRAM_BOT_TOKEN", "no-colon-TOPSECRET"), ("ZHICHENG_WEBHOOK_SECRET", "has spaces TOPSECRET"),
-     ("ZHICHENG_LOG_SALT", "TOPSECRET")],
+    [
+        ("TELEGRAM_BOT_TOKEN", "no-colon-TOPSECRET"),
+        ("ZHICHENG_WEBHOOK_SECRET", "has spaces TOPSECRET"),
+        ("ZHICHENG_LOG_SALT", "TOPSECRET"),
+    ],
 )
 def test_a_bad_secret_is_named_but_never_printed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str
@@ -129,8 +136,11 @@ def test_a_token_needs_a_log_salt_and_the_message_says_how_to_make_one(
 
 def test_the_log_salt_can_come_from_the_settings_file_and_secrets_stay_out_of_repr(tmp_path: Path) -> None:
     file = tmp_path / "bot.env"
-    file.write_text(f"TELEGRAM_BOT_TOKEN=42:SECRETTOKEN\nZHICHENG_LOG_SALT={SALT}\n"
-                    "ZHICHENG_WEBHOOK_SECRET=SECRETHOOK\nZHICHENG_LOG_LEVEL=debug\n", "utf-8")
+    file.write_text(
+        f"TELEGRAM_BOT_TOKEN=42:SECRETTOKEN\nZHICHENG_LOG_SALT={SALT}\n"
+        "ZHICHENG_WEBHOOK_SECRET=SECRETHOOK\nZHICHENG_LOG_LEVEL=debug\n",
+        "utf-8",
+    )
     settings = Settings.load(file)
     assert settings.log_salt == SALT and settings.log_level == "DEBUG"
     shown = repr(settings)
@@ -156,18 +166,23 @@ def test_an_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
 def test_contact_ids_reminder_time_and_grace_are_read_and_checked() -> None:
     from bot.settings import Settings, SettingsError
 
-    settings = Settings.from_values({"ZHICHENG_CONTACT_IDS": "111, 222", "ZHICHENG_REMINDER_TIME": "09:30",
-                                     "ZHICHENG_REMINDER_GRACE_HOURS": "2"})
+    settings = Settings.from_values(
+        {"ZHICHENG_CONTACT_IDS": "111, 222", "ZHICHENG_REMINDER_TIME": "09:30", "ZHICHENG_REMINDER_GRACE_HOURS": "2"}
+    )
     assert settings.contact_ids == frozenset({111, 222})
     assert (settings.reminder_time.hour, settings.reminder_time.minute, settings.reminder_grace_hours) == (9, 30, 2.0)
     defaults = Settings.from_values({})
     assert defaults.contact_ids == frozenset() and defaults.reminder_time.hour == 10
     try:
-        Settings.from_values({"ZHICHENG_CONTACT_IDS": "alice", "ZHICHENG_REMINDER_TIME": "ten",
-                              "ZHICHENG_REMINDER_GRACE_HOURS": "-1"})
+        Settings.from_values(
+            {"ZHICHENG_CONTACT_IDS": "alice", "ZHICHENG_REMINDER_TIME": "ten", "ZHICHENG_REMINDER_GRACE_HOURS": "-1"}
+        )
     except SettingsError as exc:
         assert [p.split(" ")[0] for p in exc.problems] == [
-            "ZHICHENG_CONTACT_IDS", "ZHICHENG_REMINDER_TIME", "ZHICHENG_REMINDER_GRACE_HOURS"]
+            "ZHICHENG_CONTACT_IDS",
+            "ZHICHENG_REMINDER_TIME",
+            "ZHICHENG_REMINDER_GRACE_HOURS",
+        ]
     else:
         raise AssertionError("bad values were accepted")
 
@@ -194,17 +209,25 @@ def test_a_settings_file_accepts_the_services_other_variables_but_not_a_misspelt
     tmp_path: Path,
 ) -> None:
     file = tmp_path / "bot.env"
-    file.write_text("HTTPS_PROXY=http://proxy.office:3128\nNO_PROXY=localhost\nTZ=Asia/Shanghai\n"
-                    "PYTHONUNBUFFERED=1\nexport LANG=C.UTF-8\n", "utf-8")
+    file.write_text(
+        "HTTPS_PROXY=http://proxy.office:3128\nNO_PROXY=localhost\nTZ=Asia/Shanghai\n"
+        "PYTHONUNBUFFERED=1\nexport LANG=C.UTF-8\n",
+        "utf-8",
+    )
     assert Settings.load(file).proxy == "http://proxy.office:3128"
     file.write_text("TELEGRAM_TOKEN=1:x\n", "utf-8")
     with pytest.raises(SettingsError, match="line 1: unknown setting TELEGRAM_TOKEN"):
         Settings.load(file)
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("ftp://proxy:21", "must be a proxy URL"), ("http://", "must be a proxy URL"), ("http://proxy:99999", "bad port"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ftp://proxy:21", "must be a proxy URL"),
+        ("http://", "must be a proxy URL"),
+        ("http://proxy:99999", "bad port"),
+    ],
+)
 def test_a_bad_proxy_is_named_without_its_value_which_may_hold_a_password(value: str, problem: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_values({"ZHICHENG_PROXY": value})

@@ -53,11 +53,16 @@ def test_the_checklist_page_is_the_page_rendered_afresh_with_its_own_moment(
     ticked = {outcome.checklist[0].id}
     for moment in ("2021-10-15 10:00", "2021-10-15 10:01", "<&>"):
         page = outcome_html(notice, outcome, "zh_Hans", ticked, generated=moment, today=TODAY)
-        afresh = render.render("checklist.html", "zh_Hans", generated=moment,
-                               **render.checklist_page_context(notice, outcome, ticked, TODAY))
+        afresh = render.render(
+            "checklist.html",
+            "zh_Hans",
+            generated=moment,
+            **render.checklist_page_context(notice, outcome, ticked, TODAY),
+        )
         assert page == afresh
     assert outcome_html(notice, outcome, "zh_Hans", (), today=TODAY) == render.render(
-        "checklist.html", "zh_Hans", generated=None, **render.checklist_page_context(notice, outcome, (), TODAY))
+        "checklist.html", "zh_Hans", generated=None, **render.checklist_page_context(notice, outcome, (), TODAY)
+    )
 
 
 def test_the_line_before_the_verdict_joins_its_message_with_the_texts_unchanged(

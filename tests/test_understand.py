@@ -24,7 +24,8 @@ from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
 SITUATIONS: list[dict[str, Any]] = safe_load(
-    (Path(__file__).parent / "qa" / "eval" / "tuning" / "situations.yaml").read_text(encoding="utf-8"))
+    (Path(__file__).parent / "qa" / "eval" / "tuning" / "situations.yaml").read_text(encoding="utf-8")
+)
 
 
 def answers_of(text: str) -> dict[str, str]:
@@ -119,8 +120,11 @@ def test_retirement_sanctions_units_and_years_in_other_words() -> None:
 
 def test_the_evidence_is_the_words_as_typed() -> None:
     situation = read_situation(NOTICE, "我們單位有個援疆的工程師，援派期兩年，想報高工")
-    assert situation.answers == {"unit_type": "aid_xinjiang", "aid_term": "over_one_year_serving",
-                                 "level": "associate_senior"}
+    assert situation.answers == {
+        "unit_type": "aid_xinjiang",
+        "aid_term": "over_one_year_serving",
+        "level": "associate_senior",
+    }
     assert situation.evidence["level"] == "想報高工"
     assert situation.evidence["aid_term"] == "援派期兩年"
 
@@ -140,8 +144,15 @@ def test_the_tuning_situations_have_valid_labels() -> None:
             assert str(option) in schema[question]["enum"], (case["id"], question, option)
 
 
-BAD_TEXTS = ["", "😀😀😀", "1234567890", "I am an engineer and want to apply",
-             "مەن ئىنژېنېر، يۇقىرى دەرىجىلىك ئىنژېنېرغا ئىلتىماس قىلماقچى", "<b>x</b>", "\x00\x1b[31m"]
+BAD_TEXTS = [
+    "",
+    "😀😀😀",
+    "1234567890",
+    "I am an engineer and want to apply",
+    "مەن ئىنژېنېر، يۇقىرى دەرىجىلىك ئىنژېنېرغا ئىلتىماس قىلماقچى",
+    "<b>x</b>",
+    "\x00\x1b[31m",
+]
 
 
 @pytest.mark.parametrize("text", BAD_TEXTS)
@@ -171,28 +182,33 @@ def test_a_situation_that_contradicts_an_earlier_answer_is_reported_never_overwr
     assert u.merged() == stored  # nothing changes until the asker says which holds
     assert u.merged({"level": "associate_senior"})["level"] == "associate_senior"
     shown = understanding_text(NOTICE, u, "zh_Hans")
-    assert ("您此前对“拟申报”的回答是“中级（工程师）”，这段话说的是“副高级（高级工程师）”（“想报高工”）。"
-            "以哪一个为准？") in shown
+    assert (
+        "您此前对“拟申报”的回答是“中级（工程师）”，这段话说的是“副高级（高级工程师）”（“想报高工”）。以哪一个为准？"
+    ) in shown
 
 
 def test_new_answers_are_added_to_the_stored_ones_and_the_interview_asks_only_what_is_still_open() -> None:
     stored = {"employment": "in_service"}
     u = understand(NOTICE, "我们是区属企业，没受过处分，想报高工", stored)
     merged = u.merged()
-    assert merged == {"employment": "in_service", "unit_type": "xinjiang", "sanction": "no",
-                      "level": "associate_senior"}
+    assert merged == {
+        "employment": "in_service",
+        "unit_type": "xinjiang",
+        "sanction": "no",
+        "level": "associate_senior",
+    }
     position = interview_for(NOTICE).position(merged)
     assert position.question is not None and position.question.id == "misconduct"
 
 
 def test_a_mixed_message_is_understood_and_its_question_answered() -> None:
     u = understand(NOTICE, "援派两年想报高工要交什么")
-    assert u.answers == {"unit_type": "aid_xinjiang", "aid_term": "over_one_year_serving",
-                         "level": "associate_senior"}
+    assert u.answers == {"unit_type": "aid_xinjiang", "aid_term": "over_one_year_serving", "level": "associate_senior"}
     assert u.question_answer is not None and u.question_answer.answered
     message = understanding_message(NOTICE, u, "zh_Hans")
     assert message.startswith(
-        "我理解为：单位类别 对口支援新疆的援派人员；援派情况 援派期一年以上，目前正在援疆；拟申报 副高级")
+        "我理解为：单位类别 对口支援新疆的援派人员；援派情况 援派期一年以上，目前正在援疆；拟申报 副高级"
+    )
 
 
 def test_a_pure_description_asks_nothing() -> None:
@@ -211,26 +227,29 @@ def test_the_confirmation_is_translated() -> None:
 def test_the_command_prints_answers_evidence_and_the_notice_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["understand", "我是工程师，想报高工，没有受过处分", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data == {"answers": {"sanction": "no", "level": "associate_senior"},
-                    "evidence": {"sanction": "没有受过处分", "level": "想报高工"},
-                    "notice": "2021-xinjiang-nonferrous"}
+    assert data == {
+        "answers": {"sanction": "no", "level": "associate_senior"},
+        "evidence": {"sanction": "没有受过处分", "level": "想报高工"},
+        "notice": "2021-xinjiang-nonferrous",
+    }
 
 
 def test_the_command_prints_the_confirmation_message_as_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["understand", "援派两年想报高工"]) == 0
     assert capsys.readouterr().out.strip() == (
-        "我理解为：单位类别 对口支援新疆的援派人员；援派情况 援派期一年以上，目前正在援疆；拟申报 副高级（高级工程师）")
+        "我理解为：单位类别 对口支援新疆的援派人员；援派情况 援派期一年以上，目前正在援疆；拟申报 副高级（高级工程师）"
+    )
 
 
-def test_the_command_reads_standard_input(monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("想报助工".encode())))
     assert main(["understand", "-", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["answers"] == {"level": "junior"}
 
 
-@pytest.mark.parametrize(("raw", "problem"),
-                         [(b"\xff\xfe\x00bad", "not UTF-8"), (b"x" * (64 * 1024 + 1), "larger than")])
+@pytest.mark.parametrize(
+    ("raw", "problem"), [(b"\xff\xfe\x00bad", "not UTF-8"), (b"x" * (64 * 1024 + 1), "larger than")]
+)
 def test_unreadable_standard_input_gets_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], raw: bytes, problem: str
 ) -> None:
@@ -252,8 +271,9 @@ def test_the_command_lists_contradictions_with_a_case_file(tmp_path: Path, capsy
     case.write_text("answers:\n  employment: in_service\n  level: intermediate\n", encoding="utf-8")
     assert main(["understand", "想报高工", "--format", "json", "--answers", str(case)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["contradictions"] == [{"question": "level", "stored": "intermediate", "found": "associate_senior",
-                                       "words": "想报高工"}]
+    assert data["contradictions"] == [
+        {"question": "level", "stored": "intermediate", "found": "associate_senior", "words": "想报高工"}
+    ]
     bad = tmp_path / "bad.yaml"
     bad.write_text("answers:\n  level: expert\n", encoding="utf-8")
     assert main(["understand", "想报高工", "--answers", str(bad)]) == 2

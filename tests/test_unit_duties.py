@@ -75,8 +75,9 @@ def test_an_hr_persona_gets_the_duties_read_off_the_notice(path: Path) -> None:
 def test_the_issues_example_answers_may_she_and_what_the_unit_sends() -> None:
     outcome = outcome_of(HR_PERSONAS[0])
     assert outcome.verdict == "eligible" and [r.id for r in outcome.reasons] == ["aid_worker"]
-    text = "\n".join(to_plain(m) for m in duties_messages(NOTICE, unit_duties(NOTICE, outcome, TODAY), "zh_Hans",
-                                                          "本案例"))
+    text = "\n".join(
+        to_plain(m) for m in duties_messages(NOTICE, unit_duties(NOTICE, outcome, TODAY), "zh_Hans", "本案例")
+    )
     assert "按援派期计算" in text and "不要求已在疆工作满一年" in text  # the reading of 二（三）
     assert "派出单位（原所在单位）组织人事部门审核同意" in text
     assert "本通知未写明" in text and "请向下方联系人确认" in text and "0991－4841923" in text
@@ -88,9 +89,17 @@ def test_the_issues_example_answers_may_she_and_what_the_unit_sends() -> None:
 def test_every_duty_cites_a_listed_clause_and_quotes_the_notice_verbatim() -> None:
     refs = {c.ref for c in NOTICE.clauses}
     text = squash(NOTICE.text)
-    assert {d.id for d in NOTICE.unit_duties} >= {"review", "accountability", "publicity", "recommendation_wording",
-                                                  "years_proof", "aid_worker", "entrusted", "submission_limit",
-                                                  "paper_materials"}
+    assert {d.id for d in NOTICE.unit_duties} >= {
+        "review",
+        "accountability",
+        "publicity",
+        "recommendation_wording",
+        "years_proof",
+        "aid_worker",
+        "entrusted",
+        "submission_limit",
+        "paper_materials",
+    }
     for duty in NOTICE.unit_duties:
         assert duty.ref in refs and set(duty.see_also) <= refs
         assert squash(duty.quote) in text
@@ -149,15 +158,18 @@ def test_a_notice_without_unit_duties_gives_none() -> None:
     assert unit_duties(second, outcome, TODAY).duties == ()
 
 
-@pytest.mark.parametrize(("edit", "problem"), [
-    (lambda d: d["unit_duties"][0].update(interpretations=["nope"]), "'nope' is not an interpretation"),
-    (lambda d: d["unit_duties"][0].update(quote="通知里没有这句话"), "quote does not appear"),
-    (lambda d: d["unit_duties"][0].update(ref="九（九）"), "not listed under clauses"),
-    (lambda d: d["unit_duties"][0].update(unclear=True), "must name the interpretation"),
-    (lambda d: d["unit_duties"][0].update(working_day_date="nope"), "is not a working-day date"),
-    (lambda d: d["unit_duties"][0].update(wording="不在通知里的措辞"), "quote does not appear"),
-    (lambda d: d["attachments"][0]["level_words"].update(master="硕"), "is not a level id"),
-])
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda d: d["unit_duties"][0].update(interpretations=["nope"]), "'nope' is not an interpretation"),
+        (lambda d: d["unit_duties"][0].update(quote="通知里没有这句话"), "quote does not appear"),
+        (lambda d: d["unit_duties"][0].update(ref="九（九）"), "not listed under clauses"),
+        (lambda d: d["unit_duties"][0].update(unclear=True), "must name the interpretation"),
+        (lambda d: d["unit_duties"][0].update(working_day_date="nope"), "is not a working-day date"),
+        (lambda d: d["unit_duties"][0].update(wording="不在通知里的措辞"), "quote does not appear"),
+        (lambda d: d["attachments"][0]["level_words"].update(master="硕"), "is not a level id"),
+    ],
+)
 def test_a_malformed_unit_duty_is_refused_naming_the_entry(tmp_path: Path, edit: Any, problem: str) -> None:
     source = NOTICES_DIR / "2021-xinjiang-nonferrous.yaml"
     data = safe_load(source.read_text(encoding="utf-8"))

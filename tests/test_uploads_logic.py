@@ -33,10 +33,12 @@ from tests.conftest import EXAMPLES_DIR, NOTICE_YAML
 from tests.support.yamlfast import safe_load
 
 NOTICE = default_notice()
-CE_SPECIALTY = ("继续教育培训合格证书 王某同志：于{year}年度参加专业技术人员专业科目继续教育培训，"
-                "完成规定学时90学时，经考核合格。")
-CE_PUBLIC = ("继续教育培训合格证书 王某同志：于{year}年度参加专业技术人员公需科目继续教育培训，"
-             "完成规定学时30学时，经考核合格。")
+CE_SPECIALTY = (
+    "继续教育培训合格证书 王某同志：于{year}年度参加专业技术人员专业科目继续教育培训，完成规定学时90学时，经考核合格。"
+)
+CE_PUBLIC = (
+    "继续教育培训合格证书 王某同志：于{year}年度参加专业技术人员公需科目继续教育培训，完成规定学时30学时，经考核合格。"
+)
 ASSESSMENT = "专业技术人员业务考核登记表（{year}年度） 姓名 王某 考核年度 {year}年度 考核等次 合格 {next}年1月5日"
 
 
@@ -50,8 +52,7 @@ def test_the_years_and_bounds_come_from_the_items_quotes() -> None:
     assert items["assessment_2018_2020"].recognize.years == (2018, 2019, 2020)  # type: ignore[union-attr]
     assert items["work_summary"].recognize.characters == (2000, 3000)  # type: ignore[union-attr]
     dated = ("ce_specialty_2021", "ce_public_2016_2020", "assessment_2018_2020", "work_summary")
-    assert [items[i].ref for i in dated] \
-        == ["五（一）8", "五（一）8", "五（一）9", "五（一）10"]
+    assert [items[i].ref for i in dated] == ["五（一）8", "五（一）8", "五（一）9", "五（一）10"]
 
 
 def test_quoted_years_and_bounds() -> None:
@@ -85,16 +86,30 @@ def _item(data: dict, item_id: str) -> dict:  # type: ignore[type-arg]
     return next(it for it in data["items"] if it["id"] == item_id)
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    (lambda d: _item(d, "ce_specialty_2021")["recognize"].update(kind="公需科目"), "is not in the item's quote"),
-    (lambda d: _item(d, "title_certificate").update(recognize={"documents": [{"name": "x", "words": ["职称"]}],
-                                                                "dated": True}), "names no year"),
-    (lambda d: _item(d, "title_certificate").update(recognize={"documents": [{"name": "x", "words": ["职称"]}],
-                                                                "counted": True}), "names no bounds"),
-    (lambda d: _item(d, "work_summary")["recognize"].update(interpretation="nope"), "'nope' is not an interpretation"),
-    (lambda d: d["uploads"]["format"].update(quote="上传PDF"), "quote does not appear in the notice text"),
-    (lambda d: d["uploads"]["legible"].update(ref="九"), "cites clause '九'"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: _item(d, "ce_specialty_2021")["recognize"].update(kind="公需科目"), "is not in the item's quote"),
+        (
+            lambda d: _item(d, "title_certificate").update(
+                recognize={"documents": [{"name": "x", "words": ["职称"]}], "dated": True}
+            ),
+            "names no year",
+        ),
+        (
+            lambda d: _item(d, "title_certificate").update(
+                recognize={"documents": [{"name": "x", "words": ["职称"]}], "counted": True}
+            ),
+            "names no bounds",
+        ),
+        (
+            lambda d: _item(d, "work_summary")["recognize"].update(interpretation="nope"),
+            "'nope' is not an interpretation",
+        ),
+        (lambda d: d["uploads"]["format"].update(quote="上传PDF"), "quote does not appear in the notice text"),
+        (lambda d: d["uploads"]["legible"].update(ref="九"), "cites clause '九'"),
+    ],
+)
 def test_a_broken_recognize_or_uploads_block_is_named(tmp_path: Path, change, problem: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(KnowledgeError) as err:
         load_notice(_broken(tmp_path, change))
@@ -110,40 +125,59 @@ def test_the_counting_reading_is_recorded_as_an_interpretation() -> None:
 # --- recognition ---
 
 
-@pytest.mark.parametrize(("text", "item", "year", "ok"), [
-    (CE_SPECIALTY.format(year=2021), "ce_specialty_2021", 2021, True),
-    (CE_SPECIALTY.format(year=2020), "ce_specialty_2021", 2020, False),  # 五（一）8 asks for 2021
-    (CE_PUBLIC.format(year=2016), "ce_public_2016_2020", 2016, True),
-    (CE_PUBLIC.format(year=2020), "ce_public_2016_2020", 2020, True),
-    (CE_PUBLIC.format(year=2015), "ce_public_2016_2020", 2015, False),
-    (CE_PUBLIC.format(year=2021), "ce_public_2016_2020", 2021, False),
-    (ASSESSMENT.format(year=2019, next=2020), "assessment_2018_2020", 2019, True),
-    (ASSESSMENT.format(year=2017, next=2018), "assessment_2018_2020", 2017, False),  # outside 2018-2020
-    (ASSESSMENT.format(year=2021, next=2022), "assessment_2018_2020", 2021, False),
-])
+@pytest.mark.parametrize(
+    ("text", "item", "year", "ok"),
+    [
+        (CE_SPECIALTY.format(year=2021), "ce_specialty_2021", 2021, True),
+        (CE_SPECIALTY.format(year=2020), "ce_specialty_2021", 2020, False),  # 五（一）8 asks for 2021
+        (CE_PUBLIC.format(year=2016), "ce_public_2016_2020", 2016, True),
+        (CE_PUBLIC.format(year=2020), "ce_public_2016_2020", 2020, True),
+        (CE_PUBLIC.format(year=2015), "ce_public_2016_2020", 2015, False),
+        (CE_PUBLIC.format(year=2021), "ce_public_2016_2020", 2021, False),
+        (ASSESSMENT.format(year=2019, next=2020), "assessment_2018_2020", 2019, True),
+        (ASSESSMENT.format(year=2017, next=2018), "assessment_2018_2020", 2017, False),  # outside 2018-2020
+        (ASSESSMENT.format(year=2021, next=2022), "assessment_2018_2020", 2021, False),
+    ],
+)
 def test_dated_items_and_their_years(text: str, item: str, year: int, ok: bool) -> None:
     match = recognize(NOTICE, text)
     assert match is not None
     assert (match.item, match.year, match.year_ok) == (item, year, ok)
 
 
-@pytest.mark.parametrize(("text", "item", "document"), [
-    ("职称证书 姓名：王某 资格名称：工程师 评审机构：某某评审委员会 批准文号：新色职字〔2015〕12号",
-     "title_certificate", "职称证书"),
-    ("普通高等学校 毕业证书 学生王某，于2008年9月至2012年7月在本校本科学习，成绩合格，准予毕业。",
-     "education_certificates", "毕业证书"),
-    ("学士学位证书 王某，男。经审核符合《中华人民共和国学位条例》的规定，授予工学学士学位。",
-     "education_certificates", "学位证书"),
-    ("委托评审函 新疆维吾尔自治区专业技术人员职称办公室：现委托贵办组织评审。",
-     "entrustment_upload", "委托评审函"),
-    ("公 示 结 果 王某同志申报材料在本单位公示5天，公示期间未收到投诉、举报，公示无异议。",
-     "publicity_result_upload", "公示结果"),
-    ("专业技术职务任职资格评审材料真实性 承 诺 书 本人承诺：所提供的证明材料真实有效。",
-     "commitment_letter_upload", "承诺书"),
-    ("继续教育学习免试审批表 姓名 免考理由 参加“访惠聚”驻村工作",
-     "ce_exemption_form_upload", "继续教育免试审批表"),
-    ("姓名 王某 性别 男 民族 汉 住址 某某路1号 公民身份号码 650102199001011234", "id_card_and_photo", "身份证"),
-])
+@pytest.mark.parametrize(
+    ("text", "item", "document"),
+    [
+        (
+            "职称证书 姓名：王某 资格名称：工程师 评审机构：某某评审委员会 批准文号：新色职字〔2015〕12号",
+            "title_certificate",
+            "职称证书",
+        ),
+        (
+            "普通高等学校 毕业证书 学生王某，于2008年9月至2012年7月在本校本科学习，成绩合格，准予毕业。",
+            "education_certificates",
+            "毕业证书",
+        ),
+        (
+            "学士学位证书 王某，男。经审核符合《中华人民共和国学位条例》的规定，授予工学学士学位。",
+            "education_certificates",
+            "学位证书",
+        ),
+        ("委托评审函 新疆维吾尔自治区专业技术人员职称办公室：现委托贵办组织评审。", "entrustment_upload", "委托评审函"),
+        (
+            "公 示 结 果 王某同志申报材料在本单位公示5天，公示期间未收到投诉、举报，公示无异议。",
+            "publicity_result_upload",
+            "公示结果",
+        ),
+        (
+            "专业技术职务任职资格评审材料真实性 承 诺 书 本人承诺：所提供的证明材料真实有效。",
+            "commitment_letter_upload",
+            "承诺书",
+        ),
+        ("继续教育学习免试审批表 姓名 免考理由 参加“访惠聚”驻村工作", "ce_exemption_form_upload", "继续教育免试审批表"),
+        ("姓名 王某 性别 男 民族 汉 住址 某某路1号 公民身份号码 650102199001011234", "id_card_and_photo", "身份证"),
+    ],
+)
 def test_each_kind_the_checklist_names_is_recognised(text: str, item: str, document: str) -> None:
     match = recognize(NOTICE, text)
     assert match is not None and (match.item, match.document) == (item, document)
@@ -195,8 +229,9 @@ def test_an_item_not_on_the_checklist_is_said_so() -> None:
     assert "entrustment_upload" not in {it.id for it in outcome.checklist}
     match = recognize(NOTICE, "委托评审函 现委托贵办组织评审", scope_of(NOTICE, outcome))
     assert match is not None and match.item == "entrustment_upload" and match.on_checklist is False
-    assert "不在您的材料清单中" in report_text(NOTICE, UploadReport("x.jpg", 1, "jpeg", match=match,
-                                                                 recognition="on"), "zh_Hans")
+    assert "不在您的材料清单中" in report_text(
+        NOTICE, UploadReport("x.jpg", 1, "jpeg", match=match, recognition="on"), "zh_Hans"
+    )
 
 
 def test_partial_answers_rule_out_items_by_level() -> None:
@@ -207,12 +242,15 @@ def test_partial_answers_rule_out_items_by_level() -> None:
     assert scope_of(NOTICE, None).possible == frozenset(it.id for it in NOTICE.items)
 
 
-@pytest.mark.parametrize(("text", "year"), [
-    ("于2020年度参加培训 2021年1月5日发证", 2020),  # the training year, not the date of issue
-    ("考核年度：2019 2020年1月", 2019),
-    ("2021年参加学习 2022年1月颁发", 2021),  # no 年度: the earliest of the most frequent
-    ("证书编号 XJ2021001", None),
-])
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("于2020年度参加培训 2021年1月5日发证", 2020),  # the training year, not the date of issue
+        ("考核年度：2019 2020年1月", 2019),
+        ("2021年参加学习 2022年1月颁发", 2021),  # no 年度: the earliest of the most frequent
+        ("证书编号 XJ2021001", None),
+    ],
+)
 def test_read_year(text: str, year: int | None) -> None:
     assert read_year(text) == year
 
@@ -267,9 +305,17 @@ def summary_text(total: int, punctuation_every: int = 15, digits: bool = True) -
     return text
 
 
-@pytest.mark.parametrize(("total", "verdict"), [
-    (1999, "under"), (2000, "within"), (2001, "within"), (2999, "within"), (3000, "within"), (3001, "over"),
-])
+@pytest.mark.parametrize(
+    ("total", "verdict"),
+    [
+        (1999, "under"),
+        (2000, "within"),
+        (2001, "within"),
+        (2999, "within"),
+        (3000, "within"),
+        (3001, "over"),
+    ],
+)
 def test_the_summary_just_under_at_and_over_each_bound(total: int, verdict: str) -> None:
     check = check_summary(NOTICE, summary_text(total))
     assert check is not None
@@ -285,8 +331,10 @@ def test_a_summary_within_by_one_count_and_under_by_the_other_is_flagged() -> No
     assert NOTICE.interpretation("summary_character_count").choice in text  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("total", "line"), [(1999, "字数不足：请至少补充1字。"), (3001, "字数过多：请至少删减1字。"),
-                                             (2500, "在规定范围之内。")])
+@pytest.mark.parametrize(
+    ("total", "line"),
+    [(1999, "字数不足：请至少补充1字。"), (3001, "字数过多：请至少删减1字。"), (2500, "在规定范围之内。")],
+)
 def test_the_summary_verdict_cites_5_1_10(total: int, line: str) -> None:
     check = check_summary(NOTICE, summary_text(total, punctuation_every=40))
     text = report_text(NOTICE, UploadReport("总结.txt", 1, "txt", summary=check, recognition="text"), "zh_Hans")
@@ -306,17 +354,25 @@ def test_every_verdict_cites_its_clause() -> None:
     match = recognize(NOTICE, CE_SPECIALTY.format(year=2020))
     from conversations.uploads import Legibility
 
-    report = _report(accepted=False, upright=False, rotation=90, match=match, converted=(b"jpg",),
-                     legibility=Legibility(False, ("blurred",), 1600, 1131, 0.1, 200.0))
+    report = _report(
+        accepted=False,
+        upright=False,
+        rotation=90,
+        match=match,
+        converted=(b"jpg",),
+        legibility=Legibility(False, ("blurred",), 1600, 1131, 0.1, 200.0),
+    )
     lines = report_json(NOTICE, report, "zh_Hans")["notes"]
     cited = [line for line in lines if re.search(r"（依据：\S+）$", line)]
     assert any(line.startswith("格式：PNG") and "四（二）" in line for line in cited)
     assert any(line.startswith("方向：不是正向，需顺时针旋转90°") and "四（二）" in line for line in cited)
     assert any("不清晰（图像模糊）" in line for line in lines)
     assert any("因申报人上传材料虚假、不清晰" in line and line.endswith("（依据：四（二））") for line in cited)
-    assert any(line == "材料：继续教育培训合格证书（专业科目），"
-                       "对应清单“专业科目继续教育：2021年度培训合格证书”。（依据：五（一）8）"
-               for line in cited)
+    assert any(
+        line == "材料：继续教育培训合格证书（专业科目），"
+        "对应清单“专业科目继续教育：2021年度培训合格证书”。（依据：五（一）8）"
+        for line in cited
+    )
     assert "年度不符：这是2020年度的专业科目继续教育培训合格证书，五（一）8要求2021年度。" in lines
 
 

@@ -33,8 +33,10 @@ pytestmark = pytest.mark.xdist_group("scans")
 
 NOTICE = default_notice()
 ENGINE = find_engine()
-needs_ocr = pytest.mark.skipif(ENGINE is None, reason="Tesseract with chi_sim and osd is not installed "
-                                                      "(apt: tesseract-ocr-chi-sim tesseract-ocr-osd)")
+needs_ocr = pytest.mark.skipif(
+    ENGINE is None,
+    reason="Tesseract with chi_sim and osd is not installed (apt: tesseract-ocr-chi-sim tesseract-ocr-osd)",
+)
 
 
 @cache
@@ -146,16 +148,25 @@ def test_the_item_and_the_year_are_read(checked, name: str) -> None:  # type: ig
 
 
 @needs_ocr
-@pytest.mark.parametrize(("name", "line"), [
-    ("ce_specialty-2020-upright-jpeg-0",
-     "年度不符：这是2020年度的专业科目继续教育培训合格证书，五（一）8要求2021年度。"),
-    ("ce_public-2015-upright-png-0",
-     "年度不符：这是2015年度的公需科目继续教育培训合格证书，五（一）8要求2016-2020年度。"),
-    ("assessment-2017-upright-jpeg-0",
-     "年度不符：这是2017年度的专业技术人员业务考核登记表，五（一）9要求2018-2020年度。"),
-    ("ce_specialty-2021-upright-jpeg-0", "年度：2021年度，符合要求。（依据：五（一）8）"),
-    ("assessment-2019-upright-pdf-0", "年度：2019年度，符合要求。（依据：五（一）9）"),
-])
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            "ce_specialty-2020-upright-jpeg-0",
+            "年度不符：这是2020年度的专业科目继续教育培训合格证书，五（一）8要求2021年度。",
+        ),
+        (
+            "ce_public-2015-upright-png-0",
+            "年度不符：这是2015年度的公需科目继续教育培训合格证书，五（一）8要求2016-2020年度。",
+        ),
+        (
+            "assessment-2017-upright-jpeg-0",
+            "年度不符：这是2017年度的专业技术人员业务考核登记表，五（一）9要求2018-2020年度。",
+        ),
+        ("ce_specialty-2021-upright-jpeg-0", "年度：2021年度，符合要求。（依据：五（一）8）"),
+        ("assessment-2019-upright-pdf-0", "年度：2019年度，符合要求。（依据：五（一）9）"),
+    ],
+)
 def test_wrong_years_are_named(checked, name: str, line: str) -> None:  # type: ignore[no-untyped-def]
     _, report = checked(name)
     assert line in report_text(NOTICE, report, "zh_Hans").split("\n")
@@ -179,8 +190,12 @@ def test_nothing_read_from_a_scan_is_kept_logged_or_written(checked, caplog, tmp
         report = check_upload(NOTICE, None, scan.filename, scan.content)
     assert report.item == "id_card_and_photo"
     assert list(tmp_path.iterdir()) == []
-    everything = repr(report) + str(report_json(NOTICE, report, "zh_Hans")) + "".join(
-        report_messages(NOTICE, report, "zh_Hans")) + caplog.text
+    everything = (
+        repr(report)
+        + str(report_json(NOTICE, report, "zh_Hans"))
+        + "".join(report_messages(NOTICE, report, "zh_Hans"))
+        + caplog.text
+    )
     for secret in (scan.id_number, scan.id_number[-6:], scan.id_number[6:14]):
         assert secret not in everything
     # The report's fields hold verdicts and numbers, never text read from the file.
@@ -231,12 +246,12 @@ def _text_pdf(text: str) -> bytes:
     rcParams["pdf.fonttype"] = 42
     font = font_manager.FontProperties(fname="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     flat = text.replace("\n", "")
-    lines = [flat[i:i + 40] for i in range(0, len(flat), 40)]
+    lines = [flat[i : i + 40] for i in range(0, len(flat), 40)]
     out = io.BytesIO()
     with PdfPages(out) as pdf:
         for start in range(0, len(lines), 45):
             figure = Figure(figsize=(8.27, 11.69))
-            for row, line in enumerate(lines[start:start + 45]):
+            for row, line in enumerate(lines[start : start + 45]):
                 figure.text(0.08, 0.95 - row * 0.02, line, fontproperties=font, fontsize=10)
             pdf.savefig(figure)
     return out.getvalue()
@@ -279,14 +294,17 @@ def test_a_file_above_telegrams_limit_is_refused_with_one_clear_line() -> None:
     assert lines == ["文件大于20 MB，超过机器人可从Telegram下载的上限。请压缩后或分页发送。"]
 
 
-@pytest.mark.parametrize(("name", "content", "refused"), [
-    ("empty.jpg", b"", "empty"),
-    ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "unreadable"),
-    ("broken.pdf", b"%PDF-1.4\n garbage", "unreadable"),
-    ("broken.docx", b"PK\x03\x04" + b"\0" * 64, "unsupported"),
-    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "unsupported"),
-    ("random.bin", bytes(range(256)) * 4, "unsupported"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "refused"),
+    [
+        ("empty.jpg", b"", "empty"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "unreadable"),
+        ("broken.pdf", b"%PDF-1.4\n garbage", "unreadable"),
+        ("broken.docx", b"PK\x03\x04" + b"\0" * 64, "unsupported"),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "unsupported"),
+        ("random.bin", bytes(range(256)) * 4, "unsupported"),
+    ],
+)
 def test_bad_files_get_a_clear_reply_and_never_crash(name: str, content: bytes, refused: str) -> None:
     report = check_upload(NOTICE, None, name, content, engine=None)
     assert report.refused == refused

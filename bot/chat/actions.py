@@ -126,8 +126,19 @@ class ProcessFile:
     content: bytes | None = field(default=None, repr=False)  # already fetched by the adapter (a small document)
 
 
-Action = (Send | EditOrigin | EditMessage | Toast | SendDocument | SendPhoto | CopyMessage | SetCommands
-          | WakeSender | Later | ProcessFile)
+Action = (
+    Send
+    | EditOrigin
+    | EditMessage
+    | Toast
+    | SendDocument
+    | SendPhoto
+    | CopyMessage
+    | SetCommands
+    | WakeSender
+    | Later
+    | ProcessFile
+)
 
 
 def expanded(actions: list[Action]) -> list[Action]:

@@ -7,8 +7,26 @@ import html
 import re
 from html.parser import HTMLParser
 
-ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-                          "tg-spoiler", "blockquote", "tg-emoji"})
+ALLOWED_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "span",
+        "tg-spoiler",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 _TAG = re.compile(r"<[^>]*>")
@@ -24,12 +42,12 @@ class _EntityChecker(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
+            self.error = f'Unsupported start tag "{tag}"'
         self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1] != tag:
-            self.error = f"Unmatched end tag \"{tag}\""
+            self.error = f'Unmatched end tag "{tag}"'
         else:
             self.stack.pop()
 

@@ -100,8 +100,17 @@ class Registry:
     fallbacks: Fallbacks = field(default_factory=Fallbacks)
     views: dict[str, Callable[..., Any]] = field(default_factory=dict)  # delivery's views (bot.delivery.views)
 
-    def command(self, name: str, description: str, help: str, step: Step, *, rank: int, role: Role = None,
-                needs_notice: bool = True) -> None:
+    def command(
+        self,
+        name: str,
+        description: str,
+        help: str,
+        step: Step,
+        *,
+        rank: int,
+        role: Role = None,
+        needs_notice: bool = True,
+    ) -> None:
         if name in self.commands:
             raise ValueError(f"/{name} is registered twice")
         entries = [*self.commands.values(), CommandEntry(name, description, help, step, rank, role, needs_notice)]

@@ -100,8 +100,18 @@ class ChatService:
             state.notice_id = offered.id
         notice = self.notices.get(state.notice_id)
         roles = roles_of(db, event.user_id, self.env.contact_ids)
-        turn = Turn(state, notice or offered, interview_for(notice or offered), self.clock, roles=roles, db=db,
-                    env=self.env, offered=offered, notice_gone=notice is None, loaded=self.notices)
+        turn = Turn(
+            state,
+            notice or offered,
+            interview_for(notice or offered),
+            self.clock,
+            roles=roles,
+            db=db,
+            env=self.env,
+            offered=offered,
+            notice_gone=notice is None,
+            loaded=self.notices,
+        )
         if isinstance(event, Command) and state.awaiting is not None:
             state.await_input(None)  # a command ends any wizard waiting for input
         route = self.registry.route_for(event, roles=roles, awaiting=state.awaiting)
@@ -114,15 +124,17 @@ class ChatService:
         elif (before.exists and state != before) or (not before.exists and (state.started or turn.remember)):
             # a stranger's junk stores nothing
             summary = None
-            if state.started and state.notice_id is not None and state.interview_changed(
-                    before if before.exists else None):
+            if (
+                state.started
+                and state.notice_id is not None
+                and state.interview_changed(before if before.exists else None)
+            ):
                 summary = users.summary(state, self.notices.get(state.notice_id))
                 if self._summary_stored(before, summary, state.chat_id):
                     summary = None  # an answer in mid-interview: the stored row says this already
             users.save_user(db, state, before if before.exists else None, summary)
         state_name = "deleted" if turn.deleted else (state.current_question or ("outcome" if state.started else "new"))
         return turn.actions, step.__name__, state_name
-
 
     def _summary_stored(self, before: UserState, summary: summaries.Summary, chat_id: int) -> bool:
         """Whether the applicant's summary row already holds `summary` (and `chat_id`): it was

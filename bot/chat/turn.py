@@ -56,8 +56,7 @@ def _question_view(
         chosen=option.label if option else None,
     )
     rows: list[tuple[Button, ...]] = [
-        (Answer(question.id, o.id).button(("✓ " if o.id == chosen_id else "") + o.label),)
-        for o in question.options
+        (Answer(question.id, o.id).button(("✓ " if o.id == chosen_id else "") + o.label),) for o in question.options
     ]
     navigation = []
     if number > 1:
@@ -194,8 +193,9 @@ class Turn:
     def send_outcome(self, *, with_document: bool) -> None:
         """The outcome, its checklist and (with_document) the checklist file, rendered from the
         state as it is now once the actions before it have been sent."""
-        frozen = Turn(self.state.snapshot(), self.notice, self.interview, self.clock, env=self.env,
-                      offered=self.offered)
+        frozen = Turn(
+            self.state.snapshot(), self.notice, self.interview, self.clock, env=self.env, offered=self.offered
+        )
         self.actions.append(Later(lambda: frozen.outcome_actions(with_document=with_document)))
 
     def today(self) -> dt.date:
@@ -241,8 +241,9 @@ class Turn:
     def document(self, outcome: Outcome) -> SendDocument:
         zone = ZoneInfo(self.notice.info.timezone)
         generated = self.clock().astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        html = outcome_html(self.notice, outcome, self.locale, self.state.ticks, generated=generated,
-                            today=self.today())
+        html = outcome_html(
+            self.notice, outcome, self.locale, self.state.ticks, generated=generated, today=self.today()
+        )
         return SendDocument(
             filename=f"checklist-{self.notice.id}.html",
             content=html.encode("utf-8"),

@@ -47,8 +47,9 @@ class WorkPool:
     def _executor_now(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="zhicheng-work",
-                                                    initializer=self._lower_priority)
+                self._executor = ThreadPoolExecutor(
+                    self.workers, thread_name_prefix="zhicheng-work", initializer=self._lower_priority
+                )
             return self._executor
 
     def _lower_priority(self) -> None:

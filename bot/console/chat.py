@@ -90,8 +90,9 @@ class ConsoleChat:
             size = None
         if size is None:
             return None
-        return Attachment(self.user_id, self.user_id, None, kind="document", file_name=path.name, file_size=size,
-                          file_ref=str(path))
+        return Attachment(
+            self.user_id, self.user_id, None, kind="document", file_name=path.name, file_size=size, file_ref=str(path)
+        )
 
     def event_for(self, line: str) -> Event:
         line = line.strip()
@@ -99,7 +100,7 @@ class ConsoleChat:
         update_id = None  # typed lines are never delivered twice
         self._pressed = None
         if line.split(maxsplit=1)[:1] == [UPLOAD]:
-            upload = self.upload_event(line[len(UPLOAD):])
+            upload = self.upload_event(line[len(UPLOAD) :])
             if upload is not None:
                 return upload
         if line.startswith("/"):
@@ -133,7 +134,7 @@ class ConsoleChat:
         while any(isinstance(a, ProcessFile) for a in actions):  # what comes before shows while the file is worked on
             at = next(i for i, a in enumerate(actions) if isinstance(a, ProcessFile))
             self.show(actions[:at])
-            action, actions = actions[at], actions[at + 1:]
+            action, actions = actions[at], actions[at + 1 :]
             assert isinstance(action, ProcessFile)
             try:
                 actions = expanded(await carry_out(action, await asyncio.to_thread(read_file, action))) + actions
@@ -144,7 +145,8 @@ class ConsoleChat:
 
     async def _user_exists(self) -> bool:
         return await self.service.storage.atomically(
-            lambda db: db.execute("SELECT 1 FROM users WHERE user_id = ?", (self.user_id,)).fetchone() is not None)
+            lambda db: db.execute("SELECT 1 FROM users WHERE user_id = ?", (self.user_id,)).fetchone() is not None
+        )
 
     def _keyboard(self, keyboard: Keyboard | None, owner: int) -> None:
         if not keyboard:
@@ -191,8 +193,10 @@ class ConsoleChat:
 
     def show(self, actions: list[Action]) -> None:
         in_place = self._pressed is not None and all(
-            isinstance(a, (Toast, SendDocument)) or (isinstance(a, EditOrigin) and self._same_buttons(
-                self._pressed, a.keyboard)) for a in actions)
+            isinstance(a, (Toast, SendDocument))
+            or (isinstance(a, EditOrigin) and self._same_buttons(self._pressed, a.keyboard))
+            for a in actions
+        )
         new_screen = not in_place
         if new_screen:
             self.choices, self._owner, self._texts, self._labels = [], [], [], {}
@@ -248,8 +252,11 @@ async def _console(
         service = ChatService(storage, notice, registry, clock=clock or Clock(), env=env, notices=other_notices(notice))
         await service.refresh_summaries()
         chat = ConsoleChat(service, user_id, out, settings.db_path.parent / "documents")
-        print(f"职称申报助手 · console · {settings.db_path}  (/help; /upload PATH checks a file; "
-              "Ctrl-C or Ctrl-D to leave)", file=out)
+        print(
+            f"职称申报助手 · console · {settings.db_path}  (/help; /upload PATH checks a file; "
+            "Ctrl-C or Ctrl-D to leave)",
+            file=out,
+        )
         await chat.welcome()
         lines = _lines_of(stdin)
         while True:

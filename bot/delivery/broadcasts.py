@@ -47,20 +47,37 @@ class Broadcast:
 
 
 def _broadcast(row: Sequence[Any]) -> Broadcast:
-    return Broadcast(row[0], row[1], row[2], dt.datetime.fromisoformat(row[3]), Audience.from_json(row[4]),
-                     outbox.decode(row[5]), row[6], row[7], row[8], dt.datetime.fromisoformat(row[9]), bool(row[10]))
+    return Broadcast(
+        row[0],
+        row[1],
+        row[2],
+        dt.datetime.fromisoformat(row[3]),
+        Audience.from_json(row[4]),
+        outbox.decode(row[5]),
+        row[6],
+        row[7],
+        row[8],
+        dt.datetime.fromisoformat(row[9]),
+        bool(row[10]),
+    )
 
 
-_COLUMNS = ("id, author_id, author_chat, scheduled_at, audience, payload, status, recipients, progress_message, "
-            "created_at, progress_final")
-_INSERT = ("INSERT INTO broadcasts (author_id, author_chat, created_at, scheduled_at, audience, payload, status) "
-           "VALUES (?, ?, ?, ?, ?, ?, 'scheduled')")
+_COLUMNS = (
+    "id, author_id, author_chat, scheduled_at, audience, payload, status, recipients, progress_message, "
+    "created_at, progress_final"
+)
+_INSERT = (
+    "INSERT INTO broadcasts (author_id, author_chat, created_at, scheduled_at, audience, payload, status) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'scheduled')"
+)
 _GET = f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?"
 _LISTING = f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?"
 _SET_PROGRESS = "UPDATE broadcasts SET progress_message = ? WHERE id = ?"
 _CANCEL = "UPDATE broadcasts SET status = 'cancelled' WHERE id = ? AND status IN ('scheduled', 'queued')"
-_WITHDRAW = ("UPDATE outbox SET status = 'cancelled', last_error = 'broadcast cancelled' "
-             "WHERE kind = 'broadcast' AND ref = ? AND status = 'pending'")
+_WITHDRAW = (
+    "UPDATE outbox SET status = 'cancelled', last_error = 'broadcast cancelled' "
+    "WHERE kind = 'broadcast' AND ref = ? AND status = 'pending'"
+)
 
 
 def _created(at: dt.datetime, now: dt.datetime, audience: Audience, broadcast_id: int) -> tuple[str, dict[str, Any]]:
@@ -69,11 +86,21 @@ def _created(at: dt.datetime, now: dt.datetime, audience: Audience, broadcast_id
     return action, {"broadcast": broadcast_id, "audience": json.loads(audience.to_json()), "scheduled_at": iso(at)}
 
 
-def create(db: sqlite3.Connection, *, author_id: int, author_chat: int | None, audience: Audience,
-           messages: Sequence[outbox.Message], at: dt.datetime, now: dt.datetime, recipients: int) -> int:
+def create(
+    db: sqlite3.Connection,
+    *,
+    author_id: int,
+    author_chat: int | None,
+    audience: Audience,
+    messages: Sequence[outbox.Message],
+    at: dt.datetime,
+    now: dt.datetime,
+    recipients: int,
+) -> int:
     """Store a broadcast to be queued at `at` (now or later) and audit it. Returns its id."""
     cursor = db.execute(
-        _INSERT, (author_id, author_chat, iso(now), iso(at), audience.to_json(), outbox.encode(messages)))
+        _INSERT, (author_id, author_chat, iso(now), iso(at), audience.to_json(), outbox.encode(messages))
+    )
     broadcast_id = int(cursor.lastrowid or 0)
     action, detail = _created(at, now, audience, broadcast_id)
     audit(db, author_id, action, now, recipients=recipients, **detail)
@@ -102,7 +129,8 @@ def showing_progress(db: sqlite3.Connection) -> list[Broadcast]:
     those ended (done, cancelled) whose message does not show the end yet."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM broadcasts WHERE progress_message IS NOT NULL AND author_chat IS NOT NULL "
-        "AND (status = 'queued' OR (status IN ('done', 'cancelled') AND progress_final = 0)) ORDER BY id")
+        "AND (status = 'queued' OR (status IN ('done', 'cancelled') AND progress_final = 0)) ORDER BY id"
+    )
     return [_broadcast(r) for r in rows]
 
 
@@ -119,8 +147,9 @@ def cancel(db: sqlite3.Connection, broadcast_id: int, actor_id: int, now: dt.dat
 
 def progress(db: sqlite3.Connection, broadcast_id: int) -> dict[str, int]:
     """The broadcast's rows by status: sent, failed, pending (waiting), sending, cancelled."""
-    rows = db.execute("SELECT status, COUNT(*) FROM outbox WHERE kind = 'broadcast' AND ref = ? GROUP BY status",
-                      (str(broadcast_id),))
+    rows = db.execute(
+        "SELECT status, COUNT(*) FROM outbox WHERE kind = 'broadcast' AND ref = ? GROUP BY status", (str(broadcast_id),)
+    )
     return {status: n for status, n in rows}
 
 
@@ -130,13 +159,20 @@ def tally(db: sqlite3.Connection, broadcast_id: int) -> Tally:
 
 
 def due(db: sqlite3.Connection, now: dt.datetime) -> list[Broadcast]:
-    rows = db.execute(f"SELECT {_COLUMNS} FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? "
-                      "ORDER BY id", (iso(now),))
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY id", (iso(now),)
+    )
     return [_broadcast(r) for r in rows]
 
 
-def _queue_chunk(db: sqlite3.Connection, broadcast: Broadcast, contact_ids: Collection[int], after_user: int,
-                 chunk: int, now: dt.datetime) -> int | None:
+def _queue_chunk(
+    db: sqlite3.Connection,
+    broadcast: Broadcast,
+    contact_ids: Collection[int],
+    after_user: int,
+    chunk: int,
+    now: dt.datetime,
+) -> int | None:
     """Queue the next chunk of recipients after `after_user`; returns the last user id queued, or
     None when there are no more (or the broadcast was cancelled meanwhile)."""
     current = get(db, broadcast.id)
@@ -145,8 +181,9 @@ def _queue_chunk(db: sqlite3.Connection, broadcast: Broadcast, contact_ids: Coll
     part = population.recipients(db, broadcast.audience, contact_ids, after_user=after_user, limit=chunk)
     if not part:
         return None
-    outbox.enqueue_many(db, kind=KIND, ref=str(broadcast.id), recipients=part, messages=broadcast.messages,
-                        not_before=now, now=now)
+    outbox.enqueue_many(
+        db, kind=KIND, ref=str(broadcast.id), recipients=part, messages=broadcast.messages, not_before=now, now=now
+    )
     return part[-1][1]
 
 
@@ -154,12 +191,14 @@ def _mark_queued(db: sqlite3.Connection, broadcast_id: int) -> bool:
     cursor = db.execute(
         "UPDATE broadcasts SET status = 'queued', recipients = "
         "(SELECT COUNT(*) FROM outbox WHERE kind = 'broadcast' AND ref = ?) WHERE id = ? AND status = 'scheduled'",
-        (str(broadcast_id), broadcast_id))
+        (str(broadcast_id), broadcast_id),
+    )
     return cursor.rowcount == 1
 
 
-async def queue_due(storage: Storage, now: dt.datetime, *, chunk: int = CHUNK,
-                    contact_ids: Collection[int] = ()) -> list[int]:
+async def queue_due(
+    storage: Storage, now: dt.datetime, *, chunk: int = CHUNK, contact_ids: Collection[int] = ()
+) -> list[int]:
     """Queue every broadcast whose time has come: one outbox row per recipient (contact persons,
     `contact_ids` of the settings and those added in the chat, are no recipients), a chunk per
     short transaction. Returns their ids."""
@@ -178,7 +217,8 @@ def settle(db: sqlite3.Connection) -> list[int]:
     rows = db.execute(
         "SELECT id FROM broadcasts b WHERE status = 'queued' AND NOT EXISTS "
         "(SELECT 1 FROM outbox o WHERE o.kind = 'broadcast' AND o.ref = CAST(b.id AS TEXT) "
-        "AND o.status IN ('pending', 'sending'))")
+        "AND o.status IN ('pending', 'sending'))"
+    )
     done = [r[0] for r in rows]
     if done:
         db.executemany("UPDATE broadcasts SET status = 'done' WHERE id = ?", [(i,) for i in done])

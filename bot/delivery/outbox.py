@@ -45,9 +45,12 @@ Message = Send | CopyMessage
 
 def encode(messages: Sequence[Message]) -> str:
     return json.dumps(
-        [{"copy": [m.from_chat_id, m.message_id]} if isinstance(m, CopyMessage)
-         else {"text": m.text, "keyboard": [[[b.label, b.data] for b in row] for row in m.keyboard or ()]}
-         for m in messages],
+        [
+            {"copy": [m.from_chat_id, m.message_id]}
+            if isinstance(m, CopyMessage)
+            else {"text": m.text, "keyboard": [[[b.label, b.data] for b in row] for row in m.keyboard or ()]}
+            for m in messages
+        ],
         ensure_ascii=False,
     )
 
@@ -58,9 +61,9 @@ def decode(payload: str) -> list[Message]:
         if "copy" in message:
             result.append(CopyMessage(*message["copy"]))
             continue
-        keyboard: Keyboard | None = tuple(
-            tuple(Button(label, data) for label, data in row) for row in message["keyboard"]
-        ) or None
+        keyboard: Keyboard | None = (
+            tuple(tuple(Button(label, data) for label, data in row) for row in message["keyboard"]) or None
+        )
         result.append(Send(message["text"], keyboard))
     return result
 
@@ -76,8 +79,17 @@ class OutboxRow:
     attempts: int
 
 
-def enqueue(db: sqlite3.Connection, *, kind: str, ref: str, chat_id: int, user_id: int | None,
-            messages: Sequence[Message], not_before: dt.datetime, now: dt.datetime) -> bool:
+def enqueue(
+    db: sqlite3.Connection,
+    *,
+    kind: str,
+    ref: str,
+    chat_id: int,
+    user_id: int | None,
+    messages: Sequence[Message],
+    not_before: dt.datetime,
+    now: dt.datetime,
+) -> bool:
     """Queue messages for a chat. False if the same (kind, ref, chat) was queued before or the chat
     is unreachable."""
     cursor = db.execute(
@@ -88,8 +100,16 @@ def enqueue(db: sqlite3.Connection, *, kind: str, ref: str, chat_id: int, user_i
     return cursor.rowcount == 1
 
 
-def enqueue_many(db: sqlite3.Connection, *, kind: str, ref: str, recipients: Sequence[tuple[int, int | None]],
-                 messages: Sequence[Message], not_before: dt.datetime, now: dt.datetime) -> None:
+def enqueue_many(
+    db: sqlite3.Connection,
+    *,
+    kind: str,
+    ref: str,
+    recipients: Sequence[tuple[int, int | None]],
+    messages: Sequence[Message],
+    not_before: dt.datetime,
+    now: dt.datetime,
+) -> None:
     """`enqueue` for many (chat id, user id) at once, in one statement: a broadcast's chunk."""
     payload, since, created = encode(messages), iso(not_before), iso(now)
     db.executemany(
@@ -122,14 +142,16 @@ def claim(db: sqlite3.Connection, now: dt.datetime, limit: int = BATCH) -> list[
     ).fetchall()
     claimed = [OutboxRow(r[0], r[1], r[2], r[3], r[4], decode(r[5]), r[6]) for r in rows]
     if claimed:
-        db.executemany("UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ?",
-                       [(iso(now), row.id) for row in claimed])
+        db.executemany(
+            "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ?", [(iso(now), row.id) for row in claimed]
+        )
     return claimed
 
 
 def mark_sent(db: sqlite3.Connection, row_id: int, now: dt.datetime) -> None:
-    db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-               (iso(now), row_id))
+    db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?", (iso(now), row_id)
+    )
 
 
 def mark_retry(db: sqlite3.Connection, row: OutboxRow, error: str, now: dt.datetime) -> bool:
@@ -140,14 +162,18 @@ def mark_retry(db: sqlite3.Connection, row: OutboxRow, error: str, now: dt.datet
         mark_failed(db, row.id, error, attempts)
         return False
     delay = min(BACKOFF_FIRST * 2 ** (attempts - 1), BACKOFF_MAX)
-    db.execute("UPDATE outbox SET status = 'pending', attempts = ?, last_error = ?, not_before = ? WHERE id = ?",
-               (attempts, error[:500], iso(now + delay), row.id))
+    db.execute(
+        "UPDATE outbox SET status = 'pending', attempts = ?, last_error = ?, not_before = ? WHERE id = ?",
+        (attempts, error[:500], iso(now + delay), row.id),
+    )
     return True
 
 
 def mark_failed(db: sqlite3.Connection, row_id: int, error: str, attempts: int | None = None) -> None:
-    db.execute("UPDATE outbox SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts + 1) "
-               "WHERE id = ?", (error[:500], attempts, row_id))
+    db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts + 1) WHERE id = ?",
+        (error[:500], attempts, row_id),
+    )
 
 
 def next_due(db: sqlite3.Connection) -> dt.datetime | None:
@@ -193,8 +219,9 @@ def _apply(db: sqlite3.Connection, row: OutboxRow, result: str, error: str, now:
     return result
 
 
-async def deliver_due(storage: Storage, deliver: Delivery, clock: Callable[[], dt.datetime], *,
-                      limit: int = BATCH) -> dict[str, int]:
+async def deliver_due(
+    storage: Storage, deliver: Delivery, clock: Callable[[], dt.datetime], *, limit: int = BATCH
+) -> dict[str, int]:
     """Claim one batch of due rows, deliver them concurrently (the rate limiter paces them) and
     record each result. Returns counts by result."""
     rows = await storage.atomically(claim, clock(), limit)

@@ -64,8 +64,16 @@ def settled_slots(db: sqlite3.Connection, notice_id: str) -> set[tuple[str, int]
     return {(r[0], r[1]) for r in rows}
 
 
-def settle_slot(db: sqlite3.Connection, notice_id: str, deadline_id: str, days_before: int, send_at: dt.datetime,
-                status: str, enqueued: int, now: dt.datetime) -> None:
+def settle_slot(
+    db: sqlite3.Connection,
+    notice_id: str,
+    deadline_id: str,
+    days_before: int,
+    send_at: dt.datetime,
+    status: str,
+    enqueued: int,
+    now: dt.datetime,
+) -> None:
     db.execute(
         "INSERT OR IGNORE INTO reminder_slots (notice_id, deadline_id, days_before, send_at, status, enqueued, "
         "settled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -87,8 +95,12 @@ def applicants(db: sqlite3.Connection, notice_id: str, after_user: int, limit: i
         "AND u.user_id > ? ORDER BY u.user_id LIMIT ?",
         (notice_id, after_user, limit),
     )
-    return [Applicant(r[0], r[1], r[2], json.loads(r[3]) if r[3] else {},
-                      frozenset(json.loads(r[4])) if r[4] else frozenset()) for r in rows]
+    return [
+        Applicant(
+            r[0], r[1], r[2], json.loads(r[3]) if r[3] else {}, frozenset(json.loads(r[4])) if r[4] else frozenset()
+        )
+        for r in rows
+    ]
 
 
 def _outcome(notice: Notice, answers: Mapping[str, str]) -> Outcome | None:
@@ -98,8 +110,9 @@ def _outcome(notice: Notice, answers: Mapping[str, str]) -> Outcome | None:
         return None
 
 
-def render_chunk(notice: Notice, slot: Reminder, today: dt.date, chunk: Sequence[Applicant],
-                 render: ReminderView) -> list[tuple[Applicant, Sequence[Send]]]:
+def render_chunk(
+    notice: Notice, slot: Reminder, today: dt.date, chunk: Sequence[Applicant], render: ReminderView
+) -> list[tuple[Applicant, Sequence[Send]]]:
     """The reminders of one chunk (CPU only: run off the event loop)."""
     rows = []
     for applicant in chunk:
@@ -112,10 +125,15 @@ def render_chunk(notice: Notice, slot: Reminder, today: dt.date, chunk: Sequence
     return rows
 
 
-def _enqueue_rows(db: sqlite3.Connection, ref: str, rows: list[tuple[Applicant, Sequence[Send]]],
-                  now: dt.datetime) -> int:
-    return sum(outbox.enqueue(db, kind="reminder", ref=ref, chat_id=a.chat_id, user_id=a.user_id, messages=m,
-                              not_before=now, now=now) for a, m in rows)
+def _enqueue_rows(
+    db: sqlite3.Connection, ref: str, rows: list[tuple[Applicant, Sequence[Send]]], now: dt.datetime
+) -> int:
+    return sum(
+        outbox.enqueue(
+            db, kind="reminder", ref=ref, chat_id=a.chat_id, user_id=a.user_id, messages=m, not_before=now, now=now
+        )
+        for a, m in rows
+    )
 
 
 async def run_due_reminders(
@@ -142,20 +160,32 @@ async def run_due_reminders(
             status, queued = "done", 0
             if now - slot.send_at > grace:
                 status = "skipped"
-                log.warning("reminder %s due at %s skipped: the bot was not running within the grace window of %s",
-                            name, slot.send_at.isoformat(), grace)
+                log.warning(
+                    "reminder %s due at %s skipped: the bot was not running within the grace window of %s",
+                    name,
+                    slot.send_at.isoformat(),
+                    grace,
+                )
                 report.slots_skipped.append(name)
             else:
                 queued = await _enqueue_slot(storage, notice, slot, now, render, chunk, report)
                 log.info("reminder %s queued for %d applicants", name, queued)
                 report.slots_done.append(name)
-            await storage.atomically(settle_slot, notice.id, slot.deadline_id, slot.days_before, slot.send_at, status,
-                                     queued, now)
+            await storage.atomically(
+                settle_slot, notice.id, slot.deadline_id, slot.days_before, slot.send_at, status, queued, now
+            )
     return report
 
 
-async def _enqueue_slot(storage: Storage, notice: Notice, slot: Reminder, now: dt.datetime, render: ReminderView,
-                        chunk: int, report: RunReport) -> int:
+async def _enqueue_slot(
+    storage: Storage,
+    notice: Notice,
+    slot: Reminder,
+    now: dt.datetime,
+    render: ReminderView,
+    chunk: int,
+    report: RunReport,
+) -> int:
     today = slot.last_day - dt.timedelta(days=slot.days_before)
     ref = reminder_ref(notice.id, slot.deadline_id, slot.days_before)
     queued = 0

@@ -49,9 +49,19 @@ def concurrency_for(bulk_per_second: int) -> tuple[int, int]:
 
 
 class OutboxSender:
-    def __init__(self, transport: Transport, storage: Storage, notices: Sequence[Notice], clock: Clock,
-                 views: DeliveryViews, *, reminder_time: dt.time, grace: dt.timedelta,
-                 contact_ids: frozenset[int] = frozenset(), bulk_per_second: int = 30) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        storage: Storage,
+        notices: Sequence[Notice],
+        clock: Clock,
+        views: DeliveryViews,
+        *,
+        reminder_time: dt.time,
+        grace: dt.timedelta,
+        contact_ids: frozenset[int] = frozenset(),
+        bulk_per_second: int = 30,
+    ) -> None:
         self.transport = transport
         self.storage = storage
         self.notices = list(notices)
@@ -90,9 +100,12 @@ class OutboxSender:
     async def show_progress(self, *, only_due: bool = True) -> None:
         """Edit the progress messages of broadcasts being sent (at most every PROGRESS_INTERVAL
         seconds each, and only when the figures changed) and show the end of those ended."""
+
         def read(db: sqlite3.Connection) -> list[tuple[broadcasts.Broadcast, broadcasts.Tally, str]]:
-            return [(b, broadcasts.tally(db, b.id), locale_of(db, b.author_id) or DEFAULT_LOCALE)
-                    for b in broadcasts.showing_progress(db)]
+            return [
+                (b, broadcasts.tally(db, b.id), locale_of(db, b.author_id) or DEFAULT_LOCALE)
+                for b in broadcasts.showing_progress(db)
+            ]
 
         for broadcast, tally, locale in await self.storage.atomically(read):
             final = broadcast.status not in broadcasts.OPEN
@@ -130,8 +143,16 @@ class OutboxSender:
                     continue  # written from the command line: nobody to report to in the chat
                 locale = locale_of(db, broadcast.author_id) or DEFAULT_LOCALE
                 text = self.views.report(locale, broadcast, broadcasts.tally(db, broadcast_id))
-                outbox.enqueue(db, kind=REPORT, ref=str(broadcast_id), chat_id=broadcast.author_chat,
-                               user_id=broadcast.author_id, messages=[Send(text)], not_before=now, now=now)
+                outbox.enqueue(
+                    db,
+                    kind=REPORT,
+                    ref=str(broadcast_id),
+                    chat_id=broadcast.author_chat,
+                    user_id=broadcast.author_id,
+                    messages=[Send(text)],
+                    not_before=now,
+                    now=now,
+                )
             return done
 
         return await self.storage.atomically(settle)
@@ -139,8 +160,9 @@ class OutboxSender:
     async def _deliver_until_done(self, context: object = None) -> None:
         """Claim a batch of due rows and deliver it, again and again, until nothing is due or the
         Application is stopping."""
-        while self._going_on(context) and any((await outbox.deliver_due(
-                self.storage, self.deliver, self.clock.now, limit=self.batch)).values()):
+        while self._going_on(context) and any(
+            (await outbox.deliver_due(self.storage, self.deliver, self.clock.now, limit=self.batch)).values()
+        ):
             self._progress_in_background()
 
     async def tick(self, context: object = None) -> None:
@@ -152,10 +174,12 @@ class OutboxSender:
             expired = await self.storage.atomically(outbox.requeue_expired, now)
             if expired:
                 log.warning("outbox: %d claims older than the lease are pending again", expired)
-            await run_due_reminders(self.storage, self.notices, now, self.views.reminder, grace=self.grace,
-                                    at=self.reminder_time)
-            await run_due_unit_reminders(self.storage, self.notices, now, self.views.unit_reminder,
-                                         grace=self.grace, at=self.reminder_time)
+            await run_due_reminders(
+                self.storage, self.notices, now, self.views.reminder, grace=self.grace, at=self.reminder_time
+            )
+            await run_due_unit_reminders(
+                self.storage, self.notices, now, self.views.unit_reminder, grace=self.grace, at=self.reminder_time
+            )
             await broadcasts.queue_due(self.storage, now, contact_ids=self.contact_ids)
             while True:
                 await asyncio.gather(*(self._deliver_until_done(context) for _ in range(self.workers)))

@@ -40,7 +40,8 @@ def officers(db: sqlite3.Connection) -> list[tuple[int, str, int, int, str | Non
     rows = db.execute(
         "SELECT h.unit_id, u.name, h.user_id, h.chat_id, us.locale FROM unit_hr h JOIN units u ON u.id = h.unit_id "
         "LEFT JOIN users us ON us.user_id = h.user_id LEFT JOIN reminder_settings r ON r.user_id = h.user_id "
-        "WHERE h.revoked_at IS NULL AND COALESCE(r.enabled, 1) = 1 ORDER BY h.unit_id, h.user_id")
+        "WHERE h.revoked_at IS NULL AND COALESCE(r.enabled, 1) = 1 ORDER BY h.unit_id, h.user_id"
+    )
     return [(int(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4]) for r in rows]
 
 
@@ -51,13 +52,19 @@ def unit_counts(db: sqlite3.Connection, notice_id: str) -> dict[int, tuple[int, 
         "SELECT l.unit_id, COUNT(*), COALESCE(SUM(s.notice_id = ? AND s.finished = 1 AND s.items > 0), 0) "
         "FROM applicant_units l LEFT JOIN applicant_summaries s ON s.user_id = l.user_id "
         "WHERE l.unit_id IN (SELECT unit_id FROM unit_hr WHERE revoked_at IS NULL) GROUP BY l.unit_id",
-        (notice_id,))
+        (notice_id,),
+    )
     return {int(unit): (int(linked), int(needing)) for unit, linked, needing in rows}
 
 
 def _is_settled(db: sqlite3.Connection, notice_id: str, key: str, offset: int) -> bool:
-    return db.execute("SELECT 1 FROM reminder_slots WHERE notice_id = ? AND deadline_id = ? AND days_before = ?",
-                      (notice_id, key, offset)).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM reminder_slots WHERE notice_id = ? AND deadline_id = ? AND days_before = ?",
+            (notice_id, key, offset),
+        ).fetchone()
+        is not None
+    )
 
 
 async def run_due_unit_reminders(
@@ -84,8 +91,15 @@ async def run_due_unit_reminders(
                 status, queued = "done", 0
                 if now - send_at > grace:
                     status = "skipped"
-                    log.warning("unit reminder %s:%s:%s due at %s skipped: the bot was not running within the "
-                                "grace window of %s", notice.id, key, offset, send_at.isoformat(), grace)
+                    log.warning(
+                        "unit reminder %s:%s:%s due at %s skipped: the bot was not running within the "
+                        "grace window of %s",
+                        notice.id,
+                        key,
+                        offset,
+                        send_at.isoformat(),
+                        grace,
+                    )
                 else:
                     queued = await storage.atomically(_enqueue, notice, date, offset, now, render)
                     log.info("unit reminder %s:%s:%s queued for %d HR officers", notice.id, key, offset, queued)
@@ -94,8 +108,14 @@ async def run_due_unit_reminders(
     return settled_now
 
 
-def _enqueue(db: sqlite3.Connection, notice: Notice, date: WorkingDayDateStatus, offset: int, now: dt.datetime,
-             render: UnitReminderView) -> int:
+def _enqueue(
+    db: sqlite3.Connection,
+    notice: Notice,
+    date: WorkingDayDateStatus,
+    offset: int,
+    now: dt.datetime,
+    render: UnitReminderView,
+) -> int:
     """One message per HR officer (a unit has a few; counts are one aggregate query)."""
     today = date.day - dt.timedelta(days=offset)
     shown = next(d for d in working_day_dates(notice, None, today) if d.id == date.id)
@@ -105,6 +125,7 @@ def _enqueue(db: sqlite3.Connection, notice: Notice, date: WorkingDayDateStatus,
         linked, needing = counts.get(unit_id, (0, 0))
         message = render(notice, shown, unit_id, unit_name, linked, needing, locale)
         ref = f"{notice.id}:{date.id}:{offset}:{unit_id}"
-        queued += outbox.enqueue(db, kind=KIND, ref=ref, chat_id=chat_id, user_id=user_id, messages=[message],
-                                 not_before=now, now=now)
+        queued += outbox.enqueue(
+            db, kind=KIND, ref=ref, chat_id=chat_id, user_id=user_id, messages=[message], not_before=now, now=now
+        )
     return queued

@@ -21,8 +21,21 @@ from bot.features import (
     uploads,
 )
 
-FEATURES = (interview, checklist, deadlines, account, units, case, broadcast, stats, contacts, help, questions,
-            notices, uploads)
+FEATURES = (
+    interview,
+    checklist,
+    deadlines,
+    account,
+    units,
+    case,
+    broadcast,
+    stats,
+    contacts,
+    help,
+    questions,
+    notices,
+    uploads,
+)
 
 REGISTRY = Registry()
 for feature in FEATURES:

@@ -22,11 +22,20 @@ class AuditEntry:
     recipients: int | None
 
 
-def audit(db: sqlite3.Connection, actor_id: int, action: str, now: dt.datetime, *, recipients: int | None = None,
-          **detail: Any) -> None:
+def audit(
+    db: sqlite3.Connection,
+    actor_id: int,
+    action: str,
+    now: dt.datetime,
+    *,
+    recipients: int | None = None,
+    **detail: Any,
+) -> None:
     """Record a privileged action."""
-    db.execute("INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)",
-               (iso(now), actor_id, action, json.dumps(detail, ensure_ascii=False, sort_keys=True), recipients))
+    db.execute(
+        "INSERT INTO audit_log (at, actor_id, action, detail, recipients) VALUES (?, ?, ?, ?, ?)",
+        (iso(now), actor_id, action, json.dumps(detail, ensure_ascii=False, sort_keys=True), recipients),
+    )
 
 
 def audit_entries(db: sqlite3.Connection, limit: int | None = None) -> list[AuditEntry]:

@@ -92,8 +92,12 @@ class Audience:
         """The audience as an SQL condition on applicant_summaries s, with its parameters."""
         parts = ["s.reachable = 1"]
         params: list[object] = []
-        for column, values in (("s.unit_id", self.units), ("s.notice_id", self.notices),
-                               ("s.level", self.levels), ("s.verdict", self.verdicts)):
+        for column, values in (
+            ("s.unit_id", self.units),
+            ("s.notice_id", self.notices),
+            ("s.level", self.levels),
+            ("s.verdict", self.verdicts),
+        ):
             if values:
                 parts.append(f"{column} IN ({marks(values)})")
                 params.extend(sorted(values, key=str))
@@ -104,20 +108,32 @@ class Audience:
         return " AND ".join(parts), params
 
     def to_json(self) -> str:
-        return json.dumps({"notices": sorted(self.notices), "levels": sorted(self.levels),
-                           "verdicts": sorted(self.verdicts), "unticked_only": self.unticked_only,
-                           "unfinished_only": self.unfinished_only, "units": sorted(self.units)}, sort_keys=True)
+        return json.dumps(
+            {
+                "notices": sorted(self.notices),
+                "levels": sorted(self.levels),
+                "verdicts": sorted(self.verdicts),
+                "unticked_only": self.unticked_only,
+                "unfinished_only": self.unfinished_only,
+                "units": sorted(self.units),
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Audience:
         data = json.loads(text)  # a dimension missing (stored before it existed) means "any"
-        return cls(frozenset(data.get("notices", ())), frozenset(data.get("levels", ())),
-                   frozenset(data.get("verdicts", ())), bool(data.get("unticked_only")),
-                   bool(data.get("unfinished_only")), frozenset(int(u) for u in data.get("units", [])))
+        return cls(
+            frozenset(data.get("notices", ())),
+            frozenset(data.get("levels", ())),
+            frozenset(data.get("verdicts", ())),
+            bool(data.get("unticked_only")),
+            bool(data.get("unfinished_only")),
+            frozenset(int(u) for u in data.get("units", [])),
+        )
 
 
-def _selected(audience: Audience | None, contact_ids: Collection[int], unit_id: int | None
-              ) -> tuple[str, list[object]]:
+def _selected(audience: Audience | None, contact_ids: Collection[int], unit_id: int | None) -> tuple[str, list[object]]:
     condition, params = _not_contacts(contact_ids)
     if audience is not None:
         where, more = audience.where()
@@ -127,12 +143,19 @@ def _selected(audience: Audience | None, contact_ids: Collection[int], unit_id: 
     return condition, params
 
 
-_APPLICANT = ("SELECT s.user_id, s.chat_id, s.notice_id, s.finished, s.verdict, s.level, s.items, s.ticked, "
-              "s.reachable, s.unit_id FROM applicant_summaries s")
+_APPLICANT = (
+    "SELECT s.user_id, s.chat_id, s.notice_id, s.finished, s.verdict, s.level, s.items, s.ticked, "
+    "s.reachable, s.unit_id FROM applicant_summaries s"
+)
 
 
-def applicants(db: sqlite3.Connection, contact_ids: Collection[int] = (), *, audience: Audience | None = None,
-               unit_id: int | None = None) -> list[Applicant]:
+def applicants(
+    db: sqlite3.Connection,
+    contact_ids: Collection[int] = (),
+    *,
+    audience: Audience | None = None,
+    unit_id: int | None = None,
+) -> list[Applicant]:
     """The applicants (of an audience, of one unit), by user id."""
     condition, params = _selected(audience, contact_ids, unit_id)
     rows = db.execute(f"{_APPLICANT} WHERE {condition} ORDER BY s.user_id", params)
@@ -145,12 +168,21 @@ def count(db: sqlite3.Connection, audience: Audience, contact_ids: Collection[in
     return int(db.execute(f"SELECT COUNT(*) FROM applicant_summaries s WHERE {condition}", params).fetchone()[0])
 
 
-def recipients(db: sqlite3.Connection, audience: Audience, contact_ids: Collection[int] = (), *,
-               after_user: int = 0, limit: int = 500) -> list[tuple[int, int]]:
+def recipients(
+    db: sqlite3.Connection,
+    audience: Audience,
+    contact_ids: Collection[int] = (),
+    *,
+    after_user: int = 0,
+    limit: int = 500,
+) -> list[tuple[int, int]]:
     """(chat id, user id) of the audience's applicants after `after_user`, by user id: one chunk."""
     condition, params = _selected(audience, contact_ids, None)
-    rows = db.execute(f"SELECT s.chat_id, s.user_id FROM applicant_summaries s WHERE {condition} "
-                      "AND s.user_id > ? ORDER BY s.user_id LIMIT ?", [*params, after_user, limit])
+    rows = db.execute(
+        f"SELECT s.chat_id, s.user_id FROM applicant_summaries s WHERE {condition} "
+        "AND s.user_id > ? ORDER BY s.user_id LIMIT ?",
+        [*params, after_user, limit],
+    )
     return [(int(chat), int(user)) for chat, user in rows]
 
 
@@ -160,8 +192,8 @@ def answers_of(db: sqlite3.Connection, user_ids: Collection[int]) -> dict[int, d
     if not user_ids:
         return result
     for user_id, question_id, option_id in db.execute(
-            f"SELECT user_id, question_id, option_id FROM answers WHERE user_id IN ({marks(user_ids)})",
-            sorted(user_ids)):
+        f"SELECT user_id, question_id, option_id FROM answers WHERE user_id IN ({marks(user_ids)})", sorted(user_ids)
+    ):
         result[user_id][question_id] = option_id
     return result
 
@@ -221,20 +253,23 @@ def stats(db: sqlite3.Connection, contact_ids: Collection[int] = ()) -> Stats:
     frm = f"FROM applicant_summaries s WHERE {condition}"
     result = Stats()
     total, finished, unreachable = db.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(s.finished), 0), COALESCE(SUM(1 - s.reachable), 0) {frm}", params).fetchone()
+        f"SELECT COUNT(*), COALESCE(SUM(s.finished), 0), COALESCE(SUM(1 - s.reachable), 0) {frm}", params
+    ).fetchone()
     result.applicants, result.finished, result.unreachable = int(total), int(finished), int(unreachable)
-    for column, counter in (("s.notice_id", result.by_notice), ("s.level", result.by_level),
-                            ("s.verdict", result.by_verdict)):
-        for key, n in db.execute(f"SELECT {column}, COUNT(*) {frm} AND {column} IS NOT NULL GROUP BY {column}",
-                                 params):
+    for column, counter in (
+        ("s.notice_id", result.by_notice),
+        ("s.level", result.by_level),
+        ("s.verdict", result.by_verdict),
+    ):
+        for key, n in db.execute(f"SELECT {column}, COUNT(*) {frm} AND {column} IS NOT NULL GROUP BY {column}", params):
             counter[key] = n
     for band, n in db.execute(f"SELECT {_BAND}, COUNT(*) {frm} AND s.items > 0 GROUP BY 1", params):
         result.readiness[READINESS_BANDS[band]] = n
     for unit_id, n in db.execute(f"SELECT s.unit_id, COUNT(*) {frm} AND s.unit_id IS NOT NULL GROUP BY 1", params):
         result.linked_by_unit[unit_id] = n
     for unit_id, band, n in db.execute(
-            f"SELECT s.unit_id, {_BAND}, COUNT(*) {frm} AND s.unit_id IS NOT NULL AND s.items > 0 GROUP BY 1, 2",
-            params):
+        f"SELECT s.unit_id, {_BAND}, COUNT(*) {frm} AND s.unit_id IS NOT NULL AND s.items > 0 GROUP BY 1, 2", params
+    ):
         result.readiness_by_unit.setdefault(unit_id, Counter())[READINESS_BANDS[band]] = n
     result.outbox = tallies(db)
     return result

@@ -79,8 +79,9 @@ class Storage:
         result: T = await db._execute(fn, db._conn)  # type: ignore[no-untyped-call]  # see the module's docstring
         return result
 
-    async def atomically(self, work: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args,
-                         **kwargs: P.kwargs) -> T:
+    async def atomically(
+        self, work: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """work(connection, *args, **kwargs) in one transaction, on the database thread, in one round trip.
 
         Nothing else waits on the event loop while the transaction is open, so it lasts as long as

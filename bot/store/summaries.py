@@ -61,8 +61,9 @@ def _verdict_and_items(notice: Notice, answers: tuple[tuple[str, str], ...]) -> 
     return outcome.verdict, tuple(item.id for item in outcome.checklist)
 
 
-def summary_of(notice: Notice | None, notice_id: str, finished: bool, answers: Mapping[str, str],
-               ticks: Iterable[str]) -> Summary:
+def summary_of(
+    notice: Notice | None, notice_id: str, finished: bool, answers: Mapping[str, str], ticks: Iterable[str]
+) -> Summary:
     """The summary of one applicant; `finished`: the interview is at its end (no current question)."""
     verdict = None
     items = ticked = 0
@@ -73,9 +74,15 @@ def summary_of(notice: Notice | None, notice_id: str, finished: bool, answers: M
             items = len(checklist)
             chosen = set(ticks)
             ticked = sum(1 for item_id in checklist if item_id in chosen)
-    return Summary(notice_id=notice_id, version=version_of(notice) if notice is not None else GONE,
-                   finished=verdict is not None, verdict=verdict, level=answers.get("level"), items=items,
-                   ticked=ticked)
+    return Summary(
+        notice_id=notice_id,
+        version=version_of(notice) if notice is not None else GONE,
+        finished=verdict is not None,
+        verdict=verdict,
+        level=answers.get("level"),
+        items=items,
+        ticked=ticked,
+    )
 
 
 def write(db: sqlite3.Connection, user_id: int, chat_id: int, summary: Summary) -> None:
@@ -88,8 +95,20 @@ def write(db: sqlite3.Connection, user_id: int, chat_id: int, summary: Summary) 
         "version = excluded.version, finished = excluded.finished, verdict = excluded.verdict, "
         "level = excluded.level, items = excluded.items, ticked = excluded.ticked, unit_id = excluded.unit_id, "
         "reachable = excluded.reachable, updated_at = excluded.updated_at",
-        (user_id, chat_id, summary.notice_id, summary.version, int(summary.finished), summary.verdict,
-         summary.level, summary.items, summary.ticked, user_id, chat_id, now_iso()),
+        (
+            user_id,
+            chat_id,
+            summary.notice_id,
+            summary.version,
+            int(summary.finished),
+            summary.verdict,
+            summary.level,
+            summary.items,
+            summary.ticked,
+            user_id,
+            chat_id,
+            now_iso(),
+        ),
     )
 
 
@@ -122,9 +141,19 @@ def _rows(db: sqlite3.Connection, user_ids: list[int]) -> list[Row]:
 def _summaries(rows: list[Row], notices: Mapping[str, Notice]) -> list[tuple[int, int, Summary]]:
     result = []
     for user_id, chat_id, notice_id, current, answers, ticks in rows:
-        result.append((user_id, chat_id, summary_of(
-            notices.get(notice_id), notice_id, current is None, json.loads(answers) if answers else {},
-            json.loads(ticks) if ticks else ())))
+        result.append(
+            (
+                user_id,
+                chat_id,
+                summary_of(
+                    notices.get(notice_id),
+                    notice_id,
+                    current is None,
+                    json.loads(answers) if answers else {},
+                    json.loads(ticks) if ticks else (),
+                ),
+            )
+        )
     return result
 
 
@@ -140,7 +169,7 @@ async def refresh(storage: Storage, notices: Iterable[Notice]) -> int:
     versions = {notice_id: version_of(n) for notice_id, n in by_id.items()}
     todo = await storage.atomically(stale, versions)
     for start in range(0, len(todo), CHUNK):
-        chunk = todo[start:start + CHUNK]
+        chunk = todo[start : start + CHUNK]
         rows = await storage.atomically(_rows, chunk)
         worked_out = await asyncio.to_thread(_summaries, rows, by_id)
         await storage.atomically(_write_all, worked_out)

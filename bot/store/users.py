@@ -38,8 +38,12 @@ class UserState:
 
     def snapshot(self) -> UserState:
         """A copy to compare with after the update (what changed is what gets written)."""
-        return replace(self, answers=dict(self.answers), ticks=set(self.ticks),
-                       awaiting_data=json.loads(json.dumps(self.awaiting_data)))
+        return replace(
+            self,
+            answers=dict(self.answers),
+            ticks=set(self.ticks),
+            awaiting_data=json.loads(json.dumps(self.awaiting_data)),
+        )
 
     def await_input(self, key: str | None, **data: Any) -> None:
         """Wait for the input `key` (None: wait for nothing), with the feature's draft."""
@@ -51,7 +55,12 @@ class UserState:
         if before is None:
             return True
         return (self.notice_id, self.current_question, self.started, self.answers, self.ticks) != (
-            before.notice_id, before.current_question, before.started, before.answers, before.ticks)
+            before.notice_id,
+            before.current_question,
+            before.started,
+            before.answers,
+            before.ticks,
+        )
 
 
 def summary(state: UserState, notice: Notice | None) -> summaries.Summary:
@@ -87,8 +96,19 @@ def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
         (user_id,),
     ).fetchall()
     state = UserState(user_id=user_id, chat_id=chat_id)
-    for locale, delete_requested_at, awaiting, awaiting_data, notice_id, current, started, answers, ticks, \
-            reminders, unreachable in rows:
+    for (
+        locale,
+        delete_requested_at,
+        awaiting,
+        awaiting_data,
+        notice_id,
+        current,
+        started,
+        answers,
+        ticks,
+        reminders,
+        unreachable,
+    ) in rows:
         state.exists = True
         state.awaiting = awaiting
         state.awaiting_data = json.loads(awaiting_data) if awaiting_data else {}
@@ -101,8 +121,9 @@ def load_user(db: sqlite3.Connection, user_id: int, chat_id: int) -> UserState:
     return state
 
 
-def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None = None,
-              summary: summaries.Summary | None = None) -> None:
+def save_user(
+    db: sqlite3.Connection, state: UserState, before: UserState | None = None, summary: summaries.Summary | None = None
+) -> None:
     """Write what changed since `before` (everything when there is no `before`), and the applicant
     summary when one is given (bot.store.summaries)."""
     now = now_iso()
@@ -132,8 +153,11 @@ def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None
             (state.user_id, int(state.reminders_on), now),
         )
         if not state.reminders_on:  # withdraw the reminders already queued
-            db.execute("UPDATE outbox SET status = 'cancelled', last_error = 'reminders turned off' "
-                       "WHERE user_id = ? AND kind = 'reminder' AND status = 'pending'", (state.user_id,))
+            db.execute(
+                "UPDATE outbox SET status = 'cancelled', last_error = 'reminders turned off' "
+                "WHERE user_id = ? AND kind = 'reminder' AND status = 'pending'",
+                (state.user_id,),
+            )
     interview = (state.notice_id, state.current_question, state.started)
     if state.notice_id is not None and (
         before is None or interview != (before.notice_id, before.current_question, before.started)
@@ -172,10 +196,18 @@ def save_user(db: sqlite3.Connection, state: UserState, before: UserState | None
 
 
 # Every table with a user's rows, and its column naming the user.
-USER_ROWS = (("answers", "user_id"), ("ticks", "user_id"), ("interviews", "user_id"),
-             ("reminder_settings", "user_id"), ("outbox", "user_id"), ("applicant_summaries", "user_id"),
-             ("applicant_units", "user_id"), ("unit_hr", "user_id"), ("upload_years", "user_id"),
-             ("users", "user_id"))
+USER_ROWS = (
+    ("answers", "user_id"),
+    ("ticks", "user_id"),
+    ("interviews", "user_id"),
+    ("reminder_settings", "user_id"),
+    ("outbox", "user_id"),
+    ("applicant_summaries", "user_id"),
+    ("applicant_units", "user_id"),
+    ("unit_hr", "user_id"),
+    ("upload_years", "user_id"),
+    ("users", "user_id"),
+)
 
 
 def delete_user(db: sqlite3.Connection, user_id: int) -> None:

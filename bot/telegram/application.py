@@ -65,21 +65,30 @@ def build_telegram_application(
 
     async def post_init(application: App) -> None:
         await storage.open()
-        env = Environment(contact_ids=settings.contact_ids, bot_username=application.bot.username,
-                          reminder_time=settings.reminder_time)
+        env = Environment(
+            contact_ids=settings.contact_ids,
+            bot_username=application.bot.username,
+            reminder_time=settings.reminder_time,
+        )
         service = ChatService(storage, notice, registry, clock=clock, env=env, notices=notices)
         await service.refresh_summaries()
         application.bot_data.service = service
         await set_all_commands(application.bot, registry, storage, settings.contact_ids)
-        sender = OutboxSender(TelegramTransport(application.bot, storage), storage,
-                              [notice, *(n for n in notices if n.id != notice.id)], clock, views,
-                              reminder_time=settings.reminder_time, grace=settings.reminder_grace,
-                              contact_ids=settings.contact_ids, bulk_per_second=bulk_per_second)
+        sender = OutboxSender(
+            TelegramTransport(application.bot, storage),
+            storage,
+            [notice, *(n for n in notices if n.id != notice.id)],
+            clock,
+            views,
+            reminder_time=settings.reminder_time,
+            grace=settings.reminder_grace,
+            contact_ids=settings.contact_ids,
+            bulk_per_second=bulk_per_second,
+        )
         await sender.recover()
         application.bot_data.sender = sender
         if application.job_queue is not None and sender_interval > 0:
-            application.job_queue.run_repeating(sender.tick, interval=sender_interval, first=1.0,
-                                                name="outbox-sender")
+            application.job_queue.run_repeating(sender.tick, interval=sender_interval, first=1.0, name="outbox-sender")
 
     async def post_shutdown(application: App) -> None:
         await storage.close()
@@ -98,7 +107,8 @@ def build_telegram_application(
     else:  # aiohttp rather than PTB's httpx: a tenth of the CPU per Bot API call (bot.telegram.http_client);
         # an office's outbound proxy, when set, carries the bot's requests and getUpdates alike
         builder = builder.request(AiohttpRequest(proxy=settings.proxy)).get_updates_request(
-            AiohttpRequest(connection_pool_size=1, proxy=settings.proxy))
+            AiohttpRequest(connection_pool_size=1, proxy=settings.proxy)
+        )
     if rate_limit:
         builder = builder.rate_limiter(PriorityRateLimiter(bulk_per_second=bulk_per_second))
     application: App = builder.post_init(post_init).post_shutdown(post_shutdown).build()

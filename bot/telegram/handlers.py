@@ -72,8 +72,14 @@ async def serve(update: Update, context: Context, event: Event) -> None:
     actions = await service.handle(event)  # the transaction ends before any network call
     if actions is None:  # a repeated delivery, answered the first time
         return
-    await perform(context.bot, event.chat_id, actions, query=update.callback_query, storage=service.storage,
-                  registry=service.registry)
+    await perform(
+        context.bot,
+        event.chat_id,
+        actions,
+        query=update.callback_query,
+        storage=service.storage,
+        registry=service.registry,
+    )
     if any(isinstance(a, WakeSender) for a in actions):
         wake_sender(context)
 
@@ -87,6 +93,7 @@ def wake_sender(context: Context) -> None:
 
 def command_handler(name: str) -> Any:
     """The callback of /name: PTB's CommandHandler has matched the command and parsed its arguments."""
+
     async def on_command(update: Update, context: Context) -> None:
         await serve(update, context, Command(**_event_base(update), name=name, args=tuple(context.args or ())))
 
@@ -112,9 +119,13 @@ async def on_text(update: Update, context: Context) -> None:
     await serve(
         update,
         context,
-        Text(**_event_base(update), text=(msg.text if msg else "") or "", edited=update.edited_message is not None,
-             html=msg.text_html if msg and msg.text else None,
-             forwarded=msg is not None and msg.forward_origin is not None),
+        Text(
+            **_event_base(update),
+            text=(msg.text if msg else "") or "",
+            edited=update.edited_message is not None,
+            html=msg.text_html if msg and msg.text else None,
+            forwarded=msg is not None and msg.forward_origin is not None,
+        ),
     )
 
 
@@ -138,9 +149,12 @@ async def on_attachment(update: Update, context: Context) -> None:
     file: dict[str, Any] = {}
     fresh = update.edited_message is None  # an edited caption is not a new file
     if msg is not None and msg.document is not None:
-        file = {"file_name": msg.document.file_name, "file_size": msg.document.file_size,
-                "content": await _small_document(context, msg.document),
-                "file_ref": msg.document.file_id if fresh else None}
+        file = {
+            "file_name": msg.document.file_name,
+            "file_size": msg.document.file_size,
+            "content": await _small_document(context, msg.document),
+            "file_ref": msg.document.file_id if fresh else None,
+        }
     elif msg is not None and msg.photo and fresh:
         photo = best_photo(msg.photo)  # the largest size that may be downloaded
         if photo is not None:

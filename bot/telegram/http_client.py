@@ -113,8 +113,9 @@ class AiohttpRequest(BaseRequest):
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
         try:
             body, headers = self._body(request_data)
-            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
-                                             proxy=self._proxy) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

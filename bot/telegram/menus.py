@@ -22,8 +22,9 @@ log = logging.getLogger("zhicheng.bot")
 COMMAND_LANGUAGES = {"zh": "zh_Hans", "en": "en"}
 
 
-async def set_commands(bot: ExtBot[Any], registry: Registry, chat_roles: frozenset[str] = frozenset(),
-                       chat_id: int | None = None) -> None:
+async def set_commands(
+    bot: ExtBot[Any], registry: Registry, chat_roles: frozenset[str] = frozenset(), chat_id: int | None = None
+) -> None:
     """The command menu: everyone's by default; with `chat_id`, that chat's own menu (the
     commands of its roles), which Telegram shows instead of the default one."""
     scope = BotCommandScopeChat(chat_id) if chat_id is not None else None
@@ -43,8 +44,7 @@ def _privileged_chats(db: sqlite3.Connection, contact_ids: frozenset[int]) -> di
     return menus
 
 
-async def set_all_commands(bot: ExtBot[Any], registry: Registry, storage: Storage,
-                           contact_ids: frozenset[int]) -> None:
+async def set_all_commands(bot: ExtBot[Any], registry: Registry, storage: Storage, contact_ids: frozenset[int]) -> None:
     """At start: everyone's menu, and the own menu of every contact person and HR officer."""
     await set_commands(bot, registry)
     menus = await storage.atomically(lambda db: _privileged_chats(db, contact_ids))

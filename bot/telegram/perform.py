@@ -73,15 +73,28 @@ async def _post(bot: ExtBot[Any], endpoint: str, rate_limit_args: RateLimitArgs,
     return await bot.do_api_request(endpoint, api_kwargs=params, rate_limit_args=rate_limit_args)
 
 
-async def _send_text(bot: ExtBot[Any], chat_id: int, text: str, keyboard: Keyboard | None,
-                     rate_limit_args: RateLimitArgs) -> Any:
+async def _send_text(
+    bot: ExtBot[Any], chat_id: int, text: str, keyboard: Keyboard | None, rate_limit_args: RateLimitArgs
+) -> Any:
     return await _post(bot, "sendMessage", rate_limit_args, chat_id=chat_id, **_text_params(bot, text, keyboard))
 
 
-async def _edit_text(bot: ExtBot[Any], chat_id: int, message_id: int, text: str, keyboard: Keyboard | None,
-                     rate_limit_args: RateLimitArgs) -> Any:
-    return await _post(bot, "editMessageText", rate_limit_args, chat_id=chat_id, message_id=message_id,
-                       **_text_params(bot, text, keyboard))
+async def _edit_text(
+    bot: ExtBot[Any],
+    chat_id: int,
+    message_id: int,
+    text: str,
+    keyboard: Keyboard | None,
+    rate_limit_args: RateLimitArgs,
+) -> Any:
+    return await _post(
+        bot,
+        "editMessageText",
+        rate_limit_args,
+        chat_id=chat_id,
+        message_id=message_id,
+        **_text_params(bot, text, keyboard),
+    )
 
 
 async def _answer_query(
@@ -193,8 +206,7 @@ async def perform(
                     rate_limit_args=rate_limit_args,
                 )
             elif isinstance(action, CopyMessage):
-                await bot.copy_message(chat_id, action.from_chat_id, action.message_id,
-                                       rate_limit_args=rate_limit_args)
+                await bot.copy_message(chat_id, action.from_chat_id, action.message_id, rate_limit_args=rate_limit_args)
             elif isinstance(action, SetCommands):
                 await _set_chat_commands(bot, registry, action)
             elif isinstance(action, ProcessFile):  # fetched, then worked on in the worker pool (bot.chat.work)

@@ -51,7 +51,6 @@ MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KiB; nginx's example allows
 REAL_IP_HEADER = "X-Real-IP"  # set by the reverse proxy in front (deploy/nginx-zhicheng-bot.conf)
 
 
-
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
@@ -122,8 +121,15 @@ class Status:
         self.last_error, self.last_error_at = one_line(exc), time.time()
 
     def write(self, path: Path) -> None:
-        data = {"pid": os.getpid(), "bot": self.bot, "mode": self.mode, "at": time.time(),
-                "started_at": self.started_at, "last_error": self.last_error, "last_error_at": self.last_error_at}
+        data = {
+            "pid": os.getpid(),
+            "bot": self.bot,
+            "mode": self.mode,
+            "at": time.time(),
+            "started_at": self.started_at,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+        }
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(data), "utf-8")
         tmp.replace(path)
@@ -136,8 +142,9 @@ async def _pause(stop: asyncio.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
-async def with_retries(action: Callable[[], Awaitable[object]], what: str, stop: asyncio.Event,
-                       status: Status | None = None) -> bool:
+async def with_retries(
+    action: Callable[[], Awaitable[object]], what: str, stop: asyncio.Event, status: Status | None = None
+) -> bool:
     """Run `action` until it succeeds; False if stopped first. InvalidToken and BadRequest are raised."""
     pause = FIRST_PAUSE
     while not stop.is_set():
@@ -173,7 +180,8 @@ async def health_line(application: App) -> tuple[bool, str]:
         return False, f"unhealthy: storage {storage.path} is gone"
     try:  # through the storage lock, like every transaction
         migrations = await storage.atomically(
-            lambda db: int(db.execute("SELECT count(*) FROM applied_migrations").fetchone()[0]))
+            lambda db: int(db.execute("SELECT count(*) FROM applied_migrations").fetchone()[0])
+        )
     except Exception as exc:
         return False, f"unhealthy: storage {storage.path} not reachable ({one_line(exc)})"
     return True, f"ok: storage {storage.path} ({migrations} migrations), notice {service.notice.id}"
@@ -193,8 +201,10 @@ class WebhookServer:
             async def post(self) -> None:
                 given = self.request.headers.get(SECRET_HEADER, "").encode()
                 if not hmac.compare_digest(given, expected):
-                    log.warning("webhook request without the right secret token from %s refused",
-                                client_address(self.request.remote_ip or "", self.request.headers.get(REAL_IP_HEADER)))
+                    log.warning(
+                        "webhook request without the right secret token from %s refused",
+                        client_address(self.request.remote_ip or "", self.request.headers.get(REAL_IP_HEADER)),
+                    )
                     self.send_error(403)
                     return
                 try:
@@ -240,8 +250,9 @@ async def _heartbeat(status: Status, path: Path, stop: asyncio.Event) -> None:
             return
 
 
-async def serve(application: App, settings: Settings, webhook_url: str | None,
-                stop: asyncio.Event | None = None) -> int:
+async def serve(
+    application: App, settings: Settings, webhook_url: str | None, stop: asyncio.Event | None = None
+) -> int:
     """Initialize (with retries), receive updates until SIGTERM/SIGINT, stop cleanly."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -267,6 +278,7 @@ async def serve(application: App, settings: Settings, webhook_url: str | None,
     server: WebhookServer | None = None
     beat: asyncio.Task[None] | None = None
     try:
+
         async def post_init() -> None:
             try:
                 assert application.post_init is not None
@@ -288,24 +300,36 @@ async def serve(application: App, settings: Settings, webhook_url: str | None,
             certificate = settings.webhook_cert.read_bytes() if settings.webhook_cert else None
 
             async def set_webhook() -> None:
-                await application.bot.set_webhook(webhook_url, secret_token=settings.webhook_secret,
-                                                  allowed_updates=Update.ALL_TYPES, certificate=certificate)
+                await application.bot.set_webhook(
+                    webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    certificate=certificate,
+                )
 
             if not await with_retries(set_webhook, "setting the webhook", stop, status):
                 return 0
         else:
+
             def polling_error(exc: TelegramError) -> None:
                 status.network_error(exc)
                 log.warning("polling for updates failed (%s); retrying", one_line(exc))
 
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1,
-                                        error_callback=polling_error)
+            await updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1, error_callback=polling_error
+            )
         await application.start()
         started = True
         beat = asyncio.create_task(_heartbeat(status, heartbeat_path(settings.db_path), stop))
         if webhook_url:
-            log.info("已连接 %s，webhook %s（本机监听 %s:%s，路径 %s）", status.bot, webhook_url,
-                     settings.webhook_listen, settings.webhook_port, server.path if server else "/")
+            log.info(
+                "已连接 %s，webhook %s（本机监听 %s:%s，路径 %s）",
+                status.bot,
+                webhook_url,
+                settings.webhook_listen,
+                settings.webhook_port,
+                server.path if server else "/",
+            )
         else:
             log.info("已连接 %s，长轮询中", status.bot)
         await stop.wait()

@@ -72,8 +72,17 @@ async def start_bot(
     `contact_ids` are the settings' contact persons; `settings` overrides other Settings fields;
     `options` go to build_application (rate_limit, concurrent_updates, clock, sender_interval)."""
     api = api or OfflineBotAPI()
-    settings_ = Settings(**({"token": "123456:TEST", "db_path": db_path, "api_base_url": "http://127.0.0.1:9/bot",
-                             "contact_ids": contact_ids} | (settings or {})))
+    settings_ = Settings(
+        **(
+            {
+                "token": "123456:TEST",
+                "db_path": db_path,
+                "api_base_url": "http://127.0.0.1:9/bot",
+                "contact_ids": contact_ids,
+            }
+            | (settings or {})
+        )
+    )
     app = build_application(settings_, request=api, **({"rate_limit": False} | options))
     await app.initialize()
     await app.post_init(app)

@@ -13,8 +13,19 @@ from urllib.parse import parse_qs
 
 from tests.support.offline import Call, OfflineBotAPI, error_code
 
-JSON_FIELDS = {"reply_markup", "commands", "chat_id", "message_id", "link_preview_options", "offset", "timeout",
-               "limit", "allowed_updates", "show_alert", "from_chat_id"}
+JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "chat_id",
+    "message_id",
+    "link_preview_options",
+    "offset",
+    "timeout",
+    "limit",
+    "allowed_updates",
+    "show_alert",
+    "from_chat_id",
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -69,8 +80,11 @@ class BotAPIEmulator:
                     with emulator.lock:  # the server answers on many threads
                         ok, result = emulator.api.answer(method, params, files)
                         emulator.api.calls.append(Call(method, params))
-                    payload = {"ok": ok, "result": result} if ok else {"ok": False, "error_code": error_code(result),
-                                                                        "description": result}
+                    payload = (
+                        {"ok": ok, "result": result}
+                        if ok
+                        else {"ok": False, "error_code": error_code(result), "description": result}
+                    )
                 data = json.dumps(payload).encode()
                 self.send_response(200 if payload["ok"] else int(payload["error_code"]))
                 self.send_header("Content-Type", "application/json")

@@ -35,8 +35,7 @@ def downloads(bot: BotUnderTest) -> list[str]:
 
 @pytest.mark.parametrize("server", ["http://127.0.0.1:9/bot", "https://bot-api.office.example/bot"])
 async def test_a_case_file_is_downloaded_from_the_configured_bot_api_server(tmp_path: Path, server: str) -> None:
-    bot = await start_bot(tmp_path / "z.sqlite3", contact_ids=frozenset({CONTACT}),
-                          settings={"api_base_url": server})
+    bot = await start_bot(tmp_path / "z.sqlite3", contact_ids=frozenset({CONTACT}), settings={"api_base_url": server})
     try:
         calls = await bot.document(CONTACT, "retiree.yaml", case_file())
         assert [c.method for c in calls if c.method in ("getFile", "downloadFile")] == ["getFile", "downloadFile"]
@@ -52,8 +51,11 @@ async def test_a_file_url_on_another_server_is_refused_there_and_the_sender_is_t
 ) -> None:
     # The control of the test above: the stand-in serves files only from the server the bot talks to,
     # as a self-hosted Bot API server does when api.telegram.org cannot be reached.
-    bot = await start_bot(tmp_path / "z.sqlite3", contact_ids=frozenset({CONTACT}),
-                          settings={"api_file_base_url": "https://api.telegram.org/file/bot"})
+    bot = await start_bot(
+        tmp_path / "z.sqlite3",
+        contact_ids=frozenset({CONTACT}),
+        settings={"api_file_base_url": "https://api.telegram.org/file/bot"},
+    )
     try:
         calls = await bot.document(CONTACT, "retiree.yaml", case_file())
         assert downloads(bot) and downloads(bot)[0].startswith("https://api.telegram.org/file/bot")
@@ -67,8 +69,9 @@ async def test_a_file_url_on_another_server_is_refused_there_and_the_sender_is_t
 def test_the_file_url_is_beside_the_method_url_or_named_in_its_own_setting() -> None:
     assert Settings().api_file_url == "https://api.telegram.org/file/bot"
     assert Settings(api_base_url="http://127.0.0.1:8081/bot").api_file_url == "http://127.0.0.1:8081/file/bot"
-    named = Settings.from_values({"TELEGRAM_API_BASE_URL": "http://10.1.2.3/tg/api",
-                                  "TELEGRAM_API_FILE_URL": "http://10.1.2.3/tg/files"})
+    named = Settings.from_values(
+        {"TELEGRAM_API_BASE_URL": "http://10.1.2.3/tg/api", "TELEGRAM_API_FILE_URL": "http://10.1.2.3/tg/files"}
+    )
     assert named.api_file_url == "http://10.1.2.3/tg/files"
 
 
@@ -135,9 +138,16 @@ async def test_the_bot_and_its_long_polling_go_through_the_configured_proxy(
         # An office names its proxy as the standard variable (127.0.0.1 itself is never proxied, so the
         # Bot API is named by a host that only the proxy can reach).
         base = bot_api.base_url.replace("127.0.0.1", BOT_API_HOST)
-        settings = Settings.from_values({"TELEGRAM_BOT_TOKEN": "123456:PROXIED", "ZHICHENG_LOG_SALT": "s" * 16,
-                                         "TELEGRAM_API_BASE_URL": base, "ZHICHENG_DB": str(tmp_path / "z.sqlite3"),
-                                         "HTTPS_PROXY": "http://unused.invalid:1", "HTTP_PROXY": proxy.url})
+        settings = Settings.from_values(
+            {
+                "TELEGRAM_BOT_TOKEN": "123456:PROXIED",
+                "ZHICHENG_LOG_SALT": "s" * 16,
+                "TELEGRAM_API_BASE_URL": base,
+                "ZHICHENG_DB": str(tmp_path / "z.sqlite3"),
+                "HTTPS_PROXY": "http://unused.invalid:1",
+                "HTTP_PROXY": proxy.url,
+            }
+        )
         assert settings.proxy == proxy.url
         app = build_application(settings)
         await app.initialize()
@@ -161,15 +171,19 @@ async def test_the_bot_and_its_long_polling_go_through_the_configured_proxy(
     assert all(path.startswith(base) for path in proxy.requests)
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    ({"ZHICHENG_PROXY": "http://proxy.office:3128", "HTTPS_PROXY": "http://other:1"}, "http://proxy.office:3128"),
-    ({"HTTPS_PROXY": "http://proxy.office:3128"}, "http://proxy.office:3128"),
-    ({"https_proxy": "http://lower:3128"}, "http://lower:3128"),
-    ({"ALL_PROXY": "http://all:3128"}, "http://all:3128"),
-    ({"HTTPS_PROXY": "http://proxy.office:3128", "NO_PROXY": "example.org,.telegram.org"}, None),
-    ({"HTTP_PROXY": "http://only-for-http:3128"}, None),  # api.telegram.org is reached over HTTPS
-    ({}, None),
-])
-def test_the_proxy_comes_from_its_setting_or_the_standard_variables(values: dict[str, str],
-                                                                    expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"ZHICHENG_PROXY": "http://proxy.office:3128", "HTTPS_PROXY": "http://other:1"}, "http://proxy.office:3128"),
+        ({"HTTPS_PROXY": "http://proxy.office:3128"}, "http://proxy.office:3128"),
+        ({"https_proxy": "http://lower:3128"}, "http://lower:3128"),
+        ({"ALL_PROXY": "http://all:3128"}, "http://all:3128"),
+        ({"HTTPS_PROXY": "http://proxy.office:3128", "NO_PROXY": "example.org,.telegram.org"}, None),
+        ({"HTTP_PROXY": "http://only-for-http:3128"}, None),  # api.telegram.org is reached over HTTPS
+        ({}, None),
+    ],
+)
+def test_the_proxy_comes_from_its_setting_or_the_standard_variables(
+    values: dict[str, str], expected: str | None
+) -> None:
     assert Settings.from_values(values).proxy == expected

@@ -38,8 +38,13 @@ KILL_AFTER = 80  # messages the emulator has answered before the kill
 
 def environment(tmp_path: Path, base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZHICHENG_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, ZHICHENG_LOG_SALT=SALT, ZHICHENG_DB=str(tmp_path / "z.sqlite3"),
-               TELEGRAM_API_BASE_URL=base_url, PYTHONUNBUFFERED="1")
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        ZHICHENG_LOG_SALT=SALT,
+        ZHICHENG_DB=str(tmp_path / "z.sqlite3"),
+        TELEGRAM_API_BASE_URL=base_url,
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -57,8 +62,11 @@ def delivered(emulator: BotAPIEmulator) -> Counter[int]:
     """Copies of the broadcast each chat received (a 403 delivers nothing)."""
     with emulator.lock:
         calls = list(emulator.api.calls)
-    return Counter(int(c.params["chat_id"]) for c in calls if c.method == "sendMessage"
-                   and c.params.get("text") == TEXT and int(c.params["chat_id"]) not in BLOCKED)
+    return Counter(
+        int(c.params["chat_id"])
+        for c in calls
+        if c.method == "sendMessage" and c.params.get("text") == TEXT and int(c.params["chat_id"]) not in BLOCKED
+    )
 
 
 def status(db: Path) -> str:
@@ -76,8 +84,14 @@ def test_kill_9_during_a_broadcast_then_restart_every_reachable_recipient_gets_i
     with BotAPIEmulator(delays={"sendMessage": 0.1}) as emulator:
         emulator.api.blocked = set(BLOCKED)
         env = environment(tmp_path, emulator.base_url)
-        written = subprocess.run([sys.executable, "-m", "bot.cli", "broadcast", "--all", "--text-file",
-                                  str(message)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        written = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "broadcast", "--all", "--text-file", str(message)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert written.returncode == 0 and f"to {RECIPIENTS} recipients" in written.stdout, written.stderr
 
         first = Bot(["run"], env)

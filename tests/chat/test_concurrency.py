@@ -77,9 +77,9 @@ async def started(bot: BotUnderTest, users: list[int]) -> dict[int, dict[str, An
     return origins
 
 
-def interleaved(bot: BotUnderTest, origins: dict[int, dict[str, Any]], rng: random.Random) -> tuple[
-    list[dict[str, Any]], dict[str, int]
-]:
+def interleaved(
+    bot: BotUnderTest, origins: dict[int, dict[str, Any]], rng: random.Random
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every user's taps through the whole interview, users interleaved at random, each user's in
     order; and which user each callback query id belongs to."""
     pending = {u: [callbacks.answer(q, o) for q, o in ANSWERS] for u in origins}

@@ -41,8 +41,9 @@ def population() -> list[Seeded]:
     people: list[Seeded] = []
     shares = [0.0, 0.3, 0.6, 0.8, 1.0]
     for i in range(10):
-        people.append(Seeded(101 + i, path("intermediate", "eligible", i), ticked_share=shares[i % 5],
-                             unreachable=i in (8, 9)))
+        people.append(
+            Seeded(101 + i, path("intermediate", "eligible", i), ticked_share=shares[i % 5], unreachable=i in (8, 9))
+        )
     people += [Seeded(111 + i, path("associate_senior", "eligible", i)) for i in range(10)]
     people += [Seeded(121 + i, path("junior", "conditional", i)) for i in range(8)]
     people += [Seeded(129 + i, path("intermediate", "other_route", i)) for i in range(4)]
@@ -53,8 +54,9 @@ def population() -> list[Seeded]:
 
 @pytest.fixture
 async def office(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    bot = await start_bot(tmp_path / "office.sqlite3", contact_ids=frozenset({CONTACT}),
-                          clock=Clock(NOW), sender_interval=0)
+    bot = await start_bot(
+        tmp_path / "office.sqlite3", contact_ids=frozenset({CONTACT}), clock=Clock(NOW), sender_interval=0
+    )
     storage = bot.app.bot_data.chat.storage
     people = population()
     await storage.atomically(lambda db: seed(db, people))
@@ -99,8 +101,11 @@ def markup(call: Call) -> dict[str, Any]:
 async def write_text(bot: BotUnderTest) -> list[Call]:
     """/broadcast, then a text with a bold part (as Telegram sends it: text and entities)."""
     await bot.text(CONTACT, "/broadcast")
-    return await bot.send(bot.updates.message(CONTACT, "请于10月20日前完成网上申报",
-                                              entities=[{"type": "bold", "offset": 2, "length": 6}]))
+    return await bot.send(
+        bot.updates.message(
+            CONTACT, "请于10月20日前完成网上申报", entities=[{"type": "bold", "offset": 2, "length": 6}]
+        )
+    )
 
 
 def sender(bot: BotUnderTest) -> OutboxSender:
@@ -115,6 +120,7 @@ def expected_chats(bot: BotUnderTest, level: str | None = None) -> set[int]:
 
 
 # --- the wizard end to end --------------------------------------------------------------------
+
 
 async def test_formatted_text_goes_to_the_chosen_level_once_each_with_progress_edited_in_place(
     office: BotUnderTest,
@@ -138,7 +144,8 @@ async def test_formatted_text_goes_to_the_chosen_level_once_each_with_progress_e
     [(status, progress_id, chat)] = rows(office, "SELECT status, progress_message, author_chat FROM broadcasts")
     assert (status, chat) == ("scheduled", CONTACT) and progress_id is not None
     assert rows(office, "SELECT action, actor_id, recipients FROM audit_log") == [
-        ("broadcast.create", CONTACT, len(expected))]
+        ("broadcast.create", CONTACT, len(expected))
+    ]
 
     office.api.clear()
     await sender(office).tick()
@@ -157,8 +164,9 @@ async def test_formatted_text_goes_to_the_chosen_level_once_each_with_progress_e
 
 async def test_a_progress_message_shows_figures_while_sending_before_the_end(tmp_path: Path) -> None:
     """More recipients than one claimed batch: an edit with 待发 > 0 comes before the final one."""
-    bot = await start_bot(tmp_path / "big.sqlite3", contact_ids=frozenset({CONTACT}), clock=Clock(NOW),
-                          sender_interval=0)
+    bot = await start_bot(
+        tmp_path / "big.sqlite3", contact_ids=frozenset({CONTACT}), clock=Clock(NOW), sender_interval=0
+    )
     try:
         people = [Seeded(1000 + i, path("intermediate", "eligible", i)) for i in range(75)]
         await bot.app.bot_data.chat.storage.atomically(lambda db: seed(db, people))
@@ -168,8 +176,11 @@ async def test_a_progress_message_shows_figures_while_sending_before_the_end(tmp
         [(progress_id,)] = rows(bot, "SELECT progress_message FROM broadcasts")
         bot.api.clear()
         await sender(bot).tick()
-        shown = [str(c.params["text"]) for c in bot.api.calls
-                 if c.method == "editMessageText" and c.params["message_id"] == progress_id]
+        shown = [
+            str(c.params["text"])
+            for c in bot.api.calls
+            if c.method == "editMessageText" and c.params["message_id"] == progress_id
+        ]
         assert any("正在发送" in t and "待发 0" not in t for t in shown), shown
         assert "发送完毕" in shown[-1] and "已发送 75 / 失败 0 / 待发 0" in shown[-1]
     finally:
@@ -180,15 +191,19 @@ async def test_a_document_is_broadcast_as_a_copy_of_the_authors_message_never_fo
     office: BotUnderTest,
 ) -> None:
     await office.text(CONTACT, "/broadcast")
-    document = office.updates.message(CONTACT, document={"file_id": "f1", "file_unique_id": "u1",
-                                                         "file_name": "答辩安排.pdf"})
+    document = office.updates.message(
+        CONTACT, document={"file_id": "f1", "file_unique_id": "u1", "file_name": "答辩安排.pdf"}
+    )
     source = document["message"]["message_id"]
     await office.send(document)
     await tap(office, CONTACT, "副高级")
     calls = await tap(office, CONTACT, "下一步")
     [copy] = [c for c in calls if c.method == "copyMessage"]  # the preview is a copy too
     assert (copy.params["chat_id"], copy.params["from_chat_id"], copy.params["message_id"]) == (
-        CONTACT, CONTACT, source)
+        CONTACT,
+        CONTACT,
+        source,
+    )
     await tap(office, CONTACT, "确认发送")
     office.api.clear()
     await sender(office).tick()
@@ -203,8 +218,9 @@ async def test_a_forwarded_text_is_copied_and_a_sticker_is_refused(office: BotUn
     calls = await office.send(office.updates.sticker(CONTACT))
     assert "此类消息无法广播" in texts(calls)[0]
     assert rows(office, "SELECT awaiting FROM users WHERE user_id = ?", CONTACT) == [("broadcast",)]
-    forwarded = office.updates.message(CONTACT, "转发的通知", forward_origin={
-        "type": "hidden_user", "sender_user_name": "某人", "date": 1634000000})
+    forwarded = office.updates.message(
+        CONTACT, "转发的通知", forward_origin={"type": "hidden_user", "sender_user_name": "某人", "date": 1634000000}
+    )
     await office.send(forwarded)
     draft = json.loads(rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])
     assert draft["message"] == {"copy": [CONTACT, forwarded["message"]["message_id"]]}
@@ -222,8 +238,9 @@ async def test_a_broadcast_at_a_set_time_asks_a_future_beijing_time_and_waits_fo
     assert rows(office, "SELECT COUNT(*) FROM broadcasts") == [(0,)]
     calls = await office.text(CONTACT, "2021年10月15日 9:30")
     assert texts(calls)[0] == "已定时于2021年10月15日 09:30发送。"
-    assert "定于2021年10月15日 09:30发送" in texts(calls)[1] and "取消广播" in json.dumps(markup(calls[1]),
-                                                                                ensure_ascii=False)
+    assert "定于2021年10月15日 09:30发送" in texts(calls)[1] and "取消广播" in json.dumps(
+        markup(calls[1]), ensure_ascii=False
+    )
     assert rows(office, "SELECT status, scheduled_at FROM broadcasts") == [("scheduled", "2021-10-15T01:30:00+00:00")]
     assert rows(office, "SELECT action FROM audit_log") == [("broadcast.schedule",)]
     office.api.clear()
@@ -232,10 +249,12 @@ async def test_a_broadcast_at_a_set_time_asks_a_future_beijing_time_and_waits_fo
     sender(office).clock = Clock(dt.datetime(2021, 10, 15, 9, 30, tzinfo=NOW.tzinfo))
     await sender(office).tick()
     assert len([c for c in office.api.calls if c.method == "sendMessage" and c.params["chat_id"] != CONTACT]) == len(
-        expected_chats(office))
+        expected_chats(office)
+    )
 
 
 # --- cancelling and double taps -----------------------------------------------------------------
+
 
 def no_broadcast_left(bot: BotUnderTest) -> None:
     assert rows(bot, "SELECT COUNT(*) FROM broadcasts") == [(0,)]
@@ -253,8 +272,9 @@ async def test_cancel_at_each_step_leaves_no_broadcast_and_no_outbox_row(office:
         await tap(office, CONTACT, "下一步")
     if step == "time":
         await tap(office, CONTACT, "定时发送")
-    stale_confirm = wizard.SendNow(json.loads(
-        rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["token"]).pack()
+    stale_confirm = wizard.SendNow(
+        json.loads(rows(office, "SELECT awaiting_data FROM users WHERE user_id = ?", CONTACT)[0][0])["token"]
+    ).pack()
     calls = await tap(office, CONTACT, "取消")
     assert "已取消，未发送任何消息。" in texts(calls)
     no_broadcast_left(office)
@@ -303,7 +323,8 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
     assert f"已撤回 {queued}" in texts(calls)[-1]
     assert rows(office, "SELECT status FROM outbox GROUP BY status") == [("cancelled",)]
     assert rows(office, "SELECT action, detail FROM audit_log WHERE action = 'broadcast.cancel'") == [
-        ("broadcast.cancel", json.dumps({"broadcast": 1, "withdrawn": queued}))]
+        ("broadcast.cancel", json.dumps({"broadcast": 1, "withdrawn": queued}))
+    ]
     office.api.clear()
     await sender(office).tick()
     assert not [c for c in office.api.calls if c.method == "sendMessage"]  # nothing sent, no report
@@ -316,13 +337,21 @@ async def test_cancelling_from_the_list_withdraws_what_is_queued_and_the_progres
 
 # --- who may do it ----------------------------------------------------------------------------
 
+
 def every_privileged_button(token: str) -> list[str]:
     entry = FILTERS[1]
-    return [wizard.Filter(token, entry.key, "junior").pack(), wizard.AllApplicants(token).pack(),
-            wizard.ToPreview(token).pack(), wizard.BackToAudience(token).pack(),
-            wizard.SendNow(token).pack(), wizard.SendLater(token).pack(),
-            wizard.Quit(token).pack(), wizard.CancelBroadcast(1, "p").pack(),
-            wizard.CancelBroadcast(1, "l").pack(), RemoveContact(OTHER_CONTACT).pack()]
+    return [
+        wizard.Filter(token, entry.key, "junior").pack(),
+        wizard.AllApplicants(token).pack(),
+        wizard.ToPreview(token).pack(),
+        wizard.BackToAudience(token).pack(),
+        wizard.SendNow(token).pack(),
+        wizard.SendLater(token).pack(),
+        wizard.Quit(token).pack(),
+        wizard.CancelBroadcast(1, "p").pack(),
+        wizard.CancelBroadcast(1, "l").pack(),
+        RemoveContact(OTHER_CONTACT).pack(),
+    ]
 
 
 async def test_an_applicant_gets_no_permission_for_every_privileged_command_and_forged_button(
@@ -343,7 +372,8 @@ async def test_an_applicant_gets_no_permission_for_every_privileged_command_and_
     for data in every_privileged_button(token):  # forged: a real token, a real broadcast id
         calls = await office.press(APPLICANT, data)
         assert [(c.method, c.params.get("text"), c.params.get("show_alert")) for c in calls] == [
-            ("answerCallbackQuery", "无权限", True)], data
+            ("answerCallbackQuery", "无权限", True)
+        ], data
     help_text = texts(await office.text(APPLICANT, "/help"))[0]
     assert all(f"/{name}" not in help_text for name in ("broadcast", "stats", "audit", "contacts"))
     assert snapshot(office) == before
@@ -384,19 +414,25 @@ async def test_contacts_lists_both_kinds_and_the_settings_contact_cannot_be_remo
     calls = await tap(office, CONTACT, f"移除 {OTHER_CONTACT}")
     assert toasts(calls) == [f"已移除联系人 {OTHER_CONTACT}。"] and f"{OTHER_CONTACT}（" not in texts(calls)[0]
     assert rows(office, "SELECT action, detail FROM audit_log") == [
-        ("contact.add", json.dumps({"user": OTHER_CONTACT})), ("contact.remove", json.dumps({"user": OTHER_CONTACT}))]
+        ("contact.add", json.dumps({"user": OTHER_CONTACT})),
+        ("contact.remove", json.dumps({"user": OTHER_CONTACT})),
+    ]
 
 
 # --- /stats and /audit ---------------------------------------------------------------------------
+
 
 async def test_stats_counts_the_seeded_population_and_sends_a_chart_and_a_csv(office: BotUnderTest) -> None:
     await office.text(CONTACT, "/start")  # a contact person who answers the questions is no applicant
     storage = office.app.bot_data.chat.storage
     await storage.atomically(lambda db: seed(db, [Seeded(CONTACT, path("junior", "eligible"))]))
-    await storage.atomically(lambda db: db.executemany(
-        "INSERT INTO outbox (kind, ref, chat_id, payload, not_before, status, created_at) "
-        "VALUES ('reminder', ?, 101, '[]', '2021-10-12T00:00:00+00:00', ?, '2021-10-12T00:00:00+00:00')",
-        [("a", "sent"), ("b", "sent"), ("c", "failed")]))
+    await storage.atomically(
+        lambda db: db.executemany(
+            "INSERT INTO outbox (kind, ref, chat_id, payload, not_before, status, created_at) "
+            "VALUES ('reminder', ?, 101, '[]', '2021-10-12T00:00:00+00:00', ?, '2021-10-12T00:00:00+00:00')",
+            [("a", "sent"), ("b", "sent"), ("c", "failed")],
+        )
+    )
     calls = await office.text(CONTACT, "/stats")
     [message, photo, document] = calls
     text = str(message.params["text"])
@@ -441,16 +477,30 @@ async def test_audit_lists_every_privileged_action_and_exports_the_whole_log(off
     await office.text(CONTACT, "/stats")
     calls = await office.text(CONTACT, "/audit")
     listing = texts(calls)[0]
-    order = ["查看并导出操作记录", "查看并导出统计", "定时广播 #2", "取消广播 #1", "发送广播 #1",
-             f"移除联系人 {OTHER_CONTACT}", f"添加联系人 {OTHER_CONTACT}"]
+    order = [
+        "查看并导出操作记录",
+        "查看并导出统计",
+        "定时广播 #2",
+        "取消广播 #1",
+        "发送广播 #1",
+        f"移除联系人 {OTHER_CONTACT}",
+        f"添加联系人 {OTHER_CONTACT}",
+    ]
     assert "最近 7 条（共 7 条）" in listing
     positions = [listing.index(entry) for entry in order]
     assert positions == sorted(positions)
     assert f"发送广播 #1 · {len(expected_chats(office))} 人" in listing
     [document] = [c for c in calls if c.method == "sendDocument"]
     table = list(csv.DictReader(io.StringIO(next(iter(document.files.values())).decode("utf-8-sig"))))
-    assert [r["action"] for r in table] == ["contact.add", "contact.remove", "broadcast.create", "broadcast.cancel",
-                                            "broadcast.schedule", "stats.export", "audit.export"]
+    assert [r["action"] for r in table] == [
+        "contact.add",
+        "contact.remove",
+        "broadcast.create",
+        "broadcast.cancel",
+        "broadcast.schedule",
+        "stats.export",
+        "audit.export",
+    ]
     assert {r["actor_id"] for r in table} == {str(CONTACT)}
 
 
@@ -478,6 +528,7 @@ async def test_a_broadcast_by_unit_goes_to_the_applicants_linked_to_that_unit_on
     await tap(office, CONTACT, "确认发送")
     office.api.clear()
     await sender(office).tick()
-    delivered = {c.params["chat_id"] for c in office.api.calls
-                 if c.method == "sendMessage" and c.params["chat_id"] != CONTACT}
+    delivered = {
+        c.params["chat_id"] for c in office.api.calls if c.method == "sendMessage" and c.params["chat_id"] != CONTACT
+    }
     assert delivered == {111, 112, 113}

@@ -42,8 +42,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
     """A bot on 2021年10月12日 09:00 (Beijing) whose clock the test moves; the sender runs by hand."""
     stepped = SteppedClock()
     clock = Clock(parse_moment("2021-10-12T09:00:00+08:00"), monotonic=stepped)
-    b = await start_bot(tmp_path / "z.sqlite3", api=LostChat(), clock=clock, sender_interval=0,
-                        contact_ids=frozenset({CONTACT}))
+    b = await start_bot(
+        tmp_path / "z.sqlite3", api=LostChat(), clock=clock, sender_interval=0, contact_ids=frozenset({CONTACT})
+    )
     b.extra["stepped"] = stepped
     b.extra["clock"] = clock
     try:
@@ -69,8 +70,11 @@ def rows(bot: BotUnderTest, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 def reminders_to(bot: BotUnderTest, chat_id: int, since: int = 0) -> list[str]:
     """The reminders sent to the chat, among the Bot API calls from `since` on."""
-    return [str(c.params["text"]) for c in bot.api.calls[since:]
-            if c.method == "sendMessage" and c.params["chat_id"] == chat_id and "提醒" in str(c.params["text"])]
+    return [
+        str(c.params["text"])
+        for c in bot.api.calls[since:]
+        if c.method == "sendMessage" and c.params["chat_id"] == chat_id and "提醒" in str(c.params["text"])
+    ]
 
 
 async def tick(bot: BotUnderTest) -> None:
@@ -103,7 +107,8 @@ async def test_a_chat_found_blocked_by_a_403_is_reachable_again_once_its_user_wr
     await tick(bot)
     assert rows(bot, "SELECT chat_id FROM unreachable_chats") == [(USER,)]
     assert rows(bot, "SELECT status, last_error FROM outbox WHERE chat_id = ?", USER) == [
-        ("cancelled", "unreachable: Forbidden: bot was blocked by the user")]
+        ("cancelled", "unreachable: Forbidden: bot was blocked by the user")
+    ]
     bot.api.blocked.clear()
     assert texts(await bot.text(USER, "/deadlines"))  # the user writes to the bot again
     assert rows(bot, "SELECT chat_id FROM unreachable_chats") == []
@@ -116,24 +121,41 @@ async def test_a_chat_found_blocked_by_a_403_is_reachable_again_once_its_user_wr
 
 async def test_chat_not_found_fails_at_once_with_telegrams_description(bot: BotUnderTest) -> None:
     now = bot.extra["clock"].now()
-    await storage_of(bot).atomically(outbox.enqueue, kind="broadcast", ref="7", chat_id=LOST_CHAT, user_id=None,
-                                     messages=[Send("通知")], not_before=now, now=now)
+    await storage_of(bot).atomically(
+        outbox.enqueue,
+        kind="broadcast",
+        ref="7",
+        chat_id=LOST_CHAT,
+        user_id=None,
+        messages=[Send("通知")],
+        not_before=now,
+        now=now,
+    )
     await tick(bot)
     attempts = [c for c in bot.api.calls if c.method == "sendMessage" and c.params["chat_id"] == LOST_CHAT]
     assert len(attempts) == 1  # not retried as if it were a passing network error
     assert rows(bot, "SELECT status, attempts, last_error FROM outbox WHERE chat_id = ?", LOST_CHAT) == [
-        ("failed", 1, "Chat not found")]  # Telegram's description, as PTB words it
+        ("failed", 1, "Chat not found")
+    ]  # Telegram's description, as PTB words it
 
 
 async def test_an_unexpected_error_in_a_delivery_fails_its_row_and_the_broadcast_still_settles_and_reports(
-    bot: BotUnderTest, caplog: pytest.LogCaptureFixture,
+    bot: BotUnderTest,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     people = [Seeded(5000 + i, path("junior", "eligible", i)) for i in range(3)]
     storage = storage_of(bot)
     await storage.atomically(seed, people)
-    await storage.atomically(broadcasts.create, author_id=CONTACT, author_chat=CONTACT, audience=Audience(),
-                             messages=[Send("请按时提交")], at=bot.extra["clock"].now(), now=bot.extra["clock"].now(),
-                             recipients=3)
+    await storage.atomically(
+        broadcasts.create,
+        author_id=CONTACT,
+        author_chat=CONTACT,
+        audience=Audience(),
+        messages=[Send("请按时提交")],
+        at=bot.extra["clock"].now(),
+        now=bot.extra["clock"].now(),
+        recipients=3,
+    )
     sender = bot.app.bot_data.sender
     assert sender is not None
     sending: Callable[[int, Sequence[Action]], Awaitable[None]] = sender.transport
@@ -158,8 +180,16 @@ async def test_a_claimed_row_whose_lease_expired_is_delivered_once(bot: BotUnder
     storage = storage_of(bot)
     clock: Clock = bot.extra["clock"]
     now = clock.now()
-    await storage.atomically(outbox.enqueue, kind="broadcast", ref="9", chat_id=777, user_id=None,
-                             messages=[Send("通知")], not_before=now, now=now)
+    await storage.atomically(
+        outbox.enqueue,
+        kind="broadcast",
+        ref="9",
+        chat_id=777,
+        user_id=None,
+        messages=[Send("通知")],
+        not_before=now,
+        now=now,
+    )
     [claimed] = await storage.atomically(outbox.claim, now)  # a delivery that never recorded its result
     assert claimed.chat_id == 777
     bot.extra["stepped"].now += 60

@@ -39,21 +39,49 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
         pytest.skip("openssl is not installed (apt-get install openssl)")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "zhicheng-bot.pem", folder / "zhicheng-bot.key"
-    subprocess.run([OPENSSL, "req", "-newkey", "rsa:2048", "-sha256", "-nodes", "-x509", "-days", "30",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=bot.example.invalid",
-                    "-addext", "subjectAltName=DNS:bot.example.invalid"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            OPENSSL,
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-sha256",
+            "-nodes",
+            "-x509",
+            "-days",
+            "30",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=bot.example.invalid",
+            "-addext",
+            "subjectAltName=DNS:bot.example.invalid",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     yield cert, key
 
 
-async def _webhook_running(tmp_path: Path, api: OfflineBotAPI, **values: str) -> tuple[asyncio.Event,
-                                                                                       asyncio.Task[int], int]:
+async def _webhook_running(
+    tmp_path: Path, api: OfflineBotAPI, **values: str
+) -> tuple[asyncio.Event, asyncio.Task[int], int]:
     port = free_port()
-    settings = Settings.from_values({"TELEGRAM_BOT_TOKEN": "123456:HOOK", "ZHICHENG_LOG_SALT": "s" * 16,
-                                     "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
-                                     "ZHICHENG_DB": str(tmp_path / "z.sqlite3"), "ZHICHENG_WEBHOOK_SECRET": SECRET,
-                                     "ZHICHENG_WEBHOOK_LISTEN": "127.0.0.1", "ZHICHENG_WEBHOOK_PORT": str(port),
-                                     **values})
+    settings = Settings.from_values(
+        {
+            "TELEGRAM_BOT_TOKEN": "123456:HOOK",
+            "ZHICHENG_LOG_SALT": "s" * 16,
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+            "ZHICHENG_DB": str(tmp_path / "z.sqlite3"),
+            "ZHICHENG_WEBHOOK_SECRET": SECRET,
+            "ZHICHENG_WEBHOOK_LISTEN": "127.0.0.1",
+            "ZHICHENG_WEBHOOK_PORT": str(port),
+            **values,
+        }
+    )
     app = build_application(settings, request=api, rate_limit=False)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, settings, URL, stop))
@@ -86,8 +114,9 @@ async def test_without_a_certificate_set_webhook_uploads_none(tmp_path: Path) ->
     assert api.sent("setWebhook")[-1].files == {}
 
 
-def test_the_certificate_setting_takes_a_public_certificate_only(tmp_path: Path,
-                                                                 certificate: tuple[Path, Path]) -> None:
+def test_the_certificate_setting_takes_a_public_certificate_only(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
     assert Settings.from_values({"ZHICHENG_WEBHOOK_CERT": str(certificate[0])}).webhook_cert == certificate[0]
     for path, problem in ((certificate[1], "holds a private key"), (tmp_path / "none.pem", "cannot be read")):
         with pytest.raises(SettingsError) as caught:
@@ -105,9 +134,11 @@ async def test_a_refused_webhook_request_is_logged_with_the_address_nginx_gives(
         update = UpdateFactory().message(77, "/start")
         async with httpx.AsyncClient(timeout=10) as client:
             with caplog.at_level(logging.WARNING, logger="zhicheng.runner"):
-                answer = await client.post(f"http://127.0.0.1:{port}/zhicheng", json=update,
-                                           headers={"X-Telegram-Bot-Api-Secret-Token": "wrong",
-                                                    "X-Real-IP": "203.0.113.9"})
+                answer = await client.post(
+                    f"http://127.0.0.1:{port}/zhicheng",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "wrong", "X-Real-IP": "203.0.113.9"},
+                )
         assert answer.status_code == 403
         refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
         assert refused == ["webhook request without the right secret token from 203.0.113.9 refused"]
@@ -146,8 +177,13 @@ def _run_and_chat(environment: dict[str, str], bots: list[Bot]) -> Bot:
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZHICHENG_", "JOURNAL_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, ZHICHENG_LOG_SALT=SALT, ZHICHENG_DB=str(tmp_path / "z.sqlite3"),
-               PYTHONUNBUFFERED="1", ZHICHENG_LOG_LEVEL="DEBUG")
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        ZHICHENG_LOG_SALT=SALT,
+        ZHICHENG_DB=str(tmp_path / "z.sqlite3"),
+        PYTHONUNBUFFERED="1",
+        ZHICHENG_LOG_LEVEL="DEBUG",
+    )
     return env
 
 

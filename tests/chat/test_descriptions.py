@@ -31,8 +31,10 @@ def rows(db: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
 
 
 def stored(bot: BotUnderTest, user: int = USER) -> dict[str, str]:
-    return {str(q): str(o) for q, o in rows(bot.db_path, "SELECT question_id, option_id FROM answers WHERE user_id = ?",
-                                            user)}
+    return {
+        str(q): str(o)
+        for q, o in rows(bot.db_path, "SELECT question_id, option_id FROM answers WHERE user_id = ?", user)
+    }
 
 
 def current(bot: BotUnderTest, user: int = USER) -> object:
@@ -79,8 +81,9 @@ def toast(calls: list[Call]) -> str:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    b = await start_bot(tmp_path / "z.sqlite3", settings={"contact_ids": frozenset({CONTACT})},
-                        clock=Clock(parse_moment(NOW)))
+    b = await start_bot(
+        tmp_path / "z.sqlite3", settings={"contact_ids": frozenset({CONTACT})}, clock=Clock(parse_moment(NOW))
+    )
     try:
         yield b
     finally:
@@ -107,8 +110,15 @@ async def test_a_description_is_shown_as_understood_and_nothing_is_saved_before_
 async def test_the_interview_then_skips_what_the_description_answered(bot: BotUnderTest) -> None:
     calls = await bot.text(USER, DESCRIPTION)
     await press(bot, USER, with_prefix(calls, Confirm.prefix)[0])
-    await answer_all(bot, [("misconduct", "none"), ("current_title", "xinjiang"), ("direct_recognition", "no"),
-                           ("submission_status", "no")])
+    await answer_all(
+        bot,
+        [
+            ("misconduct", "none"),
+            ("current_title", "xinjiang"),
+            ("direct_recognition", "no"),
+            ("submission_status", "no"),
+        ],
+    )
     assert current(bot) == "meets_conditions"  # the level was given by the description: not asked again
     assert stored(bot)["level"] == "associate_senior"
 

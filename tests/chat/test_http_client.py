@@ -46,8 +46,10 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 def keyboard_of(side: BotSide, chat_id: int) -> dict[str, Any]:
     """The newest message with buttons in the chat."""
-    return max((m for (chat, _), m in side.api.messages.items() if chat == chat_id and m.get("reply_markup")),
-               key=lambda m: int(m["message_id"]))
+    return max(
+        (m for (chat, _), m in side.api.messages.items() if chat == chat_id and m.get("reply_markup")),
+        key=lambda m: int(m["message_id"]),
+    )
 
 
 async def test_an_applicant_goes_through_the_interview_over_http(server: BotAPIServer, tmp_path: Path) -> None:
@@ -90,8 +92,13 @@ async def test_an_applicant_goes_through_the_interview_over_http(server: BotAPIS
 async def test_a_file_is_downloaded_and_a_document_uploaded(server: BotAPIServer) -> None:
     side = server.sides[TOKEN]
     side.api.files["case1"] = b"answers:\n  level: junior\n"
-    async with Bot(TOKEN, base_url=server.base_url, base_file_url=f"http://127.0.0.1:{server.port}/file/bot",
-                   request=AiohttpRequest(), get_updates_request=AiohttpRequest(1)) as bot:
+    async with Bot(
+        TOKEN,
+        base_url=server.base_url,
+        base_file_url=f"http://127.0.0.1:{server.port}/file/bot",
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(1),
+    ) as bot:
         file = await bot.get_file("case1")
         assert bytes(await file.download_as_bytearray()) == side.api.files["case1"]
         sent = await bot.send_document(77, b"\xef\xbb\xbfa,b\n", filename="stats.csv", caption="统计")
@@ -102,8 +109,9 @@ async def test_a_file_is_downloaded_and_a_document_uploaded(server: BotAPIServer
 
 async def test_markup_and_text_arrive_as_telegram_reads_them(server: BotAPIServer) -> None:
     side = server.sides[TOKEN]
-    async with Bot(TOKEN, base_url=server.base_url, request=AiohttpRequest(),
-                   get_updates_request=AiohttpRequest(1)) as bot:
+    async with Bot(
+        TOKEN, base_url=server.base_url, request=AiohttpRequest(), get_updates_request=AiohttpRequest(1)
+    ) as bot:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("✓ 是", callback_data="iv.answer:q:yes")]])
         message = await bot.send_message(5, "<b>第1题</b> &amp; 其他", parse_mode="HTML", reply_markup=markup)
     assert message.text == "<b>第1题</b> &amp; 其他"
@@ -114,15 +122,23 @@ async def test_markup_and_text_arrive_as_telegram_reads_them(server: BotAPIServe
 
 async def test_a_bot_api_that_does_not_answer_in_time_is_a_time_out(server: BotAPIServer) -> None:
     server.hold.add("sendMessage")
-    async with Bot(TOKEN, base_url=server.base_url, request=AiohttpRequest(read_timeout=0.2, write_timeout=0.1),
-                   get_updates_request=AiohttpRequest(1)) as bot:
+    async with Bot(
+        TOKEN,
+        base_url=server.base_url,
+        request=AiohttpRequest(read_timeout=0.2, write_timeout=0.1),
+        get_updates_request=AiohttpRequest(1),
+    ) as bot:
         with pytest.raises(TimedOut):
             await bot.send_message(5, "held")
 
 
 async def test_an_unreachable_bot_api_is_a_network_error(unused_tcp_port: int) -> None:
-    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{unused_tcp_port}/bot", request=AiohttpRequest(connect_timeout=2),
-              get_updates_request=AiohttpRequest(1))
+    bot = Bot(
+        TOKEN,
+        base_url=f"http://127.0.0.1:{unused_tcp_port}/bot",
+        request=AiohttpRequest(connect_timeout=2),
+        get_updates_request=AiohttpRequest(1),
+    )
     with pytest.raises(NetworkError) as raised:
         await bot.initialize()
     assert not isinstance(raised.value, TimedOut)

@@ -185,8 +185,18 @@ async def test_commands_are_registered_in_chinese_and_english(chat_bot: BotUnder
     by_language = {c.params.get("language_code"): c.params["commands"] for c in registered}
     assert set(by_language) == {None, "zh", "en"}
     names = [c["command"] for c in by_language["en"]]
-    assert names == ["start", "checklist", "deadlines", "reminders", "restart", "help", "lang", "myunit", "privacy",
-                     "delete_me"]
+    assert names == [
+        "start",
+        "checklist",
+        "deadlines",
+        "reminders",
+        "restart",
+        "help",
+        "lang",
+        "myunit",
+        "privacy",
+        "delete_me",
+    ]
     assert by_language["zh"][0]["description"] == "开始或继续问答"
     assert by_language["en"][0]["description"] == "Start or continue the questions"
 

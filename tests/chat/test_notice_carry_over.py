@@ -93,8 +93,9 @@ def asked_questions(calls: list[Call]) -> list[str]:
     return found
 
 
-async def answer_as(bot: BotUnderTest, user: int, answers: dict[str, str], notice: Notice,
-                    given: dict[str, str] | None = None) -> list[str]:
+async def answer_as(
+    bot: BotUnderTest, user: int, answers: dict[str, str], notice: Notice, given: dict[str, str] | None = None
+) -> list[str]:
     """Answer the interview's questions from `answers`, as the bot asks them; the ids asked."""
     interview = interview_for(notice)
     given = dict(given or {})
@@ -140,8 +141,14 @@ def db(seeded: tuple[Path, UpdateFactory], tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def bot(db: Path, seeded: tuple[Path, UpdateFactory], old: Notice, new: Notice) -> AsyncIterator[BotUnderTest]:
-    bot = await start_bot(db, updates=seeded[1], clock=Clock(parse_moment(IN_2022)), notice=new, notices=[old, new],
-                          contact_ids=frozenset({CONTACT}))
+    bot = await start_bot(
+        db,
+        updates=seeded[1],
+        clock=Clock(parse_moment(IN_2022)),
+        notice=new,
+        notices=[old, new],
+        contact_ids=frozenset({CONTACT}),
+    )
     try:
         yield bot
     finally:
@@ -176,7 +183,8 @@ def titles(change: Change, old: Notice, new: Notice) -> set[str]:
 
 
 async def test_the_offer_names_the_changes_that_concern_the_applicant_and_only_those(
-        bot: BotUnderTest, db: Path, old: Notice, new: Notice) -> None:
+    bot: BotUnderTest, db: Path, old: Notice, new: Notice
+) -> None:
     before = {user: stored(db, user) for user in PERSONAS}
     senior_calls = await bot.text(SENIOR, "/start")
     senior = offer_in(senior_calls)
@@ -216,7 +224,8 @@ async def test_the_offer_names_the_changes_that_concern_the_applicant_and_only_t
 
 
 async def test_pressing_carries_the_answers_over_and_asks_only_what_is_new_in_order(
-        bot: BotUnderTest, db: Path, old: Notice, new: Notice) -> None:
+    bot: BotUnderTest, db: Path, old: Notice, new: Notice
+) -> None:
     answers = persona(PERSONAS[SENIOR])
     moved = carry_over(old, new, answers)
     await bot.text(SENIOR, "/start")
@@ -237,16 +246,25 @@ async def test_pressing_carries_the_answers_over_and_asks_only_what_is_new_in_or
     notice_id, final, _ = stored(db, SENIOR)
     assert final == {**moved.answers, **{q: answers[q] for q in moved.to_ask}}
     assert "specialty_change" not in final  # the question is gone with 六（三）
-    summary = rows(db, "SELECT notice_id, version, finished, verdict, level, items, ticked FROM applicant_summaries "
-                       "WHERE user_id = ?", SENIOR)
+    summary = rows(
+        db,
+        "SELECT notice_id, version, finished, verdict, level, items, ticked FROM applicant_summaries WHERE user_id = ?",
+        SENIOR,
+    )
     [(summary_notice, version, finished, verdict, level, items, ticked)] = summary
-    assert (summary_notice, version, finished, verdict, level) == (new.id, version_of(new), 1, "eligible",
-                                                                   "associate_senior")
+    assert (summary_notice, version, finished, verdict, level) == (
+        new.id,
+        version_of(new),
+        1,
+        "eligible",
+        "associate_senior",
+    )
     assert items > 20 and ticked == 1
 
 
-async def test_a_dropped_answer_is_asked_again_in_the_new_words(bot: BotUnderTest, db: Path, old: Notice,
-                                                                new: Notice) -> None:
+async def test_a_dropped_answer_is_asked_again_in_the_new_words(
+    bot: BotUnderTest, db: Path, old: Notice, new: Notice
+) -> None:
     answers = persona(PERSONAS[JUNIOR])
     await bot.text(JUNIOR, "/start")
     await bot.press(JUNIOR, StartNotice(new.id).pack())
@@ -264,8 +282,9 @@ async def test_a_dropped_answer_is_asked_again_in_the_new_words(bot: BotUnderTes
     assert stored(db, JUNIOR)[1]["grassroots_service"] == answers["grassroots_service"]
 
 
-async def test_ticks_carry_over_where_the_item_is_unchanged(bot: BotUnderTest, db: Path, old: Notice,
-                                                            new: Notice) -> None:
+async def test_ticks_carry_over_where_the_item_is_unchanged(
+    bot: BotUnderTest, db: Path, old: Notice, new: Notice
+) -> None:
     answers = persona(PERSONAS[SENIOR])
     await bot.text(SENIOR, "/start")
     moved = carry_over(old, new, answers)
@@ -290,7 +309,8 @@ async def test_a_double_tap_does_nothing_twice(bot: BotUnderTest, db: Path, new:
 
 
 async def test_a_stale_button_after_the_notice_changed_again_does_nothing(
-        db: Path, seeded: tuple[Path, UpdateFactory], old: Notice, new: Notice) -> None:
+    db: Path, seeded: tuple[Path, UpdateFactory], old: Notice, new: Notice
+) -> None:
     bot = await start_bot(db, updates=seeded[1], clock=Clock(parse_moment(IN_2022)), notice=new, notices=[old, new])
     try:
         await bot.text(SENIOR, "/start")
@@ -299,8 +319,7 @@ async def test_a_stale_button_after_the_notice_changed_again_does_nothing(
         await stop_bot(bot)
     before = stored(db, SENIOR)
     other = load_notice(OTHER_2022)  # the office switched again, to another notice
-    bot = await start_bot(db, updates=seeded[1], clock=Clock(parse_moment(IN_2022)), notice=other,
-                          notices=[old, other])
+    bot = await start_bot(db, updates=seeded[1], clock=Clock(parse_moment(IN_2022)), notice=other, notices=[old, other])
     try:
         calls = await bot.press(SENIOR, StartNotice(new.id).pack(), offer)
         assert any(c.method == "answerCallbackQuery" and "已过期" in str(c.params.get("text")) for c in calls)
@@ -315,7 +334,8 @@ async def test_a_stale_button_after_the_notice_changed_again_does_nothing(
 
 
 async def test_when_nothing_is_left_to_ask_the_outcome_under_the_new_notice_follows(
-        bot: BotUnderTest, db: Path, new: Notice) -> None:
+    bot: BotUnderTest, db: Path, new: Notice
+) -> None:
     offer = offer_in(await bot.text(RETIREE, "/start"))
     assert "无须再回答问题" in offer
     calls = await bot.press(RETIREE, StartNotice(new.id).pack())
@@ -323,14 +343,16 @@ async def test_when_nothing_is_left_to_ask_the_outcome_under_the_new_notice_foll
     assert "无须再回答问题，以下是按新通知得出的结果。" in shown and "不能申报" in shown
     assert not asked_questions(calls)
     assert rows(db, "SELECT notice_id, finished, verdict FROM applicant_summaries WHERE user_id = ?", RETIREE) == [
-        (new.id, 1, "ineligible")]
+        (new.id, 1, "ineligible")
+    ]
 
 
 # --- /notices for contact persons ---
 
 
 async def test_notices_shows_contact_persons_the_diff_with_the_applicants_each_change_concerns(
-        bot: BotUnderTest, db: Path, old: Notice, new: Notice, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot: BotUnderTest, db: Path, old: Notice, new: Notice, monkeypatch: pytest.MonkeyPatch
+) -> None:
     worked_out: list[int] = []
     inside: list[int] = []
     real_carry_over = notice_changes.carry_over
@@ -358,7 +380,8 @@ async def test_notices_shows_contact_persons_the_diff_with_the_applicants_each_c
     assert "可以申报：副高级1人、初级1人" in shown and "不能申报：未选级别1人" in shown
     assert "涉及已保存的申请人1人" in shown  # the defence: the 副高级 applicant only
     assert "<code>zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous" in "\n".join(
-        str(c.params.get("text")) for c in calls)
+        str(c.params.get("text")) for c in calls
+    )
     assert all(len(text) <= 4096 for text in texts(calls))
 
     [document] = [c for c in calls if c.method == "sendDocument"]
@@ -369,8 +392,10 @@ async def test_notices_shows_contact_persons_the_diff_with_the_applicants_each_c
     assert totals == {c.key: sum(found.of(c).values()) for c in diff_of(old, new).changes}
     assert totals["items.defence"] == 1 and totals["contacts.contacts"] == len(PERSONAS)
     defence = next(r for r in table if r["change"] == "items.defence" and not r["verdict"])
-    assert defence["broadcast"] == ("zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible "
-                                    "--level associate_senior --text-file MSG.html")
+    assert defence["broadcast"] == (
+        "zhicheng-bot broadcast --notice 2021-xinjiang-nonferrous --verdict eligible "
+        "--level associate_senior --text-file MSG.html"
+    )
     assert rows(db, "SELECT action, actor_id FROM audit_log") == [("notices.view", CONTACT)]
 
 
@@ -382,7 +407,8 @@ async def test_notices_is_for_contact_persons_only(bot: BotUnderTest, db: Path) 
 
 
 async def test_a_long_comparison_comes_as_messages_and_a_text_document(
-        bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(office, "MAX_MESSAGES", 1)
     calls = await bot.text(CONTACT, "/notices")
     shown = texts(calls)
@@ -394,10 +420,17 @@ async def test_a_long_comparison_comes_as_messages_and_a_text_document(
     assert any(name.endswith(".csv") for name in documents)
 
 
-async def test_with_one_notice_loaded_there_is_nothing_to_compare(db: Path, seeded: tuple[Path, UpdateFactory],
-                                                                 old: Notice) -> None:
-    bot = await start_bot(db, updates=seeded[1], clock=Clock(parse_moment(IN_2021)), notice=old, notices=[old],
-                          contact_ids=frozenset({CONTACT}))
+async def test_with_one_notice_loaded_there_is_nothing_to_compare(
+    db: Path, seeded: tuple[Path, UpdateFactory], old: Notice
+) -> None:
+    bot = await start_bot(
+        db,
+        updates=seeded[1],
+        clock=Clock(parse_moment(IN_2021)),
+        notice=old,
+        notices=[old],
+        contact_ids=frozenset({CONTACT}),
+    )
     try:
         calls = await bot.text(CONTACT, "/notices")
         shown = "\n".join(texts(calls))
@@ -439,8 +472,14 @@ def test_any_pair_of_notices_is_worded_within_telegrams_limits(old_path: Path, n
         move = plan(old_notice, new_notice, answers, {i.id for i in old_notice.items}, "zh_Hans")
         concerned = {c.key for c in move.carried.changes}
         assert {line.key for line in move.lines} <= concerned
-        text = message("notice_newer", "zh_Hans", notice=old_notice, newer=new_notice, move=move,
-                       sections=sections(list(move.lines)))
+        text = message(
+            "notice_newer",
+            "zh_Hans",
+            notice=old_notice,
+            newer=new_notice,
+            move=move,
+            sections=sections(list(move.lines)),
+        )
         assert all(len(c) <= 4096 for c in pack(text.split(SPLIT)))
         assert move.ticks <= {i.id for i in new_notice.items}
 
@@ -452,8 +491,16 @@ def test_a_rule_whose_verdict_changed_is_named_in_the_offices_words() -> None:
 
     old_notice = load_notice(NOTICE_YAML)
     rule = old_notice.rules[0]
-    change = Change("eligibility", "changed", "rules", rule.id, rule.id, "某项规定", rule.ref,
-                    fields=(FieldChange("verdict", "eligible", "ineligible"), FieldChange("when", "a", "b")))
+    change = Change(
+        "eligibility",
+        "changed",
+        "rules",
+        rule.id,
+        rule.id,
+        "某项规定",
+        rule.ref,
+        fields=(FieldChange("verdict", "eligible", "ineligible"), FieldChange("when", "a", "b")),
+    )
     line = for_office(change, old_notice, old_notice, "zh_Hans")
     template = _environment("zh_Hans").from_string('{% import "notice_lines.tg" as c %}{{ c.sections(s) }}')
     shown = template.render(s=sections([line]))

@@ -76,8 +76,9 @@ async def test_a_new_notice_leaves_the_2021_interview_intact_tells_which_notice_
 ) -> None:
     db = tmp_path / "z.sqlite3"
     answers, updates = await _finished_2021_applicant(db)
-    bot = await start_bot(db, updates=updates, clock=Clock(parse_moment(IN_2022)), notice=second,
-                          notices=[first, second])
+    bot = await start_bot(
+        db, updates=updates, clock=Clock(parse_moment(IN_2022)), notice=second, notices=[first, second]
+    )
     try:
         calls = await bot.text(USER, "/start")
         shown = "\n".join(texts(calls))
@@ -99,7 +100,8 @@ async def test_a_new_notice_leaves_the_2021_interview_intact_tells_which_notice_
         assert "第2题" in shown and "您拟申报哪一级别" in shown  # the identity question reads the same: carried
         assert rows(db, "SELECT notice_id FROM interviews WHERE user_id = ?", USER) == [(second.id,)]
         assert rows(db, "SELECT question_id, option_id FROM answers WHERE user_id = ?", USER) == [
-            ("employment", "in_service")]
+            ("employment", "in_service")
+        ]
         assert rows(db, "SELECT COUNT(*) FROM ticks WHERE user_id = ?", USER) == [(0,)]  # no such item any more
         calls = await bot.press(USER, offer)  # a second tap: already started
         assert any(c.method == "answerCallbackQuery" and "已过期" in str(c.params.get("text")) for c in calls)
@@ -107,9 +109,7 @@ async def test_a_new_notice_leaves_the_2021_interview_intact_tells_which_notice_
         await stop_bot(bot)
 
 
-async def test_answers_under_a_notice_that_is_gone_are_never_read_under_another(
-    tmp_path: Path, second: Notice
-) -> None:
+async def test_answers_under_a_notice_that_is_gone_are_never_read_under_another(tmp_path: Path, second: Notice) -> None:
     db = tmp_path / "z.sqlite3"
     answers, updates = await _finished_2021_applicant(db)
     bot = await start_bot(db, updates=updates, clock=Clock(parse_moment(IN_2022)), notice=second, notices=[second])

@@ -42,8 +42,13 @@ class Office(OfflineBotAPI):
 
 @pytest.fixture
 async def office(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    bot = await start_bot(tmp_path / "office.sqlite3", api=Office(blocked={BLOCKED}),
-                          contact_ids=frozenset({CONTACT}), clock=Clock(NOW), sender_interval=0)
+    bot = await start_bot(
+        tmp_path / "office.sqlite3",
+        api=Office(blocked={BLOCKED}),
+        contact_ids=frozenset({CONTACT}),
+        clock=Clock(NOW),
+        sender_interval=0,
+    )
     people = population()
     await bot.app.bot_data.chat.storage.atomically(lambda db: seed(db, people))
     bot.extra["people"] = people
@@ -66,6 +71,7 @@ async def broadcast_now(bot: BotUnderTest, text: str) -> None:
 
 # --- one count of failures ----------------------------------------------------------------------
 
+
 async def test_a_blocked_recipient_is_failed_as_blocked_in_the_report_the_list_stats_and_the_csv(
     office: BotUnderTest,
 ) -> None:
@@ -79,16 +85,19 @@ async def test_a_blocked_recipient_is_failed_as_blocked_in_the_report_the_list_s
 
     recipients = len(reachable(office))
     assert rows(office, "SELECT status, last_error FROM outbox WHERE ref = '2' AND chat_id = ?", BLOCKED) == [
-        ("cancelled", "unreachable")]  # cancelled when the chat was found blocked, never tried
-    assert not [c for c in office.api.calls
-                if c.params.get("chat_id") == BLOCKED and c.params.get("text") == "第二次通知"]
+        ("cancelled", "unreachable")
+    ]  # cancelled when the chat was found blocked, never tried
+    assert not [
+        c for c in office.api.calls if c.params.get("chat_id") == BLOCKED and c.params.get("text") == "第二次通知"
+    ]
     figures = f"已发送 {recipients - 2} / 失败 2 / 待发 0"
     breakdown = "失败：已屏蔽本助手 1，无法送达 1（Telegram拒收，或多次重试后仍未送达）。"
     reports = [str(c.params["text"]) for c in office.api.sent("sendMessage") if c.params["chat_id"] == CONTACT]
     assert len(reports) == 2
     for number, report in enumerate(reports, start=1):
-        assert report == (f"<b>广播 #{number} 发送完毕</b>\n接收人 {recipients} 名；已发送 {recipients - 2}，失败 2。\n"
-                          + breakdown)
+        assert report == (
+            f"<b>广播 #{number} 发送完毕</b>\n接收人 {recipients} 名；已发送 {recipients - 2}，失败 2。\n" + breakdown
+        )
         final = str(office.api.messages[(CONTACT, progress[number])]["text"])
         assert figures in final and breakdown in final
 
@@ -97,19 +106,26 @@ async def test_a_blocked_recipient_is_failed_as_blocked_in_the_report_the_list_s
 
     calls = await office.text(CONTACT, "/stats")
     text = texts(calls)[0]
-    assert (f"<b>广播消息</b> 已发送 {2 * (recipients - 2)}，失败 4（已屏蔽本助手 2，无法送达 2），待发 0，已撤回 0"
-            in text)
+    assert (
+        f"<b>广播消息</b> 已发送 {2 * (recipients - 2)}，失败 4（已屏蔽本助手 2，无法送达 2），待发 0，已撤回 0" in text
+    )
     assert "<b>广播报告</b> 已发送 2，失败 0" in text
     assert "无法送达（已屏蔽本助手）：3" in text  # the two blocked before, and the chat found blocked now
     [document] = [c for c in calls if c.method == "sendDocument"]
     table = list(csv.reader(io.StringIO(next(iter(document.files.values())).decode("utf-8-sig"))))
     by_outcome = {row[1]: int(row[2]) for row in table if row[0] == "广播消息"}
-    assert by_outcome == {"已发送": 2 * (recipients - 2), "失败（已屏蔽本助手）": 2, "失败（无法送达）": 2,
-                          "待发": 0, "已撤回": 0}
+    assert by_outcome == {
+        "已发送": 2 * (recipients - 2),
+        "失败（已屏蔽本助手）": 2,
+        "失败（无法送达）": 2,
+        "待发": 0,
+        "已撤回": 0,
+    }
     assert ["无法送达（已屏蔽本助手）", "", "3"] in table
 
 
 # --- /broadcasts --------------------------------------------------------------------------------
+
 
 async def test_broadcasts_shows_each_ones_text_audience_and_a_scheduled_ones_recipients_counted_now(
     office: BotUnderTest,
@@ -122,30 +138,35 @@ async def test_broadcasts_shows_each_ones_text_audience_and_a_scheduled_ones_rec
     await tap(office, CONTACT, "定时发送")
     await office.text(CONTACT, "2021-10-20 10:00")
     await office.text(CONTACT, "/broadcast")
-    await office.send(office.updates.message(CONTACT, document={"file_id": "f1", "file_unique_id": "u1",
-                                                                "file_name": "答辩安排.pdf"}))
+    await office.send(
+        office.updates.message(CONTACT, document={"file_id": "f1", "file_unique_id": "u1", "file_name": "答辩安排.pdf"})
+    )
     await tap(office, CONTACT, "副高级")
     await tap(office, CONTACT, "下一步")
     await tap(office, CONTACT, "确认发送")
 
     intermediate = sum(1 for p in reachable(office) if p.answers.get("level") == "intermediate")
     listing = texts(await office.text(CONTACT, "/broadcasts"))[0]
-    scheduled = listing[listing.index("<b>#1</b>"):]
-    assert scheduled.startswith("<b>#1</b> · 待发送 · 2021年10月20日 10:00\n"
-                                f"接收人（按现在计）{intermediate} 名（发送时重新计算）\n接收人：级别（中级）\n")
+    scheduled = listing[listing.index("<b>#1</b>") :]
+    assert scheduled.startswith(
+        "<b>#1</b> · 待发送 · 2021年10月20日 10:00\n"
+        f"接收人（按现在计）{intermediate} 名（发送时重新计算）\n接收人：级别（中级）\n"
+    )
     shown = long_text[:59].replace("&", "&amp;").replace("<", "&lt;") + "…"
     assert f"消息：{shown}" in scheduled  # the start of the text, escaped
     assert "待发 0" not in scheduled
-    copied = listing[listing.index("<b>#2</b>"):listing.index("<b>#1</b>")]
+    copied = listing[listing.index("<b>#2</b>") : listing.index("<b>#1</b>")]
     assert "接收人：级别（副高级）" in copied and "消息：（消息副本：文件、图片或转发的消息）" in copied
 
     await office.app.bot_data.chat.storage.atomically(  # a new intermediate applicant finishes the questions
-        lambda db: seed(db, [Seeded(150, path("intermediate", "eligible", 3))]))
+        lambda db: seed(db, [Seeded(150, path("intermediate", "eligible", 3))])
+    )
     listing = texts(await office.text(CONTACT, "/broadcasts"))[0]
     assert f"接收人（按现在计）{intermediate + 1} 名" in listing
 
 
 # --- the wizard's hint and its buttons ------------------------------------------------------------
+
 
 def groups_shown(bot: BotUnderTest) -> tuple[list[str], list[str]]:
     """(the groups the hint names, in order; the groups of the buttons, in order)."""
@@ -184,6 +205,7 @@ async def test_the_wizards_hint_names_the_groups_of_buttons_it_shows_in_their_or
 
 # --- stale buttons, by role ---------------------------------------------------------------------
 
+
 async def test_a_stale_button_points_each_role_to_its_own_commands(office: BotUnderTest) -> None:
     with sqlite3.connect(office.db_path) as conn:  # 8001 took an invitation: HR of 甲单位
         unit, _ = units.unit_or_new(conn, "甲单位", CONTACT, NOW)
@@ -194,8 +216,9 @@ async def test_a_stale_button_points_each_role_to_its_own_commands(office: BotUn
     assert "/broadcast" in contact[0] and "/stats" in contact[0] and "/start" not in contact[0]
     hr_calls = await office.press(8001, stale)
     assert toasts(hr_calls) == ["此按钮已过期"]
-    assert texts(hr_calls) == ["您是单位人事联系人：请发送 /unit 查看本单位申报人、单位职责和附件，或发送 /case "
-                               "查询具体情形下通知的规定。"]
+    assert texts(hr_calls) == [
+        "您是单位人事联系人：请发送 /unit 查看本单位申报人、单位职责和附件，或发送 /case 查询具体情形下通知的规定。"
+    ]
     applicant = texts(await office.press(200, stale))
     assert applicant == ["请发送 /start 开始问答。"]
     finished = texts(await office.press(111, stale))  # a seeded applicant who finished
@@ -203,6 +226,7 @@ async def test_a_stale_button_points_each_role_to_its_own_commands(office: BotUn
 
 
 # --- /deadlines for someone turned away ---------------------------------------------------------
+
 
 async def test_a_retired_users_deadlines_say_why_none_apply(office: BotUnderTest) -> None:
     await office.text(300, "/start")

@@ -76,11 +76,12 @@ async def test_the_sender_delivers_a_due_reminder_with_its_buttons_through_the_a
         sent = [c for c in bot.api.calls[before:] if c.method == "sendMessage"]
         assert len(sent) == 1 and sent[0].params["chat_id"] == USER
         assert "提醒：网上申报截止" in sent[0].params["text"] and "还有3天" in sent[0].params["text"]
-        buttons = [(b["text"], b["callback_data"]) for row in sent[0].params["reply_markup"]["inline_keyboard"]
-                   for b in row]
+        buttons = [
+            (b["text"], b["callback_data"]) for row in sent[0].params["reply_markup"]["inline_keyboard"] for b in row
+        ]
         assert buttons == [("📋 我的材料清单", callbacks.CHECKLIST), ("🔕 关闭提醒", callbacks.REMINDERS_OFF)]
         await bot.app.bot_data.sender.tick()  # nothing twice
-        assert not [c for c in bot.api.calls[before + 1:] if c.method == "sendMessage"]
+        assert not [c for c in bot.api.calls[before + 1 :] if c.method == "sendMessage"]
     finally:
         await stop_bot(bot)
 
@@ -91,8 +92,11 @@ async def test_the_reminders_say_the_configured_time_and_the_calendar_alarms_use
     from conversations.clock import Clock, parse_moment
     from tests.chat.conftest import start_bot, stop_bot
 
-    bot = await start_bot(tmp_path / "z.sqlite3", settings={"reminder_time": dt.time(8, 30)},
-                          clock=Clock(parse_moment("2021-10-01T09:00:00+08:00")))
+    bot = await start_bot(
+        tmp_path / "z.sqlite3",
+        settings={"reminder_time": dt.time(8, 30)},
+        clock=Clock(parse_moment("2021-10-01T09:00:00+08:00")),
+    )
     try:
         await bot.text(USER, "/start")
         await answer_all(bot, ANSWERS)

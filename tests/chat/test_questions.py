@@ -25,8 +25,11 @@ def rows(db: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[BotUnderTest]:
-    b = await start_bot(tmp_path / "z.sqlite3", settings={"contact_ids": frozenset({CONTACT})},
-                        clock=Clock(parse_moment("2021-10-13T10:00:00+08:00")))
+    b = await start_bot(
+        tmp_path / "z.sqlite3",
+        settings={"contact_ids": frozenset({CONTACT})},
+        clock=Clock(parse_moment("2021-10-13T10:00:00+08:00")),
+    )
     try:
         yield b
     finally:

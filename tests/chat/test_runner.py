@@ -40,8 +40,12 @@ class Bot:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -84,8 +88,9 @@ class Bot:
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZHICHENG_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, ZHICHENG_LOG_SALT=SALT, ZHICHENG_DB=str(tmp_path / "z.sqlite3"),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN, ZHICHENG_LOG_SALT=SALT, ZHICHENG_DB=str(tmp_path / "z.sqlite3"), PYTHONUNBUFFERED="1"
+    )
     return env
 
 
@@ -140,8 +145,14 @@ def test_polling_says_when_it_is_up_and_sigterm_finishes_the_update_in_hand(
         bot = Bot(["run"], environment)
         bots.append(bot)
         assert bot.wait_for("已连接 @zhicheng_test_bot，长轮询中"), bot.output
-        health = subprocess.run([sys.executable, "-m", "bot.cli", "health"], cwd=ROOT, env=environment,
-                                capture_output=True, text=True, timeout=30)
+        health = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "health"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert health.returncode == 0, health.stdout + health.stderr
         assert health.stdout.startswith("ok: @zhicheng_test_bot polling")
         emulator.pending.put(UpdateFactory().message(42, "/start"))
@@ -155,8 +166,14 @@ def test_polling_says_when_it_is_up_and_sigterm_finishes_the_update_in_hand(
     assert any("第1题" in text for text in sent), bot.output  # the update in hand was finished
     assert "Traceback" not in bot.output and bot.lines[-1].endswith("stopped")
     no_secret_shown(bot.output)
-    after = subprocess.run([sys.executable, "-m", "bot.cli", "health"], cwd=ROOT, env=environment,
-                           capture_output=True, text=True, timeout=30)
+    after = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "health"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert after.returncode == 1 and after.stdout.startswith("unhealthy: no running bot")
 
 
@@ -182,8 +199,12 @@ def test_the_webhook_serves_the_path_of_its_url_checks_the_secret_and_answers_he
 ) -> None:
     port = free_port()
     with BotAPIEmulator() as emulator:
-        environment.update(TELEGRAM_API_BASE_URL=emulator.base_url, ZHICHENG_WEBHOOK_SECRET=SECRET,
-                           ZHICHENG_WEBHOOK_LISTEN="127.0.0.1", ZHICHENG_WEBHOOK_PORT=str(port))
+        environment.update(
+            TELEGRAM_API_BASE_URL=emulator.base_url,
+            ZHICHENG_WEBHOOK_SECRET=SECRET,
+            ZHICHENG_WEBHOOK_LISTEN="127.0.0.1",
+            ZHICHENG_WEBHOOK_PORT=str(port),
+        )
         bot = Bot(["run", "--webhook", "https://bot.example.invalid/zhicheng"], environment)
         bots.append(bot)
         assert bot.wait_for("已连接 @zhicheng_test_bot，webhook https://bot.example.invalid/zhicheng"), bot.output
@@ -228,7 +249,13 @@ def test_a_webhook_url_that_is_not_https_is_refused(environment: dict[str, str],
 
 
 def test_health_without_a_database_says_so_and_exits_1(environment: dict[str, str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "health"], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "health"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 1
     assert result.stdout.count("\n") == 1 and "does not exist" in result.stdout

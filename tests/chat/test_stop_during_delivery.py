@@ -21,10 +21,19 @@ async def _queue(db_path: Path) -> None:
     storage = await Storage(db_path).open()
     now = dt.datetime.now(dt.UTC)
     try:
+
         def queue(db: sqlite3.Connection) -> None:
             for chat in range(1, RECIPIENTS + 1):
-                outbox.enqueue(db, kind="broadcast", ref="b1", chat_id=chat, user_id=chat,
-                               messages=[Send("通知")], not_before=now, now=now)
+                outbox.enqueue(
+                    db,
+                    kind="broadcast",
+                    ref="b1",
+                    chat_id=chat,
+                    user_id=chat,
+                    messages=[Send("通知")],
+                    not_before=now,
+                    now=now,
+                )
 
         await storage.atomically(queue)
     finally:

@@ -71,8 +71,9 @@ def joined(calls: list[Call]) -> str:
 
 
 def toasts(calls: list[Call]) -> list[tuple[str | None, bool]]:
-    return [(c.params.get("text"), bool(c.params.get("show_alert"))) for c in calls
-            if c.method == "answerCallbackQuery"]
+    return [
+        (c.params.get("text"), bool(c.params.get("show_alert"))) for c in calls if c.method == "answerCallbackQuery"
+    ]
 
 
 def db(bot: BotUnderTest) -> sqlite3.Connection:
@@ -144,7 +145,7 @@ async def test_a_contact_persons_invitation_makes_the_one_who_opens_it_hr_of_the
     help_text = joined(await bot.text(HR_A, "/help"))
     assert "/unit" in help_text and "/case" in help_text and "/invite" not in help_text
     with db(bot) as conn:
-        token_hash, = conn.execute("SELECT token_hash FROM invitations").fetchone()
+        (token_hash,) = conn.execute("SELECT token_hash FROM invitations").fetchone()
         assert payload.partition("_")[2] not in token_hash  # only a hash of the token is stored
         assert conn.execute("SELECT unit_id, user_id, revoked_at FROM unit_hr").fetchall() == [(1, HR_A, None)]
     assert [a for a, _ in audit_actions(bot)] == ["invitation.create", "invitation.use"]
@@ -181,8 +182,14 @@ async def test_hr_and_applicants_cannot_use_the_contact_persons_unit_commands_or
     for command in ("/invite 丙单位", "/units"):
         assert "无权限" in joined(await bot.text(HR_A, command))
         assert "无权限" in joined(await bot.text(APPLICANT_A, command))
-    for data in (UnitDetail(1).pack(), RevokeInvitation(1).pack(), RevokeHr(1, HR_A).pack(),
-                 ConfirmRevokeHr(1, HR_A).pack(), NewInvitation(1).pack(), AllUnits().pack()):
+    for data in (
+        UnitDetail(1).pack(),
+        RevokeInvitation(1).pack(),
+        RevokeHr(1, HR_A).pack(),
+        ConfirmRevokeHr(1, HR_A).pack(),
+        NewInvitation(1).pack(),
+        AllUnits().pack(),
+    ):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)] and not texts(calls)
     with db(bot) as conn:
@@ -199,8 +206,14 @@ async def test_hr_of_unit_a_never_sees_or_acts_on_unit_b_by_any_command_or_forge
     assert "甲单位有限公司" in unit_view and "乙单位有限公司" not in unit_view
     assert "已关联申报人：1名" in unit_view and "1号 · 副高级 · 可以申报" in unit_view
     assert "中级" not in unit_view  # B's applicant applies for 中级
-    for data in (ShowUnit(2).pack(), UnitCsv(2).pack(), ShowApplicant(2, 1).pack(),
-                 Attachments(2, 1).pack(), "hr.applicant:2:x", ShowUnit(99).pack()):
+    for data in (
+        ShowUnit(2).pack(),
+        UnitCsv(2).pack(),
+        ShowApplicant(2, 1).pack(),
+        Attachments(2, 1).pack(),
+        "hr.applicant:2:x",
+        ShowUnit(99).pack(),
+    ):
         calls = await bot.press(HR_A, data)
         assert toasts(calls) == [("无权限", True)], data
         assert not texts(calls) and not [c for c in calls if c.method == "sendDocument"]
@@ -303,10 +316,12 @@ async def test_a_case_leaves_no_applicant_rows_and_never_touches_the_officers_ow
     assert "案例结果" in result and "结论：可以申报" in result and "推荐单位须办理的事项" in result
     assert "按援派期计算" in result and "“本单位已对提供的申报材料逐一审核，真实、完整、有效，同意推荐”" in result
     with db(bot) as conn:
-        assert conn.execute("SELECT question_id, option_id FROM answers WHERE user_id = ?", (HR_A,)).fetchall() \
-            == [("employment", "in_service")]
-        assert conn.execute("SELECT current_question FROM interviews WHERE user_id = ?", (HR_A,)).fetchone() \
-            == ("unit_type",)
+        assert conn.execute("SELECT question_id, option_id FROM answers WHERE user_id = ?", (HR_A,)).fetchall() == [
+            ("employment", "in_service")
+        ]
+        assert conn.execute("SELECT current_question FROM interviews WHERE user_id = ?", (HR_A,)).fetchone() == (
+            "unit_type",
+        )
         assert conn.execute("SELECT COUNT(*) FROM answers").fetchone() == (1,)
         assert conn.execute("SELECT COUNT(*) FROM ticks").fetchone() == (0,)
     # a contact person's case starts no interview: no applicant, nothing counted in the statistics
@@ -333,13 +348,16 @@ def cli_line(tmp_path: Path, name: str, content: bytes, capsys: pytest.CaptureFi
     return capsys.readouterr().err.strip().replace(str(path), name)
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("level.yaml", b"answers:\n  level: x\n"),
-    ("sanction.yaml", b"answers:\n  employment: in_service\n  unit_type: xinjiang\n  sanction: no\n"),
-    ("missing.json", b'{"answers": {"employment": "in_service"}}'),
-    ("broken.yaml", b"answers: [\n"),
-    ("latin1.yaml", "answers:\n  level: 中级\n".encode("gbk")),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("level.yaml", b"answers:\n  level: x\n"),
+        ("sanction.yaml", b"answers:\n  employment: in_service\n  unit_type: xinjiang\n  sanction: no\n"),
+        ("missing.json", b'{"answers": {"employment": "in_service"}}'),
+        ("broken.yaml", b"answers: [\n"),
+        ("latin1.yaml", "answers:\n  level: 中级\n".encode("gbk")),
+    ],
+)
 async def test_a_bad_case_file_gets_the_command_lines_one_line_error(
     bot: BotUnderTest, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes
 ) -> None:
@@ -416,8 +434,10 @@ async def test_the_attachments_are_filled_from_one_message_and_nothing_typed_is_
         assert secret.encode("utf-8") not in stored
         assert secret not in caplog.text
     with db(bot) as conn:
-        assert conn.execute("SELECT awaiting, awaiting_data FROM users WHERE user_id = ?", (HR_A,)).fetchone() \
-            == (None, None)
+        assert conn.execute("SELECT awaiting, awaiting_data FROM users WHERE user_id = ?", (HR_A,)).fetchone() == (
+            None,
+            None,
+        )
     [detail] = [d for a, d in audit_actions(bot) if a == "annex.generate"]
     assert detail == {"attachments": ["附件1", "附件2"], "number": 1, "unit": 1}
 
@@ -454,16 +474,21 @@ async def test_a_case_gives_the_attachments_with_the_unit_name_of_its_hr(bot: Bo
 
 async def test_hr_is_reminded_before_the_latest_publicity_start_through_the_outbox(tmp_path: Path) -> None:
     path = tmp_path / "z.sqlite3"
-    first = await start_bot(path, contact_ids=frozenset({CONTACT}),
-                            clock=Clock(parse_moment("2021-10-01T09:00:00+08:00")))
+    first = await start_bot(
+        path, contact_ids=frozenset({CONTACT}), clock=Clock(parse_moment("2021-10-01T09:00:00+08:00"))
+    )
     try:
         await become_hr(first, HR_A, "甲单位有限公司")
         await answer(first, APPLICANT_A, AID_ENGINEER)
         await link(first, APPLICANT_A, await unit_link(first, HR_A))
     finally:
         await stop_bot(first)
-    bot = await start_bot(path, contact_ids=frozenset({CONTACT}), updates=first.updates,
-                          clock=Clock(parse_moment("2021-10-10T10:00:30+08:00")))
+    bot = await start_bot(
+        path,
+        contact_ids=frozenset({CONTACT}),
+        updates=first.updates,
+        clock=Clock(parse_moment("2021-10-10T10:00:30+08:00")),
+    )
     try:
         before = len(bot.api.calls)
         await bot.app.bot_data.sender.tick()
@@ -477,18 +502,45 @@ async def test_hr_is_reminded_before_the_latest_publicity_start_through_the_outb
         with db(bot) as conn:
             assert conn.execute("SELECT status FROM outbox WHERE kind = 'unit_reminder'").fetchall() == [("sent",)]
         await bot.app.bot_data.sender.tick()
-        assert not [c for c in bot.api.calls[before + len(sent):] if c.method == "sendMessage"
-                    and c.params["chat_id"] == HR_A]
+        assert not [
+            c for c in bot.api.calls[before + len(sent) :] if c.method == "sendMessage" and c.params["chat_id"] == HR_A
+        ]
     finally:
         await stop_bot(bot)
 
 
 # --- malformed input ---
 
-FEATURE_KEYS = ("units", "unit", "ivrv", "hrrv", "ivnew", "un", "uc", "ua", "ud", "ump", "uch", "ulk", "uun",
-                "cq", "cb", "cr", "cd", "ch")
-MALFORMED_ARGS: tuple[tuple[str, ...], ...] = ((), ("x",), ("-1",), ("99999999999",), ("1", "999"), ("1", "l", "z"),
-                                               ("employment", "nope"), ("1", "2", "3", "4"))
+FEATURE_KEYS = (
+    "units",
+    "unit",
+    "ivrv",
+    "hrrv",
+    "ivnew",
+    "un",
+    "uc",
+    "ua",
+    "ud",
+    "ump",
+    "uch",
+    "ulk",
+    "uun",
+    "cq",
+    "cb",
+    "cr",
+    "cd",
+    "ch",
+)
+MALFORMED_ARGS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("x",),
+    ("-1",),
+    ("99999999999",),
+    ("1", "999"),
+    ("1", "l", "z"),
+    ("employment", "nope"),
+    ("1", "2", "3", "4"),
+)
 
 
 @pytest.mark.parametrize("user", [HR_A, CONTACT, APPLICANT_A])
@@ -500,8 +552,15 @@ async def test_malformed_or_forged_feature_buttons_are_answered_and_never_crash(
             calls = await bot.press(user, data)
             assert [c for c in calls if c.method == "answerCallbackQuery"], data
             assert "抱歉，系统处理时出现问题" not in joined(calls), data
-    for text in ("/start hr_", "/start u_", "/start hr_" + "A" * 60, "/invite " + "长" * 61, "/invite <b>x</b>",
-                 "/unit 2", "/case now"):
+    for text in (
+        "/start hr_",
+        "/start u_",
+        "/start hr_" + "A" * 60,
+        "/invite " + "长" * 61,
+        "/invite <b>x</b>",
+        "/unit 2",
+        "/case now",
+    ):
         calls = await bot.text(user, text)
         assert texts(calls) and "抱歉，系统处理时出现问题" not in joined(calls), text
     with db(bot) as conn:
@@ -569,7 +628,8 @@ async def test_revoking_hr_asks_for_confirmation_and_tells_the_officer_through_t
     assert not [c for c in calls if c.method == "sendMessage" and c.params["chat_id"] == HR_A]  # not in the reply
     with db(bot) as conn:
         assert conn.execute("SELECT kind, chat_id, status FROM outbox WHERE kind = 'hr_revoked'").fetchall() == [
-            ("hr_revoked", HR_A, "pending")]
+            ("hr_revoked", HR_A, "pending")
+        ]
     assert ("hr.revoke", {"unit": 1, "user": HR_A}) in audit_actions(bot)
     sender = bot.app.bot_data.sender
     assert sender is not None

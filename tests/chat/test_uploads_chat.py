@@ -40,8 +40,10 @@ from tests.support.scans import Scan, make_scan
 NOTICE = default_notice()
 NOTICE_TEXT = Path(__file__).resolve().parents[2] / "knowledge" / "notices" / "2021-xinjiang-nonferrous-notice.txt"
 ENGINE = find_engine()
-pytestmark = pytest.mark.skipif(ENGINE is None, reason="Tesseract with chi_sim and osd is not installed "
-                                                       "(apt: tesseract-ocr-chi-sim tesseract-ocr-osd)")
+pytestmark = pytest.mark.skipif(
+    ENGINE is None,
+    reason="Tesseract with chi_sim and osd is not installed (apt: tesseract-ocr-chi-sim tesseract-ocr-osd)",
+)
 USER = 501
 CE = "ce_specialty_2021"
 ASSESSMENT = "assessment_2018_2020"
@@ -217,8 +219,13 @@ async def test_a_double_tap_on_tick_is_recorded_once(bot: BotUnderTest) -> None:
 
 async def test_a_stale_or_forged_tick_changes_nothing(bot: BotUnderTest) -> None:
     await upload(bot, scan("ce_specialty", 2021))
-    for forged in (Confirm(ASSESSMENT, 2017).pack(), Confirm(CE, 0).pack(), Confirm("title_docs_elsewhere", 0).pack(),
-                   "up.ok:x", "up.ok:ce_specialty_2021:twenty"):
+    for forged in (
+        Confirm(ASSESSMENT, 2017).pack(),
+        Confirm(CE, 0).pack(),
+        Confirm("title_docs_elsewhere", 0).pack(),
+        "up.ok:x",
+        "up.ok:ce_specialty_2021:twenty",
+    ):
         calls = await bot.press(USER, forged)
         assert "此按钮已过期" in [c.params.get("text") for c in calls if c.method == "answerCallbackQuery"], forged
     await bot.text(USER, "/restart")  # the interview begins again: the ✅ of the old checklist is stale
@@ -252,8 +259,10 @@ async def test_a_photo_is_checked_from_its_largest_size(bot: BotUnderTest) -> No
     s = scan("ce_specialty", 2021)
     bot.api.files["big"] = s.content
     bot.api.files["thumb"] = b"\xff\xd8\xff not the one"
-    sizes = [{"file_id": "thumb", "file_unique_id": "t", "width": 90, "height": 128, "file_size": 20},
-             {"file_id": "big", "file_unique_id": "b", "width": 1240, "height": 1754, "file_size": len(s.content)}]
+    sizes = [
+        {"file_id": "thumb", "file_unique_id": "t", "width": 90, "height": 128, "file_size": 20},
+        {"file_id": "big", "file_unique_id": "b", "width": 1240, "height": 1754, "file_size": len(s.content)},
+    ]
     calls = await bot.send(bot.updates.message(USER, photo=sizes))
     assert [c.params["file_id"] for c in calls if c.method == "getFile"] == ["big"]
     assert "“照片.jpg”检查结果" in joined(calls) and "年度：2021年度，符合要求" in joined(calls)
@@ -360,8 +369,9 @@ async def test_nothing_of_an_id_card_or_a_certificate_is_stored_or_logged(
         assert secret not in caplog.text, secret
     # not even the file's name, in the lines logged without ZHICHENG_LOG_UNSAFE_DEBUG (PTB's own debug
     # lines carry the messages sent, where the name is the report's heading)
-    logged = "\n".join(r.getMessage() for r in caplog.records
-                       if r.levelno >= logging.INFO or r.name.startswith("zhicheng"))
+    logged = "\n".join(
+        r.getMessage() for r in caplog.records if r.levelno >= logging.INFO or r.name.startswith("zhicheng")
+    )
     for name in (card.filename, certificate.filename):
         assert name.encode("utf-8") not in stored and name not in logged
     for content in (card.content, certificate.content, converted):
@@ -392,8 +402,11 @@ async def test_the_pool_refuses_work_beyond_its_queue_and_stops_waiting_at_the_t
         with pytest.raises(TimeoutError):
             await pool.run(lambda: slow.wait(5), timeout=0.05)
         slow.set()
-        answered = await carry_out(ProcessFile("f", 1, 10, lambda f: [f.problem or "ok"], timeout=30),  # type: ignore[list-item,arg-type]
-                                   Fetched(b"x", 1), pool)
+        answered = await carry_out(
+            ProcessFile("f", 1, 10, lambda f: [f.problem or "ok"], timeout=30),  # type: ignore[list-item,arg-type]
+            Fetched(b"x", 1),
+            pool,
+        )
         assert answered == ["ok"]
     finally:
         gate.set()

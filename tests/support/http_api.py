@@ -85,15 +85,17 @@ class _Connection(asyncio.Protocol):
             length = int(headers.get("content-length", "0"))
             if len(self.buffer) < end + 4 + length:
                 return
-            body = self.buffer[end + 4:end + 4 + length]
-            self.buffer = self.buffer[end + 4 + length:]
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
             path = head[0].split(" ")[1]
             self.server.request(self, path, headers, body)
 
     def respond_raw(self, status: int, payload: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
-                                 % (status, len(payload), payload))
+            self.transport.write(
+                b"HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s"
+                % (status, len(payload), payload)
+            )
 
     def respond(self, ok: bool, result: Any, status: int = 200) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -102,8 +104,10 @@ class _Connection(asyncio.Protocol):
             payload = json.dumps({"ok": True, "result": result}).encode()
         else:
             payload = json.dumps({"ok": False, "error_code": status, "description": result}).encode()
-        self.transport.write(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                             b"Connection: keep-alive\r\n\r\n%s" % (status, len(payload), payload))
+        self.transport.write(
+            b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            b"Connection: keep-alive\r\n\r\n%s" % (status, len(payload), payload)
+        )
 
 
 def parse_params(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -118,8 +122,14 @@ def parse_params(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[s
             if not separator:
                 continue
             content = content[:-2] if content.endswith(b"\r\n") else content
-            disposition = next((line for line in head.decode("utf-8", "replace").split("\r\n")
-                                if line.lower().startswith("content-disposition")), "")
+            disposition = next(
+                (
+                    line
+                    for line in head.decode("utf-8", "replace").split("\r\n")
+                    if line.lower().startswith("content-disposition")
+                ),
+                "",
+            )
             fields = dict(piece.strip().split("=", 1) for piece in disposition.split(";")[1:] if "=" in piece)
             name = fields.get("name", "").strip('"')
             if "filename" in fields:
@@ -181,8 +191,9 @@ class BotAPIServer:
             side.headers.append(headers)
         if download:
             content = side.api.files.get(method.rsplit("/", 1)[-1])
-            asyncio.get_running_loop().call_later(self.delay, connection.respond_raw, 200 if content else 404,
-                                                  content or b"Not Found")
+            asyncio.get_running_loop().call_later(
+                self.delay, connection.respond_raw, 200 if content else 404, content or b"Not Found"
+            )
             return
         params, files = parse_params(headers.get("content-type", ""), body)
         side.calls += 1
@@ -194,8 +205,9 @@ class BotAPIServer:
         loop = asyncio.get_running_loop()
         loop.call_later(self.delay, self._answer, side, connection, method, params, files)
 
-    def _answer(self, side: BotSide, connection: _Connection, method: str, params: dict[str, Any],
-                files: dict[str, bytes]) -> None:
+    def _answer(
+        self, side: BotSide, connection: _Connection, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
         ok, result = side.api.answer(method, params, files)
         if side.api.record:
             side.api.calls.append(Call(method, params, files))

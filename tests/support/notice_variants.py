@@ -33,9 +33,9 @@ def _new_value(text: str, t: Token) -> float | dt.date | None:
         return moved
     if t.kind == "year":
         return t.as_int() + 1
-    before = text[max(0, t.start - 2):t.start]
+    before = text[max(0, t.start - 2) : t.start]
     line_start = text.rfind("\n", 0, t.start) + 1
-    if before.endswith("附件") or (text[line_start:t.start].strip() == "" and text[t.end:t.end + 1] in ".．"):
+    if before.endswith("附件") or (text[line_start : t.start].strip() == "" and text[t.end : t.end + 1] in ".．"):
         return None  # 附件1, or the number of a clause
     if t.text[0].isdigit() and not t.unit and len(t.text) >= 7:
         return t.as_int() + 1  # a phone number
@@ -58,5 +58,5 @@ def numbers_only(text: str) -> tuple[str, list[ChangedNumber]]:
             changes.append(ChangedNumber(t.start, t.end, t.text, new, t))
     out = text
     for c in reversed(changes):
-        out = out[:c.start] + c.new + out[c.end:]
+        out = out[: c.start] + c.new + out[c.end :]
     return out, changes

@@ -106,8 +106,13 @@ class OfflineBotAPI(BaseRequest):
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         message_id = next(self._ids)
-        msg = {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-               "from": BOT_USER, **content}
+        msg = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            **content,
+        }
         self.messages[(chat_id, message_id)] = msg
         return msg
 
@@ -144,8 +149,15 @@ class OfflineBotAPI(BaseRequest):
             return False, "Forbidden: bot was blocked by the user"
         if method == "getMe":
             return True, BOT_USER
-        if method in {"setMyCommands", "deleteMyCommands", "deleteWebhook", "setWebhook", "answerCallbackQuery",
-                      "close", "logOut"}:
+        if method in {
+            "setMyCommands",
+            "deleteMyCommands",
+            "deleteWebhook",
+            "setWebhook",
+            "answerCallbackQuery",
+            "close",
+            "logOut",
+        }:
             if method == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
                 return False, "Bad Request: MESSAGE_TOO_LONG"
             return True, True
@@ -155,8 +167,12 @@ class OfflineBotAPI(BaseRequest):
             file_id = str(params.get("file_id", ""))
             if file_id not in self.files:
                 return False, "Bad Request: invalid file_id"
-            return True, {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.files[file_id]),
-                          "file_path": f"documents/{file_id}"}
+            return True, {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
         if method == "sendMessage":
             problem = self._check_text(params)
             if problem:
@@ -188,19 +204,33 @@ class OfflineBotAPI(BaseRequest):
             if not files:
                 return False, "Bad Request: there is no document in the request"
             name, _ = next(iter(files.items()))
-            return True, self._message(chat_id, document={"file_id": f"doc{len(self.calls)}",
-                                                          "file_unique_id": f"u{len(self.calls)}",
-                                                          "file_name": name}, caption=params.get("caption", ""))
+            return True, self._message(
+                chat_id,
+                document={
+                    "file_id": f"doc{len(self.calls)}",
+                    "file_unique_id": f"u{len(self.calls)}",
+                    "file_name": name,
+                },
+                caption=params.get("caption", ""),
+            )
         if method == "sendPhoto":
             problem = self._check_text(params, "caption") if params.get("caption") else None
             if problem:
                 return False, problem
             if not files:
                 return False, "Bad Request: there is no photo in the request"
-            return True, self._message(chat_id, photo=[{"file_id": f"ph{len(self.calls)}",
-                                                         "file_unique_id": f"p{len(self.calls)}",
-                                                         "width": 1080, "height": 480}],
-                                       caption=params.get("caption", ""))
+            return True, self._message(
+                chat_id,
+                photo=[
+                    {
+                        "file_id": f"ph{len(self.calls)}",
+                        "file_unique_id": f"p{len(self.calls)}",
+                        "width": 1080,
+                        "height": 480,
+                    }
+                ],
+                caption=params.get("caption", ""),
+            )
         if method == "copyMessage":
             source = [int(params.get("from_chat_id", 0) or 0), int(params.get("message_id", 0) or 0)]
             if not all(source):
@@ -278,11 +308,24 @@ class UpdateFactory:
     def chat(chat_id: int, kind: str = "private") -> dict[str, Any]:
         return {"id": chat_id, "type": kind, **({"title": "群"} if kind != "private" else {})}
 
-    def message(self, user_id: int, text: str | None = None, *, chat_type: str = "private",
-                edited: bool = False, language: str | None = "zh-hans", **content: Any) -> dict[str, Any]:
+    def message(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        chat_type: str = "private",
+        edited: bool = False,
+        language: str | None = "zh-hans",
+        **content: Any,
+    ) -> dict[str, Any]:
         chat_id = user_id if chat_type == "private" else -1000000000000 - user_id
-        msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
-                               "chat": self.chat(chat_id, chat_type), "from": self.user(user_id, language), **content}
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": self.user(user_id, language),
+            **content,
+        }
         if text is not None:
             msg["text"] = text
             if text.startswith("/"):
@@ -292,24 +335,62 @@ class UpdateFactory:
             return {"update_id": next(self._update_ids), "edited_message": msg}
         return {"update_id": next(self._update_ids), "message": msg}
 
-    def callback(self, user_id: int, data: str, message: dict[str, Any] | None = None, *,
-                 chat_type: str = "private", language: str | None = "zh-hans") -> dict[str, Any]:
+    def callback(
+        self,
+        user_id: int,
+        data: str,
+        message: dict[str, Any] | None = None,
+        *,
+        chat_type: str = "private",
+        language: str | None = "zh-hans",
+    ) -> dict[str, Any]:
         chat_id = user_id if chat_type == "private" else -1000000000000 - user_id
-        origin = message or {"message_id": 1, "date": int(time.time()), "chat": self.chat(chat_id, chat_type),
-                             "from": BOT_USER, "text": "…"}
-        return {"update_id": next(self._update_ids),
-                "callback_query": {"id": str(next(self._callback_ids)), "from": self.user(user_id, language),
-                                   "chat_instance": str(chat_id), "data": data, "message": origin}}
+        origin = message or {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": BOT_USER,
+            "text": "…",
+        }
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._callback_ids)),
+                "from": self.user(user_id, language),
+                "chat_instance": str(chat_id),
+                "data": data,
+                "message": origin,
+            },
+        }
 
     def sticker(self, user_id: int) -> dict[str, Any]:
-        return self.message(user_id, sticker={"file_id": "stk", "file_unique_id": "stk1", "type": "regular",
-                                              "width": 512, "height": 512, "is_animated": False,
-                                              "is_video": False})
+        return self.message(
+            user_id,
+            sticker={
+                "file_id": "stk",
+                "file_unique_id": "stk1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        )
 
-    def document(self, user_id: int, file_id: str, file_name: str, file_size: int | None,
-                 mime_type: str = "application/octet-stream") -> dict[str, Any]:
-        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_name": file_name,
-                                    "mime_type": mime_type}
+    def document(
+        self,
+        user_id: int,
+        file_id: str,
+        file_name: str,
+        file_size: int | None,
+        mime_type: str = "application/octet-stream",
+    ) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+        }
         if file_size is not None:
             document["file_size"] = file_size
         return self.message(user_id, document=document)
@@ -320,15 +401,19 @@ class UpdateFactory:
         member = {"user": BOT_USER, "status": status}
         if status == "kicked":
             member["until_date"] = 0
-        return {"update_id": next(self._update_ids),
-                "my_chat_member": {"chat": self.chat(user_id), "from": self.user(user_id), "date": int(time.time()),
-                                   "old_chat_member": {"user": BOT_USER, "status": old,
-                                                       **({"until_date": 0} if old == "kicked" else {})},
-                                   "new_chat_member": member}}
+        return {
+            "update_id": next(self._update_ids),
+            "my_chat_member": {
+                "chat": self.chat(user_id),
+                "from": self.user(user_id),
+                "date": int(time.time()),
+                "old_chat_member": {"user": BOT_USER, "status": old, **({"until_date": 0} if old == "kicked" else {})},
+                "new_chat_member": member,
+            },
+        }
 
     def photo(self, user_id: int) -> dict[str, Any]:
-        return self.message(user_id, photo=[{"file_id": "ph", "file_unique_id": "ph1", "width": 90,
-                                             "height": 90}])
+        return self.message(user_id, photo=[{"file_id": "ph", "file_unique_id": "ph1", "width": 90, "height": 90}])
 
 
 async def feed(application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]) -> None:

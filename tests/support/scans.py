@@ -51,8 +51,12 @@ FORMATS = ("png", "jpeg", "pdf")
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = ("建国", "红梅", "伟", "芳", "明", "帆", "磊", "丽娜", "志强", "秀英", "海燕", "文博", "晓东", "雪", "俊杰")
-UNITS = ("新疆某某有色金属有限责任公司（示例）", "某某矿业集团有限公司（示例）", "某某冶炼厂（示例）",
-         "某某有色地质勘查院（示例）")
+UNITS = (
+    "新疆某某有色金属有限责任公司（示例）",
+    "某某矿业集团有限公司（示例）",
+    "某某冶炼厂（示例）",
+    "某某有色地质勘查院（示例）",
+)
 SPECIALTIES = ("有色金属冶炼", "采矿工程", "选矿工程", "金属材料", "地质勘查")
 
 
@@ -124,16 +128,18 @@ class _Page:
             cx = x
             for cell, w in zip(row, widths, strict=False):
                 self.draw.rectangle((cx, y, cx + w, y + row_height), outline=(30, 30, 30), width=2)
-                self.draw.text((cx + 10, y + row_height // 2), cell, font=_font(SERIF, size), fill=(25, 25, 25),
-                               anchor="lm")
+                self.draw.text(
+                    (cx + 10, y + row_height // 2), cell, font=_font(SERIF, size), fill=(25, 25, 25), anchor="lm"
+                )
                 cx += w
             y += row_height
         return y
 
     def border(self, margin: int, color: tuple[int, int, int] = (150, 40, 40)) -> None:
         self.draw.rectangle((margin, margin, self.width - margin, self.height - margin), outline=color, width=6)
-        self.draw.rectangle((margin + 14, margin + 14, self.width - margin - 14, self.height - margin - 14),
-                            outline=color, width=2)
+        self.draw.rectangle(
+            (margin + 14, margin + 14, self.width - margin - 14, self.height - margin - 14), outline=color, width=2
+        )
 
     def seal(self, center: tuple[int, int], radius: int, text: str) -> None:
         cx, cy = center
@@ -151,8 +157,10 @@ def _ce_certificate(rng: random.Random, year: int, subject: str) -> Image.Image:
     page.center(190, "继续教育培训合格证书", 84, bold=True)
     name = _name(rng)
     y = page.paragraph(170, 330, f"{name}同志：", 40, 1260, indent=False)
-    body = (f"于{year}年度参加专业技术人员{subject}继续教育培训，完成规定学时{rng.choice((30, 60, 90))}学时，"
-            "经考核合格，特发此证。")
+    body = (
+        f"于{year}年度参加专业技术人员{subject}继续教育培训，完成规定学时{rng.choice((30, 60, 90))}学时，"
+        "经考核合格，特发此证。"
+    )
     y = page.paragraph(170, y + 10, body, 40, 1260)
     page.text((170, y + 40), f"证书编号：XJJX{year}{rng.randint(100000, 999999)}", 32)
     issued = year + 1 if rng.random() < 0.3 else year  # some are issued early the next year
@@ -167,14 +175,22 @@ def _assessment(rng: random.Random, year: int) -> Image.Image:
     page.center(130, "专业技术人员业务考核登记表", 56, bold=True)
     page.center(210, f"（{year}年度）", 38)
     name = _name(rng)
-    rows = [["姓名", name, "性别", rng.choice("男女")],
-            ["工作单位", rng.choice(UNITS), "", ""],
-            ["现任专业技术职务", rng.choice(("工程师", "助理工程师", "高级工程师")), "考核年度", f"{year}年度"],
-            ["从事专业", rng.choice(SPECIALTIES), "考核等次", rng.choice(("合格", "优秀"))]]
+    rows = [
+        ["姓名", name, "性别", rng.choice("男女")],
+        ["工作单位", rng.choice(UNITS), "", ""],
+        ["现任专业技术职务", rng.choice(("工程师", "助理工程师", "高级工程师")), "考核年度", f"{year}年度"],
+        ["从事专业", rng.choice(SPECIALTIES), "考核等次", rng.choice(("合格", "优秀"))],
+    ]
     y = page.table(100, 280, rows, [260, 430, 180, 170], 90, 30)
     page.text((110, y + 30), "本人年度工作总结：", 32)
-    y = page.paragraph(110, y + 90, "本年度认真履行岗位职责，参与生产工艺改进和技术攻关，完成单位下达的各项任务，"
-                       "注重业务学习，严格遵守安全生产规定，取得了较好的工作成绩。", 30, 1000)
+    y = page.paragraph(
+        110,
+        y + 90,
+        "本年度认真履行岗位职责，参与生产工艺改进和技术攻关，完成单位下达的各项任务，"
+        "注重业务学习，严格遵守安全生产规定，取得了较好的工作成绩。",
+        30,
+        1000,
+    )
     page.text((110, y + 40), "单位考核意见：经考核，该同志本年度考核合格。", 32)
     page.text((700, y + 160), f"（盖章）    {year + 1}年1月{rng.randint(5, 28)}日", 30)
     page.seal((820, y + 150), 100, "人事部门")
@@ -187,9 +203,15 @@ def _title_certificate(rng: random.Random) -> Image.Image:
     heading = rng.choice(("职称证书", "专业技术职务任职资格证书"))
     page.center(260, heading, 76 if len(heading) < 6 else 60, bold=True)
     year = rng.randint(2012, 2019)
-    rows = [("姓名", _name(rng)), ("工作单位", rng.choice(UNITS)), ("专业", rng.choice(SPECIALTIES)),
-            ("资格名称", rng.choice(("工程师", "助理工程师"))), ("评审机构", "某某专业职称评审委员会（示例）"),
-            ("批准文号", f"新色职字〔{year}〕{rng.randint(10, 99)}号"), ("取得时间", f"{year}年{rng.randint(1, 12)}月")]
+    rows = [
+        ("姓名", _name(rng)),
+        ("工作单位", rng.choice(UNITS)),
+        ("专业", rng.choice(SPECIALTIES)),
+        ("资格名称", rng.choice(("工程师", "助理工程师"))),
+        ("评审机构", "某某专业职称评审委员会（示例）"),
+        ("批准文号", f"新色职字〔{year}〕{rng.randint(10, 99)}号"),
+        ("取得时间", f"{year}年{rng.randint(1, 12)}月"),
+    ]
     y = 460
     for label, value in rows:
         page.text((180, y), f"{label}：{value}", 36)
@@ -204,8 +226,10 @@ def _diploma(rng: random.Random) -> Image.Image:
     page.center(160, "普通高等学校", 44)
     page.center(250, "毕 业 证 书", 84, bold=True)
     start = rng.randint(2000, 2012)
-    body = (f"学生{_name(rng)}，性别{rng.choice('男女')}，于{start}年9月至{start + 4}年7月在本校"
-            f"{rng.choice(SPECIALTIES)}专业四年制本科学习，修完教学计划规定的全部课程，成绩合格，准予毕业。")
+    body = (
+        f"学生{_name(rng)}，性别{rng.choice('男女')}，于{start}年9月至{start + 4}年7月在本校"
+        f"{rng.choice(SPECIALTIES)}专业四年制本科学习，修完教学计划规定的全部课程，成绩合格，准予毕业。"
+    )
     page.paragraph(180, 380, body, 40, 1240)
     page.text((180, 820), "校（院）长：某某某", 34)
     page.text((180, 890), f"证书编号：10{rng.randint(10**14, 10**15 - 1)}", 30)
@@ -218,9 +242,11 @@ def _degree(rng: random.Random) -> Image.Image:
     page = _Page((1600, 1131), tone=rng.randint(244, 255))
     page.center(210, "学士学位证书", 80, bold=True)
     year = rng.randint(2004, 2016)
-    body = (f"{_name(rng)}，{rng.choice('男女')}，{year - 22}年{rng.randint(1, 12)}月生。在某某大学（示例）"
-            f"{rng.choice(SPECIALTIES)}专业完成了本科学习计划，业已毕业，经审核符合《中华人民共和国学位条例》的规定，"
-            "授予工学学士学位。")
+    body = (
+        f"{_name(rng)}，{rng.choice('男女')}，{year - 22}年{rng.randint(1, 12)}月生。在某某大学（示例）"
+        f"{rng.choice(SPECIALTIES)}专业完成了本科学习计划，业已毕业，经审核符合《中华人民共和国学位条例》的规定，"
+        "授予工学学士学位。"
+    )
     page.paragraph(180, 360, body, 40, 1240)
     page.text((180, 860), "学位评定委员会主席：某某某", 34)
     page.text((1000, 930), f"{year}年6月30日", 34)
@@ -261,18 +287,23 @@ def _letter(rng: random.Random, heading: str, salutation: str, body: str, signer
 
 
 def _entrustment(rng: random.Random) -> Image.Image:
-    body = (f"我单位{_name(rng)}同志，现任{rng.choice(('工程师', '高级工程师'))}，从事{rng.choice(SPECIALTIES)}工作。"
-            "经研究，同意该同志参加2021年度自治区工程系列有色金属专业职称评审，现委托贵办组织评审，"
-            "评审结果我部予以认可。特此函告。")
-    return _letter(rng, "委托评审函", "新疆维吾尔自治区专业技术人员职称办公室：", body,
-                   "某某省人力资源和社会保障厅（示例）", 2021)
+    body = (
+        f"我单位{_name(rng)}同志，现任{rng.choice(('工程师', '高级工程师'))}，从事{rng.choice(SPECIALTIES)}工作。"
+        "经研究，同意该同志参加2021年度自治区工程系列有色金属专业职称评审，现委托贵办组织评审，"
+        "评审结果我部予以认可。特此函告。"
+    )
+    return _letter(
+        rng, "委托评审函", "新疆维吾尔自治区专业技术人员职称办公室：", body, "某某省人力资源和社会保障厅（示例）", 2021
+    )
 
 
 def _publicity(rng: random.Random) -> Image.Image:
     name = _name(rng)
-    body = (f"{name}同志（身份证号码：{_id_number(rng)}）申报材料于2021年9月{rng.randint(14, 20)}日至2021年9月"
-            f"{rng.randint(23, 28)}日在本单位公示5天，公示期间未收到投诉、举报，公示无异议。该同志申报材料真实、完整、"
-            f"有效，同意推荐{name}同志申报工程系列有色金属专业{rng.choice('高中初')}级专业技术任职资格。")
+    body = (
+        f"{name}同志（身份证号码：{_id_number(rng)}）申报材料于2021年9月{rng.randint(14, 20)}日至2021年9月"
+        f"{rng.randint(23, 28)}日在本单位公示5天，公示期间未收到投诉、举报，公示无异议。该同志申报材料真实、完整、"
+        f"有效，同意推荐{name}同志申报工程系列有色金属专业{rng.choice('高中初')}级专业技术任职资格。"
+    )
     return _letter(rng, "公 示 结 果", "", body, "单位名称（公章）" + rng.choice(UNITS)[:6], 2021)
 
 
@@ -281,13 +312,24 @@ def _commitment(rng: random.Random) -> Image.Image:
     page.center(170, "专业技术职务任职资格评审材料真实性", 46, bold=True)
     page.center(260, "承  诺  书", 60, bold=True)
     level = rng.choice(("中", "副高"))
-    y = page.paragraph(110, 380, f"本人申报工程系列有色金属专业{level}级专业技术职务任职资格。本人承诺："
-                       "所提供的个人信息、相关证书、文件、业绩成果、论文等证明材料真实有效，并已如实填报任职以来所有奖惩情况。"
-                       "如有任何不实或违反有关规定的，五年内不得申报相应职称评审并承担一切责任。", 34, 1020)
+    y = page.paragraph(
+        110,
+        380,
+        f"本人申报工程系列有色金属专业{level}级专业技术职务任职资格。本人承诺："
+        "所提供的个人信息、相关证书、文件、业绩成果、论文等证明材料真实有效，并已如实填报任职以来所有奖惩情况。"
+        "如有任何不实或违反有关规定的，五年内不得申报相应职称评审并承担一切责任。",
+        34,
+        1020,
+    )
     page.text((700, y + 40), f"申报人：{_name(rng)}", 34)
     page.text((700, y + 110), f"2021年9月{rng.randint(1, 28)}日", 34)
-    y = page.paragraph(110, y + 260, f"兹证明{_name(rng)}同志确系本单位在职专业技术人员，所报材料经审核属实。"
-                       "如有隐瞒，愿承担相应责任。", 34, 1020)
+    y = page.paragraph(
+        110,
+        y + 260,
+        f"兹证明{_name(rng)}同志确系本单位在职专业技术人员，所报材料经审核属实。如有隐瞒，愿承担相应责任。",
+        34,
+        1020,
+    )
     page.text((700, y + 40), "负责人（签字）：某某某", 34)
     page.text((700, y + 110), "单  位（盖章）：", 34)
     return page.image
@@ -297,11 +339,13 @@ def _exemption_form(rng: random.Random) -> Image.Image:
     page = _Page((1240, 1754), tone=rng.randint(244, 255))
     page.center(120, "参加自治区“访惠聚”工作驻村等人员评审", 42, bold=True)
     page.center(190, "继续教育学习免试审批表", 50, bold=True)
-    rows = [["姓名", _name(rng), "性别", rng.choice("男女")],
-            ["出生年月", f"{rng.randint(1970, 1992)}年{rng.randint(1, 12)}月", "学历", "大学本科"],
-            ["现工作单位", rng.choice(UNITS)[:12], "", ""],
-            ["现有专业技术职务", "工程师", "拟申报专业技术职务", "高级工程师"],
-            ["免考理由", "2021年参加“访惠聚”驻村工作", "", ""]]
+    rows = [
+        ["姓名", _name(rng), "性别", rng.choice("男女")],
+        ["出生年月", f"{rng.randint(1970, 1992)}年{rng.randint(1, 12)}月", "学历", "大学本科"],
+        ["现工作单位", rng.choice(UNITS)[:12], "", ""],
+        ["现有专业技术职务", "工程师", "拟申报专业技术职务", "高级工程师"],
+        ["免考理由", "2021年参加“访惠聚”驻村工作", "", ""],
+    ]
     y = page.table(80, 260, rows, [280, 360, 300, 140], 100, 28)
     page.text((100, y + 40), "所在地同级“访惠聚”办公室审核意见：", 30)
     page.text((760, y + 160), "公 章    2021年9月1日", 28)
@@ -311,8 +355,10 @@ def _exemption_form(rng: random.Random) -> Image.Image:
 
 
 def _unrelated(rng: random.Random) -> Image.Image:
-    body = ("为做好本季度安全生产工作，定于下周三上午九时在三楼会议室召开安全生产例会，请各车间负责人准时参加，"
-            "并提前准备本车间的隐患排查情况汇报材料。会议期间请将手机调至静音。")
+    body = (
+        "为做好本季度安全生产工作，定于下周三上午九时在三楼会议室召开安全生产例会，请各车间负责人准时参加，"
+        "并提前准备本车间的隐患排查情况汇报材料。会议期间请将手机调至静音。"
+    )
     return _letter(rng, "关于召开安全生产例会的通知", "各车间、各部门：", body, "综合办公室", 2021)
 
 
@@ -407,9 +453,19 @@ def make_scan(kind: str, year: int | None, variant: str, fmt: str, seed: int) ->
         shown, rotation, legible = apply_variant(image, variant, rng)
         content = encode(shown, fmt)
     name = scan_name(kind, year, variant, fmt, seed)
-    return Scan(name=name, kind=kind, item=ITEM_OF_KIND[kind], year=year, variant=variant, format=fmt,
-                rotation=rotation, legible=legible, filename=f"{name}.{EXTENSIONS[fmt]}", content=content,
-                id_number=number)
+    return Scan(
+        name=name,
+        kind=kind,
+        item=ITEM_OF_KIND[kind],
+        year=year,
+        variant=variant,
+        format=fmt,
+        rotation=rotation,
+        legible=legible,
+        filename=f"{name}.{EXTENSIONS[fmt]}",
+        content=content,
+        id_number=number,
+    )
 
 
 def _years(kind: str) -> tuple[int | None, ...]:

@@ -38,8 +38,7 @@ class DeleteCancelled(CallbackData, prefix="ac.keep"):
 
 def on_lang(event: Event, turn: Turn) -> None:
     keyboard = tuple(
-        (Language(code).button(("✓ " if code == turn.locale else "") + LANGUAGE_NAMES[code]),)
-        for code in LOCALES
+        (Language(code).button(("✓ " if code == turn.locale else "") + LANGUAGE_NAMES[code]),) for code in LOCALES
     )
     turn.say("lang", keyboard)
 
@@ -68,9 +67,7 @@ def on_delete_me(event: Event, turn: Turn) -> None:
         turn.say("nothing_stored")
         return
     turn.state.delete_requested_at = turn.clock().isoformat(timespec="seconds")
-    keyboard = (
-        (DeleteConfirmed().button(turn._("Delete everything")), DeleteCancelled().button(turn._("Cancel"))),
-    )
+    keyboard = ((DeleteConfirmed().button(turn._("Delete everything")), DeleteCancelled().button(turn._("Cancel"))),)
     turn.say("delete_confirm", keyboard)
 
 
@@ -111,10 +108,17 @@ def on_blocked(event: Blocked, turn: Turn) -> None:
 
 def register(registry: Registry) -> None:
     registry.command("lang", N_("Language"), N_("change the language"), on_lang, rank=60, needs_notice=False)
-    registry.command("privacy", N_("What is stored about you"), N_("what is stored about you"), on_privacy, rank=70,
-                     needs_notice=False)
-    registry.command("delete_me", N_("Delete all your data"), N_("delete all your data"), on_delete_me, rank=80,
-                     needs_notice=False)
+    registry.command(
+        "privacy",
+        N_("What is stored about you"),
+        N_("what is stored about you"),
+        on_privacy,
+        rank=70,
+        needs_notice=False,
+    )
+    registry.command(
+        "delete_me", N_("Delete all your data"), N_("delete all your data"), on_delete_me, rank=80, needs_notice=False
+    )
     registry.on_button(Language, on_language_chosen, needs_notice=False)
     registry.on_button(DeleteConfirmed, on_delete_confirmed, needs_notice=False)
     registry.on_button(DeleteCancelled, on_delete_cancelled, needs_notice=False)

@@ -61,23 +61,34 @@ def progress_options(turn: Turn) -> list[tuple[str, str]]:
 
 
 def _progress_chosen(audience: Audience) -> frozenset[str]:
-    return frozenset(value for value, on in ((UNTICKED, audience.unticked_only),
-                                             (UNFINISHED, audience.unfinished_only)) if on)
+    return frozenset(
+        value for value, on in ((UNTICKED, audience.unticked_only), (UNFINISHED, audience.unfinished_only)) if on
+    )
 
 
 FILTERS: tuple[AudienceFilter, ...] = (
-    AudienceFilter("n", N_("Notice"), notice_options, lambda a, v: dataclasses.replace(a, notices=v),
-                   lambda a: a.notices),
-    AudienceFilter("l", N_("Level"), level_options, lambda a, v: dataclasses.replace(a, levels=v),
-                   lambda a: a.levels),
-    AudienceFilter("v", N_("Verdict"), verdict_options, lambda a, v: dataclasses.replace(a, verdicts=v),
-                   lambda a: a.verdicts),
-    AudienceFilter("u", N_("Unit"), unit_options,
-                   lambda a, v: dataclasses.replace(a, units=frozenset(int(u) for u in v)),
-                   lambda a: frozenset(str(u) for u in a.units)),
-    AudienceFilter("p", N_("Progress"), progress_options,
-                   lambda a, v: dataclasses.replace(a, unticked_only=UNTICKED in v, unfinished_only=UNFINISHED in v),
-                   _progress_chosen, exclusive=True),
+    AudienceFilter(
+        "n", N_("Notice"), notice_options, lambda a, v: dataclasses.replace(a, notices=v), lambda a: a.notices
+    ),
+    AudienceFilter("l", N_("Level"), level_options, lambda a, v: dataclasses.replace(a, levels=v), lambda a: a.levels),
+    AudienceFilter(
+        "v", N_("Verdict"), verdict_options, lambda a, v: dataclasses.replace(a, verdicts=v), lambda a: a.verdicts
+    ),
+    AudienceFilter(
+        "u",
+        N_("Unit"),
+        unit_options,
+        lambda a, v: dataclasses.replace(a, units=frozenset(int(u) for u in v)),
+        lambda a: frozenset(str(u) for u in a.units),
+    ),
+    AudienceFilter(
+        "p",
+        N_("Progress"),
+        progress_options,
+        lambda a, v: dataclasses.replace(a, unticked_only=UNTICKED in v, unfinished_only=UNFINISHED in v),
+        _progress_chosen,
+        exclusive=True,
+    ),
 )
 BY_KEY = {f.key: f for f in FILTERS}
 
@@ -135,4 +146,3 @@ def describe(turn: Turn, choices: Choices, labels: Labels | None = None) -> str:
 def valid(turn: Turn, key: str, value: str) -> bool:
     entry = BY_KEY.get(key)
     return entry is not None and value in dict(entry.options(turn))
-

@@ -96,15 +96,18 @@ def check_filters(args: argparse.Namespace, notices: Mapping[str, Notice]) -> No
     if everyone_asked(args) and chosen:
         raise Refused("invalid audience: --all takes no other selection")
     if not everyone_asked(args) and not chosen:
-        raise Refused(f"invalid audience: choose the recipients with {FILTER_OPTIONS}, "
-                      "or give --all to send to every applicant")
+        raise Refused(
+            f"invalid audience: choose the recipients with {FILTER_OPTIONS}, or give --all to send to every applicant"
+        )
     _unknown("--notice", args.notice, sorted(notices))
     selected = [notices[n] for n in args.notice] or list(notices.values())
     _unknown("--level", args.level, _levels(selected))
     _unknown("--verdict", args.verdict, list(VERDICT_NAMES))
     if args.unticked and args.unfinished:
-        raise Refused("invalid audience: --unticked (questions finished, items not yet ticked) and --unfinished "
-                      "(questions not finished) exclude each other")
+        raise Refused(
+            "invalid audience: --unticked (questions finished, items not yet ticked) and --unfinished "
+            "(questions not finished) exclude each other"
+        )
 
 
 def resolve_units(wanted: list[str], names: dict[int, str]) -> tuple[frozenset[int], list[str]]:
@@ -125,8 +128,9 @@ def resolve_units(wanted: list[str], names: dict[int, str]) -> tuple[frozenset[i
 def audience_of(args: argparse.Namespace, unit_ids: frozenset[int] = frozenset()) -> Audience:
     if everyone_asked(args):
         return Audience()
-    return Audience(frozenset(args.notice), frozenset(args.level), frozenset(args.verdict),
-                    args.unticked, args.unfinished, unit_ids)
+    return Audience(
+        frozenset(args.notice), frozenset(args.level), frozenset(args.verdict), args.unticked, args.unfinished, unit_ids
+    )
 
 
 def _notices(settings: Settings) -> dict[str, Notice]:
@@ -172,10 +176,12 @@ def one_line(text: str) -> str:
     return " · ".join(line.strip() for line in to_plain(text).splitlines() if line.strip())
 
 
-async def follow(storage: Storage, broadcast_id: int, timezone: str, out: TextIO, recipients: int,
-                 poll: float | None = None) -> int:
+async def follow(
+    storage: Storage, broadcast_id: int, timezone: str, out: TextIO, recipients: int, poll: float | None = None
+) -> int:
     """Print the broadcast's progress (a line at once, then whenever its figures change) until it has
     ended, then the report its author gets in the chat. 0 when it was delivered, 1 when it was cancelled."""
+
     def read(db: sqlite3.Connection) -> tuple[Broadcast | None, Tally]:
         return broadcasts.get(db, broadcast_id), broadcasts.tally(db, broadcast_id)
 
@@ -204,13 +210,16 @@ def _request(args: argparse.Namespace, settings: Settings, notices: Mapping[str,
     configured = notices.get(settings.notice_id) or next(iter(notices.values()))
     notice = offered_notice(notices.values(), configured, Clock(now).today(configured.info.timezone))
     if args.at is not None and args.at <= now:
-        raise Refused(f"invalid --at {args.at.isoformat()}: it has passed (now {_when(now, notice.info.timezone)}); "
-                      "leave --at out to send now")
+        raise Refused(
+            f"invalid --at {args.at.isoformat()}: it has passed (now {_when(now, notice.info.timezone)}); "
+            "leave --at out to send now"
+        )
     return Request(text, audience_of(args), args.at or now, now, notice)
 
 
-async def broadcast_from_command_line(args: argparse.Namespace, settings: Settings, out: TextIO | None = None,
-                                      err: TextIO | None = None) -> int:
+async def broadcast_from_command_line(
+    args: argparse.Namespace, settings: Settings, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
         notices = _notices(settings)
@@ -245,19 +254,37 @@ async def broadcast_from_command_line(args: argparse.Namespace, settings: Settin
             print(request.text, file=out)
             return 0
         broadcast_id = await storage.atomically(
-            broadcasts.create, author_id=COMMAND_LINE_AUTHOR, author_chat=None, audience=audience,
-            messages=[Send(request.text)], at=request.at, now=request.now, recipients=recipients)
+            broadcasts.create,
+            author_id=COMMAND_LINE_AUTHOR,
+            author_chat=None,
+            audience=audience,
+            messages=[Send(request.text)],
+            at=request.at,
+            now=request.now,
+            recipients=recipients,
+        )
         when = "now" if request.at <= request.now else _when(request.at, timezone)
-        print(f"broadcast {broadcast_id} to {recipients} recipients (counted now; counted again when it is sent) "
-              f"written for {when}: the running bot sends it at bulk priority", file=out, flush=True)
+        print(
+            f"broadcast {broadcast_id} to {recipients} recipients (counted now; counted again when it is sent) "
+            f"written for {when}: the running bot sends it at bulk priority",
+            file=out,
+            flush=True,
+        )
         if season:
             print(season, file=out)
         if not bot_running(settings):
-            print(f"note: no bot is running on {settings.db_path} (no fresh heartbeat): the broadcast waits until "
-                  "`zhicheng-bot run` starts", file=err, flush=True)
+            print(
+                f"note: no bot is running on {settings.db_path} (no fresh heartbeat): the broadcast waits until "
+                "`zhicheng-bot run` starts",
+                file=err,
+                flush=True,
+            )
         if not args.wait:
-            print(f"follow it with /broadcasts in the chat (broadcast #{broadcast_id}), or write it with --wait "
-                  "to see its progress here", file=out)
+            print(
+                f"follow it with /broadcasts in the chat (broadcast #{broadcast_id}), or write it with --wait "
+                "to see its progress here",
+                file=out,
+            )
             return 0
         return await follow(storage, broadcast_id, timezone, out, recipients)
     finally:

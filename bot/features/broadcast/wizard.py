@@ -57,10 +57,16 @@ BUTTONS_PER_ROW = 3
 LISTED = 10  # broadcasts shown by /broadcasts
 TEXT_START = 60  # characters of a broadcast's text shown by /broadcasts
 AUDIENCE_SHOWN = 120  # characters of a broadcast's audience in words shown by /broadcasts (many units)
-_MOMENT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s*T\s*|\s+)"
-                     r"(\d{1,2})\s*[:：]\s*(\d{2})")
-STATUS_NAMES = {"scheduled": N_("scheduled"), "queued": N_("sending"), "done": N_("finished"),
-                "cancelled": N_("cancelled")}
+_MOMENT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日\s*|\s*T\s*|\s+)"
+    r"(\d{1,2})\s*[:：]\s*(\d{2})"
+)
+STATUS_NAMES = {
+    "scheduled": N_("scheduled"),
+    "queued": N_("sending"),
+    "done": N_("finished"),
+    "cancelled": N_("cancelled"),
+}
 
 
 # --- the draft and the buttons ------------------------------------------------------------------
@@ -157,6 +163,7 @@ def _when(moment: dt.datetime, locale: str, timezone: str) -> str:
 
 # --- step 1: the message ----------------------------------------------------------------------
 
+
 def on_broadcast(event: Event, turn: Turn) -> None:
     token = secrets.token_hex(3)
     turn.keep_draft(WIZARD, BroadcastDraft(token=token, step="message"))
@@ -178,8 +185,9 @@ def on_wizard_input(event: Text | Attachment, turn: Turn) -> None:
     elif step == "time":
         turn.say("broadcast_ask_time", (_quit_row(turn, draft.token),), example=_example(turn))
     else:  # choosing the audience or looking at the preview: the buttons lead on
-        turn.actions.append(Send(turn._("Please continue with the buttons above, or tap Cancel."),
-                                 (_quit_row(turn, draft.token),)))
+        turn.actions.append(
+            Send(turn._("Please continue with the buttons above, or tap Cancel."), (_quit_row(turn, draft.token),))
+        )
 
 
 def _message_received(event: Text | Attachment, turn: Turn, draft: BroadcastDraft) -> None:
@@ -202,20 +210,24 @@ def _message_received(event: Text | Attachment, turn: Turn, draft: BroadcastDraf
 
 # --- step 2: the audience ---------------------------------------------------------------------
 
+
 def _audience_message(turn: Turn, token: str, choices: Choices) -> tuple[str, Keyboard]:
     """The recipients' step: ☑ 全部申报人, then one group of toggle buttons per filter that has values
     (each group starts a new row), 下一步 and 取消; the text names the groups in the same order and
     says how they combine, so that it describes exactly the buttons shown."""
-    rows: list[tuple[Button, ...]] = [(AllApplicants(token).button(("☑ " if not choices else "☐ ")
-                                                                   + turn._("All applicants")),)]
+    rows: list[tuple[Button, ...]] = [
+        (AllApplicants(token).button(("☑ " if not choices else "☐ ") + turn._("All applicants")),)
+    ]
     groups = []
     for entry in FILTERS:
         options = entry.options(turn)
         if not options:
             continue  # no unit created yet: no group of units
         chosen = choices.get(entry.key, ())
-        buttons = [Filter(token, entry.key, value).button(("☑ " if value in chosen else "☐ ") + label)
-                   for value, label in options]
+        buttons = [
+            Filter(token, entry.key, value).button(("☑ " if value in chosen else "☐ ") + label)
+            for value, label in options
+        ]
         rows += [tuple(buttons[i : i + BUTTONS_PER_ROW]) for i in range(0, len(buttons), BUTTONS_PER_ROW)]
         groups.append({"title": turn._(entry.title), "exclusive": entry.exclusive})
     rows.append((ToPreview(token).button(turn._("Next ▶")), Quit(token).button(turn._("Cancel"))))
@@ -253,6 +265,7 @@ def _recipients(turn: Turn, choices: Choices) -> int:
 
 # --- step 3: the preview ----------------------------------------------------------------------
 
+
 def on_audience_chosen(event: ButtonPressed[ToPreview], turn: Turn) -> None:
     token = event.button.token
     draft = _draft(turn, token, "audience")
@@ -265,11 +278,14 @@ def on_audience_chosen(event: ButtonPressed[ToPreview], turn: Turn) -> None:
         return None
     _save(turn, draft, step="preview", count=count)
     turn.actions.append(Toast(""))
-    turn.actions.append(EditOrigin(message("broadcast_preview", turn.locale, count=count,
-                                           audience=describe(turn, choices))))
+    turn.actions.append(
+        EditOrigin(message("broadcast_preview", turn.locale, count=count, audience=describe(turn, choices)))
+    )
     turn.actions.extend(_messages(draft))  # exactly as the recipients will see it
-    keyboard = ((SendNow(token).button(turn._("✅ Send now")), SendLater(token).button(turn._("🕒 Send later"))),
-                (BackToAudience(token).button(turn._("◀ Change recipients")), Quit(token).button(turn._("Cancel"))))
+    keyboard = (
+        (SendNow(token).button(turn._("✅ Send now")), SendLater(token).button(turn._("🕒 Send later"))),
+        (BackToAudience(token).button(turn._("◀ Change recipients")), Quit(token).button(turn._("Cancel"))),
+    )
     turn.actions.append(Send(turn._("Send this message to %(count)s applicants?") % {"count": count}, keyboard))
     return None
 
@@ -288,14 +304,22 @@ def on_back_to_audience(event: ButtonPressed[BackToAudience], turn: Turn) -> Non
 
 # --- step 4: send now, at a set time, or not at all ------------------------------------------
 
+
 def _create(turn: Turn, draft: BroadcastDraft, at: dt.datetime) -> None:
     """Store the broadcast (audited), close the wizard, and send its author the progress message."""
     now = turn.clock()
     choices = draft.audience
     count = draft.count  # the preview's exact count; counted again when it is queued
     broadcast_id = broadcasts.create(
-        turn.database, author_id=turn.state.user_id, author_chat=turn.state.chat_id, audience=audience_of(choices),
-        messages=_messages(draft), at=at, now=now, recipients=count)
+        turn.database,
+        author_id=turn.state.user_id,
+        author_chat=turn.state.chat_id,
+        audience=audience_of(choices),
+        messages=_messages(draft),
+        at=at,
+        now=now,
+        recipients=count,
+    )
     turn.state.await_input(None)
     broadcast = broadcasts.get(turn.database, broadcast_id)
     assert broadcast is not None
@@ -353,8 +377,13 @@ def _time_received(event: Text, turn: Turn, draft: BroadcastDraft) -> None:
     at = parse_time(event.text, timezone)
     now = turn.clock()
     if at is None or at <= now:
-        turn.say("broadcast_bad_time", (_quit_row(turn, draft.token),), past=at is not None,
-                 now=_when(now, turn.locale, timezone), example=_example(turn))
+        turn.say(
+            "broadcast_bad_time",
+            (_quit_row(turn, draft.token),),
+            past=at is not None,
+            now=_when(now, turn.locale, timezone),
+            example=_example(turn),
+        )
         return
     turn.actions.append(Send(turn._("Scheduled for %(when)s.") % {"when": _when(at, turn.locale, timezone)}))
     _create(turn, draft, at)
@@ -372,13 +401,22 @@ def on_wizard_quit(event: ButtonPressed[Quit], turn: Turn) -> None:
 
 # --- progress, the report, the list, cancelling ----------------------------------------------
 
-def progress_view(locale: str, timezone: str, broadcast: Broadcast, tally: Tally,
-                  recipients: int | None = None) -> tuple[str, Keyboard | None]:
+
+def progress_view(
+    locale: str, timezone: str, broadcast: Broadcast, tally: Tally, recipients: int | None = None
+) -> tuple[str, Keyboard | None]:
     """The author's progress message (edited in place by the sender) and its 取消广播 button."""
     count = broadcast.recipients if broadcast.recipients is not None else recipients
     later = broadcast.created_at is not None and broadcast.scheduled_at > broadcast.created_at
-    text = message("broadcast_progress", locale, b=broadcast, t=tally, count=count, later=later,
-                   when=_when(broadcast.scheduled_at, locale, timezone))
+    text = message(
+        "broadcast_progress",
+        locale,
+        b=broadcast,
+        t=tally,
+        count=count,
+        later=later,
+        when=_when(broadcast.scheduled_at, locale, timezone),
+    )
     if broadcast.status not in broadcasts.OPEN:
         return text, None
     return text, ((CancelBroadcast(broadcast.id, "p").button(gettext(locale, N_("Cancel the broadcast"))),),)
@@ -419,16 +457,29 @@ def _listing(turn: Turn) -> tuple[str, Keyboard | None]:
     counted now), audience in the wizard's words and the start of the message."""
     db = turn.database
     labels = labels_of(turn)
-    shown = [Listed(b, broadcasts.tally(db, b.id),
-                    population.count(db, b.audience, turn.env.contact_ids) if b.status == "scheduled" else None,
-                    _shortened(describe(turn, choices_of(b.audience), labels), AUDIENCE_SHOWN),
-                    text_start(turn.locale, b.messages))
-             for b in broadcasts.listing(db, LISTED)]
+    shown = [
+        Listed(
+            b,
+            broadcasts.tally(db, b.id),
+            population.count(db, b.audience, turn.env.contact_ids) if b.status == "scheduled" else None,
+            _shortened(describe(turn, choices_of(b.audience), labels), AUDIENCE_SHOWN),
+            text_start(turn.locale, b.messages),
+        )
+        for b in broadcasts.listing(db, LISTED)
+    ]
     timezone = turn.notice.info.timezone
-    text = message("broadcast_list", turn.locale, shown=shown, status=STATUS_NAMES,
-                   when=lambda moment: _when(moment, turn.locale, timezone))
-    rows = tuple((CancelBroadcast(s.b.id, "l").button(turn._("Cancel #%(id)s") % {"id": s.b.id}),)
-                 for s in shown if s.b.status in broadcasts.OPEN)
+    text = message(
+        "broadcast_list",
+        turn.locale,
+        shown=shown,
+        status=STATUS_NAMES,
+        when=lambda moment: _when(moment, turn.locale, timezone),
+    )
+    rows = tuple(
+        (CancelBroadcast(s.b.id, "l").button(turn._("Cancel #%(id)s") % {"id": s.b.id}),)
+        for s in shown
+        if s.b.status in broadcasts.OPEN
+    )
     return text, rows or None
 
 
@@ -451,8 +502,9 @@ def on_cancel_pressed(event: ButtonPressed[CancelBroadcast], turn: Turn) -> None
     if broadcast is None:
         return None
     if where == "p" and broadcast.progress_message is not None:
-        text, keyboard = progress_view(turn.locale, turn.notice.info.timezone, broadcast,
-                                       broadcasts.tally(db, broadcast.id))
+        text, keyboard = progress_view(
+            turn.locale, turn.notice.info.timezone, broadcast, broadcasts.tally(db, broadcast.id)
+        )
         turn.actions.append(EditOrigin(text, keyboard))
         if broadcast.status not in broadcasts.OPEN:
             broadcasts.set_progress_final(db, broadcast.id)
@@ -464,12 +516,22 @@ def on_cancel_pressed(event: ButtonPressed[CancelBroadcast], turn: Turn) -> None
 
 def register(registry: Registry) -> None:
     contact = roles.CONTACT
-    registry.command("broadcast", N_("Send a message to applicants"),
-                     N_("send a message to applicants (choose the recipients, preview, send now or later)"),
-                     on_broadcast, rank=100, role=contact)
-    registry.command("broadcasts", N_("Broadcasts and their progress"),
-                     N_("the latest broadcasts, their progress, and cancelling one"), on_broadcasts, rank=105,
-                     role=contact)
+    registry.command(
+        "broadcast",
+        N_("Send a message to applicants"),
+        N_("send a message to applicants (choose the recipients, preview, send now or later)"),
+        on_broadcast,
+        rank=100,
+        role=contact,
+    )
+    registry.command(
+        "broadcasts",
+        N_("Broadcasts and their progress"),
+        N_("the latest broadcasts, their progress, and cancelling one"),
+        on_broadcasts,
+        rank=105,
+        role=contact,
+    )
     registry.on_awaited(WIZARD, on_wizard_input, role=contact)
     registry.on_button(Filter, on_filter_toggled, role=contact)
     registry.on_button(AllApplicants, on_all_chosen, role=contact)
@@ -481,4 +543,3 @@ def register(registry: Registry) -> None:
     registry.on_button(CancelBroadcast, on_cancel_pressed, role=contact)
     registry.delivery_view("progress", progress_view)
     registry.delivery_view("report", report_text)
-

@@ -147,11 +147,16 @@ def _question(turn: Turn, answers: dict[str, str], question: Question) -> tuple[
     path = list(position.answers)
     number = path.index(question.id) + 1 if question.id in path else len(path) + 1
     filled = round(10 * (number - 1) / max(position.total, 1))
-    text = message("case_question", turn.locale, notice=turn.notice, question=question, number=number,
-                   total=max(position.total, number), bar="▰" * filled + "▱" * (10 - filled))
-    rows: list[tuple[Button, ...]] = [
-        (CaseAnswer(question.id, o.id).button(o.label),) for o in question.options
-    ]
+    text = message(
+        "case_question",
+        turn.locale,
+        notice=turn.notice,
+        question=question,
+        number=number,
+        total=max(position.total, number),
+        bar="▰" * filled + "▱" * (10 - filled),
+    )
+    rows: list[tuple[Button, ...]] = [(CaseAnswer(question.id, o.id).button(o.label),) for o in question.options]
     navigation = []
     if number > 1:
         navigation.append(CaseBack(question.id).button(turn._("◀ Back")))
@@ -212,9 +217,18 @@ def on_case_answer(event: ButtonPressed[CaseAnswer], turn: Turn) -> None:
         turn.actions.append(EditOrigin(*_question(turn, answers, following)))
         return None
     option = current.option(option_id)
-    turn.actions.append(EditOrigin(message("answered", turn.locale, notice=turn.notice, question=current,
-                                           number=len(turn.interview.position(answers).answers),
-                                           answer=option.label if option else option_id)))
+    turn.actions.append(
+        EditOrigin(
+            message(
+                "answered",
+                turn.locale,
+                notice=turn.notice,
+                question=current,
+                number=len(turn.interview.position(answers).answers),
+                answer=option.label if option else option_id,
+            )
+        )
+    )
     turn.actions.extend(_outcome_actions(turn, evaluate(turn.notice, answers)))
     return None
 
@@ -270,8 +284,13 @@ def on_case_checklist_file(event: ButtonPressed[CaseChecklistFile], turn: Turn) 
         return _ended(turn)
     turn.actions.append(Toast(""))
     html = outcome_html(turn.notice, outcome, turn.locale, (), today=turn.today())
-    turn.actions.append(SendDocument(filename=f"case-{turn.notice.id}.html", content=html.encode("utf-8"),
-                                     caption=turn._("The case's checklist as a page to open or print")))
+    turn.actions.append(
+        SendDocument(
+            filename=f"case-{turn.notice.id}.html",
+            content=html.encode("utf-8"),
+            caption=turn._("The case's checklist as a page to open or print"),
+        )
+    )
     return None
 
 
@@ -292,8 +311,12 @@ def on_case_input(event: Event, turn: Turn) -> None:
         if worth_confirming(u):
             pending = Pending.of(u, event.text)
             _keep(turn, answers, pending)
-            turn.actions.append(Send(understood_text(turn, pending, answers, case=True),
-                                     keyboard(turn, CaseConfirm(pending.token), CaseAmend(pending.token))))
+            turn.actions.append(
+                Send(
+                    understood_text(turn, pending, answers, case=True),
+                    keyboard(turn, CaseConfirm(pending.token), CaseAmend(pending.token)),
+                )
+            )
             if u.question_answer is not None:
                 turn.actions.extend(Send(t) for t in qa_messages(turn.notice, u.question_answer, turn.locale))
             return
@@ -340,8 +363,17 @@ def _case_go_on(turn: Turn, answers: dict[str, str], pending: Pending) -> None:
     if contradicted:
         _keep(turn, answers, pending)
         q = contradicted[0]
-        turn.actions.append(ask_which_holds(turn, q, answers[q], pending.answers[q], pending.evidence.get(q, ""),
-                                            CaseKeep(pending.token, q), CaseTake(pending.token, q)))
+        turn.actions.append(
+            ask_which_holds(
+                turn,
+                q,
+                answers[q],
+                pending.answers[q],
+                pending.evidence.get(q, ""),
+                CaseKeep(pending.token, q),
+                CaseTake(pending.token, q),
+            )
+        )
         return
     merged = pending.merged(answers)
     changed = {q: o for q, o in merged.items() if answers.get(q) != o}
@@ -401,8 +433,14 @@ def on_case_file(event: Attachment, turn: Turn) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("case", N_("A specific case"), N_("what the notice says for a specific case, or send a case file"),
-                     on_case, rank=120, role=HR_OR_CONTACT)
+    registry.command(
+        "case",
+        N_("A specific case"),
+        N_("what the notice says for a specific case, or send a case file"),
+        on_case,
+        rank=120,
+        role=HR_OR_CONTACT,
+    )
     registry.on_awaited(AWAIT_CASE, on_case_input, role=HR_OR_CONTACT)
     registry.on_button(CaseAnswer, on_case_answer, role=HR_OR_CONTACT)
     registry.on_button(CaseBack, on_case_back, role=HR_OR_CONTACT)

@@ -57,10 +57,18 @@ def _local(turn: Turn, iso: str) -> str:
 
 def _contacts_view(turn: Turn) -> tuple[str, Keyboard | None]:
     listed = contacts(turn.database, turn.env.contact_ids)
-    text = message("contacts", turn.locale, contacts=listed, me=turn.state.user_id,
-                   added_at=lambda c: _local(turn, c.added_at) if c.added_at else "")
-    rows = tuple((RemoveContact(c.user_id).button(turn._("Remove %(id)s") % {"id": c.user_id}),)
-                 for c in listed if c.source == "added")
+    text = message(
+        "contacts",
+        turn.locale,
+        contacts=listed,
+        me=turn.state.user_id,
+        added_at=lambda c: _local(turn, c.added_at) if c.added_at else "",
+    )
+    rows = tuple(
+        (RemoveContact(c.user_id).button(turn._("Remove %(id)s") % {"id": c.user_id}),)
+        for c in listed
+        if c.source == "added"
+    )
     return text, rows or None
 
 
@@ -90,8 +98,12 @@ def _add(turn: Turn, user_id: int) -> None:
         turn.actions.append(Send(turn._("%(id)s is a contact person already.") % {"id": user_id}))
         return
     audit(turn.database, turn.state.user_id, "contact.add", now, user=user_id)
-    turn.actions.append(Send(turn._("%(id)s is now a contact person: from their next message on they can use "
-                                    "the commands below /help.") % {"id": user_id}))
+    turn.actions.append(
+        Send(
+            turn._("%(id)s is now a contact person: from their next message on they can use the commands below /help.")
+            % {"id": user_id}
+        )
+    )
     turn.actions.append(SetCommands(user_id, frozenset({roles.CONTACT})))  # private chat: chat id = user id
 
 
@@ -99,8 +111,10 @@ def _remove(turn: Turn, user_id: int) -> str:
     try:
         removed = remove_contact(turn.database, user_id, turn.env.contact_ids)
     except RoleError:
-        return turn._("%(id)s is named in the bot's settings (ZHICHENG_CONTACT_IDS) and cannot be removed in the "
-                      "chat; please ask the bot's operator.") % {"id": user_id}
+        return turn._(
+            "%(id)s is named in the bot's settings (ZHICHENG_CONTACT_IDS) and cannot be removed in the "
+            "chat; please ask the bot's operator."
+        ) % {"id": user_id}
     if not removed:
         return turn._("%(id)s is not a contact person.") % {"id": user_id}
     audit(turn.database, turn.state.user_id, "contact.remove", turn.clock(), user=user_id)
@@ -120,8 +134,17 @@ def on_remove_pressed(event: ButtonPressed[RemoveContact], turn: Turn) -> None:
 def audit_csv(entries: list[AuditEntry]) -> bytes:
     """The audit log as CSV, oldest first, times in UTC."""
     rows: list[list[object]] = [["id", "at_utc", "actor_id", "action", "recipients", "detail"]]
-    rows += [[e.id, e.at, e.actor_id, e.action, "" if e.recipients is None else e.recipients,
-              json.dumps(e.detail, ensure_ascii=False, sort_keys=True)] for e in sorted(entries, key=lambda e: e.id)]
+    rows += [
+        [
+            e.id,
+            e.at,
+            e.actor_id,
+            e.action,
+            "" if e.recipients is None else e.recipients,
+            json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+        ]
+        for e in sorted(entries, key=lambda e: e.id)
+    ]
     return csv_with_bom(rows)
 
 
@@ -132,15 +155,27 @@ def on_audit(event: Event, turn: Turn) -> None:
     shown = [(e, _local(turn, e.at), ACTION_NAMES.get(e.action, e.action)) for e in entries[:AUDIT_SHOWN]]
     turn.say("audit", shown=shown, total=len(entries), units=population.unit_names(db))
     stamp = f"{turn.clock().astimezone(ZoneInfo(turn.notice.info.timezone)):%Y%m%d-%H%M}"
-    turn.actions.append(SendDocument(f"audit-{stamp}.csv", audit_csv(entries),
-                                     turn._("The whole audit log as CSV (times in UTC)")))
+    turn.actions.append(
+        SendDocument(f"audit-{stamp}.csv", audit_csv(entries), turn._("The whole audit log as CSV (times in UTC)"))
+    )
 
 
 def register(registry: Registry) -> None:
     contact = roles.CONTACT
-    registry.command("contacts", N_("Contact persons"),
-                     N_("the contact persons; /contacts add ID or /contacts remove ID to change them"),
-                     on_contacts, rank=120, role=contact)
-    registry.command("audit", N_("Audit log"), N_("who did what and when: the latest entries and the whole log as CSV"),
-                     on_audit, rank=130, role=contact)
+    registry.command(
+        "contacts",
+        N_("Contact persons"),
+        N_("the contact persons; /contacts add ID or /contacts remove ID to change them"),
+        on_contacts,
+        rank=120,
+        role=contact,
+    )
+    registry.command(
+        "audit",
+        N_("Audit log"),
+        N_("who did what and when: the latest entries and the whole log as CSV"),
+        on_audit,
+        rank=130,
+        role=contact,
+    )
     registry.on_button(RemoveContact, on_remove_pressed, role=contact)

@@ -29,13 +29,19 @@ def contacts(db: sqlite3.Connection, configured: Collection[int]) -> list[Contac
     return [Contact(uid, "settings") for uid in sorted(configured)] + added
 
 
-def add_contact(db: sqlite3.Connection, user_id: int, by: int, now: dt.datetime,
-                configured: Collection[int] = ()) -> bool:
+def add_contact(
+    db: sqlite3.Connection, user_id: int, by: int, now: dt.datetime, configured: Collection[int] = ()
+) -> bool:
     """Make a user a contact person; False if they were one already (added, or in the settings)."""
     if user_id in configured:
         return False
-    return db.execute("INSERT OR IGNORE INTO contact_persons (user_id, added_by, added_at) VALUES (?, ?, ?)",
-                      (user_id, by, iso(now))).rowcount == 1
+    return (
+        db.execute(
+            "INSERT OR IGNORE INTO contact_persons (user_id, added_by, added_at) VALUES (?, ?, ?)",
+            (user_id, by, iso(now)),
+        ).rowcount
+        == 1
+    )
 
 
 def remove_contact(db: sqlite3.Connection, user_id: int, configured: Collection[int]) -> bool:

@@ -68,18 +68,21 @@ def on_calendar_pressed(event: ButtonPressed[Calendar], turn: Turn) -> None:
     if not turn.finished() or not turn.outcome().has_checklist:
         return turn.stale_button()
     turn.actions.append(Toast(""))
-    turn.actions.append(SendDocument(
-        filename=f"deadlines-{turn.notice.id}-{turn.state.user_id}.ics",
-        content=deadlines_ics(turn.notice, turn.outcome(), now=turn.clock(), at=turn.env.reminder_time),
-        caption=turn._("Your deadlines with alarms, to import into your phone's calendar"),
-    ))
+    turn.actions.append(
+        SendDocument(
+            filename=f"deadlines-{turn.notice.id}-{turn.state.user_id}.ics",
+            content=deadlines_ics(turn.notice, turn.outcome(), now=turn.clock(), at=turn.env.reminder_time),
+            caption=turn._("Your deadlines with alarms, to import into your phone's calendar"),
+        )
+    )
     return None
 
 
 def _reminders_status(turn: Turn) -> str:
     if turn.state.reminders_on:
         return turn._("Reminders are on: 7, 3 and 1 days before each deadline and on the day, at %(time)s.") % {
-            "time": turn.env.reminder_time.strftime("%H:%M")}
+            "time": turn.env.reminder_time.strftime("%H:%M")
+        }
     return turn._("Reminders are off. You can turn them on again at any time.")
 
 
@@ -95,20 +98,30 @@ def on_reminders_pressed(event: ButtonPressed[Reminders], turn: Turn) -> None:
     turn.actions.append(EditOrigin(_reminders_status(turn), ((_reminders_button(turn),),)))
 
 
-def reminder_messages(notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date,
-                      ticks: Collection[str], locale: str | None) -> Sequence[Send]:
+def reminder_messages(
+    notice: Notice, outcome: Outcome, deadline_id: str, today: dt.date, ticks: Collection[str], locale: str | None
+) -> Sequence[Send]:
     """A reminder before a deadline (delivery's view), with buttons to the checklist and to turn
     reminders off."""
     loc = locale or "zh_Hans"
-    keyboard = ((ShowChecklist().button(gettext(loc, CHECKLIST_LABEL)),
-                 Reminders(on=False).button(gettext(loc, REMINDERS_OFF_LABEL))),)
+    keyboard = (
+        (
+            ShowChecklist().button(gettext(loc, CHECKLIST_LABEL)),
+            Reminders(on=False).button(gettext(loc, REMINDERS_OFF_LABEL)),
+        ),
+    )
     return [Send(reminder_message(notice, outcome, deadline_id, today, ticks, loc), keyboard)]
 
 
 def register(registry: Registry) -> None:
     registry.command("deadlines", N_("Deadlines"), N_("the deadlines that apply to you"), on_deadlines, rank=30)
-    registry.command("reminders", N_("Reminders on or off"), N_("turn the reminders before each deadline off or on"),
-                     on_reminders, rank=35)
+    registry.command(
+        "reminders",
+        N_("Reminders on or off"),
+        N_("turn the reminders before each deadline off or on"),
+        on_reminders,
+        rank=35,
+    )
     registry.on_button(Calendar, on_calendar_pressed)
     registry.on_button(Reminders, on_reminders_pressed)
     registry.delivery_view("reminder", reminder_messages)

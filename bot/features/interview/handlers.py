@@ -99,9 +99,7 @@ def register(registry: Registry) -> None:
     registry.command(
         "start", N_("Start or continue the questions"), N_("start or continue the questions"), on_start, rank=10
     )
-    registry.command(
-        "restart", N_("Answer the questions again"), N_("answer the questions again"), on_restart, rank=40
-    )
+    registry.command("restart", N_("Answer the questions again"), N_("answer the questions again"), on_restart, rank=40)
     registry.on_button(Answer, on_answer)
     registry.on_button(Back, on_back)
     registry.on_button(Restart, on_restart_pressed)

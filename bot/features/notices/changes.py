@@ -43,13 +43,15 @@ def stored_applicants(db: Path, notice_id: str) -> list[StoredApplicant]:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"interviews", "answers"} <= tables:
                 raise StorageError(f"{db} is not the bot's database (no interviews and answers tables)")
-            contacts = "AND i.user_id NOT IN (SELECT user_id FROM contact_persons)" \
-                if "contact_persons" in tables else ""
+            contacts = (
+                "AND i.user_id NOT IN (SELECT user_id FROM contact_persons)" if "contact_persons" in tables else ""
+            )
             rows = conn.execute(
                 "SELECT i.user_id, a.question_id, a.option_id FROM interviews i "
                 "LEFT JOIN answers a ON a.user_id = i.user_id "
                 f"WHERE i.notice_id = ? AND i.started = 1 {contacts} ORDER BY i.user_id",
-                (notice_id,)).fetchall()
+                (notice_id,),
+            ).fetchall()
     except sqlite3.Error as exc:
         raise StorageError(f"{db} cannot be read: {exc}") from exc
     answers: dict[int, dict[str, str]] = {}
@@ -85,8 +87,9 @@ def reach(diff: NoticeDiff, old: Notice, new: Notice, applicants: Iterable[Store
     return reach_groups(diff, old, new, ((group(a.answers), a.answers) for a in applicants))
 
 
-def reach_groups(diff: NoticeDiff, old: Notice, new: Notice,
-                 applicants: Iterable[tuple[Group, Mapping[str, str]]]) -> Reach:
+def reach_groups(
+    diff: NoticeDiff, old: Notice, new: Notice, applicants: Iterable[tuple[Group, Mapping[str, str]]]
+) -> Reach:
     """Who each change concerns, for applicants whose group (verdict, level) is known (the summary
     rows); applicants with the same answers share one carry-over."""
     result = Reach({c.key: Counter() for c in diff.changes})
@@ -141,8 +144,11 @@ def broadcast_commands(old_id: str, groups: Counter[Group], everyone: Counter[Gr
     """The filters as command lines, each saying how many it reaches in all."""
     commands = []
     for found in broadcast_filters(old_id, groups, everyone):
-        note = f"  # reaches {found.reached}, {found.concerned} concerned" if found.reached != found.concerned \
+        note = (
+            f"  # reaches {found.reached}, {found.concerned} concerned"
+            if found.reached != found.concerned
             else f"  # reaches {found.reached}"
+        )
         commands.append(found.command() + note)
     return commands
 
@@ -160,8 +166,10 @@ def _groups_text(groups: Counter[Group]) -> str:
 def diff_text(diff: NoticeDiff, found: Reach | None = None) -> str:
     lines = [f"{diff.old_id} → {diff.new_id}: {len(diff.changes)} changes"]
     if found is not None:
-        lines.append(f"stored applicants under {diff.old_id}: {sum(found.everyone.values())}"
-                     + (f" ({_groups_text(found.everyone)})" if found.everyone else ""))
+        lines.append(
+            f"stored applicants under {diff.old_id}: {sum(found.everyone.values())}"
+            + (f" ({_groups_text(found.everyone)})" if found.everyone else "")
+        )
     for topic, changes in diff.by_topic().items():
         if topic == "items":
             stages: dict[str, list[Change]] = {}
@@ -177,8 +185,10 @@ def diff_text(diff: NoticeDiff, found: Reach | None = None) -> str:
                 if found is not None:
                     concerned = found.of(change)
                     total = sum(concerned.values())
-                    lines.append(f"    concerns {total} stored applicant{'s' if total != 1 else ''}"
-                                 + (f": {_groups_text(concerned)}" if total else ""))
+                    lines.append(
+                        f"    concerns {total} stored applicant{'s' if total != 1 else ''}"
+                        + (f": {_groups_text(concerned)}" if total else "")
+                    )
                     lines += [f"      {c}" for c in broadcast_commands(diff.old_id, concerned, found.everyone)]
     return "\n".join(lines)
 

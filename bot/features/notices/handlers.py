@@ -42,8 +42,14 @@ def offer_newer_notice(turn: Turn) -> None:
     if newer is None:
         return
     move = plan(turn.notice, newer, turn.state.answers, turn.state.ticks, turn.locale) if turn.state.answers else None
-    text = message("notice_newer", turn.locale, notice=turn.notice, newer=newer, move=move,
-                   sections=sections(list(move.lines)) if move is not None else [])
+    text = message(
+        "notice_newer",
+        turn.locale,
+        notice=turn.notice,
+        newer=newer,
+        move=move,
+        sections=sections(list(move.lines)) if move is not None else [],
+    )
     chunks = pack(text.split(SPLIT))
     for i, chunk in enumerate(chunks):
         turn.actions.append(Send(chunk, ((_start_button(turn),),) if i == len(chunks) - 1 else None))

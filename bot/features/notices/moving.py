@@ -34,8 +34,9 @@ class Move:
         return self.carried.complete
 
 
-def kept_ticks(old: Notice, new: Notice, old_answers: Mapping[str, str], carried: CarryOver,
-               ticks: Collection[str]) -> frozenset[str]:
+def kept_ticks(
+    old: Notice, new: Notice, old_answers: Mapping[str, str], carried: CarryOver, ticks: Collection[str]
+) -> frozenset[str]:
     kept = set()
     for item_id in ticks:
         before = next((i for i in old.items if i.id == item_id), None)
@@ -54,6 +55,9 @@ def plan(old: Notice, new: Notice, answers: Mapping[str, str], ticks: Collection
     carried = carry_over(old, new, answers, diff_of(old, new))
     kept = kept_ticks(old, new, answers, carried, ticks)
     on_checklist = {i.id for i in carried.old_outcome.checklist} if carried.old_outcome is not None else set(ticks)
-    lines = tuple(line for change in carried.changes
-                  if (line := for_applicant(change, old, new, locale, answers, carried)) is not None)
+    lines = tuple(
+        line
+        for change in carried.changes
+        if (line := for_applicant(change, old, new, locale, answers, carried)) is not None
+    )
     return Move(carried, kept, len((set(ticks) & on_checklist) - kept), lines)

@@ -53,8 +53,9 @@ def _group_name(group: Group, notice: Notice, locale: str) -> tuple[str, str]:
     else:
         verdict_name = gettext(locale, VERDICT_NAMES.get(verdict, verdict))
     level = notice.level(level_id)
-    level_name = level.name if level is not None else (gettext(locale, NO_LEVEL_NAME) if level_id == NO_LEVEL
-                                                        else level_id)
+    level_name = (
+        level.name if level is not None else (gettext(locale, NO_LEVEL_NAME) if level_id == NO_LEVEL else level_id)
+    )
     return verdict_name, level_name
 
 
@@ -90,28 +91,56 @@ def diff_messages(old: Notice, new: Notice, found: Reach, locale: str) -> tuple[
     rows: list[list[object]] = [["change", "topic", "kind", "title", "verdict", "level", "applicants", "broadcast"]]
     for change, line in zip(diff.changes, lines, strict=True):
         concerned = found.of(change)
-        rows.append([change.key, change.topic, change.kind, line.title, "", "", sum(concerned.values()),
-                     " | ".join(f.command() for f in broadcast_filters(old.id, concerned, found.everyone))])
-        rows += [[change.key, change.topic, change.kind, line.title, g[0], g[1], n]
-                 for g, n in sorted(concerned.items())]
+        rows.append(
+            [
+                change.key,
+                change.topic,
+                change.kind,
+                line.title,
+                "",
+                "",
+                sum(concerned.values()),
+                " | ".join(f.command() for f in broadcast_filters(old.id, concerned, found.everyone)),
+            ]
+        )
+        rows += [
+            [change.key, change.topic, change.kind, line.title, g[0], g[1], n] for g, n in sorted(concerned.items())
+        ]
         if concerned:
             members.setdefault(tuple(sorted(concerned.items())), []).append(line)
-    audiences = {key: Audience(number, sum(n for _, n in key), _by_verdict(Counter(dict(key)), old, locale),
-                               tuple(broadcast_filters(old.id, Counter(dict(key)), found.everyone)), tuple(changed))
-                 for number, (key, changed) in enumerate(members.items(), start=1)}
+    audiences = {
+        key: Audience(
+            number,
+            sum(n for _, n in key),
+            _by_verdict(Counter(dict(key)), old, locale),
+            tuple(broadcast_filters(old.id, Counter(dict(key)), found.everyone)),
+            tuple(changed),
+        )
+        for number, (key, changed) in enumerate(members.items(), start=1)
+    }
     audience_of = {line.key: audience for key, audience in audiences.items() for line in members[key]}
-    text = message("notices_diff", locale, old=old, new=new, sections=sections(lines),
-                   audience_of=audience_of,
-                   audiences=list(audiences.values()), total=sum(found.everyone.values()),
-                   everyone=_by_verdict(found.everyone, old, locale), change_count=len(lines))
+    text = message(
+        "notices_diff",
+        locale,
+        old=old,
+        new=new,
+        sections=sections(lines),
+        audience_of=audience_of,
+        audiences=list(audiences.values()),
+        total=sum(found.everyone.values()),
+        everyone=_by_verdict(found.everyone, old, locale),
+        change_count=len(lines),
+    )
     return pack(text.split(SPLIT)), csv_with_bom(rows)
 
 
 def _diff_later(turn: Turn, old: Notice, new: Notice, stored: list[queries.Row]) -> Later:
     locale = turn.locale
     stamp = f"{turn.clock().astimezone(ZoneInfo(new.info.timezone)):%Y%m%d-%H%M}"
-    captions = {"csv": turn._("Each change with the stored applicants it concerns, by result and level (CSV)"),
-                "txt": turn._("The whole comparison as text")}
+    captions = {
+        "csv": turn._("Each change with the stored applicants it concerns, by result and level (CSV)"),
+        "txt": turn._("The whole comparison as text"),
+    }
 
     def render() -> list[Action]:
         found = reach_groups(diff_of(old, new), old, new, queries.applicants_of(stored))
@@ -121,8 +150,9 @@ def _diff_later(turn: Turn, old: Notice, new: Notice, stored: list[queries.Row])
             actions += [Send(chunk) for chunk in chunks[:MAX_MESSAGES]]
             actions.append(Send(message("notices_more", locale, shown=MAX_MESSAGES, total=len(chunks))))
             whole = "\n\n".join(to_plain(chunk) for chunk in chunks)
-            actions.append(SendDocument(f"notices-{old.id}-{new.id}-{stamp}.txt", whole.encode("utf-8"),
-                                        captions["txt"]))
+            actions.append(
+                SendDocument(f"notices-{old.id}-{new.id}-{stamp}.txt", whole.encode("utf-8"), captions["txt"])
+            )
         else:
             actions += [Send(chunk) for chunk in chunks]
         actions.append(SendDocument(f"notices-{old.id}-{new.id}-{stamp}.csv", csv, captions["csv"]))
@@ -140,8 +170,13 @@ def on_notices(event: Event, turn: Turn) -> None:
     stored = queries.stored_under(db, pair[0].id, turn.env.contact_ids) if pair is not None else []
     audit(db, turn.state.user_id, "notices.view", turn.clock(), applicants=len(stored))
     shown = sorted(loaded, key=lambda n: (n.info.date, n.id), reverse=True)
-    turn.say("notices_overview", notices=[(n, _online_deadline(n), by_notice.get(n.id, 0)) for n in shown],
-             offered=offered, pair=pair, others=sum(n for k, n in by_notice.items() if k not in turn.loaded))
+    turn.say(
+        "notices_overview",
+        notices=[(n, _online_deadline(n), by_notice.get(n.id, 0)) for n in shown],
+        offered=offered,
+        pair=pair,
+        others=sum(n for k, n in by_notice.items() if k not in turn.loaded),
+    )
     if pair is not None:
         turn.actions.append(_diff_later(turn, pair[0], pair[1], stored))
 
@@ -155,8 +190,12 @@ def _online_deadline(notice: Notice) -> str | None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("notices", N_("Notices and what changed"),
-                     N_("the notices loaded, the one new interviews follow, and what the newest changes for the "
-                        "stored applicants"),
-                     on_notices, rank=115, role=roles.CONTACT, needs_notice=False)
-
+    registry.command(
+        "notices",
+        N_("Notices and what changed"),
+        N_("the notices loaded, the one new interviews follow, and what the newest changes for the stored applicants"),
+        on_notices,
+        rank=115,
+        role=roles.CONTACT,
+        needs_notice=False,
+    )

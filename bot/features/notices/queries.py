@@ -22,8 +22,9 @@ def _applicants(contact_ids: Collection[int]) -> tuple[str, list[object]]:
 
 def applicants_by_notice(db: sqlite3.Connection, contact_ids: Collection[int]) -> Counter[str]:
     condition, params = _applicants(contact_ids)
-    rows = db.execute(f"SELECT s.notice_id, COUNT(*) FROM applicant_summaries s WHERE {condition} "
-                      "GROUP BY s.notice_id", params)
+    rows = db.execute(
+        f"SELECT s.notice_id, COUNT(*) FROM applicant_summaries s WHERE {condition} GROUP BY s.notice_id", params
+    )
     return Counter({str(notice_id): int(n) for notice_id, n in rows})
 
 
@@ -37,12 +38,17 @@ def stored_under(db: sqlite3.Connection, notice_id: str, contact_ids: Collection
     rows = db.execute(
         "SELECT s.finished, s.verdict, s.level, (SELECT json_group_object(a.question_id, a.option_id) "
         f"FROM answers a WHERE a.user_id = s.user_id) FROM applicant_summaries s WHERE s.notice_id = ? AND {condition}",
-        [notice_id, *params])
+        [notice_id, *params],
+    )
     return [(int(finished), verdict, level, given) for finished, verdict, level, given in rows]
 
 
 def applicants_of(rows: list[Row]) -> list[tuple[Group, dict[str, str]]]:
     """Each applicant's group (verdict or UNFINISHED, level or NO_LEVEL) and answers."""
-    return [((str(verdict) if finished and verdict else UNFINISHED, str(level or NO_LEVEL)),
-             {str(q): str(o) for q, o in json.loads(given).items()} if given else {})
-            for finished, verdict, level, given in rows]
+    return [
+        (
+            (str(verdict) if finished and verdict else UNFINISHED, str(level or NO_LEVEL)),
+            {str(q): str(o) for q, o in json.loads(given).items()} if given else {},
+        )
+        for finished, verdict, level, given in rows
+    ]

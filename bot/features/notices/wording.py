@@ -23,8 +23,16 @@ from knowledge.model import Item, Notice
 from knowledge.notice_diff import Change, FieldChange, phrase_changes
 
 # Fields whose change the applicant cannot see as such (conditions): named, never shown as expressions.
-CONDITIONS = {"when": "applies", "ask_if": "asked", "exempt_when": "exempt", "end_before": "ends",
-              "ends_interview": "decisive", "bar": "bar", "retry": "retry", "carry_over": "carry"}
+CONDITIONS = {
+    "when": "applies",
+    "ask_if": "asked",
+    "exempt_when": "exempt",
+    "end_before": "ends",
+    "ends_interview": "decisive",
+    "bar": "bar",
+    "retry": "retry",
+    "carry_over": "carry",
+}
 LONG_TEXT = 40  # a text longer than this shows only the phrases that changed
 
 
@@ -72,7 +80,7 @@ def _field_fact(change: FieldChange, locale: str) -> Fact | None:
     """One field of the diff as a fact, for the office."""
     name, variant = change.field, None
     if name.startswith("variants["):
-        index, _, rest = name[len("variants["):].partition("]")
+        index, _, rest = name[len("variants[") :].partition("]")
         variant, name = int(index) + 1, rest.lstrip(".") or "variant"
     base = name.split("[")[0].split(".")[0]
     if base in CONDITIONS:
@@ -99,9 +107,14 @@ def _entry(notice: Notice, section: str, entry_id: str | None) -> Any:
     if entry_id is None:
         return None
     sections: dict[str, tuple[Any, ...]] = {
-        "items": notice.items, "rules": notice.rules, "deadlines": notice.deadlines,
-        "working_day_dates": notice.working_day_dates, "questions": notice.questions, "notes": notice.notes,
-        "attachments": notice.attachments}
+        "items": notice.items,
+        "rules": notice.rules,
+        "deadlines": notice.deadlines,
+        "working_day_dates": notice.working_day_dates,
+        "questions": notice.questions,
+        "notes": notice.notes,
+        "attachments": notice.attachments,
+    }
     entries = sections.get(section, ())
     return next((e for e in entries if e.id == entry_id), None)
 
@@ -120,8 +133,11 @@ def _titles(change: Change, old: Notice, new: Notice) -> tuple[str, str | None]:
 
 
 def _contacts(old: Notice, new: Notice) -> tuple[Fact, ...]:
-    facts = [Fact(what, _value(getattr(old.contacts, what), ""), _value(getattr(new.contacts, what), ""))
-             for what in ("people", "phones") if getattr(old.contacts, what) != getattr(new.contacts, what)]
+    facts = [
+        Fact(what, _value(getattr(old.contacts, what), ""), _value(getattr(new.contacts, what), ""))
+        for what in ("people", "phones")
+        if getattr(old.contacts, what) != getattr(new.contacts, what)
+    ]
     address = text_fact("address", old.contacts.address, new.contacts.address)
     return (*facts, *([address] if address else []))
 
@@ -131,12 +147,14 @@ def for_office(change: Change, old: Notice, new: Notice, locale: str) -> Line:
     if change.topic == "contacts":
         return Line(change.key, change.topic, change.kind, change.title, ref=change.ref, facts=_contacts(old, new))
     title, was = _titles(change, old, new)
-    facts = [f for f in (_field_fact(c, locale) for c in change.fields
-                         if not (was and c.field == "title")) if f is not None]
+    facts = [
+        f for f in (_field_fact(c, locale) for c in change.fields if not (was and c.field == "title")) if f is not None
+    ]
     if change.kind == "added":  # what it says, not where it stands or whom it concerns
         facts = [f for f in facts if f.what not in ("stage", *CONDITIONS.values())]
-    return Line(change.key, change.topic, change.kind, title, was, change.ref, change.stage_title,
-                tuple(dict.fromkeys(facts)))
+    return Line(
+        change.key, change.topic, change.kind, title, was, change.ref, change.stage_title, tuple(dict.fromkeys(facts))
+    )
 
 
 # --- for one applicant ---
@@ -170,13 +188,17 @@ def seen_item(notice: Notice, item: Item, answers: Mapping[str, str], outcome: O
     variant = next((v for v in item.variants if compile_(v.when)(answers) is True), None)
     level = notice.level(answers.get("level", ""))
     name = level.name if level is not None else ""
-    return Seen(_fill((variant and variant.title) or item.title, name),
-                _fill((variant and variant.detail) or item.detail, name),
-                variant.copies if variant is not None and variant.copies is not None else item.copies, item.stage)
+    return Seen(
+        _fill((variant and variant.title) or item.title, name),
+        _fill((variant and variant.detail) or item.detail, name),
+        variant.copies if variant is not None and variant.copies is not None else item.copies,
+        item.stage,
+    )
 
 
-def _item_line(change: Change, old: Notice, new: Notice, old_answers: Mapping[str, str],
-               moved: CarryOver) -> Line | None:
+def _item_line(
+    change: Change, old: Notice, new: Notice, old_answers: Mapping[str, str], moved: CarryOver
+) -> Line | None:
     before_item = _entry(old, "items", change.old_id)
     after_item = _entry(new, "items", change.new_id)
     before = seen_item(old, before_item, old_answers, moved.old_outcome) if before_item is not None else None
@@ -187,8 +209,7 @@ def _item_line(change: Change, old: Notice, new: Notice, old_answers: Mapping[st
     if before is None and after is not None:
         return Line(change.key, "items", "added", after.title, ref=after_item.ref, stage=stages.get(after.stage))
     if after is None and before is not None:
-        return Line(change.key, "items", "removed", before.title, ref=before_item.ref,
-                    stage=stages.get(before.stage))
+        return Line(change.key, "items", "removed", before.title, ref=before_item.ref, stage=stages.get(before.stage))
     assert before is not None and after is not None
     facts: list[Fact] = []
     was = before.title if before.title != after.title else None
@@ -202,19 +223,20 @@ def _item_line(change: Change, old: Notice, new: Notice, old_answers: Mapping[st
         facts.append(Fact("stage", stages.get(before.stage), stages.get(after.stage)))
     if was is None and not facts:
         return None  # nothing the applicant sees has changed (a condition, another level's variant)
-    return Line(change.key, "items", "changed", after.title, was, after_item.ref, stages.get(after.stage),
-                tuple(facts))
+    return Line(change.key, "items", "changed", after.title, was, after_item.ref, stages.get(after.stage), tuple(facts))
 
 
 def _question_line(change: Change, old: Notice, new: Notice, moved: CarryOver) -> Line | None:
-    asked_anew = {d.question for d in moved.dropped if d.why in ("question_changed", "option_changed",
-                                                                  "option_gone")}
+    asked_anew = {d.question for d in moved.dropped if d.why in ("question_changed", "option_changed", "option_gone")}
     if change.kind == "removed":
         return Line(change.key, "questions", "removed", change.title, ref=change.ref)
     question_id = change.new_id or ""
     if change.kind == "added":
-        return Line(change.key, "questions", "added", change.title, ref=change.ref) \
-            if question_id in moved.to_ask else None
+        return (
+            Line(change.key, "questions", "added", change.title, ref=change.ref)
+            if question_id in moved.to_ask
+            else None
+        )
     if question_id in asked_anew:
         return Line(change.key, "questions", "changed", change.title, ref=change.ref)
     return None  # the answer carries over: nothing to do
@@ -232,8 +254,9 @@ def _entry_line(change: Change, old: Notice, new: Notice, locale: str) -> Line |
     return Line(line.key, line.topic, line.kind, line.title, line.was, line.ref, line.stage, facts)
 
 
-def for_applicant(change: Change, old: Notice, new: Notice, locale: str, old_answers: Mapping[str, str],
-                  moved: CarryOver) -> Line | None:
+def for_applicant(
+    change: Change, old: Notice, new: Notice, locale: str, old_answers: Mapping[str, str], moved: CarryOver
+) -> Line | None:
     """A change that concerns the applicant (CarryOver.changes) as they see it; None when nothing
     they see changes (the notice itself is named by the offer's own words)."""
     if change.topic == "notice":

@@ -119,9 +119,7 @@ def _digest(key: str) -> str:
 
 
 def _keyboard(turn: Turn, reply: Answer) -> Keyboard | None:
-    rows: list[tuple[Button, ...]] = [
-        (Entry(_digest(c.key)).button(c.label),) for c in reply.alternatives[1:]
-    ]
+    rows: list[tuple[Button, ...]] = [(Entry(_digest(c.key)).button(c.label),) for c in reply.alternatives[1:]]
     if turn.in_interview():
         rows.append((BackToQuestion().button(turn._("Back to the question")),))
     return tuple(rows) or None
@@ -164,8 +162,12 @@ def on_typed_question(event: Text, turn: Turn) -> None:
         if _is_own_case(turn):
             pending = Pending.of(u, event.text)
             turn.keep_draft(AWAIT_UNDERSTOOD, Understood(**pending.dump()))
-            turn.actions.append(Send(understood_text(turn, pending, turn.state.answers, case=False),
-                                     keyboard(turn, Confirm(pending.token), Amend(pending.token))))
+            turn.actions.append(
+                Send(
+                    understood_text(turn, pending, turn.state.answers, case=False),
+                    keyboard(turn, Confirm(pending.token), Amend(pending.token)),
+                )
+            )
             if u.question_answer is not None:
                 _answer_text(turn, event.text, u.question_answer)
             return
@@ -176,8 +178,11 @@ def on_typed_question(event: Text, turn: Turn) -> None:
     if turn.in_interview() and not looks_like_question(event.text):
         turn.reprompt("text")  # an answer typed instead of pressed (我是工程师): say how to answer
         return
-    _answer_text(turn, event.text, u.question_answer or answer(turn.notice, event.text, answers=turn.state.answers,
-                                                              today=turn.today()))
+    _answer_text(
+        turn,
+        event.text,
+        u.question_answer or answer(turn.notice, event.text, answers=turn.state.answers, today=turn.today()),
+    )
 
 
 def _answer_text(turn: Turn, text: str, reply: Answer) -> None:
@@ -202,9 +207,14 @@ def on_awaited_input(event: Event, turn: Turn) -> None:
         turn.state.await_input(None)
         turn.reprompt("other")
         return
-    turn.actions.append(Send(understood_text(turn, pending, turn.state.answers, case=False) + "\n\n"
-                             + turn._("Please first press ✅ Confirm or ✏️ Change above; then send the file again."),
-                             keyboard(turn, Confirm(pending.token), Amend(pending.token))))
+    turn.actions.append(
+        Send(
+            understood_text(turn, pending, turn.state.answers, case=False)
+            + "\n\n"
+            + turn._("Please first press ✅ Confirm or ✏️ Change above; then send the file again."),
+            keyboard(turn, Confirm(pending.token), Amend(pending.token)),
+        )
+    )
 
 
 def _pending(turn: Turn, token: str) -> Pending | None:
@@ -242,8 +252,17 @@ def _go_on(turn: Turn, pending: Pending) -> None:
     if contradicted:
         turn.keep_draft(AWAIT_UNDERSTOOD, Understood(**pending.dump()))
         q = contradicted[0]
-        turn.actions.append(ask_which_holds(turn, q, stored[q], pending.answers[q], pending.evidence.get(q, ""),
-                                            Keep(pending.token, q), Take(pending.token, q)))
+        turn.actions.append(
+            ask_which_holds(
+                turn,
+                q,
+                stored[q],
+                pending.answers[q],
+                pending.evidence.get(q, ""),
+                Keep(pending.token, q),
+                Take(pending.token, q),
+            )
+        )
         return
     _save(turn, pending)
 
@@ -345,6 +364,11 @@ def register(registry: Registry) -> None:
     registry.on_button(Amend, on_amend)
     registry.on_button(Keep, on_decide)
     registry.on_button(Take, on_decide)
-    registry.command("unanswered", N_("Unanswered questions"),
-                     N_("the questions most often asked that the notice does not answer"),
-                     on_unanswered, rank=200, role=CONTACT)
+    registry.command(
+        "unanswered",
+        N_("Unanswered questions"),
+        N_("the questions most often asked that the notice does not answer"),
+        on_unanswered,
+        rank=200,
+        role=CONTACT,
+    )

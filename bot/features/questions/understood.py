@@ -41,8 +41,13 @@ class Pending:
     @classmethod
     def of(cls, understanding: Understanding, text: str) -> Pending:
         asked = text if understanding.question_answer is not None else ""
-        return cls(dict(understanding.answers), dict(understanding.evidence), token_of(understanding.answers, text),
-                   asked, truncated=understanding.truncated)
+        return cls(
+            dict(understanding.answers),
+            dict(understanding.evidence),
+            token_of(understanding.answers, text),
+            asked,
+            truncated=understanding.truncated,
+        )
 
     @classmethod
     def load(cls, data: Any) -> Pending | None:
@@ -52,8 +57,12 @@ class Pending:
             pending = cls(**data)
         except TypeError:
             return None
-        ok = (isinstance(pending.answers, dict) and isinstance(pending.evidence, dict)
-              and isinstance(pending.chosen, dict) and isinstance(pending.token, str))
+        ok = (
+            isinstance(pending.answers, dict)
+            and isinstance(pending.evidence, dict)
+            and isinstance(pending.chosen, dict)
+            and isinstance(pending.token, str)
+        )
         return pending if ok else None
 
     def dump(self) -> dict[str, Any]:
@@ -75,10 +84,19 @@ class Pending:
 
     def understanding(self, notice_id: str, stored: Mapping[str, str]) -> Understanding:
         """The reading as conversations.understand gives it, against the answers stored now."""
-        contradictions = tuple(Contradiction(q, stored[q], o, self.evidence.get(q, ""))
-                               for q, o in self.answers.items() if q in stored and stored[q] != o)
-        return Understanding(notice_id, dict(self.answers), dict(self.evidence), contradictions,
-                             truncated=self.truncated, stored=dict(stored))
+        contradictions = tuple(
+            Contradiction(q, stored[q], o, self.evidence.get(q, ""))
+            for q, o in self.answers.items()
+            if q in stored and stored[q] != o
+        )
+        return Understanding(
+            notice_id,
+            dict(self.answers),
+            dict(self.evidence),
+            contradictions,
+            truncated=self.truncated,
+            stored=dict(stored),
+        )
 
 
 def token_of(answers: Mapping[str, str], text: str) -> str:
@@ -102,14 +120,21 @@ def keyboard(turn: Turn, confirm: CallbackData, amend: CallbackData) -> Keyboard
     return ((confirm.button(turn._("✅ Confirm")), amend.button(turn._("✏️ Change"))),)
 
 
-def ask_which_holds(turn: Turn, question_id: str, stored: str, found: str, words: str, keep: CallbackData,
-                    take: CallbackData) -> Send:
+def ask_which_holds(
+    turn: Turn, question_id: str, stored: str, found: str, words: str, keep: CallbackData, take: CallbackData
+) -> Send:
     """Which answer holds, the earlier one or the description's: two buttons."""
     question = turn.notice.question(question_id)
     stored_label = option_label(turn, question_id, stored)
     found_label = option_label(turn, question_id, found)
-    text = message("understood_which", turn.locale, question=question.name if question else question_id,
-                   stored=stored_label, found=found_label, words=words)
+    text = message(
+        "understood_which",
+        turn.locale,
+        question=question.name if question else question_id,
+        stored=stored_label,
+        found=found_label,
+        words=words,
+    )
     rows: tuple[tuple[Button, ...], ...] = (
         (keep.button(turn._("Keep: %(answer)s") % {"answer": _short(stored_label)}),),
         (take.button(turn._("Change to: %(answer)s") % {"answer": _short(found_label)}),),
@@ -124,7 +149,7 @@ def option_label(turn: Turn, question_id: str, option_id: str) -> str:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= BUTTON_LABEL_LIMIT else label[:BUTTON_LABEL_LIMIT - 1] + "…"
+    return label if len(label) <= BUTTON_LABEL_LIMIT else label[: BUTTON_LABEL_LIMIT - 1] + "…"
 
 
 def labels(turn: Turn, answers: Mapping[str, str]) -> list[str]:

@@ -27,12 +27,39 @@ if TYPE_CHECKING:
 log = logging.getLogger("zhicheng.stats")
 
 # Preferred first: simplified Chinese glyphs, then any other CJK family that has them.
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "Droid Sans Fallback", "Noto Serif CJK SC", "Source Han Serif SC", "Microsoft YaHei", "SimHei",
-             "PingFang SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK JP", "AR PL UMing CN")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "Noto Serif CJK SC",
+    "Source Han Serif SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Serif CJK JP",
+    "AR PL UMing CN",
+)
 # Font files worth reading when the cache knows none of the above (file names, lower case).
-CJK_FILE_HINTS = ("cjk", "sourcehan", "notosanssc", "notoserifsc", "wqy", "wenquanyi", "droidsansfallback",
-                  "msyh", "simhei", "simsun", "pingfang", "uming", "ukai")
+CJK_FILE_HINTS = (
+    "cjk",
+    "sourcehan",
+    "notosanssc",
+    "notoserifsc",
+    "wqy",
+    "wenquanyi",
+    "droidsansfallback",
+    "msyh",
+    "simhei",
+    "simsun",
+    "pingfang",
+    "uming",
+    "ukai",
+)
 
 
 def _known(font_manager: ModuleType) -> str | None:
@@ -84,7 +111,11 @@ def chart_labels(s: Stats, locale: str) -> ChartLabels:
         return gettext(shown, text)
 
     title = _("%(applicants)s: %(a)s; %(finished)s: %(f)s") % {
-        "applicants": _(words.APPLICANTS), "a": s.applicants, "finished": _(words.FINISHED), "f": s.finished}
+        "applicants": _(words.APPLICANTS),
+        "a": s.applicants,
+        "finished": _(words.FINISHED),
+        "f": s.finished,
+    }
     verdicts = [(_(name), s.by_verdict[v]) for v, name in VERDICT_NAMES.items() if s.by_verdict.get(v)]
     return ChartLabels(title, _(words.BY_VERDICT), verdicts, _(words.READINESS))
 

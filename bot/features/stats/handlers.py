@@ -42,8 +42,9 @@ class Names:
 
 
 def names_of(turn: Turn) -> Names:
-    return Names({turn.notice.id: turn.notice.info.number}, dict(level_options(turn)),
-                 population.unit_names(turn.database))
+    return Names(
+        {turn.notice.id: turn.notice.info.number}, dict(level_options(turn)), population.unit_names(turn.database)
+    )
 
 
 def shown_kinds(s: Stats) -> list[tuple[str, Tally]]:
@@ -55,15 +56,21 @@ def shown_kinds(s: Stats) -> list[tuple[str, Tally]]:
 
 def stats_rows(s: Stats, locale: str, names: Names) -> list[list[object]]:
     """The statistics as rows of (measure, item, count), worded as the message words them."""
+
     def _(text: str) -> str:
         return gettext(locale, text)
 
-    rows: list[list[object]] = [[_(h) for h in words.CSV_HEADER], [_(words.APPLICANTS), "", s.applicants],
-                                [_(words.FINISHED), "", s.finished], [_(words.UNREACHABLE), "", s.unreachable]]
+    rows: list[list[object]] = [
+        [_(h) for h in words.CSV_HEADER],
+        [_(words.APPLICANTS), "", s.applicants],
+        [_(words.FINISHED), "", s.finished],
+        [_(words.UNREACHABLE), "", s.unreachable],
+    ]
     rows += [[_(words.BY_NOTICE), names.notices.get(k, k), n] for k, n in sorted(s.by_notice.items())]
     rows += [[_(words.BY_LEVEL), names.levels.get(k, k), n] for k, n in sorted(s.by_level.items())]
-    rows += [[_(words.BY_VERDICT), _(name), s.by_verdict[v]] for v, name in VERDICT_NAMES.items()
-             if s.by_verdict.get(v)]
+    rows += [
+        [_(words.BY_VERDICT), _(name), s.by_verdict[v]] for v, name in VERDICT_NAMES.items() if s.by_verdict.get(v)
+    ]
     rows += [[_(words.READINESS), band, s.readiness.get(band, 0)] for band in READINESS_BANDS]
     for unit_id in sorted(s.linked_by_unit, key=lambda u: (names.units.get(u, ""), u)):
         unit = names.units.get(unit_id, str(unit_id))
@@ -88,12 +95,17 @@ def on_stats(event: Event, turn: Turn) -> None:
     audit(turn.database, turn.state.user_id, "stats.export", now, applicants=s.applicants)
     names = names_of(turn)
     locale = turn.locale
-    turn.say("stats", s=s, at=local, words=words,
-             levels=[(names.levels.get(k, k), n) for k, n in sorted(s.by_level.items())],
-             notices=[(names.notices.get(k, k), n) for k, n in sorted(s.by_notice.items())],
-             verdicts=[(turn._(name), s.by_verdict[v]) for v, name in VERDICT_NAMES.items() if s.by_verdict.get(v)],
-             bands=[(band, s.readiness.get(band, 0)) for band in READINESS_BANDS],
-             kinds=[(turn._(words.KINDS[k]) if k in words.KINDS else k, t) for k, t in shown_kinds(s)])
+    turn.say(
+        "stats",
+        s=s,
+        at=local,
+        words=words,
+        levels=[(names.levels.get(k, k), n) for k, n in sorted(s.by_level.items())],
+        notices=[(names.notices.get(k, k), n) for k, n in sorted(s.by_notice.items())],
+        verdicts=[(turn._(name), s.by_verdict[v]) for v, name in VERDICT_NAMES.items() if s.by_verdict.get(v)],
+        bands=[(band, s.readiness.get(band, 0)) for band in READINESS_BANDS],
+        kinds=[(turn._(words.KINDS[k]) if k in words.KINDS else k, t) for k, t in shown_kinds(s)],
+    )
     stamp = f"{local:%Y%m%d-%H%M}"
     caption = turn._("Applicants by verdict, and checklist readiness of those who finished the questions")
 
@@ -101,11 +113,21 @@ def on_stats(event: Event, turn: Turn) -> None:
         return [SendPhoto(f"stats-{stamp}.png", stats_chart(s, locale), caption)]
 
     turn.actions.append(Later(chart))
-    turn.actions.append(SendDocument(f"stats-{stamp}.csv", stats_csv(s, locale, names),
-                                     turn._("The statistics as CSV (opens in a spreadsheet program)")))
+    turn.actions.append(
+        SendDocument(
+            f"stats-{stamp}.csv",
+            stats_csv(s, locale, names),
+            turn._("The statistics as CSV (opens in a spreadsheet program)"),
+        )
+    )
 
 
 def register(registry: Registry) -> None:
-    registry.command("stats", N_("Statistics"),
-                     N_("statistics of the applicants, as a message, a chart and a CSV file"),
-                     on_stats, rank=110, role=roles.CONTACT)
+    registry.command(
+        "stats",
+        N_("Statistics"),
+        N_("statistics of the applicants, as a message, a chart and a CSV file"),
+        on_stats,
+        rank=110,
+        role=roles.CONTACT,
+    )

@@ -95,15 +95,32 @@ def _unit_messages(turn: Turn, unit: units.Unit) -> Later:
                 outcome = _outcome_of(notice, answers.get(link.user_id, {}))
                 if outcome is not None:
                     outcomes.append(outcome)
-            shown.append({"number": link.number, "applicant": applicant, "outcome": outcome,
-                          "level": notice.level(applicant.level) if applicant and applicant.level else None})
+            shown.append(
+                {
+                    "number": link.number,
+                    "applicant": applicant,
+                    "outcome": outcome,
+                    "level": notice.level(applicant.level) if applicant and applicant.level else None,
+                }
+            )
         publicity = next((d for d in working_day_dates(notice, None, today) if d.id == PUBLICITY_DATE), None)
-        text = message("unit_view", locale, notice=notice, unit=unit, rows=shown, publicity=publicity,
-                       needing=sum(1 for o in outcomes if o.has_checklist), totals=paper_totals(outcomes),
-                       link=applicant_link, listed=APPLICANT_BUTTONS)
-        buttons = [ShowApplicant(unit.id, link.number).button(labels["no"] % {"number": link.number})
-                   for link in links[:APPLICANT_BUTTONS]]
-        keyboard = [tuple(buttons[k:k + BUTTONS_PER_ROW]) for k in range(0, len(buttons), BUTTONS_PER_ROW)]
+        text = message(
+            "unit_view",
+            locale,
+            notice=notice,
+            unit=unit,
+            rows=shown,
+            publicity=publicity,
+            needing=sum(1 for o in outcomes if o.has_checklist),
+            totals=paper_totals(outcomes),
+            link=applicant_link,
+            listed=APPLICANT_BUTTONS,
+        )
+        buttons = [
+            ShowApplicant(unit.id, link.number).button(labels["no"] % {"number": link.number})
+            for link in links[:APPLICANT_BUTTONS]
+        ]
+        keyboard = [tuple(buttons[k : k + BUTTONS_PER_ROW]) for k in range(0, len(buttons), BUTTONS_PER_ROW)]
         keyboard.append((UnitCsv(unit.id).button(labels["csv"]),))
         chunks = pack(text.split(SPLIT))
         return [Send(chunk, tuple(keyboard) if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
@@ -140,11 +157,23 @@ def on_unit_pressed(event: ButtonPressed[ShowUnit], turn: Turn) -> None:
     return None
 
 
-CSV_COLUMNS = (N_("No."), N_("Linked on"), N_("Level"), N_("Verdict"), N_("Questions finished"),
-               N_("Items ticked"), N_("Items"), N_("Readiness %"))
-VERDICT_NAMES = {"eligible": N_("may apply"), "conditional": N_("may apply once a condition is met"),
-                 "other_route": N_("another route; may also apply"), "ineligible": N_("may not apply"),
-                 "not_covered": N_("not covered by the notice")}
+CSV_COLUMNS = (
+    N_("No."),
+    N_("Linked on"),
+    N_("Level"),
+    N_("Verdict"),
+    N_("Questions finished"),
+    N_("Items ticked"),
+    N_("Items"),
+    N_("Readiness %"),
+)
+VERDICT_NAMES = {
+    "eligible": N_("may apply"),
+    "conditional": N_("may apply once a condition is met"),
+    "other_route": N_("another route; may also apply"),
+    "ineligible": N_("may not apply"),
+    "not_covered": N_("not covered by the notice"),
+}
 
 
 def unit_csv(turn: Turn, unit: units.Unit) -> Callable[[], bytes]:
@@ -165,12 +194,18 @@ def unit_csv(turn: Turn, unit: units.Unit) -> Callable[[], bytes]:
             a: Applicant | None = summaries.get(link.user_id)
             level = notice.level(a.level) if a is not None and a.level else None
             done = a is not None and a.finished
-            rows.append([
-                link.number, link.consented_at.astimezone(zone).date().isoformat(), level.name if level else "",
-                verdicts[a.verdict] if a is not None and a.verdict else "", yes if done else no,
-                a.ticked if a is not None and done else "", a.items if a is not None and done else "",
-                "" if a is None or a.readiness is None else f"{100 * a.readiness:.0f}",
-            ])
+            rows.append(
+                [
+                    link.number,
+                    link.consented_at.astimezone(zone).date().isoformat(),
+                    level.name if level else "",
+                    verdicts[a.verdict] if a is not None and a.verdict else "",
+                    yes if done else no,
+                    a.ticked if a is not None and done else "",
+                    a.items if a is not None and done else "",
+                    "" if a is None or a.readiness is None else f"{100 * a.readiness:.0f}",
+                ]
+            )
         return csv_with_bom(rows)
 
     return make
@@ -180,13 +215,20 @@ def on_csv_pressed(event: ButtonPressed[UnitCsv], turn: Turn) -> None:
     unit = _own_unit(turn, event.button.unit)
     if unit is None:
         return no_permission(turn)
-    audit(turn.database, turn.state.user_id, "unit.export", turn.clock(), unit=unit.id,
-               recipients=len(units.links_of_unit(turn.database, unit.id)))
+    audit(
+        turn.database,
+        turn.state.user_id,
+        "unit.export",
+        turn.clock(),
+        unit=unit.id,
+        recipients=len(units.links_of_unit(turn.database, unit.id)),
+    )
     turn.actions.append(Toast(""))
     make = unit_csv(turn, unit)
     caption = turn._("Applicants linked to %(unit)s") % {"unit": unit.name}
-    turn.actions.append(Later(lambda: [SendDocument(filename=f"unit-{unit.id}-applicants.csv", content=make(),
-                                                    caption=caption)]))
+    turn.actions.append(
+        Later(lambda: [SendDocument(filename=f"unit-{unit.id}-applicants.csv", content=make(), caption=caption)])
+    )
     return None
 
 
@@ -220,8 +262,14 @@ def on_applicant_pressed(event: ButtonPressed[ShowApplicant], turn: Turn) -> Non
     outcome = _applicant_outcome(turn, link)
     ticked = sum(1 for it in outcome.checklist if it.id in state.ticks) if outcome else 0
     turn.actions.append(Toast(""))
-    turn.say("unit_applicant", unit=unit, link=link, outcome=outcome, ticked=ticked,
-             level=turn.notice.level(state.answers.get("level", "")))
+    turn.say(
+        "unit_applicant",
+        unit=unit,
+        link=link,
+        outcome=outcome,
+        ticked=ticked,
+        level=turn.notice.level(state.answers.get("level", "")),
+    )
     if outcome is None:
         return None
     subject = turn._("For applicant No. %(number)s of %(unit)s") % {"number": link.number, "unit": unit.name}
@@ -267,8 +315,7 @@ class AnnexDraft(Draft):
 def ask_for_identity(turn: Turn, draft: AnnexDraft, outcome: Outcome) -> None:
     """Wait for the name and ID number (and publicity dates) that fill the attachments."""
     turn.keep_draft(AWAIT_ANNEX, draft)
-    publicity = next((d for d in working_day_dates(turn.notice, outcome, turn.today()) if d.id == PUBLICITY_DATE),
-                     None)
+    publicity = next((d for d in working_day_dates(turn.notice, outcome, turn.today()) if d.id == PUBLICITY_DATE), None)
     turn.say("annex_ask", attachments=needed_attachments(turn.notice, outcome), publicity=publicity)
 
 
@@ -312,29 +359,53 @@ def on_identity(event: Event, turn: Turn) -> None:
     attachments = needed_attachments(turn.notice, outcome)
     period = None
     if any(a.ref == ANNEX1 for a in attachments):
-        default = next((d.day for d in working_day_dates(turn.notice, outcome, turn.today())
-                        if d.id == PUBLICITY_DATE), turn.today())
+        default = next(
+            (d.day for d in working_day_dates(turn.notice, outcome, turn.today()) if d.id == PUBLICITY_DATE),
+            turn.today(),
+        )
         try:
             period = publicity_period(turn.notice, start or default, end)
         except PublicityError:
             turn.say("annex_ask_again", problem="period")
             return
     level_id = dict((a.id, a.answer_id) for a in outcome.answers)["level"]
-    fill = AnnexFill(identity=identity, level_id=level_id, level_name=outcome.level, unit_name=unit_name,
-                     period=period, attachments=attachments, exemption_reason=exemption_reason(turn.notice, outcome))
+    fill = AnnexFill(
+        identity=identity,
+        level_id=level_id,
+        level_name=outcome.level,
+        unit_name=unit_name,
+        period=period,
+        attachments=attachments,
+        exemption_reason=exemption_reason(turn.notice, outcome),
+    )
     refs = [a.ref for a in attachments]
     notice, locale = turn.notice, turn.locale
-    captions = (turn._("Attachments %(refs)s filled in, as a Word file") % {"refs": "、".join(refs)},
-                turn._("The same as a page to open on the phone or print on A4"))
-    done = message("annex_done", locale, notice=notice, period=period, defaulted=start is None, refs=refs,
-                   readings=annex_readings(notice, refs, period))
+    captions = (
+        turn._("Attachments %(refs)s filled in, as a Word file") % {"refs": "、".join(refs)},
+        turn._("The same as a page to open on the phone or print on A4"),
+    )
+    done = message(
+        "annex_done",
+        locale,
+        notice=notice,
+        period=period,
+        defaulted=start is None,
+        refs=refs,
+        readings=annex_readings(notice, refs, period),
+    )
 
     def documents() -> list[Action]:  # built once the transaction has ended; held in memory only
-        return [SendDocument(filename=annex_file_name(fill, "docx"), content=annexes_docx(notice, fill),
-                             caption=captions[0]),
-                SendDocument(filename=annex_file_name(fill, "html"),
-                             content=annexes_html(notice, fill, locale).encode("utf-8"), caption=captions[1]),
-                Send(done)]
+        return [
+            SendDocument(
+                filename=annex_file_name(fill, "docx"), content=annexes_docx(notice, fill), caption=captions[0]
+            ),
+            SendDocument(
+                filename=annex_file_name(fill, "html"),
+                content=annexes_html(notice, fill, locale).encode("utf-8"),
+                caption=captions[1],
+            ),
+            Send(done),
+        ]
 
     turn.actions.append(Later(documents))
     audit(turn.database, turn.state.user_id, "annex.generate", turn.clock(), attachments=refs, **subject)
@@ -357,16 +428,21 @@ def annex_readings(notice: Notice, refs: list[str], period: PublicityPeriod | No
     return [x for x in map(notice.interpretation, dict.fromkeys(ids)) if x is not None]
 
 
-
 UNIT_LABEL = N_("🏢 My unit's applicants")
 
 
-def unit_reminder(notice: Notice, date: WorkingDayDateStatus, unit_id: int, unit_name: str, linked: int,
-                  needing: int, locale: str | None) -> Send:
+def unit_reminder(
+    notice: Notice,
+    date: WorkingDayDateStatus,
+    unit_id: int,
+    unit_name: str,
+    linked: int,
+    needing: int,
+    locale: str | None,
+) -> Send:
     """The HR reminder before the latest publicity start (delivery's view), with a button to /unit."""
     loc = locale or "zh_Hans"
-    text = message("unit_reminder", loc, notice=notice, date=date, unit_name=unit_name, linked=linked,
-                   needing=needing)
+    text = message("unit_reminder", loc, notice=notice, date=date, unit_name=unit_name, linked=linked, needing=needing)
     return Send(text, ((ShowUnit(unit_id).button(gettext(loc, UNIT_LABEL)),),))
 
 
@@ -378,8 +454,14 @@ def _outcome_of(notice: Notice, answers: Mapping[str, str]) -> Outcome | None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("unit", N_("Your unit's applicants"), N_("your unit's applicants, duties and attachments"),
-                     on_unit, rank=110, role=HR)
+    registry.command(
+        "unit",
+        N_("Your unit's applicants"),
+        N_("your unit's applicants, duties and attachments"),
+        on_unit,
+        rank=110,
+        role=HR,
+    )
     registry.on_button(ShowUnit, on_unit_pressed, role=HR)
     registry.on_button(UnitCsv, on_csv_pressed, role=HR)
     registry.on_button(ShowApplicant, on_applicant_pressed, role=HR)

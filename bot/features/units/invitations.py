@@ -52,11 +52,25 @@ def _invite(turn: Turn, name_text: str) -> None:
     db = turn.database
     unit, created = units.unit_or_new(db, name, turn.state.user_id, now)
     invitation, payload = units.create_invitation(db, unit.id, turn.state.user_id, now)
-    audit(db, turn.state.user_id, "invitation.create", now, unit=unit.id, unit_created=created,
-               invitation=invitation.id, expires_at=invitation.expires_at.isoformat())
+    audit(
+        db,
+        turn.state.user_id,
+        "invitation.create",
+        now,
+        unit=unit.id,
+        unit_created=created,
+        invitation=invitation.id,
+        expires_at=invitation.expires_at.isoformat(),
+    )
     turn.remember = True
-    turn.say("invitation_created", unit=unit, created=created, link=deep_link(turn, payload),
-             expires=invitation.expires_at.astimezone(_zone(turn)), days=units.INVITATION_VALID.days)
+    turn.say(
+        "invitation_created",
+        unit=unit,
+        created=created,
+        link=deep_link(turn, payload),
+        expires=invitation.expires_at.astimezone(_zone(turn)),
+        days=units.INVITATION_VALID.days,
+    )
 
 
 def _zone(turn: Turn) -> ZoneInfo:
@@ -92,9 +106,10 @@ def _units_overview(turn: Turn) -> tuple[str, Keyboard | None]:
     ).fetchall()
     listed = rows[:UNITS_LISTED]
     text = _render(turn, "units_overview", rows=listed, more=len(rows) - len(listed))
-    buttons = [UnitDetail(unit_id).button(f"{i}. {name[:20]}") for i, (unit_id, name, *_rest)
-               in enumerate(listed, start=1)]
-    keyboard = tuple(tuple(buttons[k:k + 2]) for k in range(0, len(buttons), 2))
+    buttons = [
+        UnitDetail(unit_id).button(f"{i}. {name[:20]}") for i, (unit_id, name, *_rest) in enumerate(listed, start=1)
+    ]
+    keyboard = tuple(tuple(buttons[k : k + 2]) for k in range(0, len(buttons), 2))
     return text, keyboard or None
 
 
@@ -116,8 +131,15 @@ def _unit_detail(turn: Turn, unit_id: int) -> tuple[str, Keyboard] | None:
     invitations = [i for i in units.invitations(db, limit=200) if i.unit_id == unit_id][:INVITATIONS_LISTED]
     applicants = len(units.links_of_unit(db, unit_id))
     zone = _zone(turn)
-    text = _render(turn, "unit_detail_contact", unit=unit, officers=officers, applicants=applicants,
-                   invitations=[(i, i.status(now)) for i in invitations], zone=zone)
+    text = _render(
+        turn,
+        "unit_detail_contact",
+        unit=unit,
+        officers=officers,
+        applicants=applicants,
+        invitations=[(i, i.status(now)) for i in invitations],
+        zone=zone,
+    )
     rows: list[tuple[Button, ...]] = []
     for officer in officers:
         label = turn._("Revoke HR %(user)s") % {"user": officer.user_id}
@@ -153,8 +175,7 @@ def on_revoke_invitation(event: ButtonPressed[RevokeInvitation], turn: Turn) -> 
         return turn.stale_button()
     now = turn.clock()
     if units.revoke_invitation(db, invitation_id, turn.state.user_id, now):
-        audit(db, turn.state.user_id, "invitation.revoke", now, unit=invitation.unit_id,
-                   invitation=invitation_id)
+        audit(db, turn.state.user_id, "invitation.revoke", now, unit=invitation.unit_id, invitation=invitation_id)
         turn.actions.append(Toast(turn._("Invitation revoked")))
     else:
         turn.actions.append(Toast(turn._("This invitation was already used, revoked or expired")))
@@ -180,8 +201,12 @@ def on_revoke_hr(event: ButtonPressed[RevokeHr], turn: Turn) -> None:
         return None
     turn.actions.append(Toast(""))
     text = _render(turn, "hr_revoke_confirm", officer=officer)
-    keyboard = ((ConfirmRevokeHr(unit_id, user_id).button(turn._("Confirm: revoke")),
-                 UnitDetail(unit_id).button(turn._("◀ Back to the unit"))),)
+    keyboard = (
+        (
+            ConfirmRevokeHr(unit_id, user_id).button(turn._("Confirm: revoke")),
+            UnitDetail(unit_id).button(turn._("◀ Back to the unit")),
+        ),
+    )
     turn.actions.append(EditOrigin(text, keyboard))
     return None
 
@@ -198,10 +223,23 @@ def on_revoke_hr_confirmed(event: ButtonPressed[ConfirmRevokeHr], turn: Turn) ->
     else:
         audit(db, turn.state.user_id, "hr.revoke", now, unit=unit_id, user=user_id)
         locale = locale_of(db, user_id) or turn.locale
-        notice_text = message("hr_revoked", locale, notice=turn.notice, unit_name=officer.unit_name,
-                              still_hr=bool(units.units_of_hr(db, user_id)))
-        outbox.enqueue(db, kind=REVOKED_KIND, ref=f"{unit_id}:{now.isoformat()}", chat_id=officer.chat_id,
-                       user_id=user_id, messages=[Send(notice_text)], not_before=now, now=now)
+        notice_text = message(
+            "hr_revoked",
+            locale,
+            notice=turn.notice,
+            unit_name=officer.unit_name,
+            still_hr=bool(units.units_of_hr(db, user_id)),
+        )
+        outbox.enqueue(
+            db,
+            kind=REVOKED_KIND,
+            ref=f"{unit_id}:{now.isoformat()}",
+            chat_id=officer.chat_id,
+            user_id=user_id,
+            messages=[Send(notice_text)],
+            not_before=now,
+            now=now,
+        )
         turn.actions.append(SetCommands(officer.chat_id, roles_of(db, user_id, turn.env.contact_ids)))
         turn.actions.append(WakeSender())
         turn.actions.append(Toast(turn._("HR rights revoked; the officer is told")))
@@ -239,8 +277,7 @@ def on_invitation_link(event: Command, turn: Turn) -> None:
         turn.say("hr_welcome", unit_name=invitation.unit_name, again=True)
         return
     if status != "pending" or not units.use_invitation(db, invitation, user_id, event.chat_id, now):
-        audit(db, user_id, "invitation.refused", now, reason=status, invitation=invitation.id,
-                   unit=invitation.unit_id)
+        audit(db, user_id, "invitation.refused", now, reason=status, invitation=invitation.id, unit=invitation.unit_id)
         turn.say("invitation_refused", reason=status)
         return
     audit(db, user_id, "invitation.use", now, invitation=invitation.id, unit=invitation.unit_id)
@@ -250,10 +287,17 @@ def on_invitation_link(event: Command, turn: Turn) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.command("invite", N_("Invite a unit's HR"), N_("invite a unit's HR: /invite unit name"),
-                     on_invite, rank=210, role=CONTACT)
-    registry.command("units", N_("Units and their HR"), N_("units, their HR and invitations"),
-                     on_units, rank=220, role=CONTACT)
+    registry.command(
+        "invite",
+        N_("Invite a unit's HR"),
+        N_("invite a unit's HR: /invite unit name"),
+        on_invite,
+        rank=210,
+        role=CONTACT,
+    )
+    registry.command(
+        "units", N_("Units and their HR"), N_("units, their HR and invitations"), on_units, rank=220, role=CONTACT
+    )
     registry.on_awaited(AWAIT_UNIT_NAME, on_unit_name, role=CONTACT)
     registry.on_button(AllUnits, on_all_units_pressed, role=CONTACT)
     registry.on_button(UnitDetail, on_unit_pressed, role=CONTACT)

@@ -22,8 +22,12 @@ VIA = {"l": "link", "c": "chosen"}
 
 def _consent(turn: Turn, unit: units.Unit, via: str) -> tuple[str, Keyboard]:
     text = message("unit_consent", turn.locale, notice=turn.notice, unit_name=unit.name)
-    keyboard = ((Consent(unit.id, via, True).button(turn._("Agree")),
-                 Consent(unit.id, via, False).button(turn._("Do not agree"))),)
+    keyboard = (
+        (
+            Consent(unit.id, via, True).button(turn._("Agree")),
+            Consent(unit.id, via, False).button(turn._("Do not agree")),
+        ),
+    )
     return text, keyboard
 
 
@@ -47,8 +51,9 @@ def _myunit(turn: Turn) -> tuple[str, Keyboard | None]:
     if link is None:
         return _unit_list(turn, 0)
     zone = ZoneInfo(turn.notice.info.timezone)
-    text = message("myunit", turn.locale, notice=turn.notice, link=link,
-                   since=link.consented_at.astimezone(zone).date(), units=[])
+    text = message(
+        "myunit", turn.locale, notice=turn.notice, link=link, since=link.consented_at.astimezone(zone).date(), units=[]
+    )
     return text, ((Unlink().button(turn._("Unlink")), UnitsPage(0).button(turn._("Choose another unit"))),)
 
 
@@ -56,7 +61,7 @@ def _unit_list(turn: Turn, page: int) -> tuple[str, Keyboard | None]:
     every = units.all_units(turn.database)
     pages = max(1, -(-len(every) // UNITS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    shown = every[page * UNITS_PER_PAGE:(page + 1) * UNITS_PER_PAGE]
+    shown = every[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
     text = message("myunit", turn.locale, notice=turn.notice, link=None, units=every)
     rows: list[tuple[Button, ...]] = [(ChooseUnit(u.id).button(u.name),) for u in shown]
     navigation = []
@@ -98,9 +103,13 @@ def on_consent(event: ButtonPressed[Consent], turn: Turn) -> None:
     turn.actions.append(Toast(""))
     if not event.button.agree:
         current = units.link_of(turn.database, turn.state.user_id)
-        turn.actions.append(EditOrigin(turn._("Not linked. The unit sees nothing of you.") if current is None
-                                       else turn._("Nothing changed: you stay linked to %(unit)s.")
-                                       % {"unit": html.escape(current.unit_name)}))
+        turn.actions.append(
+            EditOrigin(
+                turn._("Not linked. The unit sees nothing of you.")
+                if current is None
+                else turn._("Nothing changed: you stay linked to %(unit)s.") % {"unit": html.escape(current.unit_name)}
+            )
+        )
         return None
     link = units.link(turn.database, turn.state.user_id, unit.id, via, turn.clock())
     turn.remember = True

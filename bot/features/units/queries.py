@@ -115,19 +115,29 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-_INVITATION = ("SELECT i.id, i.unit_id, u.name, i.created_by, i.created_at, i.expires_at, i.used_at, i.used_by, "
-               "i.revoked_at FROM invitations i JOIN units u ON u.id = i.unit_id")
+_INVITATION = (
+    "SELECT i.id, i.unit_id, u.name, i.created_by, i.created_at, i.expires_at, i.used_at, i.used_by, "
+    "i.revoked_at FROM invitations i JOIN units u ON u.id = i.unit_id"
+)
 
 
 def _invitation(row: tuple[object, ...]) -> Invitation:
-    return Invitation(int(str(row[0])), int(str(row[1])), str(row[2]), int(str(row[3])),
-                      dt.datetime.fromisoformat(str(row[4])), dt.datetime.fromisoformat(str(row[5])),
-                      _moment(row[6]), int(str(row[7])) if row[7] is not None else None,  # type: ignore[arg-type]
-                      _moment(row[8]))  # type: ignore[arg-type]
+    return Invitation(
+        int(str(row[0])),
+        int(str(row[1])),
+        str(row[2]),
+        int(str(row[3])),
+        dt.datetime.fromisoformat(str(row[4])),
+        dt.datetime.fromisoformat(str(row[5])),
+        _moment(row[6]),  # type: ignore[arg-type]
+        int(str(row[7])) if row[7] is not None else None,
+        _moment(row[8]),  # type: ignore[arg-type]
+    )
 
 
-def create_invitation(db: sqlite3.Connection, unit_id: int, by: int, now: dt.datetime,
-                      valid: dt.timedelta = INVITATION_VALID) -> tuple[Invitation, str]:
+def create_invitation(
+    db: sqlite3.Connection, unit_id: int, by: int, now: dt.datetime, valid: dt.timedelta = INVITATION_VALID
+) -> tuple[Invitation, str]:
     """A new invitation and its deep-link payload (hr_<token>), which is never stored."""
     token = secrets.token_urlsafe(18)
     cursor = db.execute(
@@ -153,8 +163,9 @@ def invitations(db: sqlite3.Connection, limit: int = 30) -> list[Invitation]:
     return [_invitation(r) for r in db.execute(_INVITATION + " ORDER BY i.id DESC LIMIT ?", (limit,))]
 
 
-def use_invitation(db: sqlite3.Connection, invitation: Invitation, user_id: int, chat_id: int,
-                   now: dt.datetime) -> bool:
+def use_invitation(
+    db: sqlite3.Connection, invitation: Invitation, user_id: int, chat_id: int, now: dt.datetime
+) -> bool:
     """Make the user HR of the invitation's unit and spend the invitation. False if it is no longer
     pending (used, revoked or expired meanwhile)."""
     cursor = db.execute(
@@ -173,8 +184,7 @@ def use_invitation(db: sqlite3.Connection, invitation: Invitation, user_id: int,
 
 def revoke_invitation(db: sqlite3.Connection, invitation_id: int, by: int, now: dt.datetime) -> bool:
     cursor = db.execute(
-        "UPDATE invitations SET revoked_at = ?, revoked_by = ? WHERE id = ? AND used_at IS NULL "
-        "AND revoked_at IS NULL",
+        "UPDATE invitations SET revoked_at = ?, revoked_by = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL",
         (iso(now), by, invitation_id),
     )
     return cursor.rowcount == 1
@@ -192,24 +202,32 @@ class HrOfficer:
     added_at: dt.datetime
 
 
-_HR = ("SELECT h.unit_id, u.name, h.user_id, h.chat_id, h.added_at FROM unit_hr h JOIN units u ON u.id = h.unit_id "
-       "WHERE h.revoked_at IS NULL")
+_HR = (
+    "SELECT h.unit_id, u.name, h.user_id, h.chat_id, h.added_at FROM unit_hr h JOIN units u ON u.id = h.unit_id "
+    "WHERE h.revoked_at IS NULL"
+)
 
 
 def _officer(row: tuple[object, ...]) -> HrOfficer:
-    return HrOfficer(int(str(row[0])), str(row[1]), int(str(row[2])), int(str(row[3])),
-                     dt.datetime.fromisoformat(str(row[4])))
+    return HrOfficer(
+        int(str(row[0])), str(row[1]), int(str(row[2])), int(str(row[3])), dt.datetime.fromisoformat(str(row[4]))
+    )
 
 
 def is_hr(db: sqlite3.Connection, user_id: int) -> bool:
-    return db.execute("SELECT 1 FROM unit_hr WHERE user_id = ? AND revoked_at IS NULL", (user_id,)).fetchone() \
-        is not None
+    return (
+        db.execute("SELECT 1 FROM unit_hr WHERE user_id = ? AND revoked_at IS NULL", (user_id,)).fetchone() is not None
+    )
 
 
 def is_hr_of(db: sqlite3.Connection, user_id: int, unit_id: int) -> bool:
     """Checked at every HR command and button: the user is HR of this very unit, now."""
-    return db.execute("SELECT 1 FROM unit_hr WHERE user_id = ? AND unit_id = ? AND revoked_at IS NULL",
-                      (user_id, unit_id)).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM unit_hr WHERE user_id = ? AND unit_id = ? AND revoked_at IS NULL", (user_id, unit_id)
+        ).fetchone()
+        is not None
+    )
 
 
 def units_of_hr(db: sqlite3.Connection, user_id: int) -> list[Unit]:
@@ -247,13 +265,21 @@ class Link:
     consented_at: dt.datetime
 
 
-_LINK = ("SELECT l.user_id, l.unit_id, u.name, l.number, l.via, l.consented_at FROM applicant_units l "
-         "JOIN units u ON u.id = l.unit_id")
+_LINK = (
+    "SELECT l.user_id, l.unit_id, u.name, l.number, l.via, l.consented_at FROM applicant_units l "
+    "JOIN units u ON u.id = l.unit_id"
+)
 
 
 def _link(row: tuple[object, ...]) -> Link:
-    return Link(int(str(row[0])), int(str(row[1])), str(row[2]), int(str(row[3])), str(row[4]),
-                dt.datetime.fromisoformat(str(row[5])))
+    return Link(
+        int(str(row[0])),
+        int(str(row[1])),
+        str(row[2]),
+        int(str(row[3])),
+        str(row[4]),
+        dt.datetime.fromisoformat(str(row[5])),
+    )
 
 
 def link_of(db: sqlite3.Connection, user_id: int) -> Link | None:
@@ -278,8 +304,10 @@ def link(db: sqlite3.Connection, user_id: int, unit_id: int, via: str, now: dt.d
     db.execute("DELETE FROM applicant_units WHERE user_id = ?", (user_id,))
     number = db.execute("SELECT next_number FROM units WHERE id = ?", (unit_id,)).fetchone()[0]
     db.execute("UPDATE units SET next_number = next_number + 1 WHERE id = ?", (unit_id,))
-    db.execute("INSERT INTO applicant_units (user_id, unit_id, number, via, consented_at) VALUES (?, ?, ?, ?, ?)",
-               (user_id, unit_id, number, via, iso(now)))
+    db.execute(
+        "INSERT INTO applicant_units (user_id, unit_id, number, via, consented_at) VALUES (?, ?, ?, ?, ?)",
+        (user_id, unit_id, number, via, iso(now)),
+    )
     made = link_of(db, user_id)
     assert made is not None
     return made

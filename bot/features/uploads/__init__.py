@@ -16,8 +16,16 @@ from bot.features.uploads.check import check_upload, oversized
 from bot.features.uploads.ocr import TesseractEngine, find_engine
 from conversations.uploads import DEFAULT_TIME_LIMIT, MAX_UPLOAD_BYTES, UploadReport
 
-__all__ = ["DEFAULT_TIME_LIMIT", "MAX_UPLOAD_BYTES", "TesseractEngine", "UploadReport", "check_upload",
-           "find_engine", "oversized", "register"]
+__all__ = [
+    "DEFAULT_TIME_LIMIT",
+    "MAX_UPLOAD_BYTES",
+    "TesseractEngine",
+    "UploadReport",
+    "check_upload",
+    "find_engine",
+    "oversized",
+    "register",
+]
 
 
 def register(registry: Registry) -> None:

@@ -42,8 +42,9 @@ TIME_LIMIT = DEFAULT_TIME_LIMIT
 POOL_TIMEOUT = TIME_LIMIT + 10.0
 # Extensions of the files the checks read; a name with another extension is refused before any
 # download (a file without one is downloaded and told by its bytes).
-CHECKED_EXTENSIONS = frozenset({"jpg", "jpeg", "jpe", "png", "heic", "heif", "webp", "gif", "bmp", "tif", "tiff",
-                                "pdf", "docx", "txt"})
+CHECKED_EXTENSIONS = frozenset(
+    {"jpg", "jpeg", "jpe", "png", "heic", "heif", "webp", "gif", "bmp", "tif", "tiff", "pdf", "docx", "txt"}
+)
 OLD_WORD_EXTENSIONS = frozenset({"doc", "wps"})  # told to save as .docx or PDF
 CONFIRM_BUTTONS_PER_ROW = 3
 CONVERTED_CAPTION = N_("Upright .jpg, ready to upload")
@@ -107,8 +108,13 @@ class UploadCheck:
         if fetched.problem == "too_large":
             return self.report(oversized(self.filename, fetched.size or 0))
         if fetched.problem is not None or fetched.content is None:
-            return [Send(message("upload_unavailable", self.locale, problem=fetched.problem or "unavailable",
-                                 name=self.filename))]
+            return [
+                Send(
+                    message(
+                        "upload_unavailable", self.locale, problem=fetched.problem or "unavailable", name=self.filename
+                    )
+                )
+            ]
         report = check_upload(self.notice, self.outcome, self.filename, fetched.content, time_limit=self.time_limit)
         return self.report(report)
 
@@ -116,8 +122,9 @@ class UploadCheck:
         actions: list[Action] = [Send(text) for text in report_messages(self.notice, report, self.locale)]
         count = len(report.converted)
         for index, jpg in enumerate(report.converted, start=1):
-            actions.append(SendDocument(_converted_name(self.filename, index, count), jpg,
-                                        gettext(self.locale, CONVERTED_CAPTION)))
+            actions.append(
+                SendDocument(_converted_name(self.filename, index, count), jpg, gettext(self.locale, CONVERTED_CAPTION))
+            )
         prompt = self.prompt(report)
         if prompt is not None:
             actions.append(prompt)
@@ -137,13 +144,18 @@ class UploadCheck:
             return None  # to be scanned again, or rewritten: the report says what to do
         seen = self.seen.get(m.item, frozenset())
         ticked = m.item in self.ticks
-        context: dict[str, object] = {"number": number, "title": m.title, "ticked": ticked, "dated": m.dated,
-                                      "year": m.year, "what": _named(self.notice, m.item, m.document)}
+        context: dict[str, object] = {
+            "number": number,
+            "title": m.title,
+            "ticked": ticked,
+            "dated": m.dated,
+            "year": m.year,
+            "what": _named(self.notice, m.item, m.document),
+        }
         buttons: list[Button] = []
         if not m.dated:
             if not ticked:
-                buttons.append(Confirm(m.item, 0).button(gettext(self.locale, TICK_LABEL)
-                                                         % {"number": number}))
+                buttons.append(Confirm(m.item, 0).button(gettext(self.locale, TICK_LABEL) % {"number": number}))
             context |= {"state": "undated"}
         elif m.year is None:
             choose = [y for y in m.years if y not in seen]
@@ -153,15 +165,24 @@ class UploadCheck:
             after = missing_years(m, seen | {m.year})
             complete = not after
             if not (ticked and complete and m.year in seen):
-                label = (gettext(self.locale, TICK_LABEL) % {"number": number} if complete
-                         else gettext(self.locale, RECORD_LABEL) % {"year": m.year})
+                label = (
+                    gettext(self.locale, TICK_LABEL) % {"number": number}
+                    if complete
+                    else gettext(self.locale, RECORD_LABEL) % {"year": m.year}
+                )
                 buttons.append(Confirm(m.item, m.year).button(label))
-            context |= {"state": "year", "missing": after, "complete": complete,
-                        "recorded": m.year in seen, "single": len(m.years) == 1}
+            context |= {
+                "state": "year",
+                "missing": after,
+                "complete": complete,
+                "recorded": m.year in seen,
+                "single": len(m.years) == 1,
+            }
         else:
             context |= {"state": "wrong_year", "missing": missing_years(m, seen)}
-        rows: Keyboard = tuple(tuple(buttons[k:k + CONFIRM_BUTTONS_PER_ROW])
-                               for k in range(0, len(buttons), CONFIRM_BUTTONS_PER_ROW))
+        rows: Keyboard = tuple(
+            tuple(buttons[k : k + CONFIRM_BUTTONS_PER_ROW]) for k in range(0, len(buttons), CONFIRM_BUTTONS_PER_ROW)
+        )
         return Send(message("upload_prompt", self.locale, **context), rows or None)
 
 
@@ -190,14 +211,24 @@ def on_file(event: Attachment, turn: Turn) -> None:
         turn.actions.extend(Send(text) for text in report_messages(turn.notice, report, turn.locale))
         return
     if event.file_size is not None and event.file_size > MAX_UPLOAD_BYTES:  # never downloaded
-        turn.actions.extend(Send(text) for text in report_messages(turn.notice, oversized(name, event.file_size),
-                                                                    turn.locale))
+        turn.actions.extend(
+            Send(text) for text in report_messages(turn.notice, oversized(name, event.file_size), turn.locale)
+        )
         return
-    check = UploadCheck(turn.notice, outcome, turn.locale, name,
-                        queries.seen_years(turn.database, turn.state.user_id), frozenset(turn.state.ticks))
+    check = UploadCheck(
+        turn.notice,
+        outcome,
+        turn.locale,
+        name,
+        queries.seen_years(turn.database, turn.state.user_id),
+        frozenset(turn.state.ticks),
+    )
     turn.say("upload_received", name=name)
-    turn.actions.append(ProcessFile(event.file_ref, event.file_size, MAX_UPLOAD_BYTES, check, timeout=POOL_TIMEOUT,
-                                    content=event.content))
+    turn.actions.append(
+        ProcessFile(
+            event.file_ref, event.file_size, MAX_UPLOAD_BYTES, check, timeout=POOL_TIMEOUT, content=event.content
+        )
+    )
 
 
 def on_confirm(event: ButtonPressed[Confirm], turn: Turn) -> None:
@@ -225,14 +256,29 @@ def on_confirm(event: ButtonPressed[Confirm], turn: Turn) -> None:
     if newly_ticked:
         toast = turn._("%(done)s of %(total)s ready") % {"done": done, "total": len(outcome.checklist)}
     else:
-        toast = (turn._("Year %(year)s recorded") % {"year": year} if recorded
-                 else turn._("Recorded earlier: nothing more to do"))
+        toast = (
+            turn._("Year %(year)s recorded") % {"year": year}
+            if recorded
+            else turn._("Recorded earlier: nothing more to do")
+        )
     turn.actions.append(Toast(toast))
-    document = (_item(turn.notice, item_id).recognize.documents[0].name  # type: ignore[union-attr]
-                if years else "")
-    text = message("upload_recorded", turn.locale, number=numbers[item_id], title=entry.title, year=year,
-                   ticked=item_id in ticks, done=done, total=len(outcome.checklist), missing=missing,
-                   what=_named(turn.notice, item_id, document))
+    document = (
+        _item(turn.notice, item_id).recognize.documents[0].name  # type: ignore[union-attr]
+        if years
+        else ""
+    )
+    text = message(
+        "upload_recorded",
+        turn.locale,
+        number=numbers[item_id],
+        title=entry.title,
+        year=year,
+        ticked=item_id in ticks,
+        done=done,
+        total=len(outcome.checklist),
+        missing=missing,
+        what=_named(turn.notice, item_id, document),
+    )
     turn.actions.append(EditOrigin(text))
     return None
 

@@ -93,8 +93,7 @@ def check_upload(
     if fmt not in IMAGE_FORMATS | TEXT_FORMATS | {"pdf"} or (fmt == "heic" and not pages.HEIC):
         return replace(report, refused="unsupported")
     scope = scope_of(notice, outcome_or_answers)
-    titles = {it.id: it.title for it in outcome_or_answers.checklist} if isinstance(outcome_or_answers, Outcome) \
-        else {}
+    titles = {it.id: it.title for it in outcome_or_answers.checklist} if isinstance(outcome_or_answers, Outcome) else {}
     try:
         if fmt in TEXT_FORMATS:
             text = pages.docx_text(content) if fmt == "docx" else pages.plain_text(content, filename)
@@ -109,9 +108,7 @@ def check_upload(
     return replace(report, elapsed=budget.elapsed())
 
 
-def _summary_or_match(
-    notice: Notice, text: str, scope: Scope, titles: Mapping[str, str]
-) -> tuple[Match | None, bool]:
+def _summary_or_match(notice: Notice, text: str, scope: Scope, titles: Mapping[str, str]) -> tuple[Match | None, bool]:
     """What a text is, and whether it is counted as the work summary: when it is recognised as the
     counted item, or nothing else, or long (a summary mentions 继续教育 and 考核 too)."""
     match = recognize(notice, text, scope, titles)
@@ -127,8 +124,9 @@ def _check_text(
     notice: Notice, report: UploadReport, text: str, scope: Scope, titles: Mapping[str, str]
 ) -> UploadReport:
     match, counted = _summary_or_match(notice, text, scope, titles)
-    return replace(report, pages=1, recognition="text", match=match,
-                   summary=check_summary(notice, text) if counted else None)
+    return replace(
+        report, pages=1, recognition="text", match=match, summary=check_summary(notice, text) if counted else None
+    )
 
 
 def _check_scan(
@@ -178,10 +176,19 @@ def _check_scan(
     accepted = False if not format_ok or found.exif_turned or upright is False else (True if upright else None)
     converted: tuple[bytes, ...] = ()
     if not format_ok or found.exif_turned or upright is False:
-        converted = tuple(pages.to_jpeg(pages.turned(image, r or 0)) for image, r in zip(found.images, rotations,
-                                                                                          strict=True))
-    return replace(report, accepted=accepted, upright=upright, rotation=first, legibility=worst,
-                   recognition=recognition, match=match, converted=converted)
+        converted = tuple(
+            pages.to_jpeg(pages.turned(image, r or 0)) for image, r in zip(found.images, rotations, strict=True)
+        )
+    return replace(
+        report,
+        accepted=accepted,
+        upright=upright,
+        rotation=first,
+        legibility=worst,
+        recognition=recognition,
+        match=match,
+        converted=converted,
+    )
 
 
 def _read(

@@ -33,8 +33,10 @@ def _applicant(args: argparse.Namespace, notice: Notice) -> Outcome | dict[str, 
             raise _Usage(f"invalid case file {args.case}: {exc}") from exc
     if args.level:
         if notice.level(args.level) is None:
-            raise _Usage(f"--level: {args.level!r} is not a level of {notice.id}; levels: "
-                         + ", ".join(lv.id for lv in notice.levels))
+            raise _Usage(
+                f"--level: {args.level!r} is not a level of {notice.id}; levels: "
+                + ", ".join(lv.id for lv in notice.levels)
+            )
         if not args.case:
             return {"level": args.level}
         answers["level"] = args.level

@@ -27,8 +27,9 @@ def measure(image: Image.Image) -> Legibility:
     gray = image.convert("L")
     if max(gray.size) > MEASURE_SIDE:
         factor = MEASURE_SIDE / max(gray.size)
-        gray = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
-                           Image.Resampling.BOX)
+        gray = gray.resize(
+            (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))), Image.Resampling.BOX
+        )
     pixels = np.asarray(gray, dtype=np.float32)
     low, high = np.percentile(pixels, [1, 99])
     contrast = float(high - low)
@@ -49,5 +50,11 @@ def measure(image: Image.Image) -> Legibility:
         problems.append("blurred")
     if contrast < MIN_CONTRAST:
         problems.append("low_contrast")
-    return Legibility(legible=not problems, problems=tuple(problems), width=width, height=height,
-                      sharpness=sharpness, contrast=contrast)
+    return Legibility(
+        legible=not problems,
+        problems=tuple(problems),
+        width=width,
+        height=height,
+        sharpness=sharpness,
+        contrast=contrast,
+    )

@@ -19,8 +19,12 @@ from PIL import Image
 LANGUAGE = "chi_sim"
 NEEDED = ("chi_sim", "osd")
 # Where distributions put the language data (Debian/Ubuntu: tesseract-ocr-chi-sim, -osd).
-TESSDATA_GLOBS = ("/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
-                  "/opt/homebrew/share/tessdata")
+TESSDATA_GLOBS = (
+    "/usr/share/tesseract-ocr/*/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+    "/opt/homebrew/share/tessdata",
+)
 # Tesseract reads best at text 20-40 px high: pages are brought to this many pixels on the long side.
 OCR_SIDE = 1600
 MIN_OCR_SIDE = 1200
@@ -102,8 +106,9 @@ def for_ocr(image: Image.Image) -> Image.Image:
     target = OCR_SIDE if side > OCR_SIDE else MIN_OCR_SIDE if side < MIN_OCR_SIDE else side
     if target != side:
         factor = target / side
-        gray = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
-                           Image.Resampling.LANCZOS)
+        gray = gray.resize(
+            (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))), Image.Resampling.LANCZOS
+        )
     return gray
 
 

@@ -18,6 +18,8 @@ def seen_years(db: sqlite3.Connection, user_id: int) -> dict[str, frozenset[int]
 
 def record_year(db: sqlite3.Connection, user_id: int, item_id: str, year: int) -> bool:
     """Record a confirmed year; False when it was recorded before."""
-    cursor = db.execute("INSERT OR IGNORE INTO upload_years (user_id, item_id, year, confirmed_at) VALUES (?, ?, ?, ?)",
-                        (user_id, item_id, year, now_iso()))
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO upload_years (user_id, item_id, year, confirmed_at) VALUES (?, ?, ?, ?)",
+        (user_id, item_id, year, now_iso()),
+    )
     return cursor.rowcount == 1
