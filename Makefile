@@ -27,6 +27,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/zhicheng-bot knowledge check
 	$(BIN)/ruff check bot conversations knowledge tests benchmarks
+	$(BIN)/ruff format --check bot conversations knowledge tests benchmarks
 	$(BIN)/mypy
 
 bench: $(STAMP)
