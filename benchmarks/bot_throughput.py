@@ -8,7 +8,7 @@ p50/p99 handling time per update, and the peak RSS of the bot with 10,000 stored
 Targets (issue): at least half the echo bot's updates per second; p99 under 20 ms;
 RSS under 150 MB.
 
-Run:  cd /work/main && .venv/bin/python benchmarks/bot_throughput.py [--applicants 1000]
+Run:  (from the repository) .venv/bin/python benchmarks/bot_throughput.py [--applicants 1000]
       [--concurrency 100] [--stored 10000] [--db PATH] [--profile]
 
 How it drives the bot (the way run_polling runs it): the Application is initialised, its

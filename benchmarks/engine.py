@@ -6,7 +6,7 @@ computed per second over every reachable path of answers.
 
 Targets (issue): load under 200 ms; at least 5,000 outcomes per second on one core.
 
-Run:  cd /work/main && .venv/bin/python benchmarks/engine.py
+Run:  (from the repository) .venv/bin/python benchmarks/engine.py
 
 A benchmark, not a test: it prints figures and asserts nothing about timings.
 """
