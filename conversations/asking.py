@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from conversations.reader import Reader, Reading
-from conversations.textnorm import normalised, pinyin
+from conversations.textnorm import clause_end, clause_start, normalised, pinyin
 
 _CLAUSE_BREAKS = "，。；！？,.;!?:： \t\n"
 _SENTENCE_BREAKS = "。；！？.;!?\n"
@@ -181,17 +181,11 @@ def _clause_before(s: str, pos: int) -> tuple[int, int]:
 
 
 def _clause_start(s: str, pos: int) -> int:
-    i = pos
-    while i > 0 and s[i - 1] not in _CLAUSE_BREAKS:
-        i -= 1
-    return i
+    return clause_start(s, pos, _CLAUSE_BREAKS)
 
 
 def _clause_end(s: str, pos: int) -> int:
-    i = pos
-    while i < len(s) and s[i] not in _CLAUSE_BREAKS:
-        i += 1
-    return i
+    return clause_end(s, pos, _CLAUSE_BREAKS)
 
 
 def _cases_supposed(reader: Reader, s: str) -> list[tuple[int, int]]:

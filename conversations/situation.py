@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from conversations.reader import NEGATION_REACH, READ_LIMIT, Reader, reader_for
-from conversations.textnorm import Normalised, alternation, normalised, squash
+from conversations.textnorm import Normalised, alternation, clause_end, clause_start, normalised, squash
 from knowledge.model import Notice, SituationRule
 
 # A word of the future this many characters before the words puts them in the future (快要退休, 明年再报).
@@ -333,17 +333,11 @@ def _clause_index(s: str, pos: int) -> int:
 
 
 def _clause_start(s: str, pos: int) -> int:
-    i = pos
-    while i > 0 and s[i - 1] not in _CLAUSE_BREAKS:
-        i -= 1
-    return i
+    return clause_start(s, pos, _CLAUSE_BREAKS)
 
 
 def _clause_end(s: str, pos: int) -> int:
-    i = pos
-    while i < len(s) and s[i] not in _CLAUSE_BREAKS:
-        i += 1
-    return i
+    return clause_end(s, pos, _CLAUSE_BREAKS)
 
 
 def _sentence_start(s: str, pos: int) -> int:

@@ -101,3 +101,19 @@ def alternation(words: Iterable[str]) -> re.Pattern[str] | None:
     """One pattern matching any of the words, the longest first (None for no words)."""
     ordered = sorted({w for w in words if w}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def clause_start(s: str, pos: int, breaks: str) -> int:
+    """Where the clause around `pos` begins: just after the nearest break before it."""
+    i = pos
+    while i > 0 and s[i - 1] not in breaks:
+        i -= 1
+    return i
+
+
+def clause_end(s: str, pos: int, breaks: str) -> int:
+    """Where the clause around `pos` ends: at the nearest break from it on."""
+    i = pos
+    while i < len(s) and s[i] not in breaks:
+        i += 1
+    return i
