@@ -156,5 +156,12 @@ def print_profile(path: object, taps: int) -> None:
         print(f"    {tt * per_tap:7.3f} ms  {calls / max(taps, 1):7.1f} calls/tap  {short}:{line} {function}")
 
 
+USAGE = "usage: profile_report.py FILE TAPS  (the pstats file of latency.py --profile N, and N's taps)"
+
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+        sys.exit(USAGE)
     print_profile(sys.argv[1], int(sys.argv[2]))

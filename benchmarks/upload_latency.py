@@ -38,7 +38,7 @@ if str(REPO_DIR) not in sys.path:
     sys.path.insert(0, str(REPO_DIR))
 
 from bench_common import log, met, reference_loop_ms  # noqa: E402
-from latency import TimedBotAPI, long_paths, percentile  # noqa: E402
+from load_common import TimedBotAPI, long_paths, percentile  # noqa: E402
 from telegram import Update  # noqa: E402
 
 import bot.chat.work as work  # noqa: E402
