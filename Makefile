@@ -38,6 +38,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/unit_hr.py
 	$(BIN)/python benchmarks/reminders.py
 	$(BIN)/python benchmarks/notice_draft.py
+	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/office_load.py
+	$(BIN)/python benchmarks/bot_starts.py
 
 # After changing interface text: extract, merge into both catalogs, then translate zh_Hans.
 catalogs: $(STAMP)
