@@ -8,18 +8,22 @@ before and on the day, at 10:00 in the notice's time zone, like the bot's remind
 from __future__ import annotations
 
 import datetime as dt
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from conversations.i18n import format_day
 from conversations.outcome import Outcome
 from conversations.season import REMINDER_OFFSETS, REMINDER_TIME, last_day, working_day_dates
 from knowledge.model import Notice
 
+if TYPE_CHECKING:
+    import icalendar
+
 PRODUCT_ID = "-//zhicheng-bot//职称申报助手//ZH"
 
 
 def _alarms(title: str, offsets: tuple[int, ...], at: dt.time) -> list[icalendar.Alarm]:
+    import icalendar
+
     alarms = []
     for days in offsets:
         alarm = icalendar.Alarm()
@@ -32,6 +36,8 @@ def _alarms(title: str, offsets: tuple[int, ...], at: dt.time) -> list[icalendar
 
 
 def _event(uid: str, day: dt.date, summary: str, description: str, stamp: dt.datetime) -> icalendar.Event:
+    import icalendar
+
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
@@ -52,6 +58,8 @@ def deadlines_ics(
     at: dt.time = REMINDER_TIME,
 ) -> bytes:
     """The .ics file of the outcome's dated deadlines and working-day dates."""
+    import icalendar  # loaded with the first .ics, not at the bot's start
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PIL import Image
 
 from conversations.uploads import Legibility
@@ -23,6 +22,8 @@ MEASURE_SIDE = 1600
 
 
 def measure(image: Image.Image) -> Legibility:
+    import numpy as np  # here, not at start: only a checked upload needs it (0.1 s of the bot's start)
+
     width, height = image.size
     gray = image.convert("L")
     if max(gray.size) > MEASURE_SIDE:

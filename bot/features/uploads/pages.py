@@ -8,13 +8,15 @@ import io
 import warnings
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pypdfium2 as pdfium
-from docx import Document
 from PIL import Image, ImageOps
 
 from bot.features.uploads.sniff import decode_text
 from conversations.uploads import MAX_PIXELS
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 try:  # HEIC (iPhone photos) through pillow-heif; without it HEIC is "unsupported"
     from pillow_heif import register_heif_opener
@@ -88,6 +90,8 @@ def open_image(content: bytes) -> Pages:
 def _render_scale(page: pdfium.PdfPage) -> float:
     """Points to pixels: the resolution of the largest image on the page (a scan), else 150 dpi."""
     width_pt, height_pt = page.get_size()
+    import pypdfium2 as pdfium  # PDFium and python-docx load when a file needs them, not at the bot's start
+
     scale = PDF_DEFAULT_DPI / 72
     best = 0.0
     for obj in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
@@ -101,6 +105,8 @@ def _render_scale(page: pdfium.PdfPage) -> float:
 
 
 def open_pdf(content: bytes, max_pages: int = PDF_MAX_PAGES) -> Pages:
+    import pypdfium2 as pdfium
+
     try:
         pdf = pdfium.PdfDocument(content)
     except pdfium.PdfiumError as exc:
@@ -133,6 +139,8 @@ def open_pdf(content: bytes, max_pages: int = PDF_MAX_PAGES) -> Pages:
 
 def docx_text(content: bytes) -> str:
     """The text of a .docx: paragraphs, then the cells of its tables."""
+    from docx import Document
+
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if archive.getinfo("word/document.xml").file_size > DOCX_MAX_XML:
