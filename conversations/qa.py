@@ -307,6 +307,10 @@ def _answer(
         return Answer(
             kind="not_found", question=question, settled=False, contacts=notice.contacts, via="none", today=today
         )
+    alone = _kind_alone(index, reading)
+    if alone is not None:  # 什么时候截止: a kind asked with no subject, answered by the lexicon's entry for it
+        composed = _compose(index, alone, question, "answer", 0.5, (), answers, selections, today, via="kind")
+        return _asked_beyond(index, reading, composed, frozenset())
     ranked = index.rank(text)
     if not ranked or ranked[0][2] < CONFIDENCE_THRESHOLD:
         return Answer(
@@ -334,6 +338,23 @@ def _answer(
     if open_point is not None:
         return replace(composed, kind="unsettled", settled=False, contacts=notice.contacts, open_point=open_point)
     return _asked_beyond(index, reading, composed, frozenset())
+
+
+def _kind_alone(index: QaIndex, reading: Reading) -> str | None:
+    """The entry the lexicon gives for the one kind a question asks when it says nothing else: no
+    subject, and no word left once the kind's words, fillers, hedges and function words are taken out
+    (什么时候截止 is; 通知是哪天发的 is not)."""
+    if reading.mentions or reading.open_points or len(reading.kinds) != 1:
+        return None
+    lexicon = index.reader.lexicon
+    kind = next((k for k in lexicon.kinds if k.id == reading.kinds[0]), None)
+    if kind is None or kind.alone is None:
+        return None
+    rest = reading.text.text
+    spoken = {word for _, word in reading.kind_words}
+    for word in sorted({*spoken, *lexicon.fillers, *lexicon.hedges, *lexicon.function_words}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return kind.alone if not re.sub(r"[\W\d_]", "", rest) else None
 
 
 # The verdicts of rules that answer "may I?" for a case described in the question itself.

@@ -150,6 +150,9 @@ class _Checker:
         if d["notice"] != self.notice["notice"]["id"]:
             raise LexiconError("notice", f"'{d['notice']}' is not this notice ('{self.notice['notice']['id']}')")
         kinds = self._unique("kinds", d["kinds"])
+        for i, kind in enumerate(d["kinds"]):
+            if "alone" in kind:
+                self._target(f"kinds[{i}] (id={kind['id']}).alone", kind["alone"])
         things = self._unique("things", d["things"])
         self._unique("outside", d.get("outside", []))
         self._unique("details", d.get("details", []))
@@ -239,6 +242,7 @@ def build_lexicon(path: Path, data: dict[str, Any]) -> Lexicon:
                 bool(k.get("contingency", False)),
                 tuple(k.get("expects", [])),
                 tuple(k.get("patterns", [])),
+                k.get("alone"),
             )
             for k in data["kinds"]
         ),

@@ -442,6 +442,7 @@ class QuestionKind:
     contingency: bool = False  # asks what happens in a case (怎么办): an item says what to provide, not that
     expects: tuple[str, ...] = ()  # patterns one of which an answer of this kind states (a date, a number of days)
     patterns: tuple[str, ...] = ()  # regular expressions that also mark it (盖…章)
+    alone: str | None = None  # the entry answering this kind asked with no subject (什么时候截止)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,13 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return mutate
 
 
+def _set_kind_alone(target: str) -> Callable[[dict[str, Any]], None]:
+    def mutate(data: dict[str, Any]) -> None:
+        next(k for k in data["kinds"] if k["id"] == "when")["alone"] = target
+
+    return mutate
+
+
 @pytest.mark.parametrize(
     ("mutate", "entry", "problem"),
     [
@@ -169,6 +176,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             "'expert' is not an option of 'level'",
         ),
         (_set("notice", "2022-test-notice"), "notice", "is not this notice"),
+        (_set_kind_alone("topic:nothing"), "kinds[0] (id=when).alone", "there is no topic with id 'nothing'"),
         (_set("words", {"retired": ["退休"]}), "words.retired", "is also the id of a thing"),
     ],
 )

@@ -118,6 +118,19 @@ def test_a_question_gets_the_entry_its_things_and_kind_select_with_the_clause_an
         assert squash(words) not in shown, (question, words)
 
 
+@pytest.mark.parametrize("question", ["什么时候截止", "请问几号截止啊", "大概什么时候截止？", "最晚哪天"])
+def test_the_deadline_asked_with_no_subject_gets_both_deadlines_of_one(question: str) -> None:
+    a = qa.answer(NOTICE, question)
+    assert a.kind == "answer" and a.entry == "topic:deadlines", (question, a.kind, a.entry)
+    shown = squash(text_of(a))
+    assert "一" in a.refs and squash("2021年10月20日") in shown and squash("2021年10月30日前") in shown
+
+
+@pytest.mark.parametrize("question", ["通知是哪天发的", "答辩什么时候开始"])
+def test_a_when_question_with_words_of_its_own_is_not_taken_for_the_deadlines(question: str) -> None:
+    assert qa.answer(NOTICE, question).entry != "topic:deadlines", question
+
+
 def test_an_item_with_variants_gives_them_side_by_side_when_nothing_selects_one() -> None:
     a = qa.answer(NOTICE, "评审表要交几份")
     assert a.entry == "item:paper_evaluation_form"
