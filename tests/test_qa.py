@@ -126,6 +126,13 @@ def test_the_deadline_asked_with_no_subject_gets_both_deadlines_of_one(question:
     assert "一" in a.refs and squash("2021年10月20日") in shown and squash("2021年10月30日前") in shown
 
 
+@pytest.mark.parametrize("question", ["要打印几份", "一式几份啊"])
+def test_copies_asked_with_no_subject_get_the_paper_list_with_its_copies(question: str) -> None:
+    a = qa.answer(NOTICE, question)
+    assert a.entry == "topic:paper_list" and "五（五）1" in a.refs, (question, a.entry, a.refs)
+    assert squash("一式二份") in squash(text_of(a))
+
+
 @pytest.mark.parametrize("question", ["通知是哪天发的", "答辩什么时候开始"])
 def test_a_when_question_with_words_of_its_own_is_not_taken_for_the_deadlines(question: str) -> None:
     assert qa.answer(NOTICE, question).entry != "topic:deadlines", question
