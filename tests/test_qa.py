@@ -102,6 +102,7 @@ def _all_keys() -> list[str]:
         ("網上申報截止時間是哪天", "deadline:online_submission", "一", ["2021年10月20日"], []),
         ("网上申报后还要交纸质的吗", "topic:paper_list", "五（五）", ["统一报送", "一式二份"], []),
         ("单位审核不通过怎么办", "item:review_submission_limit", "四（三）", ["修改后提交", "不得超过3次"], []),
+        ("助工几年可以报工程师", "topic:conditions", "三", ["评审条件（试行）"], ["一式二份"]),
         ("我退修了还能申报吗", "rule:retired", "二（二）", ["离退休人员不得申报参加职称评审"], []),
         ("评审标交几份", "item:paper_evaluation_form", "五（五）1", ["一式二份", "一式一份"], []),  # a homophone
         ("继绩教育证书要哪年的", "topic:ce_years", "五（一）8", ["2021年度"], []),  # one character mistyped
