@@ -129,6 +129,12 @@ def test_the_deadline_asked_with_no_subject_gets_both_deadlines_of_one(question:
     assert "一" in a.refs and squash("2021年10月20日") in shown and squash("2021年10月30日前") in shown
 
 
+def test_a_quote_shared_by_several_variants_is_shown_once() -> None:
+    a = qa.answer(NOTICE, "什么时候截止")
+    text = text_of(a)
+    assert text.count("由各单位人事（职改）部门统一报送以下纸质材料”") == 1, text
+
+
 @pytest.mark.parametrize("question", ["要打印几份", "一式几份啊"])
 def test_copies_asked_with_no_subject_get_the_paper_list_with_its_copies(question: str) -> None:
     a = qa.answer(NOTICE, question)
