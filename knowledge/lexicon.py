@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from knowledge.entries import entry_name
 from knowledge.model import (
     CONTACTS_TARGET,
     TARGET_SECTIONS,
@@ -55,28 +56,6 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def _entry_name(data: Any, path: Iterable[Any]) -> str:
-    parts: list[str] = []
-    node = data
-    for step in path:
-        if isinstance(step, int):
-            label = f"[{step}]"
-            try:
-                node = node[step]
-                if isinstance(node, dict) and isinstance(node.get("id"), str):
-                    label += f" (id={node['id']})"
-            except (IndexError, KeyError, TypeError):
-                node = None
-            parts.append(label)
-        else:
-            parts.append(("." if parts else "") + str(step))
-            try:
-                node = node[step]
-            except (KeyError, TypeError):
-                node = None
-    return "".join(parts) or "(top level)"
-
-
 def read_lexicon_data(path: Path) -> dict[str, Any]:
     """The file parsed and checked against the schema. Raises LexiconError (entry '(file)' for I/O)."""
     try:
@@ -95,7 +74,7 @@ def read_lexicon_data(path: Path) -> dict[str, Any]:
         raise LexiconError("(top level)", "must be a mapping of sections")
     err = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if err is not None:
-        raise LexiconError(_entry_name(data, err.absolute_path), err.message)
+        raise LexiconError(entry_name(data, err.absolute_path), err.message)
     return data
 
 

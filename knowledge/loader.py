@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from knowledge.entries import entry_name
 from knowledge.lexicon import LexiconError, load_lexicon
 from knowledge.model import (
     CONTACTS_TARGET,
@@ -136,29 +137,6 @@ def _schema_validator() -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-def _entry_name(data: Any, path: Iterable[Any]) -> str:
-    """A readable name for a place in the file: items[3] (id=awards).when."""
-    parts: list[str] = []
-    node = data
-    for step in path:
-        if isinstance(step, int):
-            label = f"[{step}]"
-            try:
-                node = node[step]
-                if isinstance(node, dict) and isinstance(node.get("id"), str):
-                    label += f" (id={node['id']})"
-            except (IndexError, KeyError, TypeError):
-                node = None
-            parts.append(label)
-        else:
-            parts.append(("." if parts else "") + str(step))
-            try:
-                node = node[step]
-            except (KeyError, TypeError):
-                node = None
-    return "".join(parts) or "(top level)"
-
-
 def mapping_at(data: Any, dotted: str) -> Any:
     """The mapping a dotted name leads to (uploads.format), or None."""
     for key in dotted.split("."):
@@ -212,7 +190,7 @@ def read_data(path: Path, reviews: list[Review] | None = None) -> dict[str, Any]
         reviews.extend(take_reviews(path, data))
     err = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
     if err is not None:
-        raise KnowledgeError(path, _entry_name(data, err.absolute_path), err.message)
+        raise KnowledgeError(path, entry_name(data, err.absolute_path), err.message)
     return data
 
 
